@@ -1,0 +1,47 @@
+"""Errors raised by codesign-playground.
+
+Every error the library raises on bad input is a ``CodesignError``; front ends map the
+subclasses to exit codes (CLI) or problem+json responses (service) in one place each::
+
+    CodesignError                  base: a one-line, user-facing message
+    ├── InputError                 a value given by the user is wrong (names field and fix)
+    │   ├── ModelNotFoundError     a model file is missing or a zoo name is unknown
+    │   ├── ModelFormatError       a model file is malformed, truncated or not the format
+    │   └── HardwareSpecError      a hardware description is invalid
+    └── UnsupportedError           valid input the library cannot handle yet
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CodesignError",
+    "HardwareSpecError",
+    "InputError",
+    "ModelFormatError",
+    "ModelNotFoundError",
+    "UnsupportedError",
+]
+
+
+class CodesignError(Exception):
+    """Base class: the message is one line a user can act on."""
+
+
+class InputError(CodesignError, ValueError):
+    """A value given by the user is wrong; the message names the field and the fix."""
+
+
+class ModelNotFoundError(InputError):
+    """A model file does not exist, or a zoo name is not in the zoo."""
+
+
+class ModelFormatError(InputError):
+    """A model file cannot be read: malformed, truncated, or not of the expected format."""
+
+
+class HardwareSpecError(InputError):
+    """A hardware description is invalid: the message names the field and the reason."""
+
+
+class UnsupportedError(CodesignError):
+    """The input is valid but asks for something the library does not model."""
