@@ -1,0 +1,110 @@
+"""The ``codesign`` command: one Typer app joining the command groups, and its error boundary.
+
+Library errors (:class:`~codesign_playground.errors.CodesignError`) become a one-line message
+on stderr and exit code 2; ``--traceback`` shows the stack instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from codesign_playground import __version__
+from codesign_playground.cli.console import err_console
+from codesign_playground.cli.status import ExitStatus
+from codesign_playground.cli.workload import profile_command
+from codesign_playground.errors import CodesignError
+
+__all__ = ["app", "run"]
+
+
+try:  # Typer >= 0.20 vendors click; older releases use click itself
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException
+
+
+class _ErrorBoundary(TyperGroup):
+    """Turns library and usage errors into one line and an exit code, for every subcommand."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except ClickException as exc:
+            hint = f" (see '{self.name} --help')" if self.name else ""
+            err_console.print(f"error: {exc.format_message()}{hint}", highlight=False)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            err_console.print("aborted")
+            sys.exit(int(ExitStatus.INTERRUPTED))
+        sys.exit(rv if isinstance(rv, int) else int(ExitStatus.SUCCESS))
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CodesignError as exc:
+            if ctx.meta.get("codesign.traceback"):
+                raise
+            err_console.print(f"[red]error[/red]: {exc}", markup=True, highlight=False)
+            raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+
+
+app = typer.Typer(
+    cls=_ErrorBoundary,
+    name="codesign",
+    help="AI hardware co-design playground: profile models, estimate them on hardware, "
+    "explore designs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"codesign-playground {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the full stack on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """AI hardware co-design playground."""
+    ctx.meta["codesign.traceback"] = traceback
+
+
+app.command("profile")(profile_command)
+
+
+def _register_optional() -> None:
+    """Command groups written in their own modules."""
+    from codesign_playground.cli import hardware
+
+    app.add_typer(hardware.app, name="hardware", help="The chip catalog and hardware files.")
+
+
+try:
+    _register_optional()
+except ImportError:  # pragma: no cover - a group not yet present in this build
+    pass
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,152 @@
+"""``codesign profile``: per-layer work and totals of a model."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from codesign_playground.cli.console import human, out_console, print_json
+from codesign_playground.errors import InputError
+from codesign_playground.workload import load_workload, parse_precision, profile
+from codesign_playground.workload.ir import Network, Precision
+from codesign_playground.workload.profile import LAYER_FIELDS
+
+__all__ = ["ModelOptions", "load_from_options", "profile_command"]
+
+
+def _parse_dims(values: list[str] | None) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in values or []:
+        name, sep, size = item.partition("=")
+        if not sep or not name or not size.strip().isdigit():
+            raise InputError(f"--dim: expected NAME=SIZE, e.g. --dim seq=128 (got {item!r})")
+        out[name.strip()] = int(size)
+    return out
+
+
+class ModelOptions:
+    """The options every command that reads a model shares."""
+
+    Batch = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size.")]
+    PrecisionOpt = Annotated[
+        str | None,
+        typer.Option("--precision", "-p", help="fp32, fp16, bf16, int8 or int4 (all layers)."),
+    ]
+    Dim = Annotated[
+        list[str] | None,
+        typer.Option("--dim", help="Size of a symbolic ONNX dimension, NAME=SIZE (repeatable)."),
+    ]
+    Resolution = Annotated[
+        int | None, typer.Option("--resolution", help="Zoo CNNs/ViT: input height and width.")
+    ]
+    SeqLen = Annotated[
+        int | None, typer.Option("--seq-len", help="Zoo transformers: sequence length.")
+    ]
+    KvLen = Annotated[
+        int | None, typer.Option("--kv-len", help="Zoo decoders: cached tokens for a decode step.")
+    ]
+    Width = Annotated[
+        float | None, typer.Option("--width", help="Zoo CNNs: width multiplier.")
+    ]
+
+
+def load_from_options(
+    model: str,
+    batch: int,
+    precision: str | None,
+    dim: list[str] | None,
+    resolution: int | None,
+    seq_len: int | None,
+    kv_len: int | None,
+    width: float | None,
+) -> Network:
+    """Validate the shared model options and load the model."""
+    prec: Precision | None = parse_precision(precision) if precision else None
+    return load_workload(
+        model, batch=batch, precision=prec, dims=_parse_dims(dim), resolution=resolution,
+        seq_len=seq_len, kv_len=kv_len, width=width,
+    )
+
+
+def profile_command(
+    model: Annotated[str, typer.Argument(help="An .onnx, .pt2 or SCALE-Sim .csv file, or a zoo name.")],
+    batch: ModelOptions.Batch = 1,
+    precision: ModelOptions.PrecisionOpt = None,
+    dim: ModelOptions.Dim = None,
+    resolution: ModelOptions.Resolution = None,
+    seq_len: ModelOptions.SeqLen = None,
+    kv_len: ModelOptions.KvLen = None,
+    width: ModelOptions.Width = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per layer.")] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Totals and a per-kind summary only.")
+    ] = False,
+) -> None:
+    """Count the work of MODEL exactly: MACs, FLOPs, parameters and bytes per layer."""
+    if as_json and as_csv:
+        raise InputError("--json and --csv: choose one output format")
+    net = load_from_options(model, batch, precision, dim, resolution, seq_len, kv_len, width)
+    report = profile(net)
+    if as_json:
+        print_json(report)
+        return
+    if as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=LAYER_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in report["layers"]:
+            writer.writerow({**row, "output_shape": "x".join(map(str, row["output_shape"]))})
+        return
+    _render(report, summary=summary)
+
+
+def _render(report: dict[str, object], *, summary: bool) -> None:
+    layers: list[dict[str, object]] = report["layers"]  # type: ignore[assignment]
+    tot: dict[str, int] = report["totals"]  # type: ignore[assignment]
+    title = f"{report['model']}  ({report['source']})"
+    if not summary:
+        table = Table(title=title, show_lines=False, header_style="bold")
+        for col, justify in (("layer", "left"), ("op", "left"), ("output", "left"),
+                             ("MACs", "right"), ("FLOPs", "right"), ("params", "right"),
+                             ("weights B", "right"), ("act B", "right"),
+                             ("FLOP/B", "right")):
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for r in layers:
+            table.add_row(
+                str(r["name"]), str(r["op"]), "x".join(map(str, r["output_shape"])),  # type: ignore[call-overload]
+                human(r["macs"]), human(r["flops"]), human(r["params"]),  # type: ignore[arg-type]
+                human(r["weight_bytes"]),  # type: ignore[arg-type]
+                human(int(r["input_bytes"]) + int(r["output_bytes"])),  # type: ignore[call-overload]
+                f"{r['arithmetic_intensity']:.1f}",
+            )
+        out_console.print(table)
+    kinds: dict[str, list[int]] = {}
+    for r in layers:
+        k = kinds.setdefault(str(r["kind"]), [0, 0, 0])
+        k[0] += 1
+        k[1] += int(r["macs"])  # type: ignore[call-overload]
+        k[2] += int(r["flops"])  # type: ignore[call-overload]
+    by_kind = Table(title=None if not summary else title, header_style="bold")
+    for col in ("kind", "ops", "MACs", "FLOPs", "share of FLOPs"):
+        by_kind.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, (n, macs, flops) in sorted(kinds.items(), key=lambda kv: -kv[1][2]):
+        share = flops / tot["flops"] if tot["flops"] else 0.0
+        by_kind.add_row(kind, str(n), human(macs), human(flops), f"{share:.1%}")
+    out_console.print(by_kind)
+    out_console.print(
+        f"[bold]total[/bold]: {tot['layers']} ops, {tot['macs']:,} MACs, {tot['flops']:,} FLOPs, "
+        f"{tot['params']:,} params, weights {human(tot['weight_bytes'], 'B')}, "
+        f"activations {human(tot['activation_bytes'], 'B')}"
+    )
+    unmodeled: list[dict[str, str]] = report["unmodeled"]  # type: ignore[assignment]
+    if unmodeled:
+        names = ", ".join(f"{u['name']} ({u['op']})" for u in unmodeled[:10])
+        more = f" and {len(unmodeled) - 10} more" if len(unmodeled) > 10 else ""
+        out_console.print(
+            f"[yellow]unmodeled[/yellow]: {len(unmodeled)} node(s) without a cost model, "
+            f"not counted: {names}{more}"
+        )

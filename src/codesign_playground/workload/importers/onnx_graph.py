@@ -1,0 +1,499 @@
+"""Import ONNX graphs (opsets 11 to 21) into the workload IR.
+
+Weights need not be present: the graph is read with ``load_external_data=False`` and only
+initializer shapes are used. Shapes of intermediate tensors come from ONNX shape inference
+(with data propagation, so Reshape targets computed by Shape/Gather chains resolve).
+Node types without a cost model become :class:`UnmodeledOp` entries, never an error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codesign_playground.errors import InputError, ModelFormatError, ModelNotFoundError
+from codesign_playground.workload import ops
+from codesign_playground.workload.ir import Network, Op, Precision, TensorSpec, UnmodeledOp
+
+__all__ = ["SUPPORTED_OPSETS", "load_onnx", "network_from_onnx"]
+
+SUPPORTED_OPSETS = range(11, 22)
+
+# onnx.TensorProto element types -> names (kept here so the table is readable)
+_DTYPES = {
+    1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
+    9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 16: "bfloat16",
+}
+_PRECISION_OF_DTYPE: Mapping[str, Precision] = {
+    "float32": "fp32", "float64": "fp32", "float16": "fp16", "bfloat16": "bf16",
+    "int8": "int8", "uint8": "int8",
+}
+
+_VIEW_OPS = frozenset({
+    "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
+})
+_META_OPS = frozenset({
+    "Shape", "Size", "ConstantOfShape", "Range", "NonZero", "EyeLike",
+})
+_COPY_OPS = frozenset({
+    "Transpose", "Concat", "Slice", "Split", "Expand", "Tile", "Pad", "GatherElements",
+    "GatherND", "ScatterND", "ScatterElements", "Resize", "Upsample", "DepthToSpace",
+    "SpaceToDepth", "Cast", "CastLike", "Trilu", "CumSum", "TopK", "ArgMax", "ArgMin",
+})
+_ACTIVATIONS = frozenset({
+    "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
+    "Elu", "Selu", "Celu", "Gelu", "Softplus", "Softsign", "Mish", "Swish", "Erf",
+})
+_ELEMENTWISE = frozenset({
+    "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal", "Neg", "Abs", "Exp", "Log",
+    "Max", "Min", "Where", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+    "Not", "And", "Or", "Mod", "Sin", "Cos", "Floor", "Ceil", "Round", "Sign", "Sum", "Mean",
+    "IsNaN", "IsInf", "BitShift",
+})
+_POOLS = frozenset({"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool"})
+_NORMS = frozenset({
+    "BatchNormalization", "LayerNormalization", "InstanceNormalization",
+    "GroupNormalization", "RMSNormalization", "LpNormalization",
+})
+_REDUCES = frozenset({
+    "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
+    "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp",
+})
+
+
+def load_onnx(path: str | Path) -> Any:
+    """Read an ONNX file without external weights, with one-line errors for bad files."""
+    import onnx
+
+    p = Path(path)
+    if not p.exists():
+        raise ModelNotFoundError(f"model: file not found: {p}")
+    if p.is_dir():
+        raise ModelFormatError(f"model: {p} is a directory, not an ONNX file")
+    try:
+        model = onnx.load(str(p), load_external_data=False)
+    except Exception as exc:  # protobuf raises DecodeError, RuntimeWarning, ValueError, ...
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelFormatError(f"model: {p.name} is not a readable ONNX file ({reason})") from exc
+    if not model.HasField("graph") or len(model.graph.node) == 0:
+        raise ModelFormatError(f"model: {p.name} holds no ONNX graph (empty or not ONNX)")
+    return model
+
+
+def _attrs(node: Any) -> dict[str, Any]:
+    import onnx
+
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _opset(model: Any) -> int:
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            return int(imp.version)
+    return 0
+
+
+@dataclass
+class _Context:
+    """Shapes and constants known while walking the graph."""
+
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    dtypes: dict[str, str] = field(default_factory=dict)
+    initializers: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    consts: dict[str, list[int]] = field(default_factory=dict)
+    precision: Precision = "fp32"
+
+    def tensor(self, name: str) -> TensorSpec:
+        if name not in self.shapes:
+            raise _ShapeUnknown(name)
+        return TensorSpec(name, self.shapes[name], self.dtypes.get(name, "float32"))
+
+    def is_const(self, name: str) -> bool:
+        return name in self.initializers
+
+
+class _ShapeUnknown(Exception):
+    """A tensor's shape could not be inferred; the node is reported as unmodeled."""
+
+
+def _value_shape(vi: Any, dims: Mapping[str, int], where: str) -> tuple[int, ...] | None:
+    t = vi.type
+    if not t.HasField("tensor_type") or not t.tensor_type.HasField("shape"):
+        return None
+    out = []
+    for i, d in enumerate(t.tensor_type.shape.dim):
+        if d.HasField("dim_value"):
+            out.append(int(d.dim_value))
+        elif d.HasField("dim_param") and d.dim_param in dims:
+            out.append(int(dims[d.dim_param]))
+        elif where == "input":
+            name = d.dim_param or f"axis {i}"
+            raise InputError(
+                f"dims: input {vi.name!r} has symbolic dimension {name!r}; "
+                f"give its size (e.g. dims={{{name!r}: 1}} or --dim {name}=1)"
+            )
+        else:
+            return None
+    return tuple(out)
+
+
+def _set_input_dims(model: Any, batch: int | None, dims: Mapping[str, int]) -> None:
+    """Fix symbolic and batch dimensions of graph inputs in place before shape inference.
+
+    The leading axis of every input is the batch: set to ``batch`` when given, and to 1 when
+    it is symbolic and no size was given for its name.
+    """
+    init_names = {i.name for i in model.graph.initializer}
+    for vi in model.graph.input:
+        if vi.name in init_names or not vi.type.HasField("tensor_type"):
+            continue
+        shape = vi.type.tensor_type.shape
+        for i, d in enumerate(shape.dim):
+            if d.HasField("dim_param") and d.dim_param in dims:
+                d.dim_value = int(dims[d.dim_param])
+            elif i == 0 and d.HasField("dim_param"):
+                d.dim_value = int(batch or 1)  # a symbolic leading axis is the batch
+            elif i == 0 and batch is not None and batch != d.dim_value:
+                d.dim_value = int(batch)
+
+
+def network_from_onnx(
+    path: str | Path,
+    *,
+    batch: int | None = None,
+    dims: Mapping[str, int] | None = None,
+    precision: Precision | None = None,
+    name: str | None = None,
+) -> Network:
+    """Build a :class:`Network` from an ONNX file.
+
+    ``batch`` overrides the first dimension of every graph input; ``dims`` gives sizes of
+    named symbolic dimensions; ``precision`` overrides the precision read from the inputs.
+    """
+    import onnx
+
+    dims = dict(dims or {})
+    if batch is not None and batch < 1:
+        raise InputError(f"batch: must be >= 1 (got {batch})")
+    model = load_onnx(path)
+    opset = _opset(model)
+    _set_input_dims(model, batch, dims)
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelFormatError(f"model: ONNX shape inference failed ({reason})") from exc
+    graph = inferred.graph
+    ctx = _Context()
+    for init in graph.initializer:
+        shape = tuple(int(d) for d in init.dims)
+        ctx.initializers[init.name] = shape
+        ctx.shapes[init.name] = shape
+        ctx.dtypes[init.name] = _DTYPES.get(init.data_type, "float32")
+        if init.data_type in (6, 7) and math.prod(shape) <= 64 and not init.external_data:
+            ctx.consts[init.name] = [int(v) for v in onnx.numpy_helper.to_array(init).ravel()]
+    inputs = []
+    for vi in graph.input:
+        if vi.name in ctx.initializers:
+            continue
+        shape = _value_shape(vi, dims, "input")
+        if shape is not None:
+            ctx.shapes[vi.name] = shape
+        ctx.dtypes[vi.name] = _DTYPES.get(vi.type.tensor_type.elem_type, "float32")
+        inputs.append(TensorSpec(vi.name, shape or (), ctx.dtypes[vi.name]))
+    for vi in (*graph.value_info, *graph.output):
+        shape = _value_shape(vi, dims, "value")
+        if shape is not None:
+            ctx.shapes[vi.name] = shape
+        if vi.type.HasField("tensor_type"):
+            ctx.dtypes[vi.name] = _DTYPES.get(vi.type.tensor_type.elem_type, "float32")
+    if precision is None:
+        first = inputs[0].dtype if inputs else "float32"
+        precision = _PRECISION_OF_DTYPE.get(first, "fp32")
+    ctx.precision = precision
+
+    built: list[Op] = []
+    unmodeled: list[UnmodeledOp] = []
+    for i, node in enumerate(graph.node):
+        node_name = node.name or f"{node.op_type}_{i}"
+        if node.op_type == "Constant":
+            _record_constant(node, ctx)
+            continue
+        if node.domain not in ("", "ai.onnx"):
+            unmodeled.append(_unmodeled(node, node_name, ctx))
+            continue
+        builder = _BUILDERS.get(node.op_type) or _builder_for_family(node.op_type)
+        if builder is None:
+            unmodeled.append(_unmodeled(node, node_name, ctx))
+            continue
+        try:
+            op = builder(node, node_name, _attrs(node), ctx)
+        except _ShapeUnknown:
+            unmodeled.append(_unmodeled(node, node_name, ctx))
+            continue
+        except ModelFormatError as exc:
+            raise ModelFormatError(f"model: node {node_name!r} ({node.op_type}): {exc}") from exc
+        for out in op.outputs:
+            ctx.shapes.setdefault(out.name, out.shape)
+        built.append(op)
+    outputs = tuple(
+        TensorSpec(vi.name, ctx.shapes.get(vi.name, ()), ctx.dtypes.get(vi.name, "float32"))
+        for vi in graph.output
+    )
+    return Network(
+        name=name or Path(path).stem,
+        ops=tuple(built),
+        inputs=tuple(inputs),
+        outputs=outputs,
+        unmodeled=tuple(unmodeled),
+        source=f"onnx:{Path(path).name} (opset {opset})",
+    )
+
+
+def _record_constant(node: Any, ctx: _Context) -> None:
+    import onnx
+
+    for a in node.attribute:
+        if a.name == "value":
+            arr = onnx.numpy_helper.to_array(a.t)
+            ctx.shapes[node.output[0]] = tuple(int(d) for d in arr.shape)
+            if arr.dtype.kind in "iu" and arr.size <= 64:
+                ctx.consts[node.output[0]] = [int(v) for v in arr.ravel()]
+
+
+def _unmodeled(node: Any, name: str, ctx: _Context) -> UnmodeledOp:
+    def spec(n: str) -> TensorSpec:
+        return TensorSpec(n, ctx.shapes.get(n, ()), ctx.dtypes.get(n, "float32"))
+
+    op_type = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+    return UnmodeledOp(
+        name=name,
+        op_type=op_type,
+        inputs=tuple(spec(n) for n in node.input if n),
+        outputs=tuple(spec(n) for n in node.output if n),
+    )
+
+
+def _out(node: Any, ctx: _Context, default: Sequence[int] | None = None) -> TensorSpec:
+    name = node.output[0]
+    if name in ctx.shapes:
+        return TensorSpec(name, ctx.shapes[name], ctx.dtypes.get(name, "float32"))
+    if default is None:
+        raise _ShapeUnknown(name)
+    return TensorSpec(name, tuple(default), ctx.dtypes.get(name, "float32"))
+
+
+def _pads(attrs: Mapping[str, Any], in_spatial: Sequence[int], kernel: Sequence[int],
+          strides: Sequence[int], dilations: Sequence[int]) -> list[int]:
+    rank = len(in_spatial)
+    auto_pad = attrs.get("auto_pad", b"NOTSET")
+    auto = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        begins, ends = [], []
+        for i in range(rank):
+            out = -(-in_spatial[i] // strides[i])
+            total = max(0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1
+                        - in_spatial[i])
+            small, big = total // 2, total - total // 2
+            begins.append(small if auto == "SAME_UPPER" else big)
+            ends.append(big if auto == "SAME_UPPER" else small)
+        return begins + ends
+    if auto == "VALID":
+        return [0] * (2 * rank)
+    return list(attrs.get("pads", [0] * (2 * rank)))
+
+
+def _conv(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    x = ctx.tensor(node.input[0])
+    w = ctx.shapes.get(node.input[1])
+    if w is None:
+        raise _ShapeUnknown(node.input[1])
+    rank = len(w) - 2
+    strides = list(a.get("strides", [1] * rank))
+    dil = list(a.get("dilations", [1] * rank))
+    kernel = list(a.get("kernel_shape", w[2:]))
+    pads = _pads(a, x.shape[2:], kernel, strides, dil)
+    has_bias = len(node.input) > 2 and bool(node.input[2])
+    if node.op_type == "ConvTranspose":
+        return ops.conv_transpose(
+            name, x, w, _out(node, ctx).shape, groups=int(a.get("group", 1)), bias=has_bias,
+            out_name=node.output[0], precision=ctx.precision,
+        )
+    return ops.conv(
+        name, x, w, strides=strides, pads=pads, dilations=dil, groups=int(a.get("group", 1)),
+        bias=has_bias, out_name=node.output[0], op_type=node.op_type, precision=ctx.precision,
+    )
+
+
+def _gemm(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    x = ctx.tensor(node.input[0])
+    b = ctx.tensor(node.input[1])
+    if a.get("transA", 0):
+        x = TensorSpec(x.name, tuple(reversed(x.shape)), x.dtype)
+    b_shape = b.shape if not a.get("transB", 0) else tuple(reversed(b.shape))
+    has_c = len(node.input) > 2 and bool(node.input[2])
+    if ctx.is_const(node.input[1]):
+        op = ops.gemm(name, x, b_shape[1], bias=has_c, out_name=node.output[0],
+                      op_type="Gemm", precision=ctx.precision)
+        return _with_weights(op, [b] + ([ctx.tensor(node.input[2])] if has_c else []))
+    mm = ops.matmul(name, x, TensorSpec(b.name, b_shape, b.dtype), out_name=node.output[0],
+                    op_type="Gemm", precision=ctx.precision)
+    return mm
+
+
+def _with_weights(op: Op, weights: Sequence[TensorSpec]) -> Op:
+    """Keep the graph's own initializer names and shapes for the op's weights."""
+    from dataclasses import replace
+
+    return replace(op, weights=tuple(weights))
+
+
+def _matmul(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    x = ctx.tensor(node.input[0])
+    b = ctx.tensor(node.input[1])
+    if ctx.is_const(node.input[0]) and not ctx.is_const(node.input[1]):
+        # constant on the left: still a weight, the product is computed the same way
+        op = ops.matmul(name, x, b, out_name=node.output[0], precision=ctx.precision)
+        from dataclasses import replace
+
+        return replace(op, kind="gemm", inputs=(b,), weights=(x,))
+    return ops.matmul(name, x, b, b_is_weight=ctx.is_const(node.input[1]),
+                      out_name=node.output[0], precision=ctx.precision)
+
+
+def _split_consts(node: Any, ctx: _Context, skip: Sequence[int] = ()) -> tuple[
+        list[TensorSpec], list[TensorSpec], list[TensorSpec]]:
+    """Split a node's inputs into activations, learned weights and constant buffers.
+
+    A constant operand with more than one element is a learned parameter (a scale, a shift,
+    a PReLU slope); scalars and small integer constants are buffers (an epsilon, a clip bound).
+    """
+    acts, weights, buffers = [], [], []
+    for idx, n in enumerate(node.input):
+        if not n or idx in skip:
+            continue
+        t = ctx.tensor(n)
+        if ctx.is_const(n):
+            if t.elements > 1 and t.dtype not in ("int64", "int32", "bool"):
+                weights.append(t)
+            else:
+                buffers.append(t)
+        elif n in ctx.consts:
+            continue  # a Constant node's small value: folded into the op
+        else:
+            acts.append(t)
+    return acts, weights, buffers
+
+
+def _elementwise(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    acts, weights, buffers = _split_consts(node, ctx)
+    kind = "activation" if node.op_type in _ACTIVATIONS else "elementwise"
+    if node.op_type == "Clip":
+        acts = acts[:1]
+        weights, buffers = [], []
+    if not acts:
+        acts = [ctx.tensor(node.input[0])]
+    op = ops.elementwise(
+        name, node.op_type, acts, weights=weights, buffers=buffers, out_name=node.output[0],
+        kind=kind, precision=ctx.precision,  # type: ignore[arg-type]
+    )
+    out = ctx.shapes.get(node.output[0])
+    if out is not None and out != op.outputs[0].shape:
+        raise ModelFormatError(f"output shape {list(out)} differs from {op.outputs[0].shape}")
+    return op
+
+
+def _pool(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    x = ctx.tensor(node.input[0])
+    if node.op_type.startswith("Global"):
+        return ops.pool(name, node.op_type, x, out_name=node.output[0], precision=ctx.precision)
+    kernel = list(a["kernel_shape"])
+    rank = len(kernel)
+    strides = list(a.get("strides", [1] * rank))
+    dil = list(a.get("dilations", [1] * rank))
+    pads = _pads(a, x.shape[2:], kernel, strides, dil)
+    return ops.pool(
+        name, node.op_type, x, kernel=kernel, strides=strides, pads=pads, dilations=dil,
+        ceil_mode=bool(a.get("ceil_mode", 0)), out_name=node.output[0], precision=ctx.precision,
+    )
+
+
+def _norm(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    x = ctx.tensor(node.input[0])
+    params = [ctx.shapes[n] for n in node.input[1:3] if n and n in ctx.shapes]
+    stats = [ctx.shapes[n] for n in node.input[3:5] if n and n in ctx.shapes]
+    if node.op_type != "BatchNormalization":
+        params, stats = params + stats, []
+    return ops.norm(name, node.op_type, x, weight_shapes=params, buffer_shapes=stats,
+                    out_name=node.output[0], precision=ctx.precision)
+
+
+def _softmax(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    return ops.softmax(name, ctx.tensor(node.input[0]), out_name=node.output[0],
+                       op_type=node.op_type, precision=ctx.precision)
+
+
+def _reduce(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    x = ctx.tensor(node.input[0])
+    return ops.reduce(name, node.op_type, x, _out(node, ctx).shape, out_name=node.output[0],
+                      precision=ctx.precision)
+
+
+def _gather(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    data, idx = node.input[0], node.input[1]
+    if ctx.is_const(data) and int(a.get("axis", 0)) == 0 and idx not in ctx.consts:
+        return ops.embedding(name, ctx.tensor(idx), ctx.shapes[data], out_name=node.output[0],
+                             precision=ctx.precision)
+    return _shape(node, name, a, ctx)
+
+
+def _shape(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    copies = node.op_type in _COPY_OPS or node.op_type == "Gather"
+    ins = [ctx.tensor(n) for n in node.input if n and n in ctx.shapes and not ctx.is_const(n)
+           and n not in ctx.consts]
+    if node.op_type in _META_OPS:
+        copies = False
+    default = ins[0].shape if ins and node.op_type in _VIEW_OPS else None
+    outs = []
+    for n in node.output:
+        if not n:
+            continue
+        if n in ctx.shapes:
+            outs.append(TensorSpec(n, ctx.shapes[n], ctx.dtypes.get(n, "float32")))
+        elif default is not None:
+            outs.append(TensorSpec(n, default, ctx.dtypes.get(n, "float32")))
+        else:
+            raise _ShapeUnknown(n)
+    if node.op_type in ("Shape", "Size"):
+        ins = []
+    return ops.shape_op(name, node.op_type, ins, outs, copies=copies, precision=ctx.precision)
+
+
+_Builder = Callable[[Any, str, dict[str, Any], _Context], Op]
+
+_BUILDERS: dict[str, _Builder] = {
+    "Conv": _conv,
+    "ConvTranspose": _conv,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "Softmax": _softmax,
+    "LogSoftmax": _softmax,
+    "Gather": _gather,
+}
+
+
+def _builder_for_family(op_type: str) -> _Builder | None:
+    if op_type in _ELEMENTWISE or op_type in _ACTIVATIONS:
+        return _elementwise
+    if op_type in _POOLS:
+        return _pool
+    if op_type in _NORMS:
+        return _norm
+    if op_type in _REDUCES:
+        return _reduce
+    if op_type in _VIEW_OPS or op_type in _COPY_OPS or op_type in _META_OPS:
+        return _shape
+    return None

@@ -1,0 +1,59 @@
+"""Per-layer and total work of a network as plain records, for reports and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codesign_playground.workload.ir import Network, Op
+
+__all__ = ["LAYER_FIELDS", "TOTAL_FIELDS", "layer_record", "profile", "totals"]
+
+LAYER_FIELDS = (
+    "name", "op", "kind", "output_shape", "macs", "flops", "params", "weight_bytes",
+    "input_bytes", "output_bytes", "arithmetic_intensity", "weight_precision",
+    "act_precision",
+)
+TOTAL_FIELDS = ("layers", "macs", "flops", "params", "weight_bytes", "activation_bytes")
+
+
+def layer_record(op: Op) -> dict[str, Any]:
+    """One op as a flat record; ``flops`` counts everything (2 per MAC plus other FLOPs)."""
+    return {
+        "name": op.name,
+        "op": op.op_type,
+        "kind": op.kind,
+        "output_shape": list(op.outputs[0].shape) if op.outputs else [],
+        "macs": op.macs,
+        "flops": op.total_flops,
+        "params": op.params,
+        "weight_bytes": op.weight_bytes,
+        "input_bytes": op.input_bytes,
+        "output_bytes": op.output_bytes,
+        "arithmetic_intensity": round(op.arithmetic_intensity, 6),
+        "weight_precision": op.weight_precision,
+        "act_precision": op.act_precision,
+    }
+
+
+def totals(net: Network) -> dict[str, Any]:
+    """Network totals; ``activation_bytes`` sums every op's activation reads and writes."""
+    return {
+        "layers": len(net.ops),
+        "macs": net.macs,
+        "flops": net.flops,
+        "params": net.params,
+        "weight_bytes": net.weight_bytes,
+        "activation_bytes": net.activation_bytes,
+    }
+
+
+def profile(net: Network) -> dict[str, Any]:
+    """The whole profile: model facts, one record per op, totals and unmodeled nodes."""
+    return {
+        "model": net.name,
+        "source": net.source,
+        "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in net.inputs],
+        "layers": [layer_record(o) for o in net.ops],
+        "totals": totals(net),
+        "unmodeled": [{"name": u.name, "op": u.op_type} for u in net.unmodeled],
+    }
