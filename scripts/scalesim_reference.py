@@ -58,9 +58,19 @@ ARRAYS: list[tuple[int, int]] = [(8, 8), (16, 16), (32, 32), (128, 128), (16, 32
 # Larger, network-sized layers, run on the larger arrays only (SCALE-Sim's cost grows with
 # simulated cycles and SRAM accesses).
 BIG_LAYERS: list[tuple[str, dict[str, Any]]] = [
-    ("conv", {"Layer name": "resnet_conv3", "IFMAP Height": 28, "IFMAP Width": 28,
-              "Filter Height": 3, "Filter Width": 3, "Channels": 128, "Num Filter": 128,
-              "Strides": 1}),
+    (
+        "conv",
+        {
+            "Layer name": "resnet_conv3",
+            "IFMAP Height": 28,
+            "IFMAP Width": 28,
+            "Filter Height": 3,
+            "Filter Width": 3,
+            "Channels": 128,
+            "Num Filter": 128,
+            "Strides": 1,
+        },
+    ),
     ("gemm", {"Layer": "gemm256", "M": 256, "N": 256, "K": 256}),
 ]
 BIG_ARRAYS: list[tuple[int, int]] = [(32, 32), (128, 128), (64, 128)]
@@ -158,20 +168,39 @@ def all_cases() -> list[Case]:
         ("user_bw2_gemm64_16x16_ws", "gemm", g64, base_config(16, 16, "ws", **user_lo)),
         ("user_bw2_gemm64_16x16_os", "gemm", g64, base_config(16, 16, "os", **user_lo)),
         ("user_bw2_gemm64_16x16_is", "gemm", g64, base_config(16, 16, "is", **user_lo)),
-        ("user_bw4_conv3x3_32x32_ws", "conv", conv3, base_config(32, 32, "ws",
-            InterfaceBandwidth="USER", Bandwidth=4)),
+        (
+            "user_bw4_conv3x3_32x32_ws",
+            "conv",
+            conv3,
+            base_config(32, 32, "ws", InterfaceBandwidth="USER", Bandwidth=4),
+        ),
         ("calc_small_conv3x3_16x16_ws", "conv", conv3, base_config(16, 16, "ws", **small)),
         ("calc_small_gemm100_16x16_os", "gemm", g100, base_config(16, 16, "os", **small)),
-        ("user_small_conv1x1_32x32_is", "conv", conv1, base_config(32, 32, "is",
-            **small, **user_lo)),
-        ("user_small_gemm64_16x16_ws", "gemm", g64, base_config(16, 16, "ws",
-            **small, **user_lo)),
-        ("user_ofmap4k_bw1_gemm64_16x16_ws", "gemm", g64, base_config(16, 16, "ws",
-            InterfaceBandwidth="USER", Bandwidth=1, OfmapSramSzkB=4)),
-        ("user_ofmap4k_bw4_conv3x3_16x16_os", "conv", conv3, base_config(16, 16, "os",
-            InterfaceBandwidth="USER", Bandwidth=4, OfmapSramSzkB=4)),
-        ("user_ofmap1k_bw8_gemm100_32x32_is", "gemm", g100, base_config(32, 32, "is",
-            InterfaceBandwidth="USER", Bandwidth=8, OfmapSramSzkB=1)),
+        (
+            "user_small_conv1x1_32x32_is",
+            "conv",
+            conv1,
+            base_config(32, 32, "is", **small, **user_lo),
+        ),
+        ("user_small_gemm64_16x16_ws", "gemm", g64, base_config(16, 16, "ws", **small, **user_lo)),
+        (
+            "user_ofmap4k_bw1_gemm64_16x16_ws",
+            "gemm",
+            g64,
+            base_config(16, 16, "ws", InterfaceBandwidth="USER", Bandwidth=1, OfmapSramSzkB=4),
+        ),
+        (
+            "user_ofmap4k_bw4_conv3x3_16x16_os",
+            "conv",
+            conv3,
+            base_config(16, 16, "os", InterfaceBandwidth="USER", Bandwidth=4, OfmapSramSzkB=4),
+        ),
+        (
+            "user_ofmap1k_bw8_gemm100_32x32_is",
+            "gemm",
+            g100,
+            base_config(32, 32, "is", InterfaceBandwidth="USER", Bandwidth=8, OfmapSramSzkB=1),
+        ),
     ]
     cases += [Case(cid, kind, topo, cfg) for cid, kind, topo, cfg in stress]
     return cases

@@ -60,8 +60,15 @@ def _init(name: str, shape: tuple[int, ...], dtype: Any = np.float32) -> onnx.Te
     return numpy_helper.from_array(np.zeros(shape, dtype=dtype), name)
 
 
-def _save(tmp_path: Path, nodes: list[Any], inputs: list[Any], outputs: list[Any],
-          inits: list[Any], opset: int = 17, name: str = "m.onnx") -> Path:
+def _save(
+    tmp_path: Path,
+    nodes: list[Any],
+    inputs: list[Any],
+    outputs: list[Any],
+    inits: list[Any],
+    opset: int = 17,
+    name: str = "m.onnx",
+) -> Path:
     graph = helper.make_graph(nodes, "g", inputs, outputs, initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 7 if opset < 15 else 8
@@ -77,23 +84,35 @@ def _vi(name: str, shape: list[Any], elem: int = TensorProto.FLOAT) -> Any:
 @pytest.mark.parametrize("opset", [11, 13, 17, 21])
 def test_cnn_ops_across_opsets(tmp_path: Path, opset: int) -> None:
     nodes = [
-        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", auto_pad="SAME_UPPER",
-                         strides=[2, 2]),
-        helper.make_node("BatchNormalization", ["c1", "g", "beta", "mu", "var"], ["bn"],
-                         name="bn1"),
+        helper.make_node(
+            "Conv", ["x", "w1", "b1"], ["c1"], name="conv1", auto_pad="SAME_UPPER", strides=[2, 2]
+        ),
+        helper.make_node(
+            "BatchNormalization", ["c1", "g", "beta", "mu", "var"], ["bn"], name="bn1"
+        ),
         helper.make_node("Relu", ["bn"], ["r"], name="relu"),
         helper.make_node("Conv", ["r", "wd"], ["dw"], name="dw", group=8, pads=[1, 1, 1, 1]),
-        helper.make_node("MaxPool", ["dw"], ["mp"], name="pool", kernel_shape=[2, 2],
-                         strides=[2, 2]),
+        helper.make_node(
+            "MaxPool", ["dw"], ["mp"], name="pool", kernel_shape=[2, 2], strides=[2, 2]
+        ),
         helper.make_node("GlobalAveragePool", ["mp"], ["gap"], name="gap"),
         helper.make_node("Flatten", ["gap"], ["flat"], name="flat"),
         helper.make_node("Gemm", ["flat", "wf", "bf"], ["y"], name="fc", transB=1),
     ]
-    inits = [_init("w1", (8, 3, 3, 3)), _init("b1", (8,)), _init("g", (8,)),
-             _init("beta", (8,)), _init("mu", (8,)), _init("var", (8,)),
-             _init("wd", (8, 1, 3, 3)), _init("wf", (10, 8)), _init("bf", (10,))]
-    path = _save(tmp_path, nodes, [_vi("x", [1, 3, 32, 32])], [_vi("y", [1, 10])], inits,
-                 opset=opset)
+    inits = [
+        _init("w1", (8, 3, 3, 3)),
+        _init("b1", (8,)),
+        _init("g", (8,)),
+        _init("beta", (8,)),
+        _init("mu", (8,)),
+        _init("var", (8,)),
+        _init("wd", (8, 1, 3, 3)),
+        _init("wf", (10, 8)),
+        _init("bf", (10,)),
+    ]
+    path = _save(
+        tmp_path, nodes, [_vi("x", [1, 3, 32, 32])], [_vi("y", [1, 10])], inits, opset=opset
+    )
     net = network_from_onnx(path)
     c1, bn, relu, dw, mp, gap, flat, fc = net.ops
     assert c1.outputs[0].shape == (1, 8, 16, 16)
@@ -125,15 +144,18 @@ def test_transformer_ops(tmp_path: Path) -> None:
         helper.make_node("Erf", ["m"], ["y"], name="erf"),
     ]
     inits = [
-        _init("emb", (100, 16)), _init("ln_g", (16,)), _init("ln_b", (16,)),
+        _init("emb", (100, 16)),
+        _init("ln_g", (16,)),
+        _init("ln_b", (16,)),
         _init("wq", (16, 16)),
         numpy_helper.from_array(np.array([1, 128], dtype=np.int64), "shape"),
         numpy_helper.from_array(np.array([0], dtype=np.int64), "starts"),
         numpy_helper.from_array(np.array([128], dtype=np.int64), "ends"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "axes"),
     ]
-    path = _save(tmp_path, nodes, [_vi("ids", [1, 8], TensorProto.INT64)],
-                 [_vi("y", None)], inits, opset=17)
+    path = _save(
+        tmp_path, nodes, [_vi("ids", [1, 8], TensorProto.INT64)], [_vi("y", None)], inits, opset=17
+    )
     net = network_from_onnx(path)
     by = {o.name: o for o in net.ops}
     assert by["embed"].kind == "embedding" and by["embed"].params == 1600
@@ -156,20 +178,24 @@ def test_unknown_and_foreign_ops_are_listed_not_fatal(tmp_path: Path) -> None:
         helper.make_node("FusedGemm", ["a", "a"], ["c"], name="fused", domain="com.microsoft"),
     ]
     graph = helper.make_graph(nodes, "g", [_vi("x", [4, 4])], [_vi("b", None), _vi("c", None)])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
-                                                    helper.make_opsetid("com.microsoft", 1)])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    )
     path = tmp_path / "u.onnx"
     onnx.save(model, str(path))
     net = network_from_onnx(path)
     assert [o.name for o in net.ops] == ["relu"]
     assert {(u.name, u.op_type) for u in net.unmodeled} == {
-        ("det", "Det"), ("fused", "com.microsoft.FusedGemm")}
+        ("det", "Det"),
+        ("fused", "com.microsoft.FusedGemm"),
+    }
 
 
 def test_symbolic_dims(tmp_path: Path) -> None:
     nodes = [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")]
-    path = _save(tmp_path, nodes, [_vi("x", ["batch", "seq", 8])], [_vi("y", None)],
-                 [_init("w", (8, 4))])
+    path = _save(
+        tmp_path, nodes, [_vi("x", ["batch", "seq", 8])], [_vi("y", None)], [_init("w", (8, 4))]
+    )
     with pytest.raises(InputError, match="seq"):
         network_from_onnx(path)
     net = network_from_onnx(path, batch=2, dims={"seq": 5})

@@ -14,8 +14,9 @@ def t(*shape: int, dtype: str = "float32") -> TensorSpec:
 
 
 def test_conv2d_stride_padding_bias() -> None:
-    op = ops.conv("c", t(2, 3, 224, 224), (64, 3, 7, 7), strides=(2, 2), pads=(3, 3, 3, 3),
-                  bias=True)
+    op = ops.conv(
+        "c", t(2, 3, 224, 224), (64, 3, 7, 7), strides=(2, 2), pads=(3, 3, 3, 3), bias=True
+    )
     assert op.outputs[0].shape == (2, 64, 112, 112)
     assert op.macs == 2 * 64 * 112 * 112 * 3 * 49
     assert op.flops == 2 * 64 * 112 * 112  # bias adds
@@ -107,12 +108,12 @@ def test_elementwise_broadcast_and_activation_costs() -> None:
 
 
 def test_pooling() -> None:
-    mp = ops.pool("mp", "MaxPool", t(1, 64, 112, 112), kernel=(3, 3), strides=(2, 2),
-                  pads=(1, 1, 1, 1))
+    mp = ops.pool(
+        "mp", "MaxPool", t(1, 64, 112, 112), kernel=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1)
+    )
     assert mp.outputs[0].shape == (1, 64, 56, 56)
     assert mp.flops == 64 * 56 * 56 * 9
-    ap = ops.pool("ap", "AveragePool", t(1, 8, 7, 7), kernel=(2, 2), strides=(2, 2),
-                  ceil_mode=True)
+    ap = ops.pool("ap", "AveragePool", t(1, 8, 7, 7), kernel=(2, 2), strides=(2, 2), ceil_mode=True)
     assert ap.outputs[0].shape == (1, 8, 4, 4)
     assert ap.flops == 8 * 16 * 5
     gp = ops.pool("gp", "GlobalAveragePool", t(1, 512, 7, 7))
@@ -120,8 +121,13 @@ def test_pooling() -> None:
 
 
 def test_norms_weights_and_buffers() -> None:
-    bn = ops.norm("bn", "BatchNormalization", t(1, 64, 8, 8), weight_shapes=[(64,), (64,)],
-                  buffer_shapes=[(64,), (64,)])
+    bn = ops.norm(
+        "bn",
+        "BatchNormalization",
+        t(1, 64, 8, 8),
+        weight_shapes=[(64,), (64,)],
+        buffer_shapes=[(64,), (64,)],
+    )
     assert bn.params == 128
     assert bn.weight_bytes == 4 * 256
     assert bn.flops == 2 * 64 * 64
@@ -153,8 +159,9 @@ def test_shape_ops_copy_or_view() -> None:
     assert cp.flops == 0
 
 
-@pytest.mark.parametrize(("prec", "nbytes"), [("fp32", 400), ("fp16", 200), ("bf16", 200),
-                                              ("int8", 100), ("int4", 50)])
+@pytest.mark.parametrize(
+    ("prec", "nbytes"), [("fp32", 400), ("fp16", 200), ("bf16", 200), ("int8", 100), ("int4", 50)]
+)
 def test_precision_changes_bytes_not_work(prec: str, nbytes: int) -> None:
     op = ops.gemm("fc", t(1, 10), 10, bias=False)
     low = op.with_precision(weights=prec, activations=prec)  # type: ignore[arg-type]
@@ -182,3 +189,19 @@ def test_per_layer_precision() -> None:
     assert net.op("b").weight_precision == "int4" and net.op("b").act_precision == "int8"
     with pytest.raises(ValueError, match="no op named"):
         net.with_precision("int8", layers=["zzz"])
+
+
+def test_pool_ceil_mode_last_window_starts_inside() -> None:
+    # PyTorch: MaxPool2d(2, 2, padding=1, ceil_mode=True) on 5x5 gives 3x3, not 4x4
+    op = ops.pool(
+        "p",
+        "MaxPool",
+        t(1, 1, 5, 5),
+        kernel=(2, 2),
+        strides=(2, 2),
+        pads=(1, 1, 1, 1),
+        ceil_mode=True,
+    )
+    assert op.outputs[0].shape == (1, 1, 3, 3)
+    with pytest.raises(ModelFormatError, match="larger than input"):
+        ops.pool("p", "MaxPool", t(1, 1, 1, 1), kernel=(2, 2), strides=(2, 2))

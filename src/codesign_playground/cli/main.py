@@ -21,10 +21,8 @@ from codesign_playground.errors import CodesignError
 __all__ = ["app", "run"]
 
 
-try:  # Typer >= 0.20 vendors click; older releases use click itself
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover
-    from click.exceptions import ClickException
+# Typer vendors its own click; its usage errors derive from this class.
+ClickException = typer.BadParameter.__mro__[2]
 
 
 class _ErrorBoundary(TyperGroup):
@@ -34,16 +32,16 @@ class _ErrorBoundary(TyperGroup):
         kwargs["standalone_mode"] = False
         try:
             rv = super().main(*args, **kwargs)
-        except ClickException as exc:
+        except ClickException as exc:  # usage errors: bad option values, missing args
             hint = f" (see '{self.name} --help')" if self.name else ""
             err_console.print(f"error: {exc.format_message()}{hint}", highlight=False)
-            sys.exit(exc.exit_code)
+            sys.exit(getattr(exc, "exit_code", int(ExitStatus.BAD_INPUT)))
         except typer.Abort:
             err_console.print("aborted")
             sys.exit(int(ExitStatus.INTERRUPTED))
         sys.exit(rv if isinstance(rv, int) else int(ExitStatus.SUCCESS))
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CodesignError as exc:
@@ -94,9 +92,9 @@ app.command("profile")(profile_command)
 
 def _register_optional() -> None:
     """Command groups written in their own modules."""
-    from codesign_playground.cli import hardware
+    from codesign_playground.cli.hardware import app as hardware_app
 
-    app.add_typer(hardware.app, name="hardware", help="The chip catalog and hardware files.")
+    app.add_typer(hardware_app, name="hardware", help="The chip catalog and hardware files.")
 
 
 try:

@@ -13,7 +13,7 @@ from codesign_playground.cli.console import human, out_console, print_json
 from codesign_playground.errors import InputError
 from codesign_playground.workload import load_workload, parse_precision, profile
 from codesign_playground.workload.ir import Network, Precision
-from codesign_playground.workload.profile import LAYER_FIELDS
+from codesign_playground.workload.profile import LAYER_FIELDS, totals
 
 __all__ = ["ModelOptions", "load_from_options", "profile_command"]
 
@@ -49,9 +49,7 @@ class ModelOptions:
     KvLen = Annotated[
         int | None, typer.Option("--kv-len", help="Zoo decoders: cached tokens for a decode step.")
     ]
-    Width = Annotated[
-        float | None, typer.Option("--width", help="Zoo CNNs: width multiplier.")
-    ]
+    Width = Annotated[float | None, typer.Option("--width", help="Zoo CNNs: width multiplier.")]
 
 
 def load_from_options(
@@ -67,13 +65,21 @@ def load_from_options(
     """Validate the shared model options and load the model."""
     prec: Precision | None = parse_precision(precision) if precision else None
     return load_workload(
-        model, batch=batch, precision=prec, dims=_parse_dims(dim), resolution=resolution,
-        seq_len=seq_len, kv_len=kv_len, width=width,
+        model,
+        batch=batch,
+        precision=prec,
+        dims=_parse_dims(dim),
+        resolution=resolution,
+        seq_len=seq_len,
+        kv_len=kv_len,
+        width=width,
     )
 
 
 def profile_command(
-    model: Annotated[str, typer.Argument(help="An .onnx, .pt2 or SCALE-Sim .csv file, or a zoo name.")],
+    model: Annotated[
+        str, typer.Argument(help="An .onnx, .pt2 or SCALE-Sim .csv file, or a zoo name.")
+    ],
     batch: ModelOptions.Batch = 1,
     precision: ModelOptions.PrecisionOpt = None,
     dim: ModelOptions.Dim = None,
@@ -101,38 +107,42 @@ def profile_command(
         for row in report["layers"]:
             writer.writerow({**row, "output_shape": "x".join(map(str, row["output_shape"]))})
         return
-    _render(report, summary=summary)
+    _render(net, summary=summary)
 
 
-def _render(report: dict[str, object], *, summary: bool) -> None:
-    layers: list[dict[str, object]] = report["layers"]  # type: ignore[assignment]
-    tot: dict[str, int] = report["totals"]  # type: ignore[assignment]
-    title = f"{report['model']}  ({report['source']})"
+def _render(net: Network, *, summary: bool) -> None:
+    tot = totals(net)
+    title = f"{net.name}  ({net.source})"
     if not summary:
-        table = Table(title=title, show_lines=False, header_style="bold")
-        for col, justify in (("layer", "left"), ("op", "left"), ("output", "left"),
-                             ("MACs", "right"), ("FLOPs", "right"), ("params", "right"),
-                             ("weights B", "right"), ("act B", "right"),
-                             ("FLOP/B", "right")):
-            table.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for r in layers:
+        table = Table(title=title, header_style="bold")
+        for col in ("layer", "op", "output"):
+            table.add_column(col)
+        for col in ("MACs", "FLOPs", "params", "weights B", "act B", "FLOP/B"):
+            table.add_column(col, justify="right")
+        for op in net.ops:
+            shape = op.outputs[0].shape if op.outputs else ()
             table.add_row(
-                str(r["name"]), str(r["op"]), "x".join(map(str, r["output_shape"])),  # type: ignore[call-overload]
-                human(r["macs"]), human(r["flops"]), human(r["params"]),  # type: ignore[arg-type]
-                human(r["weight_bytes"]),  # type: ignore[arg-type]
-                human(int(r["input_bytes"]) + int(r["output_bytes"])),  # type: ignore[call-overload]
-                f"{r['arithmetic_intensity']:.1f}",
+                op.name,
+                op.op_type,
+                "x".join(map(str, shape)),
+                human(op.macs),
+                human(op.total_flops),
+                human(op.params),
+                human(op.weight_bytes),
+                human(op.input_bytes + op.output_bytes),
+                f"{op.arithmetic_intensity:.1f}",
             )
         out_console.print(table)
     kinds: dict[str, list[int]] = {}
-    for r in layers:
-        k = kinds.setdefault(str(r["kind"]), [0, 0, 0])
+    for op in net.ops:
+        k = kinds.setdefault(op.kind, [0, 0, 0])
         k[0] += 1
-        k[1] += int(r["macs"])  # type: ignore[call-overload]
-        k[2] += int(r["flops"])  # type: ignore[call-overload]
-    by_kind = Table(title=None if not summary else title, header_style="bold")
-    for col in ("kind", "ops", "MACs", "FLOPs", "share of FLOPs"):
-        by_kind.add_column(col, justify="left" if col == "kind" else "right")
+        k[1] += op.macs
+        k[2] += op.total_flops
+    by_kind = Table(title=title if summary else None, header_style="bold")
+    by_kind.add_column("kind")
+    for col in ("ops", "MACs", "FLOPs", "share of FLOPs"):
+        by_kind.add_column(col, justify="right")
     for kind, (n, macs, flops) in sorted(kinds.items(), key=lambda kv: -kv[1][2]):
         share = flops / tot["flops"] if tot["flops"] else 0.0
         by_kind.add_row(kind, str(n), human(macs), human(flops), f"{share:.1%}")
@@ -142,11 +152,10 @@ def _render(report: dict[str, object], *, summary: bool) -> None:
         f"{tot['params']:,} params, weights {human(tot['weight_bytes'], 'B')}, "
         f"activations {human(tot['activation_bytes'], 'B')}"
     )
-    unmodeled: list[dict[str, str]] = report["unmodeled"]  # type: ignore[assignment]
-    if unmodeled:
-        names = ", ".join(f"{u['name']} ({u['op']})" for u in unmodeled[:10])
-        more = f" and {len(unmodeled) - 10} more" if len(unmodeled) > 10 else ""
+    if net.unmodeled:
+        names = ", ".join(f"{u.name} ({u.op_type})" for u in net.unmodeled[:10])
+        more = f" and {len(net.unmodeled) - 10} more" if len(net.unmodeled) > 10 else ""
         out_console.print(
-            f"[yellow]unmodeled[/yellow]: {len(unmodeled)} node(s) without a cost model, "
+            f"[yellow]unmodeled[/yellow]: {len(net.unmodeled)} node(s) without a cost model, "
             f"not counted: {names}{more}"
         )

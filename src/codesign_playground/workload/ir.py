@@ -28,13 +28,14 @@ __all__ = [
     "parse_precision",
 ]
 
-Precision = Literal["fp32", "fp16", "bf16", "int8", "int4"]
+Precision = Literal["fp32", "fp16", "bf16", "int16", "int8", "int4"]
 
 #: Storage width of one element per precision, in bits.
 PRECISION_BITS: Mapping[Precision, int] = {
     "fp32": 32,
     "fp16": 16,
     "bf16": 16,
+    "int16": 16,
     "int8": 8,
     "int4": 4,
 }
@@ -278,9 +279,7 @@ class Network:
             if unknown:
                 raise InputError(f"layers: no op named {sorted(unknown)[0]!r} in {self.name}")
         ops = tuple(
-            o.with_precision(weights=w, activations=a)
-            if chosen is None or o.name in chosen
-            else o
+            o.with_precision(weights=w, activations=a) if chosen is None or o.name in chosen else o
             for o in self.ops
         )
         return replace(self, ops=ops)

@@ -37,6 +37,7 @@ __all__ = [
 
 #: FLOPs charged per output element (per input element for reductions) of non-MAC ops.
 #: A convention, not a measurement: one FLOP per arithmetic step of the textbook formula.
+# fmt: off
 FLOPS_PER_ELEMENT: Mapping[str, int] = {
     # elementwise arithmetic: one operation per output element
     "Add": 1, "Sub": 1, "Mul": 1, "Div": 1, "Pow": 1, "Sqrt": 1, "Reciprocal": 1,
@@ -66,6 +67,11 @@ FLOPS_PER_ELEMENT: Mapping[str, int] = {
     # softmax: max, subtract, exp, sum, divide
     "Softmax": 5, "LogSoftmax": 5,
 }
+# fmt: on
+
+
+_NORM_WEIGHT_NAMES = ("weight", "bias")
+_NORM_BUFFER_NAMES = ("running_mean", "running_var")
 
 
 def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
@@ -155,7 +161,11 @@ def conv(
         flops=n * f * out_pixels if bias else 0,
         gemms=(Gemm(count=groups, m=n * out_pixels, n=f // groups, k=cg * k_size),),
         attrs={
-            "kernel": kernel, "strides": s, "pads": p, "dilations": d, "groups": groups,
+            "kernel": kernel,
+            "strides": s,
+            "pads": p,
+            "dilations": d,
+            "groups": groups,
             "depthwise": groups == c and groups > 1,
         },
         weight_precision=precision,
@@ -349,8 +359,9 @@ def elementwise(
     shapes = [t.shape for t in (*inputs, *weights, *buffers)]
     out_shape = broadcast_shape(*shapes) if shapes else ()
     per = FLOPS_PER_ELEMENT.get(op_type, 1) if flops_per_element is None else flops_per_element
-    n_args = max(1, len(shapes) - 1) if kind == "elementwise" and op_type not in (
-        "Where", "Clip") else 1
+    n_args = (
+        max(1, len(shapes) - 1) if kind == "elementwise" and op_type not in ("Where", "Clip") else 1
+    )
     dtype = inputs[0].dtype if inputs else "float32"
     out = TensorSpec(out_name or f"{name}.out", out_shape, dtype)
     return Op(
@@ -411,12 +422,19 @@ def pool(
         p = tuple(pads or (0,) * (2 * rank))
         d = tuple(dilations or (1,) * rank)
         if ceil_mode:
-            out_sp = tuple(
-                -(-(spatial[i] + p[i] + p[i + rank] - (d[i] * (k[i] - 1) + 1)) // s[i]) + 1
-                for i in range(rank)
-            )
+            sizes = []
+            for i in range(rank):
+                span = d[i] * (k[i] - 1) + 1
+                size = -(-(spatial[i] + p[i] + p[i + rank] - span) // s[i]) + 1
+                # PyTorch/ONNX: the last window must start inside the input or left padding
+                if (size - 1) * s[i] >= spatial[i] + p[i]:
+                    size -= 1
+                sizes.append(size)
+            out_sp = tuple(sizes)
         else:
             out_sp = conv_output_shape(spatial, k, s, p, d)
+        if any(o <= 0 for o in out_sp):
+            raise ModelFormatError(f"{name}: pooling window {list(k)} larger than input {list(xs)}")
     out = TensorSpec(out_name or f"{name}.out", (*xs[:2], *out_sp), x.dtype)
     window = math.prod(k)
     per_out = window + (1 if "Average" in op_type or "Avg" in op_type else 0)
@@ -445,10 +463,12 @@ def norm(
 ) -> Op:
     """A normalization layer: learned scale and shift are weights, running stats buffers."""
     weights = tuple(
-        TensorSpec(f"{name}.w{i}", _check(s, f"{name} weight")) for i, s in enumerate(weight_shapes)
+        TensorSpec(f"{name}.{_NORM_WEIGHT_NAMES[min(i, 1)]}{i if i > 1 else ''}", _check(w, name))
+        for i, w in enumerate(weight_shapes)
     )
     buffers = tuple(
-        TensorSpec(f"{name}.b{i}", _check(s, f"{name} buffer")) for i, s in enumerate(buffer_shapes)
+        TensorSpec(f"{name}.{_NORM_BUFFER_NAMES[min(i, 1)]}{i if i > 1 else ''}", _check(b, name))
+        for i, b in enumerate(buffer_shapes)
     )
     out = TensorSpec(out_name or f"{name}.out", x.shape, x.dtype)
     return Op(
@@ -466,7 +486,11 @@ def norm(
 
 
 def softmax(
-    name: str, x: TensorSpec, *, out_name: str | None = None, op_type: str = "Softmax",
+    name: str,
+    x: TensorSpec,
+    *,
+    out_name: str | None = None,
+    op_type: str = "Softmax",
     precision: Precision = "fp32",
 ) -> Op:
     """Softmax over one axis: max, subtract, exp, sum, divide = 5 FLOPs per element."""

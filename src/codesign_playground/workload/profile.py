@@ -9,8 +9,18 @@ from codesign_playground.workload.ir import Network, Op
 __all__ = ["LAYER_FIELDS", "TOTAL_FIELDS", "layer_record", "profile", "totals"]
 
 LAYER_FIELDS = (
-    "name", "op", "kind", "output_shape", "macs", "flops", "params", "weight_bytes",
-    "input_bytes", "output_bytes", "arithmetic_intensity", "weight_precision",
+    "name",
+    "op",
+    "kind",
+    "output_shape",
+    "macs",
+    "flops",
+    "params",
+    "weight_bytes",
+    "input_bytes",
+    "output_bytes",
+    "arithmetic_intensity",
+    "weight_precision",
     "act_precision",
 )
 TOTAL_FIELDS = ("layers", "macs", "flops", "params", "weight_bytes", "activation_bytes")

@@ -16,7 +16,14 @@ from typing import Any
 
 from codesign_playground.errors import InputError, ModelFormatError, ModelNotFoundError
 from codesign_playground.workload import ops
-from codesign_playground.workload.ir import Network, Op, Precision, TensorSpec, UnmodeledOp
+from codesign_playground.workload.ir import (
+    Network,
+    Op,
+    OpKind,
+    Precision,
+    TensorSpec,
+    UnmodeledOp,
+)
 
 __all__ = ["SUPPORTED_OPSETS", "load_onnx", "network_from_onnx"]
 
@@ -24,44 +31,158 @@ SUPPORTED_OPSETS = range(11, 22)
 
 # onnx.TensorProto element types -> names (kept here so the table is readable)
 _DTYPES = {
-    1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-    9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 16: "bfloat16",
+    1: "float32",
+    2: "uint8",
+    3: "int8",
+    4: "uint16",
+    5: "int16",
+    6: "int32",
+    7: "int64",
+    9: "bool",
+    10: "float16",
+    11: "float64",
+    12: "uint32",
+    13: "uint64",
+    16: "bfloat16",
 }
 _PRECISION_OF_DTYPE: Mapping[str, Precision] = {
-    "float32": "fp32", "float64": "fp32", "float16": "fp16", "bfloat16": "bf16",
-    "int8": "int8", "uint8": "int8",
+    "float32": "fp32",
+    "float64": "fp32",
+    "float16": "fp16",
+    "bfloat16": "bf16",
+    "int8": "int8",
+    "uint8": "int8",
 }
 
-_VIEW_OPS = frozenset({
-    "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
-})
-_META_OPS = frozenset({
-    "Shape", "Size", "ConstantOfShape", "Range", "NonZero", "EyeLike",
-})
-_COPY_OPS = frozenset({
-    "Transpose", "Concat", "Slice", "Split", "Expand", "Tile", "Pad", "GatherElements",
-    "GatherND", "ScatterND", "ScatterElements", "Resize", "Upsample", "DepthToSpace",
-    "SpaceToDepth", "Cast", "CastLike", "Trilu", "CumSum", "TopK", "ArgMax", "ArgMin",
-})
-_ACTIVATIONS = frozenset({
-    "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
-    "Elu", "Selu", "Celu", "Gelu", "Softplus", "Softsign", "Mish", "Swish", "Erf",
-})
-_ELEMENTWISE = frozenset({
-    "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal", "Neg", "Abs", "Exp", "Log",
-    "Max", "Min", "Where", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
-    "Not", "And", "Or", "Mod", "Sin", "Cos", "Floor", "Ceil", "Round", "Sign", "Sum", "Mean",
-    "IsNaN", "IsInf", "BitShift",
-})
+_VIEW_OPS = frozenset(
+    {
+        "Reshape",
+        "Flatten",
+        "Squeeze",
+        "Unsqueeze",
+        "Identity",
+        "Dropout",
+    }
+)
+_META_OPS = frozenset(
+    {
+        "Shape",
+        "Size",
+        "ConstantOfShape",
+        "Range",
+        "NonZero",
+        "EyeLike",
+    }
+)
+_COPY_OPS = frozenset(
+    {
+        "Transpose",
+        "Concat",
+        "Slice",
+        "Split",
+        "Expand",
+        "Tile",
+        "Pad",
+        "GatherElements",
+        "GatherND",
+        "ScatterND",
+        "ScatterElements",
+        "Resize",
+        "Upsample",
+        "DepthToSpace",
+        "SpaceToDepth",
+        "Cast",
+        "CastLike",
+        "Trilu",
+        "CumSum",
+        "TopK",
+        "ArgMax",
+        "ArgMin",
+    }
+)
+_ACTIVATIONS = frozenset(
+    {
+        "Relu",
+        "LeakyRelu",
+        "PRelu",
+        "Clip",
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSwish",
+        "Tanh",
+        "Elu",
+        "Selu",
+        "Celu",
+        "Gelu",
+        "Softplus",
+        "Softsign",
+        "Mish",
+        "Swish",
+        "Erf",
+    }
+)
+_ELEMENTWISE = frozenset(
+    {
+        "Add",
+        "Sub",
+        "Mul",
+        "Div",
+        "Pow",
+        "Sqrt",
+        "Reciprocal",
+        "Neg",
+        "Abs",
+        "Exp",
+        "Log",
+        "Max",
+        "Min",
+        "Where",
+        "Equal",
+        "Less",
+        "Greater",
+        "LessOrEqual",
+        "GreaterOrEqual",
+        "Not",
+        "And",
+        "Or",
+        "Mod",
+        "Sin",
+        "Cos",
+        "Floor",
+        "Ceil",
+        "Round",
+        "Sign",
+        "Sum",
+        "Mean",
+        "IsNaN",
+        "IsInf",
+        "BitShift",
+    }
+)
 _POOLS = frozenset({"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool"})
-_NORMS = frozenset({
-    "BatchNormalization", "LayerNormalization", "InstanceNormalization",
-    "GroupNormalization", "RMSNormalization", "LpNormalization",
-})
-_REDUCES = frozenset({
-    "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
-    "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp",
-})
+_NORMS = frozenset(
+    {
+        "BatchNormalization",
+        "LayerNormalization",
+        "InstanceNormalization",
+        "GroupNormalization",
+        "RMSNormalization",
+        "LpNormalization",
+    }
+)
+_REDUCES = frozenset(
+    {
+        "ReduceMean",
+        "ReduceSum",
+        "ReduceMax",
+        "ReduceMin",
+        "ReduceProd",
+        "ReduceL1",
+        "ReduceL2",
+        "ReduceSumSquare",
+        "ReduceLogSumExp",
+    }
+)
 
 
 def load_onnx(path: str | Path) -> Any:
@@ -189,21 +310,21 @@ def network_from_onnx(
     graph = inferred.graph
     ctx = _Context()
     for init in graph.initializer:
-        shape = tuple(int(d) for d in init.dims)
-        ctx.initializers[init.name] = shape
-        ctx.shapes[init.name] = shape
+        init_shape = tuple(int(d) for d in init.dims)
+        ctx.initializers[init.name] = init_shape
+        ctx.shapes[init.name] = init_shape
         ctx.dtypes[init.name] = _DTYPES.get(init.data_type, "float32")
-        if init.data_type in (6, 7) and math.prod(shape) <= 64 and not init.external_data:
+        if init.data_type in (6, 7) and math.prod(init_shape) <= 64 and not init.external_data:
             ctx.consts[init.name] = [int(v) for v in onnx.numpy_helper.to_array(init).ravel()]
     inputs = []
     for vi in graph.input:
         if vi.name in ctx.initializers:
             continue
-        shape = _value_shape(vi, dims, "input")
-        if shape is not None:
-            ctx.shapes[vi.name] = shape
+        in_shape = _value_shape(vi, dims, "input")
+        if in_shape is not None:
+            ctx.shapes[vi.name] = in_shape
         ctx.dtypes[vi.name] = _DTYPES.get(vi.type.tensor_type.elem_type, "float32")
-        inputs.append(TensorSpec(vi.name, shape or (), ctx.dtypes[vi.name]))
+        inputs.append(TensorSpec(vi.name, in_shape or (), ctx.dtypes[vi.name]))
     for vi in (*graph.value_info, *graph.output):
         shape = _value_shape(vi, dims, "value")
         if shape is not None:
@@ -286,8 +407,13 @@ def _out(node: Any, ctx: _Context, default: Sequence[int] | None = None) -> Tens
     return TensorSpec(name, tuple(default), ctx.dtypes.get(name, "float32"))
 
 
-def _pads(attrs: Mapping[str, Any], in_spatial: Sequence[int], kernel: Sequence[int],
-          strides: Sequence[int], dilations: Sequence[int]) -> list[int]:
+def _pads(
+    attrs: Mapping[str, Any],
+    in_spatial: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> list[int]:
     rank = len(in_spatial)
     auto_pad = attrs.get("auto_pad", b"NOTSET")
     auto = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
@@ -295,8 +421,9 @@ def _pads(attrs: Mapping[str, Any], in_spatial: Sequence[int], kernel: Sequence[
         begins, ends = [], []
         for i in range(rank):
             out = -(-in_spatial[i] // strides[i])
-            total = max(0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1
-                        - in_spatial[i])
+            total = max(
+                0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - in_spatial[i]
+            )
             small, big = total // 2, total - total // 2
             begins.append(small if auto == "SAME_UPPER" else big)
             ends.append(big if auto == "SAME_UPPER" else small)
@@ -319,12 +446,27 @@ def _conv(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     has_bias = len(node.input) > 2 and bool(node.input[2])
     if node.op_type == "ConvTranspose":
         return ops.conv_transpose(
-            name, x, w, _out(node, ctx).shape, groups=int(a.get("group", 1)), bias=has_bias,
-            out_name=node.output[0], precision=ctx.precision,
+            name,
+            x,
+            w,
+            _out(node, ctx).shape,
+            groups=int(a.get("group", 1)),
+            bias=has_bias,
+            out_name=node.output[0],
+            precision=ctx.precision,
         )
     return ops.conv(
-        name, x, w, strides=strides, pads=pads, dilations=dil, groups=int(a.get("group", 1)),
-        bias=has_bias, out_name=node.output[0], op_type=node.op_type, precision=ctx.precision,
+        name,
+        x,
+        w,
+        strides=strides,
+        pads=pads,
+        dilations=dil,
+        groups=int(a.get("group", 1)),
+        bias=has_bias,
+        out_name=node.output[0],
+        op_type=node.op_type,
+        precision=ctx.precision,
     )
 
 
@@ -336,11 +478,24 @@ def _gemm(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     b_shape = b.shape if not a.get("transB", 0) else tuple(reversed(b.shape))
     has_c = len(node.input) > 2 and bool(node.input[2])
     if ctx.is_const(node.input[1]):
-        op = ops.gemm(name, x, b_shape[1], bias=has_c, out_name=node.output[0],
-                      op_type="Gemm", precision=ctx.precision)
+        op = ops.gemm(
+            name,
+            x,
+            b_shape[1],
+            bias=has_c,
+            out_name=node.output[0],
+            op_type="Gemm",
+            precision=ctx.precision,
+        )
         return _with_weights(op, [b] + ([ctx.tensor(node.input[2])] if has_c else []))
-    mm = ops.matmul(name, x, TensorSpec(b.name, b_shape, b.dtype), out_name=node.output[0],
-                    op_type="Gemm", precision=ctx.precision)
+    mm = ops.matmul(
+        name,
+        x,
+        TensorSpec(b.name, b_shape, b.dtype),
+        out_name=node.output[0],
+        op_type="Gemm",
+        precision=ctx.precision,
+    )
     return mm
 
 
@@ -360,12 +515,19 @@ def _matmul(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
         from dataclasses import replace
 
         return replace(op, kind="gemm", inputs=(b,), weights=(x,))
-    return ops.matmul(name, x, b, b_is_weight=ctx.is_const(node.input[1]),
-                      out_name=node.output[0], precision=ctx.precision)
+    return ops.matmul(
+        name,
+        x,
+        b,
+        b_is_weight=ctx.is_const(node.input[1]),
+        out_name=node.output[0],
+        precision=ctx.precision,
+    )
 
 
-def _split_consts(node: Any, ctx: _Context, skip: Sequence[int] = ()) -> tuple[
-        list[TensorSpec], list[TensorSpec], list[TensorSpec]]:
+def _split_consts(
+    node: Any, ctx: _Context, skip: Sequence[int] = ()
+) -> tuple[list[TensorSpec], list[TensorSpec], list[TensorSpec]]:
     """Split a node's inputs into activations, learned weights and constant buffers.
 
     A constant operand with more than one element is a learned parameter (a scale, a shift,
@@ -390,15 +552,21 @@ def _split_consts(node: Any, ctx: _Context, skip: Sequence[int] = ()) -> tuple[
 
 def _elementwise(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     acts, weights, buffers = _split_consts(node, ctx)
-    kind = "activation" if node.op_type in _ACTIVATIONS else "elementwise"
+    kind: OpKind = "activation" if node.op_type in _ACTIVATIONS else "elementwise"
     if node.op_type == "Clip":
         acts = acts[:1]
         weights, buffers = [], []
     if not acts:
         acts = [ctx.tensor(node.input[0])]
     op = ops.elementwise(
-        name, node.op_type, acts, weights=weights, buffers=buffers, out_name=node.output[0],
-        kind=kind, precision=ctx.precision,  # type: ignore[arg-type]
+        name,
+        node.op_type,
+        acts,
+        weights=weights,
+        buffers=buffers,
+        out_name=node.output[0],
+        kind=kind,
+        precision=ctx.precision,
     )
     out = ctx.shapes.get(node.output[0])
     if out is not None and out != op.outputs[0].shape:
@@ -416,8 +584,16 @@ def _pool(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     dil = list(a.get("dilations", [1] * rank))
     pads = _pads(a, x.shape[2:], kernel, strides, dil)
     return ops.pool(
-        name, node.op_type, x, kernel=kernel, strides=strides, pads=pads, dilations=dil,
-        ceil_mode=bool(a.get("ceil_mode", 0)), out_name=node.output[0], precision=ctx.precision,
+        name,
+        node.op_type,
+        x,
+        kernel=kernel,
+        strides=strides,
+        pads=pads,
+        dilations=dil,
+        ceil_mode=bool(a.get("ceil_mode", 0)),
+        out_name=node.output[0],
+        precision=ctx.precision,
     )
 
 
@@ -427,33 +603,59 @@ def _norm(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     stats = [ctx.shapes[n] for n in node.input[3:5] if n and n in ctx.shapes]
     if node.op_type != "BatchNormalization":
         params, stats = params + stats, []
-    return ops.norm(name, node.op_type, x, weight_shapes=params, buffer_shapes=stats,
-                    out_name=node.output[0], precision=ctx.precision)
+    return ops.norm(
+        name,
+        node.op_type,
+        x,
+        weight_shapes=params,
+        buffer_shapes=stats,
+        out_name=node.output[0],
+        precision=ctx.precision,
+    )
 
 
 def _softmax(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
-    return ops.softmax(name, ctx.tensor(node.input[0]), out_name=node.output[0],
-                       op_type=node.op_type, precision=ctx.precision)
+    return ops.softmax(
+        name,
+        ctx.tensor(node.input[0]),
+        out_name=node.output[0],
+        op_type=node.op_type,
+        precision=ctx.precision,
+    )
 
 
 def _reduce(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     x = ctx.tensor(node.input[0])
-    return ops.reduce(name, node.op_type, x, _out(node, ctx).shape, out_name=node.output[0],
-                      precision=ctx.precision)
+    return ops.reduce(
+        name,
+        node.op_type,
+        x,
+        _out(node, ctx).shape,
+        out_name=node.output[0],
+        precision=ctx.precision,
+    )
 
 
 def _gather(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     data, idx = node.input[0], node.input[1]
     if ctx.is_const(data) and int(a.get("axis", 0)) == 0 and idx not in ctx.consts:
-        return ops.embedding(name, ctx.tensor(idx), ctx.shapes[data], out_name=node.output[0],
-                             precision=ctx.precision)
+        return ops.embedding(
+            name,
+            ctx.tensor(idx),
+            ctx.shapes[data],
+            out_name=node.output[0],
+            precision=ctx.precision,
+        )
     return _shape(node, name, a, ctx)
 
 
 def _shape(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     copies = node.op_type in _COPY_OPS or node.op_type == "Gather"
-    ins = [ctx.tensor(n) for n in node.input if n and n in ctx.shapes and not ctx.is_const(n)
-           and n not in ctx.consts]
+    ins = [
+        ctx.tensor(n)
+        for n in node.input
+        if n and n in ctx.shapes and not ctx.is_const(n) and n not in ctx.consts
+    ]
     if node.op_type in _META_OPS:
         copies = False
     default = ins[0].shape if ins and node.op_type in _VIEW_OPS else None

@@ -24,7 +24,12 @@ from codesign_playground.workload.ir import Network, Op, Precision, TensorSpec
 __all__ = ["TopologyRow", "network_from_scalesim_csv", "read_topology"]
 
 _CONV_COLUMNS = (
-    "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter",
+    "IFMAP Height",
+    "IFMAP Width",
+    "Filter Height",
+    "Filter Width",
+    "Channels",
+    "Num Filter",
     "Strides",
 )
 
@@ -68,7 +73,8 @@ def _ints(fields: list[str], where: str, names: tuple[str, ...]) -> list[int]:
         try:
             v = int(value.strip())
         except ValueError:
-            raise ModelFormatError(f"{where}: column {col!r} must be an integer (got {value!r})")
+            msg = f"{where}: column {col!r} must be an integer (got {value!r})"
+            raise ModelFormatError(msg) from None
         if v <= 0:
             raise ModelFormatError(f"{where}: column {col!r} must be > 0 (got {v})")
         out.append(v)
@@ -85,9 +91,7 @@ def read_topology(path: str | Path) -> list[TopologyRow]:
     except UnicodeDecodeError as exc:
         raise ModelFormatError(f"model: {p.name} is not a text CSV file") from exc
     rows = [
-        [f.strip() for f in r]
-        for r in csv.reader(io.StringIO(text))
-        if any(f.strip() for f in r)
+        [f.strip() for f in r] for r in csv.reader(io.StringIO(text)) if any(f.strip() for f in r)
     ]
     if not rows:
         raise ModelFormatError(f"model: {p.name} is empty; expected a SCALE-Sim topology CSV")
@@ -104,7 +108,9 @@ def read_topology(path: str | Path) -> list[TopologyRow]:
         where = f"{p.name} row {i}"
         if gemm_form:
             if len(fields) < 4:
-                raise ModelFormatError(f"{where}: expected Layer, M, N, K (got {len(fields)} fields)")
+                raise ModelFormatError(
+                    f"{where}: expected Layer, M, N, K (got {len(fields)} fields)"
+                )
             m, n, k = _ints(fields[1:4], where, ("M", "N", "K"))
             out.append(TopologyRow(fields[0], m, k, 1, k, 1, n, 1, 1, gemm=True))
             continue
@@ -130,8 +136,11 @@ def _row_op(row: TopologyRow, precision: Precision, batch: int) -> Op:
         return ops.gemm(row.name, x, row.num_filters, bias=False, precision=precision)
     x = TensorSpec(f"{row.name}.in", (batch, row.channels, row.ifmap_h, row.ifmap_w))
     return ops.conv(
-        row.name, x, (row.num_filters, row.channels, row.filter_h, row.filter_w),
-        strides=(row.stride_h, row.stride_w), precision=precision,
+        row.name,
+        x,
+        (row.num_filters, row.channels, row.filter_h, row.filter_w),
+        strides=(row.stride_h, row.stride_w),
+        precision=precision,
     )
 
 

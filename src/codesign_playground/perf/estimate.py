@@ -1,0 +1,188 @@
+"""One estimate of a network on a hardware description: cycles, seconds, joules, mm^2.
+
+The pipeline, per op:
+
+1. timing and traffic from the model that fits the hardware: the SCALE-Sim-exact systolic
+   model for GEMM-shaped ops on ``systolic`` hardware, the loop-nest mapper on ``spatial``
+   hardware, and the multi-level roofline for everything else (and for every op on ``gpu``,
+   ``vector`` and ``cpu`` hardware);
+2. energy from the resulting action counts (``perf/energy.py``);
+3. area of the hardware (``perf/area.py``).
+
+Ops run one after another, so network latency is the sum of op latencies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from codesign_playground.errors import InputError
+from codesign_playground.hardware.spec import HardwareSpec
+from codesign_playground.perf.area import AreaBreakdown, area_breakdown
+from codesign_playground.perf.energy import EnergyBreakdown, energy_breakdown, leakage_power_w
+from codesign_playground.perf.roofline import RooflineResult, roofline
+from codesign_playground.workload.arrays import LayerArrays, layer_arrays
+from codesign_playground.workload.ir import Network
+
+__all__ = ["MODES", "Estimate", "estimate"]
+
+FloatArray = npt.NDArray[np.float64]
+Mode = Literal["auto", "roofline", "systolic", "spatial"]
+MODES: tuple[str, ...] = ("auto", "roofline", "systolic", "spatial")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What a timing model hands to the energy step: per-op cycles and per-level bytes."""
+
+    model: str
+    cycles: FloatArray
+    latency_s: FloatArray
+    utilization: FloatArray
+    bound: tuple[str, ...]
+    read_bytes: FloatArray  # (n_levels, n_ops)
+    write_bytes: FloatArray  # (n_levels, n_ops)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Per-op and total latency, energy and utilization of one network on one design."""
+
+    model_name: str
+    hardware_name: str
+    timing_model: str
+    layers: LayerArrays
+    op_types: tuple[str, ...]
+    level_names: tuple[str, ...]
+    timing: Timing
+    energy: EnergyBreakdown
+    area: AreaBreakdown
+    roofline: RooflineResult
+    clock_hz: float
+    peak_macs_per_cycle: float
+
+    def layer_records(self) -> list[dict[str, Any]]:
+        """One flat record per op (JSON-ready)."""
+        t, la = self.timing, self.layers
+        energy = self.energy.op_total_j
+        return [
+            {
+                "name": la.names[i],
+                "op": self.op_types[i],
+                "kind": la.kinds[i],
+                "macs": int(la.macs[i]),
+                "cycles": float(t.cycles[i]),
+                "latency_s": float(t.latency_s[i]),
+                "energy_j": float(energy[i]),
+                "utilization": float(t.utilization[i]),
+                "bound": t.bound[i],
+                "dram_bytes": float(t.read_bytes[-1, i] + t.write_bytes[-1, i]),
+            }
+            for i in range(la.n_ops)
+        ]
+
+    def totals(self) -> dict[str, Any]:
+        """Network totals; utilization is MACs over (cycles x peak MACs per cycle)."""
+        cycles = float(self.timing.cycles.sum())
+        macs = float(self.layers.macs.sum())
+        latency = float(self.timing.latency_s.sum())
+        energy = self.energy.total_j
+        return {
+            "latency_s": latency,
+            "cycles": cycles,
+            "energy_j": energy,
+            "average_power_w": energy / latency if latency > 0 else 0.0,
+            "area_mm2": self.area.total_mm2,
+            "macs": int(macs),
+            "utilization": macs / (cycles * self.peak_macs_per_cycle) if cycles else 0.0,
+            "inferences_per_s": 1.0 / latency if latency > 0 else 0.0,
+            "dram_bytes": float(self.timing.read_bytes[-1].sum() + self.timing.write_bytes[-1].sum()),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole estimate as plain JSON-compatible data."""
+        return {
+            "model": self.model_name,
+            "hardware": self.hardware_name,
+            "timing_model": self.timing_model,
+            "clock_hz": self.clock_hz,
+            "layers": self.layer_records(),
+            "totals": self.totals(),
+            "energy_breakdown_j": self.energy.by_component_j(),
+            "area_breakdown_mm2": self.area.components,
+            "published_die_area_mm2": self.area.published_die_area_mm2,
+            "roofline": self.roofline.chart(),
+        }
+
+
+def _roofline_timing(rf: RooflineResult, clock_hz: float) -> Timing:
+    by_op = rf.operand_traffic_bytes
+    return Timing(
+        model="roofline",
+        cycles=np.ceil(rf.latency_s * clock_hz),
+        latency_s=rf.latency_s,
+        utilization=rf.utilization,
+        bound=rf.bound,
+        read_bytes=by_op[:, 0] + by_op[:, 1],
+        write_bytes=by_op[:, 2],
+    )
+
+
+def _choose(mode: str, spec: HardwareSpec) -> str:
+    if mode not in MODES:
+        raise InputError(f"mode: unknown timing model {mode!r}; use one of {', '.join(MODES)}")
+    if mode != "auto":
+        if mode != "roofline" and spec.kind != mode:
+            raise InputError(
+                f"mode: the {mode} model needs {mode} hardware; {spec.name} is {spec.kind} "
+                "(use --mode roofline or auto)"
+            )
+        return mode
+    return spec.kind if spec.kind in ("systolic", "spatial") else "roofline"
+
+
+def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimate:
+    """Estimate ``net`` on ``spec``; ``mode`` picks the timing model (``auto`` by kind)."""
+    la = layer_arrays(net)
+    rf = roofline(net, spec)
+    clock = spec.compute.clock_hz
+    chosen = _choose(mode, spec)
+    if chosen == "systolic":
+        from codesign_playground.perf.systolic_network import systolic_timing
+
+        timing = systolic_timing(net, la, spec, rf)
+    elif chosen == "spatial":
+        from codesign_playground.perf.spatial_network import spatial_timing
+
+        timing = spatial_timing(net, la, spec, rf)
+    else:
+        timing = _roofline_timing(rf, clock)
+    area = area_breakdown(spec)
+    energy = energy_breakdown(
+        la,
+        spec,
+        read_bytes=timing.read_bytes,
+        write_bytes=timing.write_bytes,
+        latency_s=timing.latency_s,
+        leakage_w=leakage_power_w(spec, area.components),
+    )
+    precisions = set(la.act_precisions) or {spec.precisions[0]}
+    peak = max(spec.compute.peak_macs_per_cycle(p) for p in precisions)
+    return Estimate(
+        model_name=net.name,
+        hardware_name=spec.name,
+        timing_model=timing.model,
+        layers=la,
+        op_types=tuple(o.op_type for o in net.ops),
+        level_names=tuple(lv.name for lv in spec.memory),
+        timing=timing,
+        energy=energy,
+        area=area,
+        roofline=rf,
+        clock_hz=clock,
+        peak_macs_per_cycle=peak,
+    )

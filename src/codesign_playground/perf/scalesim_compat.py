@@ -1,0 +1,435 @@
+"""Read SCALE-Sim 3.0.0 inputs and write its reports from the analytical systolic model.
+
+* :func:`load_config` parses a SCALE-Sim ``.cfg`` into :class:`ScaleSimConfig` (SCALE-Sim's own
+  defaults fill keys that are absent);
+* :func:`load_topology` parses a topology CSV, conv form or GEMM (``M, N, K``) form, the way
+  SCALE-Sim's ``topology_utils`` reads it;
+* :func:`write_reports` runs :func:`codesign_playground.perf.systolic.simulate` on those and
+  writes ``COMPUTE_REPORT.csv``, ``BANDWIDTH_REPORT.csv`` and ``DETAILED_ACCESS_REPORT.csv``
+  with SCALE-Sim's exact headers and number formatting, so the two tools can be diffed.
+"""
+
+from __future__ import annotations
+
+import configparser
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from codesign_playground.errors import HardwareSpecError, ModelFormatError
+from codesign_playground.perf.systolic import SystolicResult, conv_gemm_view, simulate
+
+__all__ = [
+    "BANDWIDTH_REPORT_HEADER",
+    "COMPUTE_REPORT_HEADER",
+    "DETAILED_ACCESS_REPORT_HEADER",
+    "ScaleSimConfig",
+    "TopologyLayer",
+    "load_config",
+    "load_topology",
+    "simulate_layers",
+    "write_reports",
+]
+
+COMPUTE_REPORT_HEADER = (
+    "LayerID, Total Cycles (incl. prefetch), Total Cycles, Stall Cycles, Overall Util %, "
+    "Mapping Efficiency %, Compute Util %,"
+)
+BANDWIDTH_REPORT_HEADER = (
+    "LayerID, Avg IFMAP SRAM BW, Avg FILTER SRAM BW, Avg OFMAP SRAM BW, "
+    "Avg IFMAP DRAM BW, Avg FILTER DRAM BW, Avg OFMAP DRAM BW,"
+)
+DETAILED_ACCESS_REPORT_HEADER = (
+    "LayerID, "
+    "SRAM IFMAP Start Cycle, SRAM IFMAP Stop Cycle, SRAM IFMAP Reads, "
+    "SRAM Filter Start Cycle, SRAM Filter Stop Cycle, SRAM Filter Reads, "
+    "SRAM OFMAP Start Cycle, SRAM OFMAP Stop Cycle, SRAM OFMAP Writes, "
+    "DRAM IFMAP Start Cycle, DRAM IFMAP Stop Cycle, DRAM IFMAP Reads, "
+    "DRAM Filter Start Cycle, DRAM Filter Stop Cycle, DRAM Filter Reads, "
+    "DRAM OFMAP Start Cycle, DRAM OFMAP Stop Cycle, DRAM OFMAP Writes,"
+)
+
+
+@dataclass(frozen=True)
+class ScaleSimConfig:
+    """Every key SCALE-Sim 3.0.0's ``scale_config`` reads, with its defaults."""
+
+    run_name: str = "scale_run"
+    # [run_presets]
+    interface_bandwidth: str = "CALC"  # "USER" or "CALC"
+    use_ramulator_trace: bool = False
+    # [architecture_presets]
+    array_rows: int = 4
+    array_cols: int = 4
+    ifmap_sram_kb: int = 256
+    filter_sram_kb: int = 256
+    ofmap_sram_kb: int = 128
+    ifmap_offset: int = 0
+    filter_offset: int = 10000000
+    ofmap_offset: int = 20000000
+    dataflow: str = "ws"
+    read_request_buffer: int = 60
+    write_request_buffer: int = 60
+    bandwidths: tuple[int, ...] = ()
+    # [layout]
+    ifmap_custom_layout: bool = False
+    ifmap_sram_bank_bandwidth: int = 10
+    ifmap_sram_bank_num: int = 10
+    ifmap_sram_bank_port: int = 2
+    filter_custom_layout: bool = False
+    filter_sram_bank_bandwidth: int = 10
+    filter_sram_bank_num: int = 10
+    filter_sram_bank_port: int = 2
+    # [sparsity]
+    sparsity_support: bool = False
+    sparse_rep: str = ""
+    optimized_mapping: bool = False
+    block_size: int = 4
+    random_seed: int = 40
+    # [network_presets] (SCALE-Sim reads it from the wrong section; kept for reference only)
+    topology_csv: str = ""
+
+    @property
+    def use_user_bandwidth(self) -> bool:
+        """True in ``InterfaceBandwidth = USER`` mode."""
+        return self.interface_bandwidth == "USER"
+
+
+# (section, key, field, kind); kinds: int, posint, bool, str, dataflow, mode, ints
+_CFG_KEYS: tuple[tuple[str, str, str, str], ...] = (
+    ("general", "run_name", "run_name", "str"),
+    ("run_presets", "InterfaceBandwidth", "interface_bandwidth", "mode"),
+    ("run_presets", "UseRamulatorTrace", "use_ramulator_trace", "bool"),
+    ("architecture_presets", "ArrayHeight", "array_rows", "posint"),
+    ("architecture_presets", "ArrayWidth", "array_cols", "posint"),
+    ("architecture_presets", "IfmapSramSzkB", "ifmap_sram_kb", "posint"),
+    ("architecture_presets", "FilterSramSzkB", "filter_sram_kb", "posint"),
+    ("architecture_presets", "OfmapSramSzkB", "ofmap_sram_kb", "posint"),
+    ("architecture_presets", "IfmapOffset", "ifmap_offset", "int"),
+    ("architecture_presets", "FilterOffset", "filter_offset", "int"),
+    ("architecture_presets", "OfmapOffset", "ofmap_offset", "int"),
+    ("architecture_presets", "Dataflow", "dataflow", "dataflow"),
+    ("architecture_presets", "ReadRequestBuffer", "read_request_buffer", "posint"),
+    ("architecture_presets", "WriteRequestBuffer", "write_request_buffer", "posint"),
+    ("architecture_presets", "Bandwidth", "bandwidths", "ints"),
+    ("layout", "IfmapCustomLayout", "ifmap_custom_layout", "bool"),
+    ("layout", "IfmapSRAMBankBandwidth", "ifmap_sram_bank_bandwidth", "posint"),
+    ("layout", "IfmapSRAMBankNum", "ifmap_sram_bank_num", "posint"),
+    ("layout", "IfmapSRAMBankPort", "ifmap_sram_bank_port", "posint"),
+    ("layout", "FilterCustomLayout", "filter_custom_layout", "bool"),
+    ("layout", "FilterSRAMBankBandwidth", "filter_sram_bank_bandwidth", "posint"),
+    ("layout", "FilterSRAMBankNum", "filter_sram_bank_num", "posint"),
+    ("layout", "FilterSRAMBankPort", "filter_sram_bank_port", "posint"),
+    ("sparsity", "SparsitySupport", "sparsity_support", "bool"),
+    ("sparsity", "SparseRep", "sparse_rep", "str"),
+    ("sparsity", "OptimizedMapping", "optimized_mapping", "bool"),
+    ("sparsity", "BlockSize", "block_size", "posint"),
+    ("sparsity", "RandomNumberGeneratorSeed", "random_seed", "int"),
+    ("network_presets", "TopologyCsvLoc", "topology_csv", "str"),
+)
+
+
+def _convert(kind: str, raw: str, where: str) -> object:
+    """Convert one raw cfg value; raise HardwareSpecError naming ``where`` on bad input."""
+    text = raw.strip()
+    if kind == "str":
+        return text.strip('"')
+    if kind == "bool":
+        low = text.lower()
+        if low in ("true", "false"):
+            return low == "true"
+        raise HardwareSpecError(f"{where}: expected True or False, got {text!r}")
+    if kind == "mode":
+        if text in ("USER", "CALC"):
+            return text
+        raise HardwareSpecError(f"{where}: expected USER or CALC, got {text!r}")
+    if kind == "dataflow":
+        if text in ("os", "ws", "is"):
+            return text
+        raise HardwareSpecError(f"{where}: expected os, ws or is, got {text!r}")
+    if kind == "ints":
+        try:
+            values = tuple(int(x.strip()) for x in text.split(",") if x.strip())
+        except ValueError:
+            raise HardwareSpecError(
+                f"{where}: expected comma-separated integers, got {text!r}"
+            ) from None
+        if not values or min(values) <= 0:
+            raise HardwareSpecError(f"{where}: expected positive integers, got {text!r}")
+        return values
+    try:
+        value = int(text)
+    except ValueError:
+        raise HardwareSpecError(f"{where}: expected an integer, got {text!r}") from None
+    if kind == "posint" and value <= 0:
+        raise HardwareSpecError(f"{where}: must be a positive integer, got {value}")
+    return value
+
+
+def load_config(path: str | Path) -> ScaleSimConfig:
+    """Parse a SCALE-Sim ``.cfg`` file (keys case-insensitive, ``:`` or ``=``).
+
+    Keys that are absent take SCALE-Sim's defaults; a malformed value raises
+    :class:`~codesign_playground.errors.HardwareSpecError` naming the section and key.
+    """
+    file = Path(path)
+    parser = configparser.ConfigParser()
+    try:
+        text = file.read_text()
+    except OSError as exc:
+        raise HardwareSpecError(f"{file}: cannot read SCALE-Sim config ({exc.strerror})") from None
+    try:
+        parser.read_string(text, source=str(file))
+    except configparser.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise HardwareSpecError(f"{file}: not a SCALE-Sim config: {first}") from None
+    values: dict[str, object] = {}
+    for section, key, field_name, kind in _CFG_KEYS:
+        if parser.has_option(section, key):
+            where = f"{file}: [{section}] {key}"
+            values[field_name] = _convert(kind, parser.get(section, key), where)
+    cfg = ScaleSimConfig(**values)  # type: ignore[arg-type]
+    if cfg.use_user_bandwidth and not cfg.bandwidths:
+        raise HardwareSpecError(
+            f"{file}: [architecture_presets] Bandwidth: required when InterfaceBandwidth = USER"
+        )
+    return cfg
+
+
+@dataclass(frozen=True)
+class TopologyLayer:
+    """One layer in SCALE-Sim's conv form (GEMM rows are mapped to it as SCALE-Sim does)."""
+
+    name: str
+    ifmap_h: int
+    ifmap_w: int
+    filter_h: int
+    filter_w: int
+    channels: int
+    num_filters: int
+    stride_h: int
+    stride_w: int
+    sparsity_n: int = 1
+    sparsity_m: int = 1
+    row: int = 0
+    """1-based line number in the source CSV."""
+
+
+_CONV_FIELDS = (
+    "IFMAP Height",
+    "IFMAP Width",
+    "Filter Height",
+    "Filter Width",
+    "Channels",
+    "Num Filter",
+    "Strides",
+)
+_GEMM_FIELDS = ("M", "N", "K")
+
+
+def _int_field(file: Path, lineno: int, column: str, text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ModelFormatError(
+            f"{file}: row {lineno}, column {column!r}: expected an integer, got {text.strip()!r}"
+        ) from None
+    if value <= 0:
+        raise ModelFormatError(
+            f"{file}: row {lineno}, column {column!r}: must be positive, got {value}"
+        )
+    return value
+
+
+def _sparsity(file: Path, lineno: int, text: str) -> tuple[int, int]:
+    parts = text.strip().split(":")
+    if len(parts) != 2:
+        raise ModelFormatError(
+            f"{file}: row {lineno}, column 'Sparsity': expected N:M, got {text.strip()!r}"
+        )
+    n = _int_field(file, lineno, "Sparsity", parts[0])
+    m = _int_field(file, lineno, "Sparsity", parts[1])
+    return n, m
+
+
+def load_topology(
+    path: str | Path, *, gemm: bool = False, require_trailing_comma: bool = True
+) -> list[TopologyLayer]:
+    """Parse a SCALE-Sim topology CSV into layers, as SCALE-Sim's ``topology_utils`` does.
+
+    The first line is a header; blank lines are skipped. SCALE-Sim drops each row's last field
+    (``row.split(',')[:-1]``), so rows must end with a comma; a row without one raises
+    :class:`~codesign_playground.errors.ModelFormatError` unless ``require_trailing_comma`` is
+    False. Conv rows: name, IFMAP H, W, filter H, W, channels, filters, stride (used for both
+    axes), optional ``N:M`` sparsity; a name containing ``DP`` is depthwise and becomes one
+    single-channel layer per channel (``<name>Channel_<i>``). GEMM rows (``gemm=True``): name, M,
+    N, K, which SCALE-Sim maps to an ``M x K`` ifmap, a ``1 x K`` filter, 1 channel, ``N`` filters,
+    stride 1.
+    """
+    file = Path(path)
+    try:
+        lines = file.read_text().splitlines()
+    except OSError as exc:
+        raise ModelFormatError(f"{file}: cannot read topology ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ModelFormatError(f"{file}: not a text CSV topology") from None
+    if not lines:
+        raise ModelFormatError(f"{file}: empty topology (no header row)")
+    names = _GEMM_FIELDS if gemm else _CONV_FIELDS
+    layers: list[TopologyLayer] = []
+    for lineno, raw in enumerate(lines[1:], start=2):
+        row = raw.strip()
+        if not row:
+            continue
+        if row.endswith(","):
+            elems = row.split(",")[:-1]
+        elif require_trailing_comma:
+            raise ModelFormatError(
+                f"{file}: row {lineno}: no trailing comma; SCALE-Sim would drop its last field "
+                f"({row.split(',')[-1].strip()!r})"
+            )
+        else:
+            elems = row.split(",")
+        if len(elems) < 1 + len(names):
+            missing = names[len(elems) - 1] if len(elems) >= 1 else "Layer name"
+            raise ModelFormatError(f"{file}: row {lineno}, column {missing!r}: missing")
+        name = elems[0].strip()
+        if not name:
+            raise ModelFormatError(f"{file}: row {lineno}, column 'Layer name': empty")
+        vals = [_int_field(file, lineno, col, elems[i + 1]) for i, col in enumerate(names)]
+        extra = [e for e in elems[1 + len(names) :] if e.strip()]
+        sp_n, sp_m = _sparsity(file, lineno, extra[0]) if extra else (1, 1)
+        if gemm:
+            m, n, k = vals
+            layers.append(TopologyLayer(name, m, k, 1, k, 1, n, 1, 1, sp_n, sp_m, lineno))
+            continue
+        ih, iw, fh, fw, ch, nf, st = vals
+        if fh > ih:
+            raise ModelFormatError(
+                f"{file}: row {lineno}, column 'Filter Height': {fh} exceeds IFMAP Height {ih}"
+            )
+        if fw > iw:
+            raise ModelFormatError(
+                f"{file}: row {lineno}, column 'Filter Width': {fw} exceeds IFMAP Width {iw}"
+            )
+        if "DP" in name:
+            layers.extend(
+                TopologyLayer(
+                    f"{name}Channel_{c}", ih, iw, fh, fw, 1, nf, st, st, sp_n, sp_m, lineno
+                )
+                for c in range(ch)
+            )
+        else:
+            layers.append(TopologyLayer(name, ih, iw, fh, fw, ch, nf, st, st, sp_n, sp_m, lineno))
+    if not layers:
+        raise ModelFormatError(f"{file}: no layer rows after the header")
+    return layers
+
+
+def simulate_layers(layers: Sequence[TopologyLayer], cfg: ScaleSimConfig) -> SystolicResult:
+    """Run the systolic model on topology layers under one SCALE-Sim config (1-D results)."""
+    if cfg.sparsity_support:
+        raise HardwareSpecError("[sparsity] SparsitySupport: sparse runs are not modelled")
+
+    def col(get: Callable[[TopologyLayer], int]) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
+        return np.array([get(layer) for layer in layers], dtype=np.int64)
+
+    view = conv_gemm_view(
+        col(lambda x: x.ifmap_h),
+        col(lambda x: x.ifmap_w),
+        col(lambda x: x.filter_h),
+        col(lambda x: x.filter_w),
+        col(lambda x: x.channels),
+        col(lambda x: x.num_filters),
+        col(lambda x: x.stride_h),
+        col(lambda x: x.stride_w),
+    )
+    return simulate(
+        view.m,
+        view.n,
+        view.k,
+        ifmap_footprint_words=view.ifmap_footprint_words,
+        array_rows=cfg.array_rows,
+        array_cols=cfg.array_cols,
+        dataflow=cfg.dataflow,
+        ifmap_sram_kb=cfg.ifmap_sram_kb,
+        filter_sram_kb=cfg.filter_sram_kb,
+        ofmap_sram_kb=cfg.ofmap_sram_kb,
+        user_bandwidth=cfg.use_user_bandwidth,
+        bandwidth_words_per_cycle=cfg.bandwidths[0] if cfg.bandwidths else 10,
+        ifmap_fill_bw_words_per_cycle=cfg.ifmap_sram_bank_bandwidth,
+        filter_fill_bw_words_per_cycle=cfg.filter_sram_bank_bandwidth,
+    )
+
+
+def _i(x: object) -> str:
+    return str(int(np.asarray(x).item()))
+
+
+def _cyc(x: object) -> str:
+    """Start/stop cycles: SCALE-Sim prints them as NumPy floats (``17.0``)."""
+    return str(float(np.asarray(x).item()))
+
+
+def _f(x: object) -> str:
+    return str(float(np.asarray(x).item()))
+
+
+def write_reports(
+    layers: Sequence[TopologyLayer], cfg: ScaleSimConfig, out_dir: str | Path
+) -> SystolicResult:
+    """Write SCALE-Sim's three report CSVs for ``layers`` into ``out_dir``; return the figures."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    res = simulate_layers(layers, cfg)
+    compute = [COMPUTE_REPORT_HEADER]
+    bandwidth = [BANDWIDTH_REPORT_HEADER]
+    detail = [DETAILED_ACCESS_REPORT_HEADER]
+    for i in range(len(layers)):
+        compute.append(
+            ", ".join(
+                [
+                    str(i),
+                    _i(res.total_cycles_incl_prefetch[i]),
+                    _i(res.total_cycles[i]),
+                    _i(res.stall_cycles[i]),
+                    _f(res.utilization[i] * 100),
+                    _f(res.mapping_efficiency[i] * 100),
+                    _f(res.compute_utilization[i] * 100),
+                ]
+            )
+            + ","
+        )
+        bandwidth.append(
+            ", ".join(
+                [str(i)]
+                + [
+                    _f(getattr(res, f"avg_{op}_{mem}_bw_words_per_cycle")[i])
+                    for mem, op in (
+                        ("sram", "ifmap"),
+                        ("sram", "filter"),
+                        ("sram", "ofmap"),
+                        ("dram", "ifmap"),
+                        ("dram", "filter"),
+                        ("dram", "ofmap"),
+                    )
+                ]
+            )
+            + ","
+        )
+        fields: list[str] = [str(i)]
+        for mem, ops, kinds in (
+            ("sram", ("ifmap", "filter", "ofmap"), ("reads", "reads", "writes")),
+            ("dram", ("ifmap", "filter", "ofmap"), ("reads", "reads", "writes")),
+        ):
+            for op, kind in zip(ops, kinds, strict=True):
+                fields.append(_cyc(getattr(res, f"{op}_{mem}_start_cycle")[i]))
+                fields.append(_cyc(getattr(res, f"{op}_{mem}_stop_cycle")[i]))
+                fields.append(_i(getattr(res, f"{op}_{mem}_{kind}_words")[i]))
+        detail.append(", ".join(fields) + ",")
+    (out / "COMPUTE_REPORT.csv").write_text("\n".join(compute) + "\n")
+    (out / "BANDWIDTH_REPORT.csv").write_text("\n".join(bandwidth) + "\n")
+    (out / "DETAILED_ACCESS_REPORT.csv").write_text("\n".join(detail) + "\n")
+    return res

@@ -1,0 +1,423 @@
+"""Analytical systolic-array model that reproduces SCALE-Sim 3.0.0 in closed form.
+
+SCALE-Sim (Samajdar et al., ISPASS 2020; SCALE-Sim v3, 2025) builds cycle-by-cycle demand
+matrices and replays them through double-buffered SRAM models. Every figure it reports for a
+layer is a function of a few integers (the GEMM view of the layer, the array shape, the dataflow
+and the SRAM/bandwidth settings), so this module evaluates those functions directly, vectorized
+over any broadcastable grid of (layer, design point) pairs. See ``docs/models-systolic.md`` for
+the equations, their derivation from SCALE-Sim's source and the SCALE-Sim quirks reproduced.
+
+GEMM view (SCALE-Sim's naming): ifmap operand ``M x K``, filter operand ``K x N`` and ofmap
+``M x N`` with ``M`` = ofmap pixels per filter, ``N`` = number of filters and ``K`` = filter
+window ``R*S*C``. Dataflows are coded ``0 = os``, ``1 = ws``, ``2 = is`` (:data:`DATAFLOWS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "CALC_FILL_BW_WORDS_PER_CYCLE",
+    "DATAFLOWS",
+    "ConvGemmView",
+    "SystolicResult",
+    "conv_gemm_view",
+    "dataflow_code",
+    "simulate",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+ArrayLike = npt.ArrayLike
+
+DATAFLOWS: tuple[str, str, str] = ("os", "ws", "is")
+"""Dataflow names in code order: ``os`` = 0, ``ws`` = 1, ``is`` = 2."""
+
+CALC_FILL_BW_WORDS_PER_CYCLE = 10
+"""SCALE-Sim's fixed ifmap/filter DRAM fill rate in CALC (estimate-bandwidth) mode."""
+
+_ACTIVE_SETS = 50  # SCALE-Sim splits read SRAMs in 100 sets, half of them active (frac 0.5)
+
+
+def dataflow_code(dataflow: ArrayLike) -> IntArray:
+    """Map dataflow names (``"os"``, ``"ws"``, ``"is"``) or codes to integer codes 0/1/2."""
+    arr = np.asarray(dataflow)
+    if arr.dtype.kind in "iu":
+        codes = arr.astype(np.int64)
+    else:
+        names = np.char.lower(np.char.strip(arr.astype(str)))
+        codes = np.full(names.shape, -1, dtype=np.int64)
+        for code, name in enumerate(DATAFLOWS):
+            codes[names == name] = code
+    if np.any((codes < 0) | (codes > 2)):
+        raise ValueError("dataflow must be one of 'os', 'ws', 'is' (codes 0, 1, 2)")
+    return codes
+
+
+@dataclass(frozen=True)
+class ConvGemmView:
+    """SCALE-Sim's GEMM view of conv layers (arrays) plus the ifmap's distinct-word count."""
+
+    m: IntArray
+    """Ofmap pixels per filter (``M``; SCALE-Sim's ``Sr`` in os)."""
+    n: IntArray
+    """Number of filters (``N``)."""
+    k: IntArray
+    """Filter window ``R*S*C`` (``K``)."""
+    ifmap_footprint_words: IntArray
+    """Distinct ifmap words the layer touches (what DRAM must deliver at least once)."""
+
+
+def conv_gemm_view(
+    ifmap_h: ArrayLike,
+    ifmap_w: ArrayLike,
+    filter_h: ArrayLike,
+    filter_w: ArrayLike,
+    channels: ArrayLike,
+    num_filters: ArrayLike,
+    stride_h: ArrayLike = 1,
+    stride_w: ArrayLike | None = None,
+) -> ConvGemmView:
+    """GEMM view of a convolution as SCALE-Sim derives it (no padding; ``ceil`` output size).
+
+    A GEMM row ``M, N, K`` of a SCALE-Sim topology is the conv ``M x K`` ifmap with a ``1 x K``
+    filter, one channel, ``N`` filters and stride 1, which this maps back to ``m, n, k = M, N, K``.
+    """
+    ih, iw = np.asarray(ifmap_h, np.int64), np.asarray(ifmap_w, np.int64)
+    fh, fw = np.asarray(filter_h, np.int64), np.asarray(filter_w, np.int64)
+    ch, nf = np.asarray(channels, np.int64), np.asarray(num_filters, np.int64)
+    sh = np.asarray(stride_h, np.int64)
+    sw = sh if stride_w is None else np.asarray(stride_w, np.int64)
+    oh = -((ih - fh + sh) // -sh)  # ceil((H - R + s) / s), as SCALE-Sim's topology_utils
+    ow = -((iw - fw + sw) // -sw)
+    # Rows (cols) of the ifmap that some window touches: union of [o*s, o*s + R).
+    rows_touched = np.where(sh >= fh, oh * fh, (oh - 1) * sh + fh)
+    cols_touched = np.where(sw >= fw, ow * fw, (ow - 1) * sw + fw)
+    m, n, k, fp = np.broadcast_arrays(oh * ow, nf, fh * fw * ch, rows_touched * cols_touched * ch)
+    return ConvGemmView(m.copy(), n.copy(), k.copy(), fp.copy())
+
+
+@dataclass(frozen=True)
+class SystolicResult:
+    """Per (layer, design point) figures, named and counted as SCALE-Sim reports them.
+
+    Cycle counts follow SCALE-Sim: ``total_cycles`` is its "Total Cycles" (the index of the last
+    ofmap write, stalls included), ``compute_cycles = total_cycles - stall_cycles``. Counts are in
+    words (SCALE-Sim uses 1-byte words). ``*_exact`` flags say whether the figure is in the regime
+    the closed form reproduces exactly (operands fit the SRAMs, see the docs); elsewhere it is an
+    estimate.
+    """
+
+    row_folds: IntArray
+    col_folds: IntArray
+    folds: IntArray
+    compute_cycles: IntArray
+    stall_cycles: IntArray
+    total_cycles: IntArray
+    total_cycles_incl_prefetch: IntArray
+    utilization: FloatArray
+    """SCALE-Sim's "Overall Util" as a fraction: MACs / (total_cycles * rows * cols)."""
+    mapping_efficiency: FloatArray
+    """Mean over folds of the fraction of PEs mapped."""
+    compute_utilization: FloatArray
+    """SCALE-Sim's "Compute Util" (mean over folds of MACs / PE-cycles of the fold)."""
+    ifmap_sram_reads_words: IntArray
+    filter_sram_reads_words: IntArray
+    ofmap_sram_writes_words: IntArray
+    ifmap_dram_reads_words: IntArray
+    filter_dram_reads_words: IntArray
+    ofmap_dram_writes_words: IntArray
+    ifmap_sram_start_cycle: IntArray
+    ifmap_sram_stop_cycle: IntArray
+    filter_sram_start_cycle: IntArray
+    filter_sram_stop_cycle: IntArray
+    ofmap_sram_start_cycle: IntArray
+    ofmap_sram_stop_cycle: IntArray
+    ifmap_dram_start_cycle: IntArray
+    ifmap_dram_stop_cycle: IntArray
+    filter_dram_start_cycle: IntArray
+    filter_dram_stop_cycle: IntArray
+    ofmap_dram_start_cycle: IntArray
+    ofmap_dram_stop_cycle: IntArray
+    avg_ifmap_sram_bw_words_per_cycle: FloatArray
+    avg_filter_sram_bw_words_per_cycle: FloatArray
+    avg_ofmap_sram_bw_words_per_cycle: FloatArray
+    avg_ifmap_dram_bw_words_per_cycle: FloatArray
+    avg_filter_dram_bw_words_per_cycle: FloatArray
+    avg_ofmap_dram_bw_words_per_cycle: FloatArray
+    ifmap_dram_exact: BoolArray
+    filter_dram_exact: BoolArray
+    stall_exact: BoolArray
+
+
+def _ceil_div(a: IntArray, b: IntArray) -> IntArray:
+    """Integer ceil(a / b) for positive b."""
+    return -(a // -b)
+
+
+def _i64(x: ArrayLike) -> IntArray:
+    return np.asarray(x, dtype=np.int64)
+
+
+def _read_dram(
+    user: BoolArray,
+    sram_words: IntArray,
+    fill_bw: IntArray,
+    footprint: IntArray,
+    prefetch_words: IntArray,
+    prefetch_valid_words: IntArray,
+    sram_reads: IntArray,
+    passes: IntArray,
+) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
+    """DRAM reads and start/stop cycles of one read SRAM (ifmap or filter).
+
+    CALC mode (``ReadBufferEstimateBw``): 100 sets of ``floor(S/100)`` words, a hit window of at
+    most 50 sets; while the distinct words stay below 50 sets every word is fetched once and all
+    are prefetched before cycle 0 at 10 words/cycle. USER mode (``read_buffer``): the whole
+    prefetch matrix (padding included) is fetched in ``fill_bw``-wide lines into the active half
+    if its hashed lines fit there; fetches are counted in whole lines.
+    """
+    # CALC mode.
+    items = sram_words // 100
+    calc_fits = (items > 0) & (footprint < _ACTIVE_SETS * items)
+    items_safe = np.maximum(items, 1)
+    calc_cycles = _ceil_div(_ceil_div(footprint, items_safe) * items_safe, _i64(10))
+    # Beyond the window: reuse only survives inside a pass (estimate, see docs).
+    calc_reads = np.where(calc_fits, footprint, np.minimum(sram_reads, passes * footprint))
+    # USER mode.
+    active = _ceil_div(sram_words, _i64(2))
+    elems_per_set = np.maximum(_ceil_div(sram_words, _i64(100)), 1)
+    user_fits = prefetch_valid_words // elems_per_set + 1 <= _ceil_div(active, elems_per_set)
+    lines = np.minimum(_ceil_div(active, fill_bw), _ceil_div(prefetch_words, fill_bw))
+    refill_lines = _ceil_div(sram_words - active, fill_bw)
+    refills = np.where(
+        user_fits, 0, np.maximum(passes * _ceil_div(prefetch_words, np.maximum(active, 1)) - 1, 0)
+    )
+    user_reads = (lines + refills * refill_lines) * fill_bw
+    reads = np.where(user, user_reads, calc_reads)
+    start = np.where(user, -lines, -calc_cycles)
+    stop = np.full_like(start, -1)
+    exact = np.where(user, user_fits, calc_fits)
+    return reads, start, stop, exact
+
+
+def simulate(
+    m: ArrayLike,
+    n: ArrayLike,
+    k: ArrayLike,
+    *,
+    array_rows: ArrayLike,
+    array_cols: ArrayLike,
+    dataflow: ArrayLike,
+    ifmap_sram_kb: ArrayLike = 256,
+    filter_sram_kb: ArrayLike = 256,
+    ofmap_sram_kb: ArrayLike = 128,
+    ifmap_footprint_words: ArrayLike | None = None,
+    user_bandwidth: ArrayLike = False,
+    bandwidth_words_per_cycle: ArrayLike = 10,
+    ifmap_fill_bw_words_per_cycle: ArrayLike = 10,
+    filter_fill_bw_words_per_cycle: ArrayLike = 10,
+    word_bytes: ArrayLike = 1,
+) -> SystolicResult:
+    """Evaluate SCALE-Sim's figures for every broadcast (layer, design point) pair.
+
+    ``m, n, k``: GEMM view of the layers (ofmap pixels, filters, window). Design parameters
+    broadcast against them, e.g. layers of shape ``(L, 1)`` and designs of shape ``(1, D)`` give
+    ``(L, D)`` results. ``user_bandwidth`` selects SCALE-Sim's ``InterfaceBandwidth = USER``
+    mode, where ``bandwidth_words_per_cycle`` is the ofmap drain rate and the read fill rates are
+    ``*_fill_bw_words_per_cycle`` (SCALE-Sim's ``IfmapSRAMBankBandwidth`` and
+    ``FilterSRAMBankBandwidth``); otherwise (CALC) reads fill at 10 words/cycle and the ofmap
+    drains ``array_cols`` words/cycle. ``ifmap_footprint_words`` is the count of distinct ifmap
+    words (conv halos overlap; see :func:`conv_gemm_view`), ``m * k`` if omitted.
+    """
+    if ifmap_footprint_words is None:
+        ifmap_footprint_words = _i64(m) * _i64(k)
+    arrays = np.broadcast_arrays(
+        _i64(m),
+        _i64(n),
+        _i64(k),
+        _i64(array_rows),
+        _i64(array_cols),
+        dataflow_code(dataflow),
+        _i64(ifmap_sram_kb),
+        _i64(filter_sram_kb),
+        _i64(ofmap_sram_kb),
+        _i64(ifmap_footprint_words),
+        np.asarray(user_bandwidth, dtype=bool),
+        _i64(bandwidth_words_per_cycle),
+        _i64(ifmap_fill_bw_words_per_cycle),
+        _i64(filter_fill_bw_words_per_cycle),
+        _i64(word_bytes),
+    )
+    mm, nn, kk, rr, cc, df, ikb, fkb, okb, ifp, user, bw, ibw, fbw, wb = arrays
+    is_os, is_ws, is_is = df == 0, df == 1, df == 2
+
+    # SCALE-Sim's spatio-temporal mapping: os (Sr, Sc, T) = (M, N, K), ws = (K, N, M),
+    # is = (K, M, N).
+    sr = np.where(is_os, mm, kk)
+    sc = np.where(is_is, mm, nn)
+    t = np.where(is_ws, mm, np.where(is_os, kk, nn))
+    row_folds = _ceil_div(sr, rr)
+    col_folds = _ceil_div(sc, cc)
+    folds = row_folds * col_folds
+    macs_pe = rr * cc
+
+    # Demand-matrix rows per fold: os streams T, fills R-1 and drains C-1; ws/is also preload
+    # the stationary operand (R) and drain the partial sums through the rows (R-1).
+    fold_lines = np.where(is_os, t + rr + cc - 2, 2 * rr + cc + t - 2)
+    compute_cycles = folds * fold_lines - 1  # SCALE-Sim reports the last cycle's index
+
+    # SRAM traffic (SCALE-Sim's request counters).
+    a_term = col_folds * t * sr
+    b_term = sr * sc
+    c_term = row_folds * t * sc
+    ifmap_sram = np.where(is_is, b_term, a_term)
+    filter_sram = np.where(is_ws, b_term, np.where(is_os, c_term, a_term))
+    ofmap_words = np.where(is_os, b_term, c_term)  # real ofmap writes
+    ofmap_sram = ofmap_words + np.where(is_os, folds * (rr + cc), 0)  # os counter quirk
+
+    # DRAM reads. Prefetch matrices (USER mode) are padded to whole array rows/cols.
+    filt_fp = kk * nn
+    pre_if = np.where(is_is, col_folds * cc * sr, row_folds * rr * t)
+    val_if = np.where(is_is, b_term, sr * t)
+    pre_fi = np.where(
+        is_ws, col_folds * cc * sr, np.where(is_os, col_folds * cc * t, row_folds * rr * t)
+    )
+    val_fi = np.where(is_ws, b_term, np.where(is_os, t * sc, t * sr))
+    passes_if = np.where(is_is, 1, col_folds)
+    passes_fi = np.where(is_ws, 1, np.where(is_os, row_folds, col_folds))
+    ifmap_words = (ikb * 1024) // wb
+    filter_words = (fkb * 1024) // wb
+    ofmap_buf_words = (okb * 1024) // wb
+    fill_calc = _i64(CALC_FILL_BW_WORDS_PER_CYCLE)
+    if_reads, if_start, if_stop, if_exact = _read_dram(
+        user,
+        ifmap_words,
+        np.where(user, ibw, fill_calc),
+        ifp,
+        pre_if,
+        val_if,
+        ifmap_sram,
+        passes_if,
+    )
+    fi_reads, fi_start, fi_stop, fi_exact = _read_dram(
+        user,
+        filter_words,
+        np.where(user, fbw, fill_calc),
+        filt_fp,
+        pre_fi,
+        val_fi,
+        filter_sram,
+        passes_fi,
+    )
+
+    # Stalls. Reads: none while operands fit (everything is prefetched before cycle 0); beyond,
+    # each refill of a read buffer blocks the array for about its fill time (estimate).
+    # Writes: the ofmap buffer drains ``drain_bw`` words/cycle in batches of half the buffer;
+    # once the writes outrun the drain the array waits for each batch (estimate).
+    drain_bw = np.where(user, bw, cc)
+    if_bw = np.where(user, ibw, fill_calc)
+    fi_bw = np.where(user, fbw, fill_calc)
+    if_refill_lines = _ceil_div(np.maximum(if_reads + if_start * if_bw, 0), if_bw)
+    fi_refill_lines = _ceil_div(np.maximum(fi_reads + fi_start * fi_bw, 0), fi_bw)
+    read_stall = np.where(user, if_refill_lines + fi_refill_lines, 0)
+    write_time = _ceil_div(ofmap_words, drain_bw)
+    half_buf = ofmap_buf_words - _ceil_div(ofmap_buf_words, _i64(2))
+    ofmap_fits = ofmap_words <= half_buf
+    first_drain = (compute_cycles * (half_buf + 1)) // np.maximum(ofmap_words, 1)
+    overflow = np.maximum(ofmap_words - half_buf - ofmap_buf_words, 0)
+    batches = _ceil_div(overflow, np.maximum(half_buf, 1))
+    write_done = first_drain + batches * _ceil_div(half_buf, drain_bw)
+    write_stall = np.where(ofmap_fits, 0, np.maximum(write_done - compute_cycles, 0))
+    stall_cycles = read_stall + write_stall
+    stall_exact = (~user | (if_exact & fi_exact)) & ofmap_fits
+    total_cycles = compute_cycles + stall_cycles
+
+    # Ofmap drain to DRAM: after the last write (all writes fit the buffer), drain_bw words/cycle.
+    of_start = total_cycles
+    of_stop = total_cycles + write_time - 1
+    incl_prefetch = of_stop - np.minimum(if_start, fi_start)
+
+    # Utilization figures.
+    macs = mm * nn * kk
+    total_f = np.maximum(total_cycles, 1).astype(np.float64)  # SCALE-Sim divides by 0 here
+    utilization = macs / (total_f * macs_pe)
+    mapping_eff = b_term / (folds * macs_pe).astype(np.float64)
+    util_lines = np.where(is_os, t + rr + cc - 2, 2 * rr + 2 * cc + t - 3)
+    compute_util = (b_term * t) / (macs_pe * util_lines * folds).astype(np.float64)
+
+    # First / last SRAM request cycles (reads are served with a 1-cycle hit latency).
+    last_off = (folds - 1) * fold_lines
+    u_r_last = sr - (row_folds - 1) * rr
+    u_c_last = sc - (col_folds - 1) * cc
+    u_r_first = np.minimum(rr, sr)
+    skew_first = 2 * rr - 1
+    ws_if = (rr + 1, last_off + rr + t + u_r_last - 1)
+    ws_fi = (rr - u_r_first + 1, last_off + rr)
+    ws_of = (skew_first, last_off + skew_first + t + u_c_last - 2)
+    os_if = (np.ones_like(rr), last_off + t + u_r_last - 1)
+    os_fi = (np.ones_like(rr), last_off + t + u_c_last - 1)
+    os_of = (t - 1 + rr - u_r_first, last_off + t + rr + u_c_last - 3)
+    is_if = (rr - u_r_first + 1, last_off + rr)
+    is_fi = (rr + 1, last_off + rr + t + u_r_last - 1)
+    is_of = ws_of
+
+    def pick(os_v: IntArray, ws_v: IntArray, is_v: IntArray) -> IntArray:
+        return np.where(is_os, os_v, np.where(is_ws, ws_v, is_v))
+
+    def per_cycle(words: IntArray, span: IntArray) -> FloatArray:
+        return words / np.maximum(span, 1).astype(np.float64)
+
+    return SystolicResult(
+        row_folds=row_folds,
+        col_folds=col_folds,
+        folds=folds,
+        compute_cycles=compute_cycles,
+        stall_cycles=stall_cycles,
+        total_cycles=total_cycles,
+        total_cycles_incl_prefetch=incl_prefetch,
+        utilization=utilization,
+        mapping_efficiency=mapping_eff,
+        compute_utilization=compute_util,
+        ifmap_sram_reads_words=ifmap_sram,
+        filter_sram_reads_words=filter_sram,
+        ofmap_sram_writes_words=ofmap_sram,
+        ifmap_dram_reads_words=if_reads,
+        filter_dram_reads_words=fi_reads,
+        ofmap_dram_writes_words=ofmap_words,
+        ifmap_sram_start_cycle=pick(os_if[0], ws_if[0], is_if[0]),
+        ifmap_sram_stop_cycle=pick(os_if[1], ws_if[1], is_if[1]),
+        filter_sram_start_cycle=pick(os_fi[0], ws_fi[0], is_fi[0]),
+        filter_sram_stop_cycle=pick(os_fi[1], ws_fi[1], is_fi[1]),
+        ofmap_sram_start_cycle=pick(os_of[0], ws_of[0], is_of[0]),
+        ofmap_sram_stop_cycle=pick(os_of[1], ws_of[1], is_of[1]),
+        ifmap_dram_start_cycle=if_start,
+        ifmap_dram_stop_cycle=if_stop,
+        filter_dram_start_cycle=fi_start,
+        filter_dram_stop_cycle=fi_stop,
+        ofmap_dram_start_cycle=of_start,
+        ofmap_dram_stop_cycle=of_stop,
+        avg_ifmap_sram_bw_words_per_cycle=per_cycle(ifmap_sram, total_cycles),
+        avg_filter_sram_bw_words_per_cycle=per_cycle(filter_sram, total_cycles),
+        avg_ofmap_sram_bw_words_per_cycle=per_cycle(ofmap_sram, total_cycles),
+        avg_ifmap_dram_bw_words_per_cycle=per_cycle(if_reads, if_stop - if_start + 1),
+        avg_filter_dram_bw_words_per_cycle=per_cycle(fi_reads, fi_stop - fi_start + 1),
+        avg_ofmap_dram_bw_words_per_cycle=per_cycle(ofmap_words, of_stop - of_start + 1),
+        ifmap_dram_exact=if_exact,
+        filter_dram_exact=fi_exact,
+        stall_exact=stall_exact,
+    )
+
+
+def result_row(result: SystolicResult, index: Any) -> dict[str, float | int | bool]:
+    """One pair's figures as plain Python numbers (for reports and debugging)."""
+    out: dict[str, float | int | bool] = {}
+    for name in result.__dataclass_fields__:
+        value = np.asarray(getattr(result, name))[index]
+        out[name] = value.item()
+    return out
