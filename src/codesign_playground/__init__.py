@@ -1,4 +1,4 @@
-"""codesign-playground: profile real networks, model accelerators, explore the joint design space."""
+"""codesign-playground: profile networks, model accelerators, explore the joint design space."""
 
 from __future__ import annotations
 

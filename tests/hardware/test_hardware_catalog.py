@@ -18,8 +18,16 @@ from codesign_playground.hardware import (
 from codesign_playground.hardware.spec import PEAK_TOLERANCE
 
 EXPECTED = {
-    "a100-sxm4-80gb", "h100-sxm5", "h200-sxm", "tpu-v1", "tpu-v4", "edge-tpu",
-    "jetson-agx-orin-64gb", "stm32h743", "eyeriss-v1", "gemmini-default",
+    "a100-sxm4-80gb",
+    "h100-sxm5",
+    "h200-sxm",
+    "tpu-v1",
+    "tpu-v4",
+    "edge-tpu",
+    "jetson-agx-orin-64gb",
+    "stm32h743",
+    "eyeriss-v1",
+    "gemmini-default",
 }
 
 
@@ -53,9 +61,16 @@ def test_catalog_round_trips(chip_id: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "chip_id"),
-    [("H100", "h100-sxm5"), ("a100", "a100-sxm4-80gb"), ("TPU v4", "tpu-v4"),
-     ("Coral", "edge-tpu"), ("cortex_m7", "stm32h743"), ("Eyeriss", "eyeriss-v1"),
-     ("NVIDIA H200 SXM 141GB", "h200-sxm"), ("gemmini", "gemmini-default")],
+    [
+        ("H100", "h100-sxm5"),
+        ("a100", "a100-sxm4-80gb"),
+        ("TPU v4", "tpu-v4"),
+        ("Coral", "edge-tpu"),
+        ("cortex_m7", "stm32h743"),
+        ("Eyeriss", "eyeriss-v1"),
+        ("NVIDIA H200 SXM 141GB", "h200-sxm"),
+        ("gemmini", "gemmini-default"),
+    ],
 )
 def test_lookup_is_case_insensitive_with_aliases(name: str, chip_id: str) -> None:
     assert get_chip(name) == get_chip(chip_id)

@@ -27,10 +27,18 @@ BASE: dict[str, Any] = {
     "kind": "systolic",
     "compute": {"rows": 4, "cols": 4, "macs_per_pe_per_cycle": {"int8": 1}, "clock_hz": 1e9},
     "memory": [
-        {"name": "sram", "capacity_bytes": 1024, "holds": ["weights", "inputs", "outputs"],
-         "bytes_per_cycle": 8},
-        {"name": "dram", "holds": ["weights", "inputs", "outputs"],
-         "bandwidth_bytes_per_s": 1e9},
+        {
+            "name": "sram",
+            "capacity_bytes": 1024,
+            "holds": ["weights", "inputs", "outputs"],
+            "bytes_per_cycle": 8,
+        },
+        {
+            "name": "dram",
+            "capacity_bytes": 1 << 30,
+            "holds": ["weights", "inputs", "outputs"],
+            "bandwidth_bytes_per_s": 1e9,
+        },
     ],
     "dataflow": "ws",
     "tech_node_nm": 45,
@@ -80,16 +88,18 @@ def test_negative_rows_message_matches_issue() -> None:
     ("path", "value", "field", "fragment"),
     [
         ("compute.clock_hz", 0, "compute.clock_hz", "must be > 0"),
-        ("compute.macs_per_pe_per_cycle", {"int8": -1}, "compute.macs_per_pe_per_cycle.int8",
-         "must be > 0"),
-        ("compute.macs_per_pe_per_cycle", {"int9": 1}, "compute.macs_per_pe_per_cycle.int9",
-         ""),
+        (
+            "compute.macs_per_pe_per_cycle",
+            {"int8": -1},
+            "compute.macs_per_pe_per_cycle.int8",
+            "must be > 0",
+        ),
+        ("compute.macs_per_pe_per_cycle", {"int9": 1}, "compute.macs_per_pe_per_cycle.int9", ""),
         ("compute.macs_per_pe_per_cycle", {}, "compute.macs_per_pe_per_cycle", "at least one"),
         ("memory.0.capacity_bytes", 0, "memory[0].capacity_bytes", "must be > 0"),
         ("memory.0.capacity_bytes", 10**12, "memory[0].capacity_bytes", "larger than outer"),
         ("memory.0.holds", ["weights", "weights"], "memory[0].holds", "twice"),
         ("memory.0.holds", [], "memory[0].holds", "must not be empty"),
-        ("memory.0.holds", ["inputs", "outputs"], "memory", "no level holds 'weights'"),
         ("memory.0.bandwidth_bytes_per_s", 5.0, "memory[0].bytes_per_cycle", "not both"),
         ("memory.0.read_energy_pj", 5.0, "memory[0].access_width_bits", "is required"),
         ("memory.0.name", "dram", "memory[1].name", "used twice"),
@@ -102,16 +112,39 @@ def test_negative_rows_message_matches_issue() -> None:
         ("compute.rows", _DELETE, "compute.rows", "is required"),
         ("compute.rows", "four", "compute.rows", "got 'four'"),
         ("sources", {"compute.clok_hz": "x"}, "sources", "names no field"),
-        ("published_peak_ops_per_s", {"int8": 1e12}, "published_peak_ops_per_s.int8",
-         "differs from the computed peak"),
-        ("published_peak_ops_per_s", {"fp16": 32e9}, "published_peak_ops_per_s.fp16",
-         "not in compute.macs_per_pe_per_cycle"),
+        (
+            "published_peak_ops_per_s",
+            {"int8": 1e12},
+            "published_peak_ops_per_s.int8",
+            "differs from the computed peak",
+        ),
+        (
+            "published_peak_ops_per_s",
+            {"fp16": 32e9},
+            "published_peak_ops_per_s.fp16",
+            "not in compute.macs_per_pe_per_cycle",
+        ),
     ],
 )
 def test_errors_name_the_field(path: str, value: Any, field: str, fragment: str) -> None:
     message = error_of(with_change(path, value))
     assert message.startswith(f"hardware field '{field}': "), message
     assert fragment in message
+
+
+def test_operand_without_level() -> None:
+    data = copy.deepcopy(BASE)
+    for level in data["memory"]:
+        level["holds"] = ["inputs", "outputs"]
+    assert error_of(data) == (
+        "hardware field 'memory': no level holds 'weights'; add it to the 'holds' of some level"
+    )
+
+
+def test_dram_may_be_unbounded() -> None:
+    spec = hardware_from_dict(with_change("memory.1.capacity_bytes", _DELETE))
+    assert spec.dram.capacity_bytes is None
+    assert spec.dram.total_capacity_bytes is None
 
 
 def test_only_outermost_level_may_be_unbounded() -> None:
@@ -121,8 +154,9 @@ def test_only_outermost_level_may_be_unbounded() -> None:
 
 def test_capacity_order_uses_total_over_instances() -> None:
     data = copy.deepcopy(BASE)
-    data["memory"].insert(0, {"name": "rf", "capacity_bytes": 128, "instances": 16,
-                              "holds": ["weights"]})
+    data["memory"].insert(
+        0, {"name": "rf", "capacity_bytes": 128, "instances": 16, "holds": ["weights"]}
+    )
     message = error_of(data)
     assert message.startswith("hardware field 'memory[0].capacity_bytes'")
     assert "2048 bytes" in message
@@ -167,8 +201,11 @@ def test_bad_yaml_and_json_are_one_line_errors(tmp_path: Path) -> None:
 
 def test_invalid_field_in_file_names_field_and_file(tmp_path: Path) -> None:
     path = tmp_path / "hw.yaml"
-    path.write_text(dump_hardware(hardware_from_dict(with_change("compute.rows", 4))).replace(
-        "rows: 4", "rows: -4"))
+    path.write_text(
+        dump_hardware(hardware_from_dict(with_change("compute.rows", 4))).replace(
+            "rows: 4", "rows: -4"
+        )
+    )
     with pytest.raises(HardwareSpecError) as info:
         load_hardware(path)
     assert str(info.value).startswith("hardware field 'compute.rows': must be > 0 (got -4)")
@@ -217,7 +254,15 @@ def test_round_trip_property(rows: int, cols: int, clock: float, sram: int, fmt:
 
 
 @settings(max_examples=40, deadline=None)
-@given(value=st.one_of(st.integers(-10**6, 0), st.floats(max_value=0.0, allow_nan=False)))
+@given(value=st.one_of(st.integers(-(10**6), 0), st.floats(max_value=0.0, allow_nan=False)))
 def test_non_positive_values_are_refused(value: float) -> None:
     message = error_of(with_change("compute.clock_hz", value))
-    assert message.startswith("hardware field 'compute.clock_hz': must be > 0")
+    assert message.startswith("hardware field 'compute.clock_hz': must be ")
+
+
+def test_exported_schema_is_current() -> None:
+    import runpy
+
+    root = Path(__file__).resolve().parents[2]
+    module = runpy.run_path(str(root / "scripts" / "export_hardware_schema.py"))
+    assert module["main"](["--check"]) == 0

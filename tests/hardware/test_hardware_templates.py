@@ -19,7 +19,10 @@ from codesign_playground.hardware import (
 )
 
 TEMPLATES: list[Callable[[], HardwareSpec]] = [
-    systolic, spatial, gpu, lambda: vector(16, 64),
+    systolic,
+    spatial,
+    gpu,
+    lambda: vector(16, 64),
 ]
 
 
@@ -31,7 +34,9 @@ def test_template_defaults_are_sourced(make: Callable[[], HardwareSpec]) -> None
 
 @pytest.mark.parametrize("make", TEMPLATES)
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
-def test_templates_round_trip(make: Callable[[], HardwareSpec], suffix: str, tmp_path: Path) -> None:
+def test_templates_round_trip(
+    make: Callable[[], HardwareSpec], suffix: str, tmp_path: Path
+) -> None:
     spec = make()
     assert load_hardware(save_hardware(spec, tmp_path / f"t{suffix}")) == spec
 
@@ -83,7 +88,7 @@ def test_vector_register_file_size() -> None:
         (lambda: systolic(dataflow="rs"), "dataflow"),
         (lambda: systolic(clock_hz=0), "compute.clock_hz"),
         (lambda: spatial(glb_kb=-1), "glb_kb"),
-        (lambda: spatial(glb_kb=1), "memory[3].capacity_bytes"),
+        (lambda: spatial(glb_kb=1), "memory[1].capacity_bytes"),
         (lambda: vector(0, 8), "compute.cols"),
         (lambda: vector(4, 0), "vector_length"),
         (lambda: gpu(sms=0), "compute.cores"),

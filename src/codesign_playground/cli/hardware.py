@@ -36,9 +36,7 @@ def _bytes(value: float) -> str:
 
 
 def _memory_summary(spec: HardwareSpec) -> str:
-    on_chip = sum(
-        lv.total_capacity_bytes or 0 for lv in spec.memory[:-1]
-    )
+    on_chip = sum(lv.total_capacity_bytes or 0 for lv in spec.memory[:-1])
     dram = spec.dram
     parts = []
     if on_chip:
@@ -68,9 +66,7 @@ def list_chips() -> None:
     table.add_column("power")
     table.add_column("node")
     for chip_id, spec in catalog_specs().items():
-        peaks = "\n".join(
-            f"{p}: {_si(spec.peak_ops_per_s(p), 'op/s')}" for p in spec.precisions
-        )
+        peaks = "\n".join(f"{p}: {_si(spec.peak_ops_per_s(p), 'op/s')}" for p in spec.precisions)
         table.add_row(
             spec.name,
             chip_id,

@@ -14,6 +14,8 @@ from typer.core import TyperGroup
 
 from codesign_playground import __version__
 from codesign_playground.cli.console import err_console
+from codesign_playground.cli.hardware import app as hardware_app
+from codesign_playground.cli.perf import estimate_command
 from codesign_playground.cli.status import ExitStatus
 from codesign_playground.cli.workload import profile_command
 from codesign_playground.errors import CodesignError
@@ -21,8 +23,9 @@ from codesign_playground.errors import CodesignError
 __all__ = ["app", "run"]
 
 
-# Typer vendors its own click; its usage errors derive from this class.
-ClickException = typer.BadParameter.__mro__[2]
+# Typer vendors its own click; its usage errors (bad option values, missing arguments)
+# derive from this class, BadParameter's grandparent.
+ClickException: type[Exception] = typer.BadParameter.__mro__[2]
 
 
 class _ErrorBoundary(TyperGroup):
@@ -34,7 +37,9 @@ class _ErrorBoundary(TyperGroup):
             rv = super().main(*args, **kwargs)
         except ClickException as exc:  # usage errors: bad option values, missing args
             hint = f" (see '{self.name} --help')" if self.name else ""
-            err_console.print(f"error: {exc.format_message()}{hint}", highlight=False)
+            fmt = getattr(exc, "format_message", None)
+            message = fmt() if callable(fmt) else str(exc)
+            err_console.print(f"error: {message}{hint}", highlight=False)
             sys.exit(getattr(exc, "exit_code", int(ExitStatus.BAD_INPUT)))
         except typer.Abort:
             err_console.print("aborted")
@@ -90,17 +95,8 @@ def main(
 app.command("profile")(profile_command)
 
 
-def _register_optional() -> None:
-    """Command groups written in their own modules."""
-    from codesign_playground.cli.hardware import app as hardware_app
-
-    app.add_typer(hardware_app, name="hardware", help="The chip catalog and hardware files.")
-
-
-try:
-    _register_optional()
-except ImportError:  # pragma: no cover - a group not yet present in this build
-    pass
+app.command("estimate")(estimate_command)
+app.add_typer(hardware_app, name="hardware", help="The chip catalog and hardware files.")
 
 
 def run() -> None:

@@ -65,7 +65,9 @@ def _normalise(name: str) -> str:
 @cache
 def _load(chip_id: str) -> HardwareSpec:
     entry = _catalog_dir().joinpath(f"{chip_id}.yaml")
-    return parse_hardware(entry.read_text(encoding="utf-8"), "yaml", origin=f"catalog/{chip_id}.yaml")
+    return parse_hardware(
+        entry.read_text(encoding="utf-8"), "yaml", origin=f"catalog/{chip_id}.yaml"
+    )
 
 
 def _index() -> dict[str, str]:

@@ -39,9 +39,12 @@ def load_hardware(path_or_name: str | os.PathLike[str]) -> HardwareSpec:
     A string that names an existing file, ends in .yaml/.yml/.json or contains a path
     separator is read as a file; anything else is looked up with ``get_chip``.
     """
-    if isinstance(path_or_name, str) and not _looks_like_path(path_or_name):
-        if not Path(path_or_name).is_file():
-            return get_chip(path_or_name)
+    if (
+        isinstance(path_or_name, str)
+        and not _looks_like_path(path_or_name)
+        and not Path(path_or_name).is_file()
+    ):
+        return get_chip(path_or_name)
     path = Path(path_or_name)
     if not path.is_file():
         raise HardwareSpecError(

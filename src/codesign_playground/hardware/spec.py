@@ -15,6 +15,7 @@ Units are in the field names: ``clock_hz``, ``capacity_bytes``, ``bandwidth_byte
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -252,17 +253,20 @@ class HardwareSpec(_Frozen):
                     "memory",
                     f"no level holds '{operand}'; add it to the 'holds' of some level",
                 )
-            for (i, inner), (_, outer) in zip(chain, chain[1:], strict=False):
+            for (i, inner), (_, outer) in itertools.pairwise(chain):
                 inner_total = inner.total_capacity_bytes
                 outer_total = outer.total_capacity_bytes
-                if inner_total is not None and outer_total is not None:
-                    if inner_total > outer_total:
-                        raise _fail(
-                            f"memory[{i}].capacity_bytes",
-                            f"level '{inner.name}' ({inner_total} bytes in all) is larger than "
-                            f"outer level '{outer.name}' ({outer_total} bytes) that also holds "
-                            f"'{operand}'; order levels from innermost to DRAM",
-                        )
+                if (
+                    inner_total is not None
+                    and outer_total is not None
+                    and inner_total > outer_total
+                ):
+                    raise _fail(
+                        f"memory[{i}].capacity_bytes",
+                        f"level '{inner.name}' ({inner_total} bytes in all) is larger than "
+                        f"outer level '{outer.name}' ({outer_total} bytes) that also holds "
+                        f"'{operand}'; order levels from innermost to DRAM",
+                    )
         for precision, published in self.published_peak_ops_per_s.items():
             field = f"published_peak_ops_per_s.{precision}"
             if precision not in self.compute.macs_per_pe_per_cycle:
@@ -316,7 +320,9 @@ class HardwareSpec(_Frozen):
 
     def field_paths(self) -> Iterator[str]:
         """Every dotted path a ``sources`` key may name (set fields and their parents)."""
-        for path, _ in _walk(self.model_dump(exclude_none=True, exclude={"sources", "references"}), self):
+        for path, _ in _walk(
+            self.model_dump(exclude_none=True, exclude={"sources", "references"}), self
+        ):
             yield path
 
     def numeric_fields(self, *, include_defaults: bool = False) -> dict[str, float]:
@@ -327,7 +333,9 @@ class HardwareSpec(_Frozen):
         states and must cite.
         """
         data = self.model_dump(
-            exclude_none=True, exclude={"sources", "references"}, exclude_defaults=not include_defaults
+            exclude_none=True,
+            exclude={"sources", "references"},
+            exclude_defaults=not include_defaults,
         )
         out: dict[str, float] = {}
         for path, value in _walk(data, self):
@@ -402,10 +410,8 @@ def _spec_error(err: ValidationError, root: str = "") -> HardwareSpecError:
         match = _PREFIXED.match(message)
         if match:
             sub, message = match.group(1), match.group(2)
-            if sub.startswith("["):
-                path = f"{path}{sub}"
-            else:
-                path = f"{path}.{sub}" if path else sub
+            joiner = "" if sub.startswith("[") or not path else "."
+            path = f"{path}{joiner}{sub}"
         else:
             message = message.removeprefix("Value error, ")
     elif kind == "greater_than":
@@ -493,15 +499,19 @@ def dump_hardware(spec: HardwareSpec, fmt: Literal["yaml", "json"] = "yaml") -> 
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-def parse_hardware(text: str, fmt: Literal["yaml", "json"] = "yaml", *, origin: str = "") -> HardwareSpec:
+def parse_hardware(
+    text: str, fmt: Literal["yaml", "json"] = "yaml", *, origin: str = ""
+) -> HardwareSpec:
     """Parse YAML or JSON text into a spec; ``origin`` names the file in error messages."""
     where = f" in {origin}" if origin else ""
     try:
         data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except json.JSONDecodeError as err:
         raise HardwareSpecError(
-            _one_line(f"hardware description{where} is not valid JSON: {err.msg} "
-                      f"(line {err.lineno}, column {err.colno})")
+            _one_line(
+                f"hardware description{where} is not valid JSON: {err.msg} "
+                f"(line {err.lineno}, column {err.colno})"
+            )
         ) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)

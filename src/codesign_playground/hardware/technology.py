@@ -1,10 +1,11 @@
 """Energy and area of arithmetic and memory, from Horowitz (ISSCC 2014, 45 nm) and scaled.
 
 All figures come from ``data/technology.yaml``, which names the source of each one.  At the
-45 nm reference node the functions return Horowitz's numbers unchanged; other nodes use::
+45 nm reference node the functions return Horowitz's numbers unchanged; other nodes use
+Stillmaker & Baas's fitted scaling (Integration 58, 2017)::
 
-    energy(L) = energy(45 nm) * (L / 45) ** energy_exponent      (1.0: C ~ L at fixed Vdd)
-    area(L)   = area(45 nm)   * (L / 45) ** area_exponent        (2.0: geometric shrink)
+    energy(L) = energy(45 nm) * E_L(Vdd) / E_45(Vdd),   E_n(V) = a_n V^2 + b_n V + c_n
+    area(L)   = area(45 nm)   * A_45->L                 (their area-factor table)
 
 The **MAC** is one multiply at the operand precision plus one add at the accumulator
 precision (``ACCUMULATOR``): an int8 MAC is an 8-bit multiply (0.2 pJ) feeding a 32-bit
@@ -90,10 +91,28 @@ def energy_scale(node_nm: float) -> float: ...
 @overload
 def energy_scale(node_nm: FloatArray) -> FloatArray: ...
 def energy_scale(node_nm: float | FloatArray) -> float | FloatArray:
-    """Energy of a node relative to 45 nm: ``(node_nm / 45) ** energy_exponent``."""
-    exponent = float(technology_data()["scaling"]["energy_exponent"])
-    factor: FloatArray = (_nodes(node_nm) / REFERENCE_NODE_NM) ** exponent
-    return cast(float | FloatArray, _out(factor, node_nm))
+    """Energy of a node relative to 45 nm (Stillmaker & Baas 2017 fits at a fixed Vdd)."""
+    factor = _energy_at(_nodes(node_nm)) / _energy_at(np.asarray(REFERENCE_NODE_NM))
+    return cast(float | FloatArray, _out(np.asarray(factor, dtype=np.float64), node_nm))
+
+
+def _table() -> tuple[FloatArray, FloatArray, FloatArray]:
+    sc = technology_data()["scaling"]
+    nodes = np.asarray(sc["nodes_nm"], dtype=np.float64)
+    vdd = float(sc["vdd_v"])
+    abc = np.asarray(sc["energy_poly_abc"], dtype=np.float64)
+    energy = abc[:, 0] * vdd**2 + abc[:, 1] * vdd + abc[:, 2]
+    area = np.asarray(sc["area_from_45nm"], dtype=np.float64)
+    # np.interp needs increasing x
+    return nodes[::-1], energy[::-1], area[::-1]
+
+
+def _energy_at(node: FloatArray) -> FloatArray:
+    nodes, energy, _ = _table()
+    clipped = np.clip(node, nodes[0], nodes[-1])
+    e = np.interp(clipped, nodes, energy)
+    # outside the fitted range: energy ~ sqrt(L) (IRDS-based, as Accelergy)
+    return np.asarray(e * np.sqrt(node / clipped), dtype=np.float64)
 
 
 @overload
@@ -101,10 +120,13 @@ def area_scale(node_nm: float) -> float: ...
 @overload
 def area_scale(node_nm: FloatArray) -> FloatArray: ...
 def area_scale(node_nm: float | FloatArray) -> float | FloatArray:
-    """Area of a node relative to 45 nm: ``(node_nm / 45) ** area_exponent``."""
-    exponent = float(technology_data()["scaling"]["area_exponent"])
-    factor: FloatArray = (_nodes(node_nm) / REFERENCE_NODE_NM) ** exponent
-    return cast(float | FloatArray, _out(factor, node_nm))
+    """Area of a node relative to 45 nm (Stillmaker & Baas 2017 area factors)."""
+    nodes, _, area = _table()
+    arr = _nodes(node_nm)
+    clipped = np.clip(arr, nodes[0], nodes[-1])
+    # outside the fitted range: area ~ L (IRDS-based, as Accelergy)
+    factor = np.interp(clipped, nodes, area) * (arr / clipped)
+    return cast(float | FloatArray, _out(np.asarray(factor, dtype=np.float64), node_nm))
 
 
 # ------------------------------------------------------------------- arithmetic
@@ -125,18 +147,20 @@ def _reference_value(op: str, precision: str, quantity: str) -> float:
     if entry is not None:
         return entry[quantity]
     if op == "mult" and precision in ("int16", "int4"):
-        e8, e32 = _reference_value("mult", "int8", quantity), _reference_value(
-            "mult", "int32", quantity
+        e8, e32 = (
+            _reference_value("mult", "int8", quantity),
+            _reference_value("mult", "int32", quantity),
         )
         k = math.log(e32 / e8) / math.log(4.0)
         bits = 16 if precision == "int16" else 4
-        return e8 * (bits / 8) ** k
+        return float(e8 * (bits / 8) ** k)
     if op == "add" and precision == "int4":
-        e8, e16 = _reference_value("add", "int8", quantity), _reference_value(
-            "add", "int16", quantity
+        e8, e16 = (
+            _reference_value("add", "int8", quantity),
+            _reference_value("add", "int16", quantity),
         )
         return e8 * e8 / e16
-    known = ", ".join(sorted(technology_data()["accumulator"]) + ["int32"])
+    known = ", ".join([*sorted(technology_data()["accumulator"]), "int32"])
     raise HardwareSpecError(
         f"technology precision '{precision}' is unknown for '{op}'; use one of {known}"
     )
@@ -281,10 +305,10 @@ def sram_read_energy_pj(
         )
     caps = _capacities(capacity_bytes)
     ref_width = float(technology_data()["sram"]["width_bits"])
-    energy = _sram_reference_pj(caps) * (width_bits / ref_width) * energy_scale(
-        _nodes(node_nm)
+    energy = _sram_reference_pj(caps) * (width_bits / ref_width) * energy_scale(_nodes(node_nm))
+    return cast(
+        float | FloatArray, _out(np.asarray(energy, dtype=np.float64), capacity_bytes, node_nm)
     )
-    return cast(float | FloatArray, _out(np.asarray(energy, dtype=np.float64), capacity_bytes, node_nm))
 
 
 @overload
@@ -304,7 +328,9 @@ def sram_area_mm2(
     cell = float(technology_data()["sram"]["bitcell_area_um2"])
     caps = _capacities(capacity_bytes)
     area = caps * 8.0 * cell * 1e-6 * area_scale(_nodes(node_nm))
-    return cast(float | FloatArray, _out(np.asarray(area, dtype=np.float64), capacity_bytes, node_nm))
+    return cast(
+        float | FloatArray, _out(np.asarray(area, dtype=np.float64), capacity_bytes, node_nm)
+    )
 
 
 def dram_energy_pj_per_byte(bound: Literal["low", "mid", "high"] = "mid") -> float:

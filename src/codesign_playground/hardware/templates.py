@@ -30,10 +30,7 @@ __all__ = ["gpu", "spatial", "systolic", "vector"]
 KIB = 1024
 
 _SCALESIM = "SCALE-Sim v2 default config (scalesim-project/scale-sim-v2, configs/scale.cfg)"
-_TPU1 = (
-    "Jouppi et al., 'In-Datacenter Performance Analysis of a Tensor Processing Unit', "
-    "ISCA 2017"
-)
+_TPU1 = "Jouppi et al., 'In-Datacenter Performance Analysis of a Tensor Processing Unit', ISCA 2017"
 _EYERISS = (
     "Chen et al., 'Eyeriss: An Energy-Efficient Reconfigurable Accelerator for Deep CNNs', "
     "IEEE JSSC 52(1), 2017 (ISSCC 2016 paper 14.5)"
@@ -93,10 +90,9 @@ def _word_bytes(precision: Precision) -> float:
 def _check_precision(field: str, precision: str) -> Precision:
     if precision not in PRECISIONS:
         raise HardwareSpecError(
-            f"hardware field '{field}': must be one of {', '.join(PRECISIONS)} "
-            f"(got {precision!r})"
+            f"hardware field '{field}': must be one of {', '.join(PRECISIONS)} (got {precision!r})"
         )
-    return precision  # type: ignore[return-value]
+    return precision
 
 
 def systolic(
@@ -126,8 +122,12 @@ def systolic(
     s.add("compute.cols", cols, 32, f"{_SCALESIM}: ArrayWidth 32")
     s.add("dataflow", dataflow, "ws", f"{_TPU1}: weight-stationary matrix unit")
     s.add("compute.clock_hz", clock_hz, 700e6, f"{_TPU1}, Table 2: 700 MHz")
-    s.add(f"compute.macs_per_pe_per_cycle.{precision}", precision, "int8",
-          f"{_TPU1}: one 8-bit MAC per cell per cycle")
+    s.add(
+        f"compute.macs_per_pe_per_cycle.{precision}",
+        precision,
+        "int8",
+        f"{_TPU1}: one 8-bit MAC per cell per cycle",
+    )
     s.add("tech_node_nm", tech_node_nm, 28, f"{_TPU1}, Table 2: 28 nm")
     levels: list[dict[str, Any]] = []
     for key, kb, default_kb, holds, feed, feed_name in (
@@ -142,31 +142,50 @@ def systolic(
             "bytes_per_cycle": feed * word,
             "double_buffered": True,
         }
-        cfg = {"ifmap_sram": "IfmapSramSzkB", "filter_sram": "FilterSramSzkB",
-               "ofmap_sram": "OfmapSramSzkB"}[key]
-        s.add(f"memory.{key}.capacity_bytes", kb, default_kb,
-              f"{_SCALESIM}: {cfg} 64 (KiB = 1024 bytes)")
-        s.derived(f"memory.{key}.bytes_per_cycle",
-                  f"one {precision} word per array edge PE per cycle ({feed_name} = {feed})")
+        cfg = {
+            "ifmap_sram": "IfmapSramSzkB",
+            "filter_sram": "FilterSramSzkB",
+            "ofmap_sram": "OfmapSramSzkB",
+        }[key]
+        s.add(
+            f"memory.{key}.capacity_bytes",
+            kb,
+            default_kb,
+            f"{_SCALESIM}: {cfg} 64 (KiB = 1024 bytes)",
+        )
+        s.derived(
+            f"memory.{key}.bytes_per_cycle",
+            f"one {precision} word per array edge PE per cycle ({feed_name} = {feed})",
+        )
         s.items[f"memory.{key}.double_buffered"] = (
             "SCALE-Sim models double-buffered scratchpads (scalesim.memory."
             "double_buffered_scratchpad_mem)"
         )
         _sram_energy(level, tech_node_nm, s, 64)
         levels.append(level)
-    levels.append({
-        "name": "dram",
-        "holds": ["weights", "inputs", "outputs"],
-        "bandwidth_bytes_per_s": dram_bandwidth_bytes_per_s,
-    })
-    s.add("memory.dram.bandwidth_bytes_per_s", dram_bandwidth_bytes_per_s, 34e9,
-          f"{_TPU1}, Table 2: 34 GB/s weight-memory bandwidth")
+    levels.append(
+        {
+            "name": "dram",
+            "holds": ["weights", "inputs", "outputs"],
+            "bandwidth_bytes_per_s": dram_bandwidth_bytes_per_s,
+        }
+    )
+    s.add(
+        "memory.dram.bandwidth_bytes_per_s",
+        dram_bandwidth_bytes_per_s,
+        34e9,
+        f"{_TPU1}, Table 2: 34 GB/s weight-memory bandwidth",
+    )
     data: dict[str, Any] = {
         "name": name,
         "kind": "systolic",
         "description": "Systolic array template (SCALE-Sim / TPU v1 defaults)",
-        "compute": {"rows": rows, "cols": cols, "macs_per_pe_per_cycle": {precision: 1},
-                    "clock_hz": clock_hz},
+        "compute": {
+            "rows": rows,
+            "cols": cols,
+            "macs_per_pe_per_cycle": {precision: 1},
+            "clock_hz": clock_hz,
+        },
         "memory": levels,
         "dataflow": dataflow,
         "tech_node_nm": tech_node_nm,
@@ -206,17 +225,21 @@ def vector(
         if macs_per_lane_per_cycle:
             s.items[key] = "given to vector()"
         else:
-            s.derived(key, "32-bit lane datapath with sub-word SIMD: 32 / operand bits, "
-                           "one FMA per 32-bit slot per cycle")
+            s.derived(
+                key,
+                "32-bit lane datapath with sub-word SIMD: 32 / operand bits, "
+                "one FMA per 32-bit slot per cycle",
+            )
     s.items["compute.cols"] = "given to vector() (lanes)"
     s.items["compute.rows"] = "template: the lanes form one row of PEs"
     s.add("compute.clock_hz", clock_hz, 1.04e9, f"{_ARA}: 1.04 GHz")
     s.add("tech_node_nm", tech_node_nm, 22, f"{_ARA}: GlobalFoundries 22 nm FD-SOI")
     vrf_bytes = 32 * vector_length * 4
-    s.derived("memory.vrf.capacity_bytes",
-              f"{_RVV} x vector_length {vector_length} x 4 bytes")
-    s.derived("memory.vrf.bytes_per_cycle",
-              "3 operands x 4 bytes per lane per cycle (two sources and one destination of an FMA)")
+    s.derived("memory.vrf.capacity_bytes", f"{_RVV} x vector_length {vector_length} x 4 bytes")
+    s.derived(
+        "memory.vrf.bytes_per_cycle",
+        "3 operands x 4 bytes per lane per cycle (two sources and one destination of an FMA)",
+    )
     mem_bpc = 4.0 * lanes if dram_bytes_per_cycle is None else dram_bytes_per_cycle
     if dram_bytes_per_cycle is None:
         s.derived("memory.dram.bytes_per_cycle", f"{_ARA}: memory port 32 bits per lane per cycle")
@@ -233,12 +256,10 @@ def vector(
         "name": name,
         "kind": "vector",
         "description": f"Vector processor template: {lanes} lanes, VLEN {vector_length} x 32 bit",
-        "compute": {"rows": 1, "cols": lanes, "macs_per_pe_per_cycle": macs,
-                    "clock_hz": clock_hz},
+        "compute": {"rows": 1, "cols": lanes, "macs_per_pe_per_cycle": macs, "clock_hz": clock_hz},
         "memory": [
             vrf,
-            {"name": "dram", "holds": ["weights", "inputs", "outputs"],
-             "bytes_per_cycle": mem_bpc},
+            {"name": "dram", "holds": ["weights", "inputs", "outputs"], "bytes_per_cycle": mem_bpc},
         ],
         "dataflow": "vector",
         "tech_node_nm": tech_node_nm,
@@ -272,10 +293,18 @@ def spatial(
     s.add("compute.rows", rows, 12, f"{_EYERISS}: 12 x 14 PE array")
     s.add("compute.cols", cols, 14, f"{_EYERISS}: 12 x 14 PE array")
     s.add("dataflow", dataflow, "rs", f"{_EYERISS}: row-stationary dataflow")
-    s.add(f"compute.macs_per_pe_per_cycle.{precision}", precision, "int16",
-          f"{_EYERISS}: one 16-bit fixed-point MAC per PE per cycle")
-    s.add("compute.clock_hz", clock_hz, 200e6,
-          f"{_EYERISS}: 200 MHz core clock of the reported AlexNet/VGG-16 measurements")
+    s.add(
+        f"compute.macs_per_pe_per_cycle.{precision}",
+        precision,
+        "int16",
+        f"{_EYERISS}: one 16-bit fixed-point MAC per PE per cycle",
+    )
+    s.add(
+        "compute.clock_hz",
+        clock_hz,
+        200e6,
+        f"{_EYERISS}: 200 MHz core clock of the reported AlexNet/VGG-16 measurements",
+    )
     s.add("tech_node_nm", tech_node_nm, 65, f"{_EYERISS}: TSMC 65 nm LP")
     n_pe = rows * cols
     spads = []
@@ -284,30 +313,59 @@ def spatial(
         ("ifmap_spad", ifmap_spad_bytes, 24, ["inputs"], 12),
         ("psum_spad", psum_spad_bytes, 48, ["outputs"], 24),
     ):
-        level: dict[str, Any] = {"name": key, "capacity_bytes": size, "instances": n_pe,
-                                 "holds": holds}
-        s.add(f"memory.{key}.capacity_bytes", size, default,
-              f"{_EYERISS}: {words} x 16-bit words per PE")
+        level: dict[str, Any] = {
+            "name": key,
+            "capacity_bytes": size,
+            "instances": n_pe,
+            "holds": holds,
+        }
+        s.add(
+            f"memory.{key}.capacity_bytes",
+            size,
+            default,
+            f"{_EYERISS}: {words} x 16-bit words per PE",
+        )
         s.derived(f"memory.{key}.instances", f"one per PE (rows x cols = {n_pe})")
         _sram_energy(level, tech_node_nm, s, 16)
         spads.append(level)
-    glb: dict[str, Any] = {"name": "glb", "capacity_bytes": _kb_to_bytes("glb_kb", glb_kb),
-                           "holds": ["inputs", "outputs"]}
-    s.add("memory.glb.capacity_bytes", glb_kb, 108,
-          f"{_EYERISS}: 108 KB global buffer (KB = 1024 bytes)")
+    glb: dict[str, Any] = {
+        "name": "glb",
+        "capacity_bytes": _kb_to_bytes("glb_kb", glb_kb),
+        "holds": ["inputs", "outputs"],
+    }
+    s.add(
+        "memory.glb.capacity_bytes",
+        glb_kb,
+        108,
+        f"{_EYERISS}: 108 KB global buffer (KB = 1024 bytes)",
+    )
     s.items["memory.glb.holds"] = f"{_EYERISS}: the GLB buffers ifmaps and psums"
     _sram_energy(glb, tech_node_nm, s, 64)
-    s.add("memory.dram.bandwidth_bytes_per_s", dram_bandwidth_bytes_per_s, 720e6,
-          f"derived: {_EYERISS}: 64-bit off-chip data bus x 90 MHz link clock")
+    s.add(
+        "memory.dram.bandwidth_bytes_per_s",
+        dram_bandwidth_bytes_per_s,
+        720e6,
+        f"derived: {_EYERISS}: 64-bit off-chip data bus x 90 MHz link clock",
+    )
     data: dict[str, Any] = {
         "name": name,
         "kind": "spatial",
         "description": "Eyeriss-like spatial array template (Eyeriss v1 defaults)",
-        "compute": {"rows": rows, "cols": cols, "macs_per_pe_per_cycle": {precision: 1},
-                    "clock_hz": clock_hz},
-        "memory": [*spads, glb,
-                   {"name": "dram", "holds": ["weights", "inputs", "outputs"],
-                    "bandwidth_bytes_per_s": dram_bandwidth_bytes_per_s}],
+        "compute": {
+            "rows": rows,
+            "cols": cols,
+            "macs_per_pe_per_cycle": {precision: 1},
+            "clock_hz": clock_hz,
+        },
+        "memory": [
+            *spads,
+            glb,
+            {
+                "name": "dram",
+                "holds": ["weights", "inputs", "outputs"],
+                "bandwidth_bytes_per_s": dram_bandwidth_bytes_per_s,
+            },
+        ],
         "dataflow": dataflow,
         "tech_node_nm": tech_node_nm,
         "sources": s.items,
@@ -316,7 +374,11 @@ def spatial(
 
 
 _A100_MACS: dict[Precision, float] = {
-    "fp32": 16, "fp16": 256, "bf16": 256, "int8": 512, "int4": 1024,
+    "fp32": 16,
+    "fp16": 256,
+    "bf16": 256,
+    "int8": 512,
+    "int4": 1024,
 }
 
 
@@ -342,8 +404,12 @@ def gpu(
     s = _Sources("gpu")
     s.add("compute.cores", sms, 108, f"{_A100_WP}: 108 SMs")
     s.items["compute.rows"] = "template: the sub-partitions of an SM form one row of PEs"
-    s.add("compute.cols", tensor_cores_per_sm, 4, f"{_A100_WP}: 4 third-generation tensor "
-          "cores per SM, one per SM sub-partition")
+    s.add(
+        "compute.cols",
+        tensor_cores_per_sm,
+        4,
+        f"{_A100_WP}: 4 third-generation tensor cores per SM, one per SM sub-partition",
+    )
     s.add("compute.clock_hz", clock_hz, 1.41e9, f"{_A100_WP}: 1410 MHz boost clock")
     macs = dict(macs_per_tensor_core_per_cycle) if macs_per_tensor_core_per_cycle else _A100_MACS
     for p in macs:
@@ -353,23 +419,44 @@ def gpu(
         elif p == "fp32":
             s.derived(key, f"{_A100_WP}: 64 FP32 CUDA cores per SM / 4 sub-partitions")
         else:
-            s.items[key] = (f"{_A100_WP}: dense {p} rate per tensor core "
-                            "(1024 FP16 FMA/clk per SM; INT8 2x, INT4 4x)")
+            s.items[key] = (
+                f"{_A100_WP}: dense {p} rate per tensor core "
+                "(1024 FP16 FMA/clk per SM; INT8 2x, INT4 4x)"
+            )
     smem = _kb_to_bytes("smem_kb_per_sm", smem_kb_per_sm)
-    s.add("memory.smem.capacity_bytes", smem_kb_per_sm, 192,
-          f"{_A100_WP}: 192 KB combined L1/shared memory per SM")
+    s.add(
+        "memory.smem.capacity_bytes",
+        smem_kb_per_sm,
+        192,
+        f"{_A100_WP}: 192 KB combined L1/shared memory per SM",
+    )
     s.derived("memory.smem.instances", f"one per SM ({sms})")
     l2 = _kb_to_bytes("l2_mb", l2_mb * 1024)
     s.add("memory.l2.capacity_bytes", l2_mb, 40, f"{_A100_WP}: 40 MB L2 cache (MB = 2^20 bytes)")
-    s.add("memory.dram.capacity_bytes", dram_capacity_bytes, 80_000_000_000,
-          f"{_A100_DS}: 80 GB HBM2e (GB taken as 10^9 bytes)")
-    s.add("memory.dram.bandwidth_bytes_per_s", dram_bandwidth_bytes_per_s, 2039e9,
-          f"{_A100_DS}: 2,039 GB/s")
+    s.add(
+        "memory.dram.capacity_bytes",
+        dram_capacity_bytes,
+        80_000_000_000,
+        f"{_A100_DS}: 80 GB HBM2e (GB taken as 10^9 bytes)",
+    )
+    s.add(
+        "memory.dram.bandwidth_bytes_per_s",
+        dram_bandwidth_bytes_per_s,
+        2039e9,
+        f"{_A100_DS}: 2,039 GB/s",
+    )
     s.add("tech_node_nm", tech_node_nm, 7, f"{_A100_WP}: TSMC 7 nm N7")
-    smem_level: dict[str, Any] = {"name": "smem", "capacity_bytes": smem, "instances": sms,
-                                  "holds": ["weights", "inputs", "outputs"]}
-    l2_level: dict[str, Any] = {"name": "l2", "capacity_bytes": l2,
-                                "holds": ["weights", "inputs", "outputs"]}
+    smem_level: dict[str, Any] = {
+        "name": "smem",
+        "capacity_bytes": smem,
+        "instances": sms,
+        "holds": ["weights", "inputs", "outputs"],
+    }
+    l2_level: dict[str, Any] = {
+        "name": "l2",
+        "capacity_bytes": l2,
+        "holds": ["weights", "inputs", "outputs"],
+    }
     if (sms, smem_kb_per_sm, l2_mb) == (108, 192, 40):
         smem_level["bytes_per_cycle"] = 128
         l2_level["bytes_per_cycle"] = 5120
@@ -379,12 +466,23 @@ def gpu(
         "name": name,
         "kind": "gpu",
         "description": "SM-based GPU template (NVIDIA A100 SXM4 80GB defaults)",
-        "compute": {"rows": 1, "cols": tensor_cores_per_sm, "cores": sms,
-                    "macs_per_pe_per_cycle": macs, "clock_hz": clock_hz},
-        "memory": [smem_level, l2_level,
-                   {"name": "dram", "capacity_bytes": dram_capacity_bytes,
-                    "holds": ["weights", "inputs", "outputs"],
-                    "bandwidth_bytes_per_s": dram_bandwidth_bytes_per_s}],
+        "compute": {
+            "rows": 1,
+            "cols": tensor_cores_per_sm,
+            "cores": sms,
+            "macs_per_pe_per_cycle": macs,
+            "clock_hz": clock_hz,
+        },
+        "memory": [
+            smem_level,
+            l2_level,
+            {
+                "name": "dram",
+                "capacity_bytes": dram_capacity_bytes,
+                "holds": ["weights", "inputs", "outputs"],
+                "bandwidth_bytes_per_s": dram_bandwidth_bytes_per_s,
+            },
+        ],
         "dataflow": "simt",
         "tech_node_nm": tech_node_nm,
         "sources": s.items,

@@ -17,21 +17,29 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from codesign_playground.hardware import technology
+from codesign_playground.hardware import leakage, technology
 from codesign_playground.hardware.spec import HardwareSpec, MemoryLevel
 from codesign_playground.workload.arrays import LayerArrays
 
-__all__ = ["EnergyBreakdown", "access_energy_pj_per_byte", "energy_breakdown", "tech_node"]
+__all__ = [
+    "EnergyBreakdown",
+    "access_energy_pj_per_byte",
+    "energy_breakdown",
+    "leakage_power_w",
+    "tech_node",
+]
 
 FloatArray = npt.NDArray[np.float64]
+
 
 def tech_node(spec: HardwareSpec) -> float:
     """The description's node, or the tables' 45 nm reference when it gives none."""
     return float(spec.tech_node_nm or technology.REFERENCE_NODE_NM)
 
 
-def access_energy_pj_per_byte(spec: HardwareSpec, level: MemoryLevel, last: bool) -> tuple[
-        float, float, str]:
+def access_energy_pj_per_byte(
+    spec: HardwareSpec, level: MemoryLevel, last: bool
+) -> tuple[float, float, str]:
     """Read and write energy per byte of ``level`` and where the figure comes from."""
     if level.read_energy_pj is not None and level.access_width_bits is not None:
         per_byte = 8.0 / level.access_width_bits
@@ -63,8 +71,9 @@ class EnergyBreakdown:
         return float(self.per_op_j.sum())
 
     def by_component_j(self) -> dict[str, float]:
-        return {c: float(v) for c, v in zip(self.components, self.per_op_j.sum(axis=1),
-                                            strict=True)}
+        return {
+            c: float(v) for c, v in zip(self.components, self.per_op_j.sum(axis=1), strict=True)
+        }
 
 
 def energy_breakdown(
@@ -79,8 +88,10 @@ def energy_breakdown(
     """Energy of every op from its actions; ``read_bytes``/``write_bytes`` are
     ``(n_levels, n_ops)`` bytes read from and written to each level."""
     node = tech_node(spec)
-    per_prec = {p: (technology.mac_energy_pj(p, node), technology.op_energy_pj("add", p, node))
-                for p in set(la.act_precisions)}
+    per_prec = {
+        p: (technology.mac_energy_pj(p, node), technology.op_energy_pj("add", p, node))
+        for p in set(la.act_precisions)
+    }
     mac_pj = np.array([per_prec[p][0] for p in la.act_precisions], dtype=np.float64)
     add_pj = np.array([per_prec[p][1] for p in la.act_precisions], dtype=np.float64)
     other_flops = np.maximum(la.flops - 2.0 * la.macs, 0.0)
@@ -94,3 +105,13 @@ def energy_breakdown(
     rows.append(leakage_w * latency_s)
     names.append("leakage")
     return EnergyBreakdown(tuple(names), np.asarray(rows, dtype=np.float64))
+
+
+def leakage_power_w(spec: HardwareSpec, area_mm2: dict[str, float]) -> float:
+    """Static power of ``spec``'s PE array and on-chip SRAM (``hardware/leakage.py``)."""
+    sram_bytes = sum(float(lv.total_capacity_bytes or 0) for lv in spec.memory[:-1])
+    return leakage.leakage_power_w(
+        logic_area_mm2=area_mm2.get("pe_array", 0.0),
+        sram_bytes=sram_bytes,
+        node_nm=tech_node(spec),
+    )

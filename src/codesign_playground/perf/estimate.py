@@ -25,6 +25,7 @@ from codesign_playground.hardware.spec import HardwareSpec
 from codesign_playground.perf.area import AreaBreakdown, area_breakdown
 from codesign_playground.perf.energy import EnergyBreakdown, energy_breakdown, leakage_power_w
 from codesign_playground.perf.roofline import RooflineResult, roofline
+from codesign_playground.perf.timing import Timing
 from codesign_playground.workload.arrays import LayerArrays, layer_arrays
 from codesign_playground.workload.ir import Network
 
@@ -33,19 +34,6 @@ __all__ = ["MODES", "Estimate", "estimate"]
 FloatArray = npt.NDArray[np.float64]
 Mode = Literal["auto", "roofline", "systolic", "spatial"]
 MODES: tuple[str, ...] = ("auto", "roofline", "systolic", "spatial")
-
-
-@dataclass(frozen=True)
-class Timing:
-    """What a timing model hands to the energy step: per-op cycles and per-level bytes."""
-
-    model: str
-    cycles: FloatArray
-    latency_s: FloatArray
-    utilization: FloatArray
-    bound: tuple[str, ...]
-    read_bytes: FloatArray  # (n_levels, n_ops)
-    write_bytes: FloatArray  # (n_levels, n_ops)
 
 
 @dataclass(frozen=True)
@@ -100,7 +88,9 @@ class Estimate:
             "macs": int(macs),
             "utilization": macs / (cycles * self.peak_macs_per_cycle) if cycles else 0.0,
             "inferences_per_s": 1.0 / latency if latency > 0 else 0.0,
-            "dram_bytes": float(self.timing.read_bytes[-1].sum() + self.timing.write_bytes[-1].sum()),
+            "dram_bytes": float(
+                self.timing.read_bytes[-1].sum() + self.timing.write_bytes[-1].sum()
+            ),
         }
 
     def to_dict(self) -> dict[str, Any]:

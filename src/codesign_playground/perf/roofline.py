@@ -183,9 +183,7 @@ def roofline(net: Network, spec: HardwareSpec) -> RooflineResult:
         la.flops, traffic_arr, peak, bw_arr[:, np.newaxis]
     )
     labels = ("compute", *(lv.name for lv in spec.memory))
-    bound = tuple(
-        "none" if latency[i] == 0 else labels[int(b)] for i, b in enumerate(bound_idx)
-    )
+    bound = tuple("none" if latency[i] == 0 else labels[int(b)] for i, b in enumerate(bound_idx))
     return RooflineResult(
         names=la.names,
         level_names=tuple(lv.name for lv in spec.memory),

@@ -651,10 +651,10 @@ class _Walker:
             if plan.builder is not None:
                 try:
                     op = plan.builder(node, op_name, self)
-                except _ShapeUnknown:
+                except (_ShapeUnknown, ModelFormatError):
+                    # torch.export checked the graph: a shape the cost model cannot place
+                    # is this importer's gap, so the node is listed, never a crash
                     op = None
-                except ModelFormatError as exc:
-                    raise ModelFormatError(f"model: node {node.name!r} ({op_type}): {exc}") from exc
             if op is None:
                 unmodeled.append(
                     UnmodeledOp(
@@ -933,12 +933,23 @@ def _elementwise(node: Any, name: str, w: _Walker) -> Op:
     weights, buffers = w.consts(arg_values)
     if not acts:
         raise _ShapeUnknown(name)
+    if onnx_name == "PRelu":  # one slope per channel (axis 1): does not broadcast as stored
+        op = ops.elementwise(
+            name, onnx_name, acts, out_name=out.name, kind=kind, precision=w.precision
+        )
+        return replace(op, outputs=(out,), weights=tuple(weights), buffers=tuple(buffers))
+    # constant operands as used here (a viewed parameter broadcasts, its source may not)
+    operands = [
+        v.spec
+        for a in arg_values
+        for n in _iter_nodes(a)
+        if (v := w.val(n)) is not None and v.origin != "act"
+    ]
     op = ops.elementwise(
         name,
         onnx_name,
         acts,
-        weights=weights,
-        buffers=buffers,
+        buffers=operands,
         out_name=out.name,
         flops_per_element=per,
         kind=kind,
@@ -946,7 +957,7 @@ def _elementwise(node: Any, name: str, w: _Walker) -> Op:
     )
     if op.outputs[0].shape != out.shape:
         raise _ShapeUnknown(name)
-    return replace(op, outputs=(out,))
+    return replace(op, outputs=(out,), weights=tuple(weights), buffers=tuple(buffers))
 
 
 def _pool(node: Any, name: str, w: _Walker) -> Op:

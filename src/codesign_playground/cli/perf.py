@@ -1,0 +1,132 @@
+"""``codesign estimate``: latency, energy and area of a model on a hardware description."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from codesign_playground.cli.console import human, out_console, print_json
+from codesign_playground.cli.workload import ModelOptions, load_from_options
+from codesign_playground.errors import InputError
+from codesign_playground.hardware import HardwareSpec, load_hardware
+from codesign_playground.perf.estimate import MODES, Estimate, estimate
+
+__all__ = ["estimate_command", "resolve_hardware"]
+
+
+def resolve_hardware(ref: str) -> HardwareSpec:
+    """A catalog name, a YAML/JSON description, or a SCALE-Sim ``.cfg`` file."""
+    if ref.lower().endswith(".cfg"):
+        from codesign_playground.perf.scalesim_hardware import spec_from_scalesim_file
+
+        return spec_from_scalesim_file(Path(ref))
+    return load_hardware(ref)
+
+
+def estimate_command(
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="An .onnx/.pt2/SCALE-Sim .csv file or zoo name.")
+    ],
+    hardware: Annotated[
+        str,
+        typer.Option("--hardware", "-H", help="A catalog chip, a .yaml/.json file or a .cfg."),
+    ],
+    batch: ModelOptions.Batch = 1,
+    precision: ModelOptions.PrecisionOpt = None,
+    dim: ModelOptions.Dim = None,
+    resolution: ModelOptions.Resolution = None,
+    seq_len: ModelOptions.SeqLen = None,
+    kv_len: ModelOptions.KvLen = None,
+    width: ModelOptions.Width = None,
+    mode: Annotated[
+        str, typer.Option("--mode", help=f"Timing model: {', '.join(MODES)}.")
+    ] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="table, json, or scalesim (SCALE-Sim's report files)."),
+    ] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for --format scalesim reports.")
+    ] = None,
+) -> None:
+    """Estimate cycles, seconds, joules and mm^2 of MODEL on HARDWARE, per layer and in total."""
+    if as_json:
+        fmt = "json"
+    if fmt not in ("table", "json", "scalesim"):
+        raise InputError(f"--format: unknown format {fmt!r}; use table, json or scalesim")
+    if fmt == "scalesim":
+        from codesign_playground.cli.scalesim import write_scalesim_reports
+
+        if out is None:
+            raise InputError("--out: --format scalesim writes report files; give a folder")
+        write_scalesim_reports(
+            model,
+            hardware,
+            out,
+            batch=batch,
+            precision=precision,
+            dim=dim,
+            resolution=resolution,
+            seq_len=seq_len,
+            kv_len=kv_len,
+            width=width,
+        )
+        return
+    spec = resolve_hardware(hardware)
+    if precision is None and spec.precisions and "fp32" not in spec.precisions:
+        precision = spec.precisions[0]  # e.g. int8 on a TPU: say so in the output
+    net = load_from_options(model, batch, precision, dim, resolution, seq_len, kv_len, width)
+    result = estimate(net, spec, mode=mode)
+    if fmt == "json":
+        print_json(result.to_dict())
+        return
+    _render(result)
+
+
+def _render(e: Estimate) -> None:
+    table = Table(
+        title=f"{e.model_name} on {e.hardware_name}  (timing model: {e.timing_model})",
+        header_style="bold",
+    )
+    table.add_column("layer")
+    table.add_column("op")
+    for col in ("MACs", "cycles", "latency us", "energy uJ", "util"):
+        table.add_column(col, justify="right")
+    table.add_column("bound")
+    for r in e.layer_records():
+        table.add_row(
+            r["name"],
+            r["op"],
+            human(r["macs"]),
+            human(r["cycles"]),
+            f"{r['latency_s'] * 1e6:.4g}",
+            f"{r['energy_j'] * 1e6:.4g}",
+            f"{r['utilization']:.1%}",
+            r["bound"],
+        )
+    out_console.print(table)
+    t = e.totals()
+    breakdown = ", ".join(
+        f"{k} {v * 1e3:.3g} mJ" for k, v in e.energy.by_component_j().items() if v > 0
+    )
+    area = ", ".join(f"{k} {v:.3g}" for k, v in e.area.components.items())
+    out_console.print(
+        f"[bold]total[/bold]: {t['latency_s'] * 1e3:.4g} ms ({t['cycles']:,.0f} cycles at "
+        f"{e.clock_hz / 1e6:.4g} MHz), {t['energy_j'] * 1e3:.4g} mJ "
+        f"({t['average_power_w']:.3g} W average), utilization {t['utilization']:.1%}, "
+        f"{t['inferences_per_s']:.4g} inferences/s"
+    )
+    out_console.print(f"[bold]energy[/bold]: {breakdown}")
+    published = (
+        f"; published die {e.area.published_die_area_mm2:g} mm^2"
+        if e.area.published_die_area_mm2
+        else ""
+    )
+    out_console.print(
+        f"[bold]area[/bold] (arithmetic and bit cells only): {t['area_mm2']:.4g} mm^2 "
+        f"({area}){published}"
+    )
