@@ -202,6 +202,20 @@ def all_cases() -> list[Case]:
             base_config(32, 32, "is", InterfaceBandwidth="USER", Bandwidth=8, OfmapSramSzkB=1),
         ),
     ]
+    # CALC mode with read SRAMs smaller than the operands: pins down the epoch-flip reuse of
+    # ReadBufferEstimateBw (periodic flips over the os filter's column folds, cycling operands).
+    g17 = gemm_topology(GEMM_LAYERS[2])
+    g128 = gemm_topology(GEMM_LAYERS[3])
+    kb3 = {"IfmapSramSzkB": 3, "FilterSramSzkB": 3, "OfmapSramSzkB": 2}
+    kb4 = {"IfmapSramSzkB": 4, "FilterSramSzkB": 4, "OfmapSramSzkB": 4}
+    stress += [
+        ("calc_small_gemm17x130x33_8x8_os", "gemm", g17, base_config(8, 8, "os", **small)),
+        ("calc_small_gemm128x16x200_16x16_is", "gemm", g128, base_config(16, 16, "is", **small)),
+        ("calc_small4k_gemm64_16x16_os", "gemm", g64, base_config(16, 16, "os", **kb4)),
+        ("calc_small3k_gemm100_8x8_os", "gemm", g100, base_config(8, 8, "os", **kb3)),
+        ("calc_small3k_gemm100_8x8_ws", "gemm", g100, base_config(8, 8, "ws", **kb3)),
+        ("calc_small_conv1x1_8x8_ws", "conv", conv1, base_config(8, 8, "ws", **small)),
+    ]
     cases += [Case(cid, kind, topo, cfg) for cid, kind, topo, cfg in stress]
     return cases
 

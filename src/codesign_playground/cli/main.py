@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 
 from codesign_playground import __version__
 from codesign_playground.cli.console import err_console
+from codesign_playground.cli.demo import demo_command
 from codesign_playground.cli.hardware import app as hardware_app
 from codesign_playground.cli.perf import estimate_command
 from codesign_playground.cli.status import ExitStatus
@@ -96,6 +97,7 @@ app.command("profile")(profile_command)
 
 
 app.command("estimate")(estimate_command)
+app.command("demo")(demo_command)
 app.add_typer(hardware_app, name="hardware", help="The chip catalog and hardware files.")
 
 

@@ -3,7 +3,7 @@
 The pipeline, per op:
 
 1. timing and traffic from the model that fits the hardware: the SCALE-Sim-exact systolic
-   model for GEMM-shaped ops on ``systolic`` hardware, the loop-nest mapper on ``spatial``
+   model for GEMM-shaped ops on ``systolic`` hardware made of one-MAC cells, the loop-nest mapper on ``spatial``
    hardware, and the multi-level roofline for everything else (and for every op on ``gpu``,
    ``vector`` and ``cpu`` hardware);
 2. energy from the resulting action counts (``perf/energy.py``);
@@ -132,7 +132,19 @@ def _choose(mode: str, spec: HardwareSpec) -> str:
                 "(use --mode roofline or auto)"
             )
         return mode
-    return spec.kind if spec.kind in ("systolic", "spatial") else "roofline"
+    if spec.kind == "spatial":
+        return "spatial"
+    if spec.kind == "systolic" and _is_cell_array(spec):
+        return "systolic"
+    return "roofline"
+
+
+def _is_cell_array(spec: HardwareSpec) -> bool:
+    """A systolic fabric of one-MAC cells; catalog entries that publish only a MAC count
+    (rows = cols = 1 with thousands of MACs per "PE") have no array to map onto."""
+    return all(v == 1 for v in spec.compute.macs_per_pe_per_cycle.values()) and (
+        spec.compute.rows > 1 or spec.compute.cols > 1
+    )
 
 
 def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimate:

@@ -2,7 +2,8 @@
 level's bandwidth ceiling; the largest binds.
 
 Traffic through a level is bounded below by the data each operand must cross it: at least
-once (compulsory), and for matrix products at least ``m n k / sqrt(S)`` elements per input
+once (compulsory), except activations passed between ops that fit inside the level (they stay
+on-chip: :func:`resident_activations`), and for matrix products at least ``m n k / sqrt(S)`` elements per input
 operand when only ``S`` elements fit inside the level (the Hong-Kung red-blue pebble bound for
 matrix multiplication; Hong & Kung, STOC 1981; tight constant in Smith et al., "A Tight I/O
 Lower Bound for Matrix Multiplication", arXiv:1702.02017, 2019). The roofline itself is
@@ -163,6 +164,50 @@ def _peaks(spec: HardwareSpec, net: Network) -> FloatArray:
     return np.asarray(peaks, dtype=np.float64)
 
 
+def _activation_capacity_inside(spec: HardwareSpec, j: int) -> float:
+    """Bytes of the levels inside level ``j`` that hold activations (inputs or outputs)."""
+    level = spec.memory[j]
+    return float(
+        sum(
+            lv.total_capacity_bytes or 0
+            for lv in spec.memory[:j]
+            if {"inputs", "outputs"} & set(lv.holds) and set(lv.holds) & set(level.holds)
+        )
+    )
+
+
+def resident_activations(
+    net: Network, capacity_bytes: float
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which ops find all their activation inputs on-chip, and whose outputs stay on-chip.
+
+    A tensor passed from one op to a later one stays inside a level when it fits in the
+    activation capacity inside that level: its producer does not write it out and its
+    consumer does not read it back. Network inputs are always read and network outputs
+    (tensors no later op reads) always written.
+    """
+    produced: dict[str, int] = {}
+    consumed: set[str] = set()
+    for op in net.ops:
+        consumed.update(t.name for t in op.inputs)
+    kept_in = np.zeros(len(net.ops), dtype=bool)
+    kept_out = np.zeros(len(net.ops), dtype=bool)
+    for i, op in enumerate(net.ops):
+        acts = [t for t in op.inputs if t.dtype not in ("int64", "int32", "bool")]
+        kept_in[i] = bool(acts) and all(
+            t.name in produced and produced[t.name] <= capacity_bytes for t in acts
+        )
+        out_bytes = op.output_bytes
+        kept_out[i] = (
+            bool(op.outputs)
+            and all(t.name in consumed for t in op.outputs)
+            and out_bytes <= capacity_bytes
+        )
+        for t in op.outputs:
+            produced[t.name] = out_bytes
+    return kept_in, kept_out
+
+
 def roofline(net: Network, spec: HardwareSpec) -> RooflineResult:
     """Evaluate every op of ``net`` under every ceiling of ``spec``."""
     la = layer_arrays(net)
@@ -171,9 +216,15 @@ def roofline(net: Network, spec: HardwareSpec) -> RooflineResult:
     inner = inner_capacity_elements(spec, bits)
     bws = []
     per_level = []
-    for level, s in zip(spec.memory, inner, strict=True):
+    for j, (level, s) in enumerate(zip(spec.memory, inner, strict=True)):
         mask = np.asarray([op in level.holds for op in OPERANDS], dtype=np.float64)
-        per_level.append(mask[:, np.newaxis] * operand_traffic_bytes(la, s))
+        traffic = operand_traffic_bytes(la, s)
+        act_inside = _activation_capacity_inside(spec, j)
+        if act_inside > 0:
+            kept_in, kept_out = resident_activations(net, act_inside)
+            traffic[0] = np.where(kept_in, 0.0, traffic[0])
+            traffic[2] = np.where(kept_out, 0.0, traffic[2])
+        per_level.append(mask[:, np.newaxis] * traffic)
         bw = level.bandwidth(spec.compute.clock_hz)
         bws.append(np.inf if bw is None else bw * level.instances)
     by_operand = np.asarray(per_level, dtype=np.float64).reshape(len(spec.memory), 3, la.n_ops)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign_playground.errors import HardwareSpecError, ModelFormatError
+from codesign_playground.errors import HardwareSpecError
 from codesign_playground.perf.systolic import SystolicResult, conv_gemm_view, simulate
+from codesign_playground.workload.importers.scalesim_csv import TopologyRow, read_topology
 
 __all__ = [
     "BANDWIDTH_REPORT_HEADER",
@@ -198,60 +199,9 @@ def load_config(path: str | Path) -> ScaleSimConfig:
     return cfg
 
 
-@dataclass(frozen=True)
-class TopologyLayer:
-    """One layer in SCALE-Sim's conv form (GEMM rows are mapped to it as SCALE-Sim does)."""
-
-    name: str
-    ifmap_h: int
-    ifmap_w: int
-    filter_h: int
-    filter_w: int
-    channels: int
-    num_filters: int
-    stride_h: int
-    stride_w: int
-    sparsity_n: int = 1
-    sparsity_m: int = 1
-    row: int = 0
-    """1-based line number in the source CSV."""
-
-
-_CONV_FIELDS = (
-    "IFMAP Height",
-    "IFMAP Width",
-    "Filter Height",
-    "Filter Width",
-    "Channels",
-    "Num Filter",
-    "Strides",
-)
-_GEMM_FIELDS = ("M", "N", "K")
-
-
-def _int_field(file: Path, lineno: int, column: str, text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ModelFormatError(
-            f"{file}: row {lineno}, column {column!r}: expected an integer, got {text.strip()!r}"
-        ) from None
-    if value <= 0:
-        raise ModelFormatError(
-            f"{file}: row {lineno}, column {column!r}: must be positive, got {value}"
-        )
-    return value
-
-
-def _sparsity(file: Path, lineno: int, text: str) -> tuple[int, int]:
-    parts = text.strip().split(":")
-    if len(parts) != 2:
-        raise ModelFormatError(
-            f"{file}: row {lineno}, column 'Sparsity': expected N:M, got {text.strip()!r}"
-        )
-    n = _int_field(file, lineno, "Sparsity", parts[0])
-    m = _int_field(file, lineno, "Sparsity", parts[1])
-    return n, m
+TopologyLayer = TopologyRow
+"""One layer in SCALE-Sim's conv form: the workload importer's
+:class:`~codesign_playground.workload.importers.scalesim_csv.TopologyRow`."""
 
 
 def load_topology(
@@ -259,73 +209,23 @@ def load_topology(
 ) -> list[TopologyLayer]:
     """Parse a SCALE-Sim topology CSV into layers, as SCALE-Sim's ``topology_utils`` does.
 
-    The first line is a header; blank lines are skipped. SCALE-Sim drops each row's last field
-    (``row.split(',')[:-1]``), so rows must end with a comma; a row without one raises
-    :class:`~codesign_playground.errors.ModelFormatError` unless ``require_trailing_comma`` is
-    False. Conv rows: name, IFMAP H, W, filter H, W, channels, filters, stride (used for both
-    axes), optional ``N:M`` sparsity; a name containing ``DP`` is depthwise and becomes one
-    single-channel layer per channel (``<name>Channel_<i>``). GEMM rows (``gemm=True``): name, M,
-    N, K, which SCALE-Sim maps to an ``M x K`` ifmap, a ``1 x K`` filter, 1 channel, ``N`` filters,
-    stride 1.
+    Uses the project's one topology parser,
+    :func:`~codesign_playground.workload.importers.scalesim_csv.read_topology`, with SCALE-Sim's
+    rules: the header is ignored; SCALE-Sim drops each row's last field (``split(',')[:-1]``), so
+    rows must end with a comma and a row without one raises
+    :class:`~codesign_playground.errors.ModelFormatError` (``require_trailing_comma=False``
+    reads all its fields instead); conv rows use one stride for both axes, an optional ninth
+    field is ``N:M`` sparsity, and a name containing ``DP`` is depthwise and becomes one
+    single-channel layer per channel (``<name>Channel_<i>``). GEMM rows (``gemm=True``): name,
+    M, N, K, which SCALE-Sim maps to an ``M x K`` ifmap, a ``1 x K`` filter, 1 channel, ``N``
+    filters, stride 1.
     """
-    file = Path(path)
-    try:
-        lines = file.read_text().splitlines()
-    except OSError as exc:
-        raise ModelFormatError(f"{file}: cannot read topology ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise ModelFormatError(f"{file}: not a text CSV topology") from None
-    if not lines:
-        raise ModelFormatError(f"{file}: empty topology (no header row)")
-    names = _GEMM_FIELDS if gemm else _CONV_FIELDS
-    layers: list[TopologyLayer] = []
-    for lineno, raw in enumerate(lines[1:], start=2):
-        row = raw.strip()
-        if not row:
-            continue
-        if row.endswith(","):
-            elems = row.split(",")[:-1]
-        elif require_trailing_comma:
-            raise ModelFormatError(
-                f"{file}: row {lineno}: no trailing comma; SCALE-Sim would drop its last field "
-                f"({row.split(',')[-1].strip()!r})"
-            )
-        else:
-            elems = row.split(",")
-        if len(elems) < 1 + len(names):
-            missing = names[len(elems) - 1] if len(elems) >= 1 else "Layer name"
-            raise ModelFormatError(f"{file}: row {lineno}, column {missing!r}: missing")
-        name = elems[0].strip()
-        if not name:
-            raise ModelFormatError(f"{file}: row {lineno}, column 'Layer name': empty")
-        vals = [_int_field(file, lineno, col, elems[i + 1]) for i, col in enumerate(names)]
-        extra = [e for e in elems[1 + len(names) :] if e.strip()]
-        sp_n, sp_m = _sparsity(file, lineno, extra[0]) if extra else (1, 1)
-        if gemm:
-            m, n, k = vals
-            layers.append(TopologyLayer(name, m, k, 1, k, 1, n, 1, 1, sp_n, sp_m, lineno))
-            continue
-        ih, iw, fh, fw, ch, nf, st = vals
-        if fh > ih:
-            raise ModelFormatError(
-                f"{file}: row {lineno}, column 'Filter Height': {fh} exceeds IFMAP Height {ih}"
-            )
-        if fw > iw:
-            raise ModelFormatError(
-                f"{file}: row {lineno}, column 'Filter Width': {fw} exceeds IFMAP Width {iw}"
-            )
-        if "DP" in name:
-            layers.extend(
-                TopologyLayer(
-                    f"{name}Channel_{c}", ih, iw, fh, fw, 1, nf, st, st, sp_n, sp_m, lineno
-                )
-                for c in range(ch)
-            )
-        else:
-            layers.append(TopologyLayer(name, ih, iw, fh, fw, ch, nf, st, st, sp_n, sp_m, lineno))
-    if not layers:
-        raise ModelFormatError(f"{file}: no layer rows after the header")
-    return layers
+    return read_topology(
+        path,
+        gemm=gemm,
+        trailing_comma="require" if require_trailing_comma else "lenient",
+        expand_depthwise=True,
+    )
 
 
 def simulate_layers(layers: Sequence[TopologyLayer], cfg: ScaleSimConfig) -> SystolicResult:

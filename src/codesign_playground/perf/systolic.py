@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from codesign_playground.errors import InputError
+
 __all__ = [
     "CALC_FILL_BW_WORDS_PER_CYCLE",
     "DATAFLOWS",
@@ -45,7 +47,11 @@ _ACTIVE_SETS = 50  # SCALE-Sim splits read SRAMs in 100 sets, half of them activ
 
 
 def dataflow_code(dataflow: ArrayLike) -> IntArray:
-    """Map dataflow names (``"os"``, ``"ws"``, ``"is"``) or codes to integer codes 0/1/2."""
+    """Map dataflow names (``"os"``, ``"ws"``, ``"is"``) or codes to integer codes 0/1/2.
+
+    Raises :class:`~codesign_playground.errors.InputError` (a ``ValueError``) naming the
+    ``dataflow`` field for anything else.
+    """
     arr = np.asarray(dataflow)
     if arr.dtype.kind in "iu":
         codes = arr.astype(np.int64)
@@ -54,8 +60,12 @@ def dataflow_code(dataflow: ArrayLike) -> IntArray:
         codes = np.full(names.shape, -1, dtype=np.int64)
         for code, name in enumerate(DATAFLOWS):
             codes[names == name] = code
-    if np.any((codes < 0) | (codes > 2)):
-        raise ValueError("dataflow must be one of 'os', 'ws', 'is' (codes 0, 1, 2)")
+    bad = (codes < 0) | (codes > 2)
+    if np.any(bad):
+        got = np.asarray(arr)[bad].ravel()[0].item()
+        raise InputError(
+            f"field 'dataflow': must be one of 'os', 'ws', 'is' (codes 0, 1, 2), got {got!r}"
+        )
     return codes
 
 
@@ -164,6 +174,40 @@ def _i64(x: ArrayLike) -> IntArray:
     return np.asarray(x, dtype=np.int64)
 
 
+def _calc_epoch_reads(
+    epoch: IntArray, groups: IntArray, d_full: IntArray, d_last: IntArray, passes: IntArray
+) -> IntArray:
+    """DRAM reads of SCALE-Sim's CALC-mode read buffer (``ReadBufferEstimateBw``), exactly.
+
+    The buffer inserts every demanded address that is not in its current *epoch* and empties
+    the epoch each time it holds ``epoch = 50*floor(S/100)`` insertions (the hit window is only
+    the sets completed since the last prefetch), so reads = insertions. The demand stream is
+    ``groups`` disjoint groups of distinct addresses, ``d_full`` words each (the last
+    ``d_last``), each streamed ``passes`` times in a row in the same order. Per group, with
+    ``f`` = insertions so far mod ``epoch``: ``D >= epoch`` misses every pass (``p*D``);
+    ``f + D < epoch`` hits after the first pass (``D``); otherwise the epoch flips during the
+    first pass and the second pass re-inserts what the flip dropped (``D + epoch - f``), after
+    which the group fits. For ``D < epoch`` the fill sequence is periodic, which gives the
+    closed form below.
+    """
+    e = np.maximum(epoch, 1)
+    full = groups - 1
+    d = np.maximum(d_full, 1)
+    big = d >= e
+    j_period = np.maximum(_ceil_div(e, d) - 1, 1)
+    flips = np.where(full >= 1, (groups - 2) // j_period, 0)
+    small_cost = full * d + (e - j_period * d) * flips
+    small_f = np.where(full >= 1, (1 + (groups - 2) % j_period) * d, 0)
+    big_cost = full * passes * d
+    cost_full = np.where(big, big_cost, small_cost)
+    f = np.where(big, big_cost % e, small_f)
+    last = np.where(
+        d_last >= e, passes * d_last, np.where(f + d_last < e, d_last, d_last + e - f)
+    )
+    once = full * d_full + d_last
+    return np.where(passes <= 1, once, cost_full + last)
+
+
 def _read_dram(
     user: BoolArray,
     sram_words: IntArray,
@@ -173,22 +217,32 @@ def _read_dram(
     prefetch_valid_words: IntArray,
     sram_reads: IntArray,
     passes: IntArray,
+    calc_stream: tuple[IntArray, IntArray, IntArray, IntArray],
+    calc_exact: BoolArray,
+    calc_estimate: IntArray,
 ) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
     """DRAM reads and start/stop cycles of one read SRAM (ifmap or filter).
 
-    CALC mode (``ReadBufferEstimateBw``): 100 sets of ``floor(S/100)`` words, a hit window of at
-    most 50 sets; while the distinct words stay below 50 sets every word is fetched once and all
-    are prefetched before cycle 0 at 10 words/cycle. USER mode (``read_buffer``): the whole
-    prefetch matrix (padding included) is fetched in ``fill_bw``-wide lines into the active half
-    if its hashed lines fit there; fetches are counted in whole lines.
+    CALC mode (``ReadBufferEstimateBw``): 100 sets of ``floor(S/100)`` words; reads follow
+    :func:`_calc_epoch_reads` on the operand's demand stream ``calc_stream`` (groups, words per
+    group, words of the last group, passes) where ``calc_exact`` (distinct addresses within a
+    pass), else ``calc_estimate``. While the distinct words stay below 50 sets every word is
+    fetched once and all are prefetched before cycle 0 at 10 words/cycle. USER mode
+    (``read_buffer``): the whole prefetch matrix (padding included) is fetched in
+    ``fill_bw``-wide lines into the active half if its hashed lines fit there; fetches are
+    counted in whole lines.
     """
     # CALC mode.
     items = sram_words // 100
-    calc_fits = (items > 0) & (footprint < _ACTIVE_SETS * items)
+    epoch = _ACTIVE_SETS * items
+    calc_fits = (items > 0) & (footprint < epoch)
     items_safe = np.maximum(items, 1)
     calc_cycles = _ceil_div(_ceil_div(footprint, items_safe) * items_safe, _i64(10))
-    # Beyond the window: reuse only survives inside a pass (estimate, see docs).
-    calc_reads = np.where(calc_fits, footprint, np.minimum(sram_reads, passes * footprint))
+    groups, d_full, d_last, calc_passes = calc_stream
+    epoch_reads = _calc_epoch_reads(epoch, groups, d_full, d_last, calc_passes)
+    calc_reads = np.where(
+        calc_fits, footprint, np.where(calc_exact & (items > 0), epoch_reads, calc_estimate)
+    )
     # USER mode.
     active = _ceil_div(sram_words, _i64(2))
     elems_per_set = np.maximum(_ceil_div(sram_words, _i64(100)), 1)
@@ -202,7 +256,7 @@ def _read_dram(
     reads = np.where(user, user_reads, calc_reads)
     start = np.where(user, -lines, -calc_cycles)
     stop = np.full_like(start, -1)
-    exact = np.where(user, user_fits, calc_fits)
+    exact = np.where(user, user_fits, calc_fits | (calc_exact & (items > 0)))
     return reads, start, stop, exact
 
 
@@ -295,6 +349,25 @@ def simulate(
     filter_words = (fkb * 1024) // wb
     ofmap_buf_words = (okb * 1024) // wb
     fill_calc = _i64(CALC_FILL_BW_WORDS_PER_CYCLE)
+    # CALC-mode demand streams (SCALE-Sim folds: column fold outer, row fold inner). ifmap: os
+    # and ws cycle through the row folds once per column fold (one group of all its words,
+    # col_folds passes); is reads each tile once. filter: os streams each column fold's K x Cols
+    # slice row_folds times in a row; ws reads each tile once; is cycles (col_folds passes).
+    one = np.ones_like(mm)
+    if_words = mm * kk
+    if_stream = (one, if_words, if_words, np.where(is_is, 1, col_folds))
+    # Distinct addresses within a pass: GEMM-like layers (no halo overlap) only.
+    if_distinct = ifp == if_words
+    if_estimate = np.where(is_ws, ifmap_sram, np.minimum(ifmap_sram, passes_if * ifp))
+    last_cols = nn - (col_folds - 1) * cc
+    fi_stream = (
+        np.where(is_os, col_folds, 1),
+        np.where(is_os, kk * cc, filt_fp),
+        np.where(is_os, kk * last_cols, filt_fp),
+        np.where(is_os, row_folds, np.where(is_is, col_folds, 1)),
+    )
+    fi_distinct = np.ones_like(user)
+    fi_estimate = filter_sram
     if_reads, if_start, if_stop, if_exact = _read_dram(
         user,
         ifmap_words,
@@ -304,6 +377,9 @@ def simulate(
         val_if,
         ifmap_sram,
         passes_if,
+        if_stream,
+        if_distinct,
+        if_estimate,
     )
     fi_reads, fi_start, fi_stop, fi_exact = _read_dram(
         user,
@@ -314,6 +390,9 @@ def simulate(
         val_fi,
         filter_sram,
         passes_fi,
+        fi_stream,
+        fi_distinct,
+        fi_estimate,
     )
 
     # Stalls. Reads: none while operands fit (everything is prefetched before cycle 0); beyond,

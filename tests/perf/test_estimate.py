@@ -1,0 +1,120 @@
+"""The estimate pipeline: totals, energy accounting, properties, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from codesign_playground.cli.main import app
+from codesign_playground.cli.status import ExitStatus
+from codesign_playground.errors import InputError
+from codesign_playground.hardware import get_chip, systolic
+from codesign_playground.hardware.leakage import logic_leakage_w_per_mm2, sram_leakage_w_per_byte
+from codesign_playground.perf.estimate import estimate
+from codesign_playground.workload import load_workload
+from codesign_playground.workload.zoo import build_zoo_model
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def resnet18_int8():  # type: ignore[no-untyped-def]
+    return load_workload("resnet18", precision="int8")
+
+
+def test_totals_are_sums_of_layers(resnet18_int8) -> None:  # type: ignore[no-untyped-def]
+    e = estimate(resnet18_int8, systolic(rows=32, cols=32))
+    recs = e.layer_records()
+    tot = e.totals()
+    assert tot["latency_s"] == pytest.approx(sum(r["latency_s"] for r in recs))
+    assert tot["energy_j"] == pytest.approx(sum(r["energy_j"] for r in recs))
+    assert tot["cycles"] == pytest.approx(sum(r["cycles"] for r in recs))
+    assert tot["energy_j"] == pytest.approx(sum(e.energy.by_component_j().values()))
+    assert tot["macs"] == resnet18_int8.macs
+    assert 0 < tot["utilization"] <= 1
+    assert e.timing_model == "systolic"
+
+
+def test_energy_components_non_negative_and_leakage_over_runtime(resnet18_int8) -> None:  # type: ignore[no-untyped-def]
+    spec = systolic(rows=16, cols=16)
+    e = estimate(resnet18_int8, spec)
+    assert np.all(e.energy.per_op_j >= 0)
+    comps = e.energy.by_component_j()
+    assert set(comps) == {"mac", "other_arithmetic", "ifmap_sram", "filter_sram", "ofmap_sram",
+                          "dram", "leakage"}
+    sram_bytes = 3 * 64 * 1024
+    expected_w = sram_bytes * sram_leakage_w_per_byte()
+    assert comps["leakage"] >= expected_w * e.totals()["latency_s"]
+    assert logic_leakage_w_per_mm2() == pytest.approx(12.08e-3, rel=1e-3)  # 12 mW/mm^2
+
+
+def test_mac_energy_is_macs_times_horowitz(resnet18_int8) -> None:  # type: ignore[no-untyped-def]
+    spec = systolic(rows=32, cols=32, tech_node_nm=45)
+    e = estimate(resnet18_int8, spec)
+    assert e.energy.by_component_j()["mac"] == pytest.approx(resnet18_int8.macs * 0.3e-12)
+
+
+@pytest.mark.parametrize("chip", ["a100", "h100", "tpu-v4", "jetson-agx-orin-64gb"])
+def test_catalog_chips_estimate(chip: str) -> None:
+    spec = get_chip(chip)
+    prec = "fp16" if "fp16" in spec.precisions else spec.precisions[0]
+    e = estimate(build_zoo_model("resnet50", precision=prec), spec)
+    t = e.totals()
+    assert t["latency_s"] > 0 and t["energy_j"] > 0 and t["area_mm2"] > 0
+    # the roofline never beats the compute peak
+    assert t["latency_s"] >= 2 * t["macs"] / spec.peak_ops_per_s(prec) * (1 - 1e-9)
+
+
+def test_mode_mismatch_is_input_error(resnet18_int8) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="systolic model needs systolic"):
+        estimate(resnet18_int8.with_precision("fp16"), get_chip("h100"), mode="systolic")
+    with pytest.raises(InputError, match="unknown timing model"):
+        estimate(resnet18_int8, systolic(), mode="magic")
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    bw=st.floats(1e9, 1e11),
+    factor=st.floats(1.0, 50.0),
+    rows=st.sampled_from([8, 16, 32]),
+    dataflow=st.sampled_from(["ws", "os", "is"]),
+)
+def test_more_bandwidth_never_slower(bw: float, factor: float, rows: int, dataflow: str) -> None:
+    net = build_zoo_model("mobilenet_v2", precision="int8", resolution=64)
+    slow = estimate(net, systolic(rows=rows, cols=rows, dataflow=dataflow,  # type: ignore[arg-type]
+                                  dram_bandwidth_bytes_per_s=bw))
+    fast = estimate(net, systolic(rows=rows, cols=rows, dataflow=dataflow,  # type: ignore[arg-type]
+                                  dram_bandwidth_bytes_per_s=bw * factor))
+    assert np.all(fast.timing.latency_s <= slow.timing.latency_s * (1 + 1e-12))
+    assert np.all(fast.energy.per_op_j >= 0)
+
+
+def test_cli_estimate_json() -> None:
+    res = runner.invoke(app, ["estimate", "-m", "resnet18", "-H", "tpu-v1", "--json"])
+    assert res.exit_code == ExitStatus.SUCCESS, res.output
+    doc = json.loads(res.stdout)
+    layer = doc["layers"][0]
+    assert {"name", "latency_s", "cycles", "energy_j", "utilization", "bound"} <= set(layer)
+    assert {"latency_s", "cycles", "energy_j", "area_mm2", "utilization"} <= set(doc["totals"])
+    assert doc["timing_model"] == "systolic"
+
+
+def test_cli_estimate_table_and_errors() -> None:
+    res = runner.invoke(app, ["estimate", "-m", "mobilenet_v2", "-H", "eyeriss-v1",
+                              "--mode", "roofline"])
+    assert res.exit_code == 0, res.output
+    assert "total" in res.stdout and "area" in res.stdout
+    for args, needle in (
+        (["estimate", "-m", "resnet18", "-H", "nosuchchip"], "unknown chip"),
+        (["estimate", "-m", "resnet18", "-H", "h100", "--precision", "int4"], "precision"),
+        (["estimate", "-m", "resnet18", "-H", "h100", "--format", "pdf"], "--format"),
+    ):
+        r = runner.invoke(app, args)
+        assert r.exit_code == ExitStatus.BAD_INPUT, (args, r.output)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and needle in lines[0], r.stderr
