@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codesign_playground.errors import HardwareSpecError, ModelFormatError
+from codesign_playground.errors import HardwareSpecError, InputError, ModelFormatError
 from codesign_playground.perf.scalesim_compat import (
     BANDWIDTH_REPORT_HEADER,
     COMPUTE_REPORT_HEADER,
@@ -27,16 +27,36 @@ from codesign_playground.perf.scalesim_compat import (
     simulate_layers,
     write_reports,
 )
-from codesign_playground.perf.systolic import SystolicResult, conv_gemm_view, simulate
+from codesign_playground.perf.systolic import (
+    SystolicResult,
+    conv_gemm_view,
+    dataflow_code,
+    simulate,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "scalesim"
 MANIFEST: dict[str, Any] = json.loads((DATA / "manifest.json").read_text())
 CASES: list[dict[str, Any]] = MANIFEST["cases"]
 IDS = [c["id"] for c in CASES]
 
-# Cases built to exercise SCALE-Sim outside the regime the closed form reproduces exactly
-# (small read SRAMs, an ofmap buffer the writes overflow); see docs/models-systolic.md.
-STRESS_PREFIXES = ("calc_small_", "user_small_", "user_ofmap")
+# Cases whose SCALE-Sim figure the model does not reproduce yet (its USER-mode ``read_buffer``
+# ring replay with small read SRAMs, its write-buffer stalls; see docs/models-systolic.md). They
+# are still compared, as strict expected failures, so a fix shows up.
+KNOWN_DRAM_GAPS = frozenset({"user_small_conv1x1_32x32_is", "user_small_gemm64_16x16_ws"})
+KNOWN_STALL_GAPS = KNOWN_DRAM_GAPS | {
+    "user_ofmap4k_bw1_gemm64_16x16_ws",
+    "user_ofmap1k_bw8_gemm100_32x32_is",
+}
+
+
+def _cases_with_gaps(gaps: frozenset[str], reason: str) -> list[Any]:
+    return [
+        pytest.param(c, id=c["id"], marks=pytest.mark.xfail(strict=True, reason=reason))
+        if c["id"] in gaps
+        else pytest.param(c, id=c["id"])
+        for c in CASES
+    ]
+
 
 SRAM_COUNTS = {
     "SRAM IFMAP Reads": "ifmap_sram_reads_words",
@@ -122,19 +142,20 @@ def test_sram_counts_exact(case: dict[str, Any]) -> None:
         assert value(res, field) == ref[column], column
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize(
+    "case", _cases_with_gaps(KNOWN_DRAM_GAPS, "USER-mode small-SRAM ring replay not modelled")
+)
 def test_dram_counts_within_one_percent(case: dict[str, Any]) -> None:
-    """Within 1% wherever the model claims its exact regime; ofmap writes everywhere."""
+    """Every DRAM count within 1% of SCALE-Sim's in every reference case."""
     ref = case["reports"]["DETAILED_ACCESS_REPORT.csv"][0]
     res = run(case)
-    for column, (field, exact_flag) in DRAM_COUNTS.items():
-        if exact_flag is not None and not bool(np.asarray(getattr(res, exact_flag))[0]):
-            assert case["id"].startswith(STRESS_PREFIXES), f"{column}: unexpected regime"
-            continue
+    for column, (field, _) in DRAM_COUNTS.items():
         assert value(res, field) == pytest.approx(ref[column], rel=0.01), column
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize(
+    "case", _cases_with_gaps(KNOWN_STALL_GAPS, "small-SRAM / write-buffer stalls not modelled")
+)
 def test_stalls_totals_and_utilization(case: dict[str, Any]) -> None:
     ref = case["reports"]["COMPUTE_REPORT.csv"][0]
     res = run(case)
@@ -142,20 +163,22 @@ def test_stalls_totals_and_utilization(case: dict[str, Any]) -> None:
         ref["Mapping Efficiency %"], rel=1e-9
     )
     assert value(res, "compute_utilization") * 100 == pytest.approx(ref["Compute Util %"], rel=1e-9)
-    if not bool(res.stall_exact[0]):
-        assert case["id"].startswith(STRESS_PREFIXES)
-        return
     assert value(res, "stall_cycles") == ref["Stall Cycles"]
     assert value(res, "total_cycles") == ref["Total Cycles"]
     assert value(res, "utilization") * 100 == pytest.approx(ref["Overall Util %"], rel=1e-9)
 
 
-def test_exact_regime_covers_every_grid_case() -> None:
-    for case in CASES:
-        if case["id"].startswith(STRESS_PREFIXES):
-            continue
-        res = run(case)
-        assert bool(res.ifmap_dram_exact[0] & res.filter_dram_exact[0] & res.stall_exact[0])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_exact_flags_match_the_reference(case: dict[str, Any]) -> None:
+    """The ``*_exact`` flags are True wherever the model reproduces SCALE-Sim, False at gaps."""
+    res = run(case)
+    dram_exact = bool(res.ifmap_dram_exact[0] & res.filter_dram_exact[0])
+    if case["id"] in KNOWN_DRAM_GAPS:
+        assert not dram_exact
+    elif case["id"] != "calc_small_conv3x3_16x16_ws":  # halo overlap: estimate (that matches)
+        assert dram_exact
+    if case["id"] in KNOWN_STALL_GAPS:
+        assert not bool(res.stall_exact[0])
 
 
 def _read_csv(path: Path) -> tuple[str, list[str]]:
@@ -167,6 +190,7 @@ def _read_csv(path: Path) -> tuple[str, list[str]]:
 def test_report_writer_matches_scalesim_files(case: dict[str, Any], tmp_path: Path) -> None:
     res = write_reports([layer_of(case)], config_of(case), tmp_path)
     exact_regime = bool(res.ifmap_dram_exact[0] & res.filter_dram_exact[0] & res.stall_exact[0])
+    exact_regime &= case["id"] not in KNOWN_STALL_GAPS
     for name in MANIFEST["report_files"]:
         ref_header, ref_rows = _read_csv(DATA / "cases" / case["id"] / name)
         our_header, our_rows = _read_csv(tmp_path / name)
@@ -380,3 +404,12 @@ def test_properties(
     small = simulate(m, n, k, array_rows=rows, array_cols=cols, **common)
     assert big.folds <= small.folds
     assert big.row_folds <= small.row_folds and big.col_folds <= small.col_folds
+
+
+@pytest.mark.parametrize("bad", ["rs", 3, ["ws", "xs"]])
+def test_dataflow_code_raises_input_error(bad: Any) -> None:
+    with pytest.raises(InputError, match="field 'dataflow'") as info:
+        dataflow_code(bad)
+    assert isinstance(info.value, ValueError)
+    assert "\n" not in str(info.value)
+    assert dataflow_code(["OS", " ws", "is"]).tolist() == [0, 1, 2]

@@ -59,7 +59,7 @@ def test_gemm_form_maps_like_scalesim(tmp_path: Path) -> None:
     [
         ("", "empty"),
         ("a,b,c\n1,2,3\n", "header"),
-        ("Layer, M, N, K,\nL1, 10, x, 3,\n", "'N' must be an integer"),
+        ("Layer, M, N, K,\nL1, 10, x, 3,\n", "row 2, column 'N': must be an integer"),
         ("Layer, M, N, K,\nL1, 10, 0, 3,\n", "must be > 0"),
         ("Layer, M, N, K,\n", "no layer rows"),
         (CONV.splitlines()[0] + "\nC, 5, 5, 7, 7, 3, 4, 1,\n", "larger than IFMAP"),
@@ -76,3 +76,28 @@ def test_errors_name_row_and_column(tmp_path: Path, text: str, match: str) -> No
 def test_missing(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError):
         read_topology(tmp_path / "nope.csv")
+
+
+def test_scalesim_rules_trailing_comma_sparsity_and_depthwise(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text(HEADER + "\nc1, 14, 14, 3, 3, 16, 32, 2, 2:4,\nDPw, 8, 8, 3, 3, 3, 1, 1, 7\n")
+    # Lenient (default): every field, an integer ninth field is the column stride.
+    lenient = read_topology(p)
+    assert (lenient[0].sparsity_n, lenient[0].sparsity_m) == (2, 4)
+    assert lenient[1].stride_w == 7 and lenient[1].channels == 3 and lenient[1].row == 3
+    # SCALE-Sim's exact behaviour: the last field of a row without trailing comma is dropped.
+    dropped = read_topology(p, trailing_comma="drop", expand_depthwise=True)
+    assert [r.name for r in dropped[1:]] == ["DPwChannel_0", "DPwChannel_1", "DPwChannel_2"]
+    assert all(r.channels == 1 and r.stride_w == 1 for r in dropped[1:])
+    with pytest.raises(ModelFormatError, match="row 3: no trailing comma"):
+        read_topology(p, trailing_comma="require")
+    p.write_text(HEADER + "\nc1, 14, 14, 3, 3, 16, 32, 2,\nc2, 9, 9, 3, 3, 1, 1\n")
+    with pytest.raises(ModelFormatError, match="row 3, column 'Num Filter': missing"):
+        read_topology(p, trailing_comma="drop")
+
+
+def test_forced_form_skips_header_check(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text("whatever,\ng1, 100, 37, 50,\n")
+    (row,) = read_topology(p, gemm=True)
+    assert row.gemm and row.mnk == (100, 37, 50)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from codesign_playground import __version__
+from codesign_playground._version import __version__
 from codesign_playground.cli.console import err_console
 from codesign_playground.cli.demo import demo_command
 from codesign_playground.cli.hardware import app as hardware_app

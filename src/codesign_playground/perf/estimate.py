@@ -3,9 +3,9 @@
 The pipeline, per op:
 
 1. timing and traffic from the model that fits the hardware: the SCALE-Sim-exact systolic
-   model for GEMM-shaped ops on ``systolic`` hardware made of one-MAC cells, the loop-nest mapper on ``spatial``
-   hardware, and the multi-level roofline for everything else (and for every op on ``gpu``,
-   ``vector`` and ``cpu`` hardware);
+   model for GEMM-shaped ops on ``systolic`` hardware made of one-MAC cells, the loop-nest
+   mapper on ``spatial`` hardware, and the multi-level roofline for everything else (and for
+   every op on ``gpu``, ``vector`` and ``cpu`` hardware);
 2. energy from the resulting action counts (``perf/energy.py``);
 3. area of the hardware (``perf/area.py``).
 

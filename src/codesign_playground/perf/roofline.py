@@ -2,13 +2,14 @@
 level's bandwidth ceiling; the largest binds.
 
 Traffic through a level is bounded below by the data each operand must cross it: at least
-once (compulsory), except activations passed between ops that fit inside the level (they stay
-on-chip: :func:`resident_activations`), and for matrix products at least ``m n k / sqrt(S)`` elements per input
-operand when only ``S`` elements fit inside the level (the Hong-Kung red-blue pebble bound for
-matrix multiplication; Hong & Kung, STOC 1981; tight constant in Smith et al., "A Tight I/O
-Lower Bound for Matrix Multiplication", arXiv:1702.02017, 2019). The roofline itself is
-Williams, Waterman & Patterson, "Roofline", CACM 52(4), 2009, extended to every level of
-the hierarchy as in Yang et al., "Hierarchical Roofline Analysis", arXiv:2009.05257, 2020.
+once (compulsory), except activations passed between ops that fit inside the level (they
+stay on-chip: :func:`resident_activations`), and for matrix products at least
+``m n k / sqrt(S)`` elements per input operand when only ``S`` elements fit inside the level
+(the Hong-Kung red-blue pebble bound for matrix multiplication; Hong & Kung, STOC 1981;
+tight constant in Smith et al., "A Tight I/O Lower Bound for Matrix Multiplication",
+arXiv:1702.02017, 2019). The roofline itself is Williams, Waterman & Patterson, "Roofline",
+CACM 52(4), 2009, extended to every level of the hierarchy as in Yang et al., "Hierarchical
+Roofline Analysis", arXiv:2009.05257, 2020.
 Equations: ``docs/models.md``.
 """
 

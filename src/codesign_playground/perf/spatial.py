@@ -80,9 +80,9 @@ BoolArray = npt.NDArray[np.bool_]
 Objective = Literal["energy", "latency", "edp"]
 Search = Literal["auto", "random", "exhaustive"]
 
-DEFAULT_BUDGET = 3000
+DEFAULT_BUDGET = 8000
 """Candidate mappings generated and evaluated per loop nest (random phase plus refinement)."""
-EXHAUSTIVE_LIMIT = 3_000_000
+EXHAUSTIVE_LIMIT = 2_000_000
 """Largest space ``search="exhaustive"`` enumerates."""
 PAD_TOLERANCE = 0.125
 """Largest padding of a loop bound (as a fraction) that a padded factorization may add."""
@@ -91,6 +91,8 @@ SPATIAL_CHOICES = 8
 _FIRST_FRACTION = 0.4  # share of the budget sampled at random; the rest refines the best
 _ROUNDS = 6  # refinement rounds (mutating 1-2 dimensions' splits and one tier's order)
 _PARENTS = 16  # candidates kept between rounds
+_PER_NICHE = 2  # ... plus this many of each spatial split
+_CHUNK = 65536  # candidates evaluated per array computation in exhaustive search
 
 
 class Dim(IntEnum):
@@ -243,11 +245,27 @@ def loop_nests(op: Op) -> tuple[LoopNest, ...]:
 def _footprints(cum: FloatArray, nest: LoopNest) -> FloatArray:
     """Elements of each operand in a tile of extents ``cum`` (..., 7): shape (3, ...)."""
     n, m, c, p, q, r, s = (cum[..., d] for d in range(N_DIMS))
-    sh, sw = nest.stride
-    dh, dw = nest.dilation
-    h = (p - 1) * sh + (r - 1) * dh + 1
-    w = (q - 1) * sw + (s - 1) * dw + 1
+    h, w = _window(p, q, r, s, nest)
     return np.stack([m * c * r * s, n * c * h * w, n * m * p * q])
+
+
+def _window(
+    p: FloatArray, q: FloatArray, r: FloatArray, s: FloatArray, nest: LoopNest
+) -> tuple[FloatArray, FloatArray]:
+    """Input rows and columns a tile of ``p`` x ``q`` outputs and ``r`` x ``s`` taps reads.
+
+    The rows ``i * stride + j * dilation`` span ``(p - 1) * stride + (r - 1) * dilation + 1``
+    positions, of which only every gcd(stride, dilation)-th can occur, and at most ``p * r``
+    are distinct (a 1x1 kernel with stride 2 reads every other row).
+    """
+    out = []
+    for o, k, st, dl in (
+        (p, r, nest.stride[0], nest.dilation[0]),
+        (q, s, nest.stride[1], nest.dilation[1]),
+    ):
+        g = math.gcd(st, dl)
+        out.append(np.minimum(((o - 1) * st + (k - 1) * dl) / g + 1, o * k))
+    return out[0], out[1]
 
 
 def _slide(cum: FloatArray, dim: IntArray, nest: LoopNest) -> FloatArray:
@@ -255,13 +273,13 @@ def _slide(cum: FloatArray, dim: IntArray, nest: LoopNest) -> FloatArray:
     p, q, r, s = cum[:, Dim.P], cum[:, Dim.Q], cum[:, Dim.R], cum[:, Dim.S]
     sh, sw = nest.stride
     dh, dw = nest.dilation
-    h = (p - 1) * sh + (r - 1) * dh + 1
-    w = (q - 1) * sw + (s - 1) * dw + 1
+    h, w = _window(p, q, r, s, nest)
+    gh, gw = math.gcd(sh, dh), math.gcd(sw, dw)
     frac = np.ones_like(p)
-    frac = np.where(dim == Dim.Q, np.minimum(1.0, q * sw / w), frac)
-    frac = np.where(dim == Dim.S, np.minimum(1.0, s * dw / w), frac)
-    frac = np.where(dim == Dim.P, np.minimum(1.0, p * sh / h), frac)
-    frac = np.where(dim == Dim.R, np.minimum(1.0, r * dh / h), frac)
+    frac = np.where(dim == Dim.Q, np.minimum(1.0, q * sw / gw / w), frac)
+    frac = np.where(dim == Dim.S, np.minimum(1.0, s * dw / gw / w), frac)
+    frac = np.where(dim == Dim.P, np.minimum(1.0, p * sh / gh / h), frac)
+    frac = np.where(dim == Dim.R, np.minimum(1.0, r * dh / gh / h), frac)
     return np.asarray(frac, dtype=np.float64)
 
 
@@ -325,15 +343,13 @@ def _hierarchy(spec: HardwareSpec) -> _Hierarchy:
                 f"one per PE ({pes}) or a single shared instance"
             )
     holder = []
-    for t in tiers:
+    for members in tiers:
         row = [-1, -1, -1]
-        for i in t:
+        for i in members:
             for name in levels[i].holds:
                 row[OPERAND_NAMES.index(name)] = i
         holder.append((row[0], row[1], row[2]))
-    chains = tuple(
-        tuple(t for t in range(len(tiers)) if holder[t][x] >= 0) for x in range(3)
-    )
+    chains = tuple(tuple(t for t in range(len(tiers)) if holder[t][x] >= 0) for x in range(3))
     cap, width, rpj, wpj, bpc = [], [], [], [], []
     dram_pj_bit = dram_energy_pj_per_byte("mid") / 8.0
     for lv in levels:
@@ -414,7 +430,7 @@ def _evaluate(
     rows_idx = np.arange(n)
     bounds = np.asarray(nest.bounds, dtype=np.float64)
     bits = np.asarray(nest.bits, dtype=np.float64)
-    cum = np.cumprod(f, axis=1)
+    cum: FloatArray = np.asarray(np.cumprod(f, axis=1), dtype=np.float64)
     if s_t >= 0:
         cum[:, s_t + 1 :, :] *= sp[:, np.newaxis, :]
     else:
@@ -465,7 +481,9 @@ def _evaluate(
         lv0 = h.holder[chain[0]][x]
         per_mac = np.full(n, real) if chain[0] <= s_t else temporal * sp_fp[x] * ratio
         if x == Operand.OUTPUTS:
-            o_rel = np.prod(f[:, chain[0] + 1 :, :][:, :, [Dim.N, Dim.M, Dim.P, Dim.Q]], axis=(1, 2))
+            o_rel = np.prod(
+                f[:, chain[0] + 1 :, :][:, :, [Dim.N, Dim.M, Dim.P, Dim.Q]], axis=(1, 2)
+            )
             first = o_rel * fps[chain[0]][x] * inst(chain[0])
             writes[:, x, lv0] += per_mac
             reads[:, x, lv0] += np.maximum(per_mac - first, 0.0)
@@ -476,7 +494,7 @@ def _evaluate(
             lc, lp = h.holder[t][x], h.holder[p][x]
             fl, idim, ib = fills(t, x)
             between = t <= s_t < p
-            ucum = cum[:, t, :] * sp if between else cum[:, t, :]
+            ucum: FloatArray = cum[:, t, :] * sp if between else cum[:, t, :]
             child_fp = fps[t][x]
             par_fp = _footprints(ucum, nest)[x] if between else child_fp
             par_inst = 1.0 if between else inst(t)
@@ -596,9 +614,7 @@ def _pad_ok(bound: int, factor: int) -> bool:
     return bound % factor == 0 or -(-bound // factor) * factor <= bound * 1.25
 
 
-def _spatial_options(
-    nest: LoopNest, h: _Hierarchy, keep: int | None
-) -> tuple[IntArray, IntArray]:
+def _spatial_options(nest: LoopNest, h: _Hierarchy, keep: int | None) -> tuple[IntArray, IntArray]:
     """Spatial splits (rows factors, cols factors), best PE utilization first."""
     row_dims, col_dims = _AXIS_DIMS.get(h.dataflow, (_ALL_DIMS, _ALL_DIMS))
     ro = _axis_options(h.rows, row_dims, nest.bounds)
@@ -656,35 +672,53 @@ def _space(nest: LoopNest, h: _Hierarchy, spr: IntArray, spc: IntArray) -> _Spac
 
 @dataclass
 class _Cands:
-    opt: IntArray  # (n,) spatial option
-    idx: IntArray  # (n, 7) global table rows
-    order: IntArray  # (n, T)
+    """Candidate mappings: spatial option, temporal factors (n, T, 7), tier orders (n, T)."""
+
+    opt: IntArray
+    f: FloatArray
+    order: IntArray
+
+    def __len__(self) -> int:
+        return len(self.opt)
 
     def concat(self, other: _Cands) -> _Cands:
         return _Cands(
             np.concatenate([self.opt, other.opt]),
-            np.concatenate([self.idx, other.idx]),
+            np.concatenate([self.f, other.f]),
             np.concatenate([self.order, other.order]),
         )
 
     def take(self, sel: IntArray) -> _Cands:
-        return _Cands(self.opt[sel], self.idx[sel], self.order[sel])
+        return _Cands(self.opt[sel], self.f[sel], self.order[sel])
 
 
-def _materialize(space: _Space, c: _Cands) -> tuple[FloatArray, FloatArray]:
-    sp = (space.spr * space.spc)[c.opt].astype(np.float64)
-    f = np.stack([space.tables[d][c.idx[:, d]] for d in range(N_DIMS)], axis=2)
-    return sp, f.astype(np.float64)
+def _spatial_of(space: _Space, c: _Cands) -> FloatArray:
+    return cast(FloatArray, (space.spr * space.spc)[c.opt].astype(np.float64))
+
+
+def _draw_factors(
+    space: _Space, opt: IntArray, dims: IntArray, rng: np.random.Generator
+) -> FloatArray:
+    """One random row of each candidate's factor table for dimension ``dims`` (n, T)."""
+    off = space.offset[opt, dims]
+    cnt = space.count[opt, dims]
+    row = off + (rng.random(len(opt)) * cnt).astype(np.int64)
+    out = np.empty((len(opt), space.tables[0].shape[1]))
+    for d in range(N_DIMS):
+        sel = dims == d
+        if np.any(sel):
+            out[sel] = space.tables[d][row[sel]]
+    return out
 
 
 def _sample(space: _Space, n: int, n_tiers: int, rng: np.random.Generator) -> _Cands:
-    k = len(space.spr)
-    opt = rng.integers(0, k, size=n)
-    u = rng.random((n, N_DIMS))
-    idx = space.offset[opt] + (u * space.count[opt]).astype(np.int64)
+    opt = rng.integers(0, len(space.spr), size=n)
+    f = np.empty((n, n_tiers, N_DIMS))
+    for d in range(N_DIMS):
+        f[:, :, d] = _draw_factors(space, opt, np.full(n, d, dtype=np.int64), rng)
     order = rng.integers(0, len(ORDERS), size=(n, n_tiers))
     order[:, 0] = 0
-    return _Cands(opt, idx, order)
+    return _Cands(opt, f, order)
 
 
 def _space_size(space: _Space, n_tiers: int) -> int:
@@ -694,43 +728,83 @@ def _space_size(space: _Space, n_tiers: int) -> int:
 
 def _enumerate(space: _Space, n_tiers: int) -> _Cands:
     n_ord = len(ORDERS) ** (n_tiers - 1)
-    opts, idxs, orders = [], [], []
+    parts: list[_Cands] = []
     for i in range(len(space.spr)):
         shape = (*(int(c) for c in space.count[i]), n_ord)
         total = math.prod(shape)
         grid = np.unravel_index(np.arange(total, dtype=np.int64), shape)
-        idx = np.stack(grid[:N_DIMS], axis=1) + space.offset[i]
+        f = np.stack(
+            [space.tables[d][grid[d] + space.offset[i, d]] for d in range(N_DIMS)], axis=2
+        ).astype(np.float64)
         o = np.zeros((total, n_tiers), dtype=np.int64)
         rest = grid[N_DIMS]
         for t in range(1, n_tiers):
             o[:, t] = rest % len(ORDERS)
             rest = rest // len(ORDERS)
-        opts.append(np.full(total, i, dtype=np.int64))
-        idxs.append(idx)
-        orders.append(o)
-    return _Cands(np.concatenate(opts), np.concatenate(idxs), np.concatenate(orders))
+        parts.append(_Cands(np.full(total, i, dtype=np.int64), f, o))
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.concat(p)
+    return out
 
 
-def _mutate(space: _Space, parents: _Cands, n: int, rng: np.random.Generator) -> _Cands:
-    pick = rng.integers(0, len(parents.opt), size=n)
+@lru_cache(maxsize=64)
+def _smallest_prime_factor(limit: int) -> IntArray:
+    spf = np.arange(limit + 1, dtype=np.int64)
+    for i in range(2, int(limit**0.5) + 1):
+        if spf[i] == i:
+            block = spf[i * i :: i]
+            spf[i * i :: i] = np.where(block == np.arange(i * i, limit + 1, i), i, block)
+    return spf
+
+
+def _mutate(
+    space: _Space, nest: LoopNest, parents: _Cands, n: int, rng: np.random.Generator
+) -> _Cands:
+    """Neighbours of ``parents``: move a prime factor (or a whole factor) of one dimension
+    between two tiers, redraw one dimension's split, change one tier's loop order, or move
+    to another spatial split (redrawing the dimensions whose remainder changes)."""
+    pick = rng.integers(0, len(parents), size=n)
     c = parents.take(pick)
-    idx = c.idx.copy()
-    order = c.order.copy()
-    two = rng.random(n) < 0.5
-    for k in range(2):
-        d = rng.integers(0, N_DIMS, size=n)
-        rows = np.arange(n)
-        off = space.offset[c.opt, d]
-        cnt = space.count[c.opt, d]
-        new_idx = off + (rng.random(n) * cnt).astype(np.int64)
-        idx[rows, d] = np.where(two | (k == 0), new_idx, idx[rows, d])
-    n_t = order.shape[1]
+    opt, f, order = c.opt.copy(), c.f.copy(), c.order.copy()
+    n_t = f.shape[1]
+    rows = np.arange(n)
+    kind = rng.random(n)
+    d = rng.integers(0, N_DIMS, size=n)
+    # 1. prime move between tiers
+    move = kind < 0.45
     if n_t > 1:
+        a = rng.integers(0, n_t, size=n)
+        b = (a + rng.integers(1, n_t, size=n)) % n_t
+        v = f[rows, a, d].astype(np.int64)
+        spf = _smallest_prime_factor(int(max(np.max(f), 2)))
+        p = np.where(rng.random(n) < 0.6, spf[v], v).astype(np.float64)
+        ok = move & (v > 1)
+        f[rows[ok], a[ok], d[ok]] /= p[ok]
+        f[rows[ok], b[ok], d[ok]] *= p[ok]
+    # 2. redraw one dimension's split
+    redraw = (kind >= 0.45) & (kind < 0.65) | (move & (f[rows, 0, d] < 0))
+    if np.any(redraw):
+        f[redraw, :, d[redraw]] = _draw_factors(space, opt[redraw], d[redraw], rng)
+    # 3. loop order of one tier
+    reorder = (kind >= 0.65) & (kind < 0.85)
+    if n_t > 1 and np.any(reorder):
         t = rng.integers(1, n_t, size=n)
-        flip = rng.random(n) < 0.5
         new = rng.integers(0, len(ORDERS), size=n)
-        order[np.arange(n), t] = np.where(flip, new, order[np.arange(n), t])
-    return _Cands(c.opt, idx, order)
+        order[rows[reorder], t[reorder]] = new[reorder]
+    # 4. another spatial split
+    swap = kind >= 0.85
+    if len(space.spr) > 1 and np.any(swap):
+        new_opt = np.where(swap, rng.integers(0, len(space.spr), size=n), opt)
+        changed = space.offset[new_opt] != space.offset[opt]  # (n, 7)
+        opt = new_opt
+        for dd in range(N_DIMS):
+            sel = changed[:, dd]
+            if np.any(sel):
+                f[sel, :, dd] = _draw_factors(
+                    space, opt[sel], np.full(int(sel.sum()), dd, dtype=np.int64), rng
+                )
+    return _Cands(opt, f, order)
 
 
 # ------------------------------------------------------------------------------ results
@@ -749,6 +823,7 @@ class NestMapping:
     tiers: tuple[str, ...]
     level_names: tuple[str, ...]
     level_tiers: tuple[int, ...]
+    holds: tuple[tuple[int, ...], ...]
     spatial_tier: int
     factors: tuple[tuple[int, ...], ...]
     orders: tuple[tuple[Dim, ...], ...]
@@ -792,6 +867,13 @@ class NestMapping:
             for d in range(N_DIMS)
         )
 
+    def tile_elements(self, tier: int) -> FloatArray:
+        """Elements of (weights, inputs, outputs) in one instance's tile at ``tier``."""
+        cum = np.prod(np.asarray(self.factors[: tier + 1], dtype=np.float64), axis=0)
+        if tier > self.spatial_tier:
+            cum = cum * np.asarray(self.spatial_rows) * np.asarray(self.spatial_cols)
+        return _footprints(cum, self.nest)
+
     def describe(self) -> str:
         """A Timeloop-style printout: tiers outermost first, their loops, the spatial split."""
         out = [self.nest.describe()]
@@ -805,13 +887,18 @@ class NestMapping:
             out.append(f"for G in [0:{self.nest.groups})  (groups, outermost)")
         indent = 0
         for t in range(len(self.tiers) - 1, -1, -1):
-            tiles = ", ".join(
-                f"{self.level_names[li]} {self.tile_bits[li] / 8:.0f}/"
-                f"{'inf' if math.isinf(self.capacity_bits[li]) else f'{self.capacity_bits[li] / 8:.0f}'}"
-                " B"
-                for li in range(len(self.level_names))
-                if self.level_tiers[li] == t
-            )
+            tile = self.tile_elements(t)
+            parts = []
+            for li in range(len(self.level_names)):
+                if self.level_tiers[li] != t:
+                    continue
+                held = " ".join(
+                    f"{OPERAND_NAMES[x].capitalize()}:{tile[x]:.0f}" for x in self.holds[li]
+                )
+                cap = self.capacity_bits[li]
+                size = "" if math.isinf(cap) else f" ({self.tile_bits[li] / 8:.0f}/{cap / 8:.0f} B)"
+                parts.append(f"{self.level_names[li]}: {held}{size}")
+            tiles = " | ".join(parts)
             out.append(f"{'  ' * indent}{self.tiers[t]} [ {tiles} ]")
             out.append(f"{'  ' * indent}{'-' * 40}")
             for d in self.orders[t]:
@@ -821,8 +908,10 @@ class NestMapping:
             if t == self.spatial_tier + 1 or (t == 0 and self.spatial_tier < 0):
                 if t == 0 and self.spatial_tier < 0:
                     out.append(f"{'  ' * indent}(PE array below)")
-                for axis, fac in (("Spatial-Y rows", self.spatial_rows),
-                                  ("Spatial-X cols", self.spatial_cols)):
+                for axis, fac in (
+                    ("Spatial-Y rows", self.spatial_rows),
+                    ("Spatial-X cols", self.spatial_cols),
+                ):
                     for d in Dim:
                         if fac[d] > 1:
                             out.append(f"{'  ' * indent}| for {d.name} in [0:{fac[d]}) ({axis})")
@@ -833,7 +922,6 @@ class NestMapping:
             f"{self.energy_pj / 1e6:.4g} uJ"
         )
         return "\n".join(out)
-
 
 
 @dataclass(frozen=True)
@@ -930,6 +1018,20 @@ def _precision_of(nest: LoopNest, h: _Hierarchy, precision: str) -> tuple[float,
     return float(mac_energy_pj(precision, h.node_nm)), h.macs_per_pe[precision]
 
 
+def _parents(score: FloatArray, good: IntArray, opt: IntArray) -> IntArray:
+    """The best candidates overall plus the best few of every spatial split (niches keep
+    the refinement from collapsing onto one split early)."""
+    ranked = good[np.argsort(score[good], kind="stable")]
+    keep = list(ranked[:_PARENTS])
+    seen: dict[int, int] = {}
+    for i in ranked:
+        o = int(opt[i])
+        if seen.get(o, 0) < _PER_NICHE:
+            seen[o] = seen.get(o, 0) + 1
+            keep.append(int(i))
+    return np.unique(np.asarray(keep, dtype=np.int64))
+
+
 def _map_nest(
     nest: LoopNest,
     h: _Hierarchy,
@@ -946,6 +1048,11 @@ def _map_nest(
     spr, spc = _spatial_options(nest, h, None if search == "exhaustive" else SPATIAL_CHOICES)
     space = _space(nest, h, spr, spc)
     size = _space_size(space, n_t)
+
+    def run(c: _Cands) -> FloatArray:
+        ev = _evaluate(nest, h, _spatial_of(space, c), c.f, c.order, mac_pj, per_pe)
+        return _score(ev, objective)
+
     evaluated = 0
     if search == "exhaustive" or (search == "auto" and size <= budget):
         if size > EXHAUSTIVE_LIMIT:
@@ -954,53 +1061,57 @@ def _map_nest(
                 f"{EXHAUSTIVE_LIMIT}; use search='random' or 'auto'"
             )
         cands = _enumerate(space, n_t)
-        sp, f = _materialize(space, cands)
-        ev = _evaluate(nest, h, sp, f, cands.order, mac_pj, per_pe)
-        evaluated += len(cands.opt)
-        score = _score(ev, objective)
+        score = np.concatenate(
+            [
+                run(cands.take(np.arange(i, min(i + _CHUNK, len(cands)))))
+                for i in range(0, len(cands), _CHUNK)
+            ]
+        )
+        evaluated += len(cands)
     else:
         n_first = max(int(budget * _FIRST_FRACTION), 16)
         cands = _sample(space, n_first, n_t, rng)
-        sp, f = _materialize(space, cands)
-        ev = _evaluate(nest, h, sp, f, cands.order, mac_pj, per_pe)
+        score = run(cands)
         evaluated += n_first
-        score = _score(ev, objective)
-        rounds = _ROUNDS
-        per_round = max((budget - n_first) // rounds, 8)
-        for _ in range(rounds):
+        per_round = max((budget - n_first) // _ROUNDS, 8)
+        for _ in range(_ROUNDS):
             good = np.flatnonzero(np.isfinite(score))
             if not len(good):
-                break
-            top = good[np.argsort(score[good], kind="stable")[:_PARENTS]]
-            kids = _mutate(space, cands.take(top), per_round, rng)
-            ksp, kf = _materialize(space, kids)
-            kev = _evaluate(nest, h, ksp, kf, kids.order, mac_pj, per_pe)
+                cands = _sample(space, per_round, n_t, rng)
+                score = run(cands)
+                evaluated += per_round
+                continue
+            top = _parents(score, good, cands.opt)
+            kids = _mutate(space, nest, cands.take(top), per_round, rng)
+            kscore = run(kids)
             evaluated += per_round
-            kscore = _score(kev, objective)
-            best_kids = np.argsort(kscore, kind="stable")[:_PARENTS]
-            cands = cands.take(top).concat(kids.take(best_kids))
-            sp = np.concatenate([sp[top], ksp[best_kids]])
-            f = np.concatenate([f[top], kf[best_kids]])
-            score = np.concatenate([score[top], kscore[best_kids]])
-    best = int(np.argmin(score)) if len(score) else -1
+            cands = cands.take(top).concat(kids)
+            score = np.concatenate([score[top], kscore])
+    best = int(np.argmin(score))
     nsp, nf, nord = _naive(nest, n_t)
     nev = _evaluate(nest, h, nsp, nf, nord, mac_pj, per_pe)
     evaluated += 1
     nscore = _score(nev, objective)
-    if best < 0 or not np.isfinite(score[best]) or nscore[0] < score[best]:
+    if not np.isfinite(score[best]) or nscore[0] < score[best]:
         if not np.isfinite(nscore[0]):
             li = int(np.argmax(nev.over[0]))
             raise HardwareSpecError(
                 f"hardware field 'memory.{h.level_names[li]}.capacity_bytes': no mapping of "
-                f"{nest.name} fits; even untiled it needs {nev.over[0, li] * h.capacity_bits[li] / 8:.0f} "
+                f"{nest.name} fits; even untiled it needs {nev.need[0, li] / 8:.0f} "
                 f"bytes, has {h.capacity_bits[li] / 8:.0f}"
             )
         return _mapping(nest, h, nsp, nsp, nf, nord, mac_pj, per_pe, evaluated)
-    spr_b = space.spr[cands.opt[best]][np.newaxis].astype(np.float64)
-    spc_b = space.spc[cands.opt[best]][np.newaxis].astype(np.float64)
+    o = int(cands.opt[best])
     return _mapping(
-        nest, h, spr_b, spc_b, f[best][np.newaxis], cands.order[best][np.newaxis],
-        mac_pj, per_pe, evaluated,
+        nest,
+        h,
+        space.spr[o][np.newaxis].astype(np.float64),
+        space.spc[o][np.newaxis].astype(np.float64),
+        cands.f[best][np.newaxis],
+        cands.order[best][np.newaxis],
+        mac_pj,
+        per_pe,
+        evaluated,
     )
 
 
@@ -1031,6 +1142,7 @@ def _mapping(
         tiers=h.tier_names,
         level_names=h.level_names,
         level_tiers=h.tier_of_level,
+        holds=h.holds,
         spatial_tier=h.spatial_tier,
         factors=tuple(tuple(int(v) for v in f[0, t]) for t in range(h.n_tiers)),
         orders=tuple(orders),
@@ -1218,8 +1330,11 @@ def spatial_model(
                 compute_c[i] += m.compute_cycles
                 cycles[i] += m.cycles
             # other constants of the op (biases) stream once from the outermost weight level
-            nest_w = sum(m.nest.groups * m.nest.footprint(Operand.WEIGHTS) * m.nest.bits[0]
-                         for m in lm.nests if op.weights)
+            nest_w = sum(
+                m.nest.groups * m.nest.footprint(Operand.WEIGHTS) * m.nest.bits[0]
+                for m in lm.nests
+                if op.weights
+            )
             extra = max(8.0 * op.weight_bytes - nest_w, 0.0)
             top_w = h.holder[h.chains[Operand.WEIGHTS][-1]][Operand.WEIGHTS]
             rbits[top_w, i] += extra

@@ -201,9 +201,7 @@ def _calc_epoch_reads(
     big_cost = full * passes * d
     cost_full = np.where(big, big_cost, small_cost)
     f = np.where(big, big_cost % e, small_f)
-    last = np.where(
-        d_last >= e, passes * d_last, np.where(f + d_last < e, d_last, d_last + e - f)
-    )
+    last = np.where(d_last >= e, passes * d_last, np.where(f + d_last < e, d_last, d_last + e - f))
     once = full * d_full + d_last
     return np.where(passes <= 1, once, cost_full + last)
 

@@ -98,9 +98,7 @@ def _int(text: str, where: str, column: str) -> int:
 def _sparsity(text: str, where: str) -> tuple[int, int]:
     parts = text.strip().split(":")
     if len(parts) != 2:
-        raise ModelFormatError(
-            f"{where}, column 'Sparsity': expected N:M (got {text.strip()!r})"
-        )
+        raise ModelFormatError(f"{where}, column 'Sparsity': expected N:M (got {text.strip()!r})")
     return _int(parts[0], where, "Sparsity"), _int(parts[1], where, "Sparsity")
 
 

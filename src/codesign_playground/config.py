@@ -1,0 +1,177 @@
+"""Service settings: the one place that reads the environment.
+
+Every variable of the operations guide is a field here (``CODESIGN_ENV``, ``DATABASE_URL``,
+``REDIS_URL``, ``API_*``, ``RATE_LIMIT_*``, ``ENABLE_*`` ...). Values come from the process
+environment, then from the file named by ``CODESIGN_ENV_FILE`` (or ``.env`` when present).
+Library packages never import this module; ``cli`` and ``service`` receive a :class:`Settings`
+through :func:`get_settings`, which tests replace with ``app.dependency_overrides``.
+
+Two deployment modes follow from the values:
+
+* **embedded** (no ``REDIS_URL``): SQLite in ``CODESIGN_DATA_DIR`` unless ``DATABASE_URL`` says
+  otherwise, an in-process bounded cache and an in-process worker thread pool;
+* **distributed** (``REDIS_URL`` set): Redis cache, rate limits and Celery queue, PostgreSQL
+  through psycopg 3, workers started with ``python -m codesign_playground.worker``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from codesign_playground import __version__
+
+__all__ = ["PLACEHOLDER_SECRETS", "Environment", "Settings", "get_settings"]
+
+Environment = Literal["development", "test", "staging", "production"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "your-secret-key-here", "change-me"})
+"""SECRET_KEY values accepted only in development and test."""
+
+
+def _env_files() -> tuple[str, ...]:
+    named = os.environ.get("CODESIGN_ENV_FILE")
+    if named:
+        return (named,)
+    return (".env",) if Path(".env").is_file() else ()
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; field names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", case_sensitive=False, populate_by_name=True
+    )
+
+    # -- application ---------------------------------------------------------------------------
+    codesign_env: Environment = "development"
+    codesign_version: str = __version__
+    codesign_log_level: LogLevel = Field(
+        default="INFO", validation_alias=AliasChoices("CODESIGN_LOG_LEVEL", "LOG_LEVEL")
+    )
+    debug: bool = False
+    codesign_data_dir: Path = Path(".codesign")
+
+    # -- database ------------------------------------------------------------------------------
+    database_url: str = ""
+    database_pool_size: int = Field(default=20, ge=1)
+    database_pool_timeout: float = Field(default=30, gt=0)
+    database_auto_migrate: bool | None = None
+
+    # -- cache and queue -----------------------------------------------------------------------
+    redis_url: str = ""
+    redis_key_prefix: str = "codesign"
+    cache_ttl_seconds: int = Field(default=3600, ge=1)
+    cache_max_size_mb: float = Field(default=1024, gt=0)
+
+    # -- API server ----------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=0, le=65535)
+    api_workers: int = Field(default=1, ge=1)
+    api_worker_class: str = "uvicorn.workers.UvicornWorker"
+
+    # -- security ------------------------------------------------------------------------------
+    secret_key: str = "changethis"
+    allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1"]
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = Field(default=60, ge=1)
+    rate_limit_per_hour: int = Field(default=1000, ge=1)
+    ssl_enabled: bool = False
+
+    # -- feature flags -------------------------------------------------------------------------
+    enable_auto_scaling: bool = False
+    enable_security_validation: bool = True
+    enable_performance_monitoring: bool = True
+    enable_distributed_tracing: bool = False
+
+    # -- uploads -------------------------------------------------------------------------------
+    model_max_upload_mb: float = Field(default=50, gt=0)
+    model_max_nodes: int = Field(default=20000, ge=1)
+
+    # -- jobs ----------------------------------------------------------------------------------
+    job_queue: str = "codesign"
+    job_time_limit_seconds: int = Field(default=3600, ge=1)
+    job_max_retries: int = Field(default=3, ge=0)
+    worker_concurrency: int = Field(default=2, ge=1)
+    worker_heartbeat_seconds: float = Field(default=5, gt=0)
+
+    # -- deployment facts the service only reports or passes on -------------------------------
+    pod_name: str = ""
+    pod_namespace: str = ""
+    aws_region: str = ""
+    aws_access_key_id: str = ""
+    aws_secret_access_key: str = ""
+    aws_s3_bucket: str = ""
+    prometheus_url: str = ""
+    grafana_url: str = ""
+    jaeger_endpoint: str = ""
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value
+
+    @field_validator("codesign_log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_db_url(cls, value: str) -> str:
+        # psycopg 3 is the only PostgreSQL driver installed; plain URLs would pick psycopg2
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.codesign_data_dir / 'codesign.db').resolve()}"
+        if self.database_auto_migrate is None:
+            self.database_auto_migrate = self.is_sqlite
+        if self.secret_key in PLACEHOLDER_SECRETS:
+            if self.codesign_env not in ("development", "test"):
+                raise ValueError(
+                    f"SECRET_KEY: the placeholder value is refused in {self.codesign_env}; "
+                    "set SECRET_KEY to a long random string"
+                )
+            warnings.warn(
+                "SECRET_KEY is a placeholder: fine for development, refused in staging and "
+                "production",
+                stacklevel=2,
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def embedded(self) -> bool:
+        """No Redis: in-process cache, rate limits and job worker."""
+        return not self.redis_url
+
+    @property
+    def cache_max_bytes(self) -> int:
+        return int(self.cache_max_size_mb * 1024 * 1024)
+
+    @property
+    def model_max_upload_bytes(self) -> int:
+        return int(self.model_max_upload_mb * 1024 * 1024)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once (tests swap them with dependency overrides)."""
+    return Settings(_env_file=_env_files() or None)  # type: ignore[call-arg]

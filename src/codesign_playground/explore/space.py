@@ -1,0 +1,455 @@
+"""The design-space file: hardware and model knobs, constraints, objectives and search settings.
+
+A space is YAML validated with pydantic (:class:`Space`); ``docs/explore-space-schema.json``
+is its JSON Schema (:func:`space_json_schema`). Every knob is finite: a single value, a list
+of choices, or a range expanded to choices (``{min, max, step}`` linear, ``{min, max,
+factor}`` geometric, or ``{min, max, num, log}``). See ``docs/explore.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from codesign_playground.errors import InputError
+from codesign_playground.workload.ir import PRECISION_BITS, Precision
+
+__all__ = [
+    "HARDWARE_KNOBS",
+    "METRICS",
+    "AccuracySource",
+    "BitGroup",
+    "Constraints",
+    "HardwareSpace",
+    "Knob",
+    "ModelSpace",
+    "Objective",
+    "Range",
+    "SearchSettings",
+    "Space",
+    "bits_to_precision",
+    "load_space",
+    "space_from_dict",
+    "space_json_schema",
+]
+
+Scalar = int | float | str
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Range(_Strict):
+    """A numeric range expanded to a finite list of choices (both ends included when hit)."""
+
+    min: float = Field(description="smallest value")
+    max: float = Field(description="largest value")
+    step: float | None = Field(default=None, gt=0, description="linear step: min, min+step, ...")
+    factor: float | None = Field(
+        default=None, gt=1, description="geometric step: min, min*factor, ... (e.g. 2)"
+    )
+    num: int | None = Field(default=None, ge=2, description="number of evenly spaced values")
+    log: bool = Field(default=False, description="with num: space the values geometrically")
+
+    @model_validator(mode="after")
+    def _check(self) -> Range:
+        given = [x is not None for x in (self.step, self.factor, self.num)]
+        if sum(given) != 1:
+            raise ValueError("range: give exactly one of step, factor or num")
+        if self.max < self.min:
+            raise ValueError(f"range: max ({self.max:g}) is below min ({self.min:g})")
+        if (self.factor is not None or self.log) and self.min <= 0:
+            raise ValueError("range: a geometric range needs min > 0")
+        return self
+
+    def values(self) -> list[float]:
+        out: list[float] = []
+        if self.step is not None:
+            n = int(math.floor((self.max - self.min) / self.step + 1e-9))
+            out = [self.min + i * self.step for i in range(n + 1)]
+        elif self.factor is not None:
+            v = self.min
+            while v <= self.max * (1 + 1e-9):
+                out.append(v)
+                v *= self.factor
+        else:
+            assert self.num is not None
+            if self.log:
+                lo, hi = math.log(self.min), math.log(self.max)
+                out = [math.exp(lo + (hi - lo) * i / (self.num - 1)) for i in range(self.num)]
+            else:
+                out = [
+                    self.min + (self.max - self.min) * i / (self.num - 1) for i in range(self.num)
+                ]
+        return [round(v, 12) for v in out]
+
+
+Param = Scalar | list[Scalar] | Range
+
+
+class HardwareSpace(_Strict):
+    """Systolic hardware knobs (names as :func:`codesign_playground.hardware.templates.systolic`)."""
+
+    template: Literal["systolic"] = Field(
+        default="systolic", description="hardware template (the systolic model is vectorized)"
+    )
+    rows: Param = Field(default=32, description="PE array rows per core")
+    cols: Param = Field(default=32, description="PE array columns per core")
+    cores: Param = Field(default=1, description="identical arrays sharing a layer's filters")
+    dataflow: Param = Field(default="ws", description="ws, os or is")
+    precision: Param | None = Field(
+        default=None,
+        description="PE datapath precision (int8, fp16, ...); omitted: sized for the model",
+    )
+    ifmap_sram_kb: Param = Field(default=64, description="input SRAM in KiB")
+    filter_sram_kb: Param = Field(default=64, description="weight SRAM in KiB")
+    ofmap_sram_kb: Param = Field(default=64, description="output SRAM in KiB")
+    dram_bandwidth_bytes_per_s: Param = Field(default=34e9, description="DRAM bandwidth")
+    clock_hz: Param = Field(default=700e6, description="clock of the PE array")
+    tech_node_nm: Param = Field(default=28, description="process node in nm")
+
+
+HARDWARE_KNOBS: tuple[str, ...] = (
+    "rows",
+    "cols",
+    "cores",
+    "dataflow",
+    "precision",
+    "ifmap_sram_kb",
+    "filter_sram_kb",
+    "ofmap_sram_kb",
+    "dram_bandwidth_bytes_per_s",
+    "clock_hz",
+    "tech_node_nm",
+)
+
+
+class BitGroup(_Strict):
+    """Bit widths for a group of layers (op names or ``fnmatch`` patterns)."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="group name (knob prefix)")
+    layers: list[str] = Field(min_length=1, description="op names or patterns, e.g. 'conv1*'")
+    weight_bits: Param | None = Field(default=None, description="weight bits: 4, 8, 16, 32")
+    act_bits: Param | None = Field(default=None, description="activation bits")
+
+
+class ModelSpace(_Strict):
+    """The model and its knobs; a knob left out keeps the model's default."""
+
+    name: str = Field(
+        description="zoo model (resnet50, mobilenet_v2, ...), 'digits_cnn', or a model file"
+    )
+    batch: int = Field(default=1, ge=1, description="batch size")
+    width: Param | None = Field(default=None, description="width multiplier (zoo/digits_cnn)")
+    resolution: Param | None = Field(default=None, description="input resolution (vision zoo)")
+    seq_len: Param | None = Field(default=None, description="sequence length (language zoo)")
+    prune: Param | None = Field(
+        default=None, description="structured channel-pruning ratio in [0, 1) (CNNs)"
+    )
+    bits: Param | None = Field(
+        default=None, description="bits of weights and activations together (4, 8, 16, 32)"
+    )
+    weight_bits: Param | None = Field(default=None, description="weight bits of every layer")
+    act_bits: Param | None = Field(default=None, description="activation bits of every layer")
+    groups: list[BitGroup] = Field(
+        default_factory=list, description="per-group bit widths overriding the above"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelSpace:
+        if self.bits is not None and (self.weight_bits is not None or self.act_bits is not None):
+            raise ValueError("model.bits: give bits or weight_bits/act_bits, not both")
+        names = [g.name for g in self.groups]
+        if len(set(names)) != len(names):
+            raise ValueError("model.groups: group names must be unique")
+        return self
+
+
+class AccuracySource(_Strict):
+    """Where accuracy comes from: a table (inline or CSV) of measured values, or the digits demo.
+
+    Table rows name model knobs and an ``accuracy``; a point matches a row when every knob the
+    row names has the row's value. Points matching no row get no accuracy.
+    """
+
+    table: list[dict[str, Scalar]] | None = Field(
+        default=None, description="rows of knob values and 'accuracy' (0-1 or percent)"
+    )
+    csv: str | None = Field(default=None, description="CSV with knob columns and 'accuracy'")
+    measure: Literal["digits"] | None = Field(
+        default=None, description="'digits': train the digits CNN with QAT and measure"
+    )
+    epochs: int = Field(default=30, ge=1, description="digits: training epochs per config")
+    cache: str | None = Field(
+        default=None, description="digits: CSV cache (default: digits_accuracy.csv in --out)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> AccuracySource:
+        if sum(x is not None for x in (self.table, self.csv, self.measure)) != 1:
+            raise ValueError("accuracy: give exactly one of table, csv or measure")
+        return self
+
+
+class Constraints(_Strict):
+    """Limits a design must meet to be feasible (all optional)."""
+
+    max_area_mm2: float | None = Field(default=None, gt=0)
+    max_power_w: float | None = Field(default=None, gt=0)
+    max_latency_s: float | None = Field(default=None, gt=0)
+    min_fps: float | None = Field(default=None, gt=0, description="inferences per second")
+    max_energy_j: float | None = Field(default=None, gt=0)
+    max_sram_kb: float | None = Field(default=None, gt=0, description="total on-chip SRAM")
+    weights_on_chip: bool = Field(
+        default=False, description="all weights must fit the filter SRAM"
+    )
+    min_accuracy: float | None = Field(default=None, description="points with no accuracy fail")
+
+
+METRICS: dict[str, tuple[str, str]] = {
+    # name: (column, default goal)
+    "latency": ("latency_s", "min"),
+    "energy": ("energy_j", "min"),
+    "area": ("area_mm2", "min"),
+    "power": ("power_w", "min"),
+    "edp": ("edp_js", "min"),
+    "throughput_per_watt": ("inferences_per_j", "max"),
+    "fps": ("fps", "max"),
+    "accuracy": ("accuracy", "max"),
+}
+
+
+class Objective(_Strict):
+    """A metric and whether to minimize or maximize it (default: the natural goal)."""
+
+    metric: Literal[
+        "latency", "energy", "area", "power", "edp", "throughput_per_watt", "fps", "accuracy"
+    ]
+    goal: Literal["min", "max"] | None = None
+
+    @property
+    def column(self) -> str:
+        return METRICS[self.metric][0]
+
+    @property
+    def direction(self) -> str:
+        return self.goal or METRICS[self.metric][1]
+
+
+class SearchSettings(_Strict):
+    """Defaults for the search (the CLI and ``run_exploration`` arguments override them)."""
+
+    strategy: Literal["grid", "random", "nsga2", "tpe"] = "grid"
+    budget: int | None = Field(default=None, ge=1, description="evaluations (grid: all)")
+    time_budget_s: float | None = Field(default=None, gt=0, description="stop after this time")
+    seed: int = 0
+    batch_size: int = Field(default=64, ge=2, description="points per ask/tell batch")
+
+
+class Space(_Strict):
+    """A design space: what varies, what must hold, what to optimize."""
+
+    name: str = Field(default="space", description="display name")
+    model: ModelSpace
+    hardware: HardwareSpace = Field(default_factory=HardwareSpace)
+    accuracy: AccuracySource | None = None
+    constraints: Constraints = Field(default_factory=Constraints)
+    objectives: list[Objective | str] = Field(
+        min_length=1, description="metrics to optimize, e.g. [latency, energy]"
+    )
+    search: SearchSettings = Field(default_factory=SearchSettings)
+
+    @model_validator(mode="after")
+    def _check(self) -> Space:
+        seen = set()
+        for obj in self.objective_list():
+            if obj.metric in seen:
+                raise ValueError(f"objectives: {obj.metric} is listed twice")
+            seen.add(obj.metric)
+            if obj.metric == "accuracy" and self.accuracy is None:
+                raise ValueError(
+                    "objectives: accuracy needs an 'accuracy' section (a measured table, "
+                    "a CSV or measure: digits)"
+                )
+        if self.constraints.min_accuracy is not None and self.accuracy is None:
+            raise ValueError("constraints.min_accuracy: needs an 'accuracy' section")
+        return self
+
+    def objective_list(self) -> list[Objective]:
+        out = []
+        for o in self.objectives:
+            if isinstance(o, str):
+                if o not in METRICS:
+                    raise ValueError(
+                        f"objectives: unknown metric {o!r}; use one of {', '.join(METRICS)}"
+                    )
+                out.append(Objective(metric=o))  # type: ignore[arg-type]
+            else:
+                out.append(o)
+        return out
+
+
+# ----------------------------------------------------------------------------- knobs
+_BITS: dict[int, Precision] = {4: "int4", 8: "int8", 16: "int16", 32: "fp32"}
+
+
+def bits_to_precision(value: Scalar, field: str) -> Precision:
+    """4/8/16/32 bits (or a precision name) as the IR's :data:`Precision`."""
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in PRECISION_BITS:
+            return v  # type: ignore[return-value]
+        if v.isdigit():
+            value = int(v)
+    if isinstance(value, int | float) and float(value).is_integer() and int(value) in _BITS:
+        return _BITS[int(value)]
+    raise InputError(
+        f"{field}: {value!r} is not a modelled bit width; use 4, 8, 16 or 32 (or a precision "
+        f"name: {', '.join(PRECISION_BITS)})"
+    )
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One varying (or fixed) knob: its flat name, its choices and whether they are ordered."""
+
+    name: str
+    values: tuple[Scalar, ...]
+    section: Literal["hardware", "model"]
+
+    @property
+    def ordered(self) -> bool:
+        return all(isinstance(v, int | float) for v in self.values)
+
+
+def _expand(field: str, param: Param) -> tuple[Scalar, ...]:
+    if isinstance(param, Range):
+        vals: list[Scalar] = list(param.values())
+    elif isinstance(param, list):
+        vals = list(param)
+    else:
+        vals = [param]
+    if not vals:
+        raise InputError(f"{field}: the list of choices is empty; give at least one value")
+    out: list[Scalar] = []
+    for v in vals:
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+            v = int(v)
+        if v not in out:
+            out.append(v)
+    return tuple(out)
+
+
+def space_knobs(space: Space) -> list[Knob]:
+    """The knobs of ``space`` in a fixed order (hardware first, then model)."""
+    knobs: list[Knob] = []
+    hw = space.hardware
+    for name in HARDWARE_KNOBS:
+        param = getattr(hw, name)
+        if param is None:
+            continue
+        knobs.append(Knob(name, _expand(f"hardware.{name}", param), "hardware"))
+    m = space.model
+    for name in ("width", "resolution", "seq_len", "prune", "bits", "weight_bits", "act_bits"):
+        param = getattr(m, name)
+        if param is not None:
+            knobs.append(Knob(name, _expand(f"model.{name}", param), "model"))
+    for g in m.groups:
+        for sub in ("weight_bits", "act_bits"):
+            param = getattr(g, sub)
+            if param is not None:
+                knobs.append(Knob(f"{g.name}.{sub}", _expand(f"model.groups.{sub}", param), "model"))
+    _check_knob_values(knobs)
+    return knobs
+
+
+def _check_knob_values(knobs: Sequence[Knob]) -> None:
+    positive_int = ("rows", "cols", "cores", "resolution", "seq_len")
+    for k in knobs:
+        field = f"{k.section}.{k.name}"
+        for v in k.values:
+            if k.name in positive_int and not (isinstance(v, int) and v >= 1):
+                raise InputError(f"{field}: {v!r} must be a whole number >= 1")
+            if k.name == "dataflow" and v not in ("ws", "os", "is"):
+                raise InputError(f"{field}: {v!r} is not a dataflow; use ws, os or is")
+            if k.name == "prune" and not (isinstance(v, int | float) and 0 <= v < 1):
+                raise InputError(f"{field}: {v!r} must be a ratio in [0, 1), e.g. 0.25")
+            if k.name.endswith("bits"):
+                bits_to_precision(v, field)
+            if k.name == "precision" and not (isinstance(v, str) and v in PRECISION_BITS):
+                raise InputError(
+                    f"{field}: {v!r} is not a precision; use one of {', '.join(PRECISION_BITS)}"
+                )
+            numeric = (
+                "ifmap_sram_kb",
+                "filter_sram_kb",
+                "ofmap_sram_kb",
+                "dram_bandwidth_bytes_per_s",
+                "clock_hz",
+                "tech_node_nm",
+                "width",
+            )
+            if k.name in numeric and not (isinstance(v, int | float) and v > 0):
+                raise InputError(f"{field}: {v!r} must be a number > 0")
+
+
+# --------------------------------------------------------------------------- loading
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "space"
+
+
+def space_from_dict(data: Mapping[str, Any]) -> Space:
+    """Validate ``data`` as a :class:`Space`, raising :class:`InputError` on the first problem."""
+    try:
+        space = Space.model_validate(dict(data))
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = _format_loc(tuple(first["loc"]))
+        msg = str(first["msg"]).replace("Value error, ", "").replace("\n", " ")
+        raise InputError(f"space field '{loc}': {msg}") from None
+    except ValueError as err:  # raised by objective_list inside a validator
+        raise InputError(f"space: {err}") from None
+    space_knobs(space)  # value checks
+    return space
+
+
+def load_space(path: str | Path) -> Space:
+    """Read and validate a design-space YAML (or JSON) file."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"space: file not found: {p} (give a design-space YAML file)")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        line = getattr(getattr(err, "problem_mark", None), "line", None)
+        where = f" at line {line + 1}" if line is not None else ""
+        raise InputError(f"space: {p} is not valid YAML{where}; fix the syntax") from None
+    if not isinstance(data, dict):
+        raise InputError(f"space: {p} must hold a mapping with model, hardware, objectives, ...")
+    return space_from_dict(data)
+
+
+def space_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the design-space file."""
+    schema = Space.model_json_schema()
+    schema["title"] = "codesign-playground design space"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def space_digest(space: Space) -> str:
+    """A stable digest of the space (to check a checkpoint belongs to it)."""
+    text = json.dumps(space.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

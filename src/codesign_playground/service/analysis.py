@@ -1,0 +1,195 @@
+"""Thin calls into the library: resolve model and hardware references, profile, estimate.
+
+Uploaded models live in the database; to hand one to the library it is written once to
+``<data dir>/models/<sha256>.onnx`` (content-addressed, so any process can recreate it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from codesign_playground.errors import InputError, ModelFormatError, ModelNotFoundError
+from codesign_playground.hardware import (
+    HardwareSpec,
+    get_chip,
+    gpu,
+    hardware_from_dict,
+    hardware_to_dict,
+    spatial,
+    systolic,
+    vector,
+)
+from codesign_playground.service import crud
+from codesign_playground.service.schemas import HardwareRef, ModelRef
+from codesign_playground.workload import Network, load_workload, parse_precision
+
+__all__ = [
+    "TEMPLATES",
+    "ModelSource",
+    "check_onnx_upload",
+    "estimate_key",
+    "hardware_spec",
+    "instantiate_template",
+    "load_network",
+    "model_file",
+    "resolve_model",
+    "template_parameters",
+]
+
+TEMPLATES = {"systolic": systolic, "vector": vector, "spatial": spatial, "gpu": gpu}
+
+
+class ModelSource:
+    """What a model reference resolved to: a file (uploaded model) or a zoo name."""
+
+    def __init__(self, *, ref: str, identity: str, label: str) -> None:
+        self.ref = ref  # what load_workload takes
+        self.identity = identity  # stable cache identity (sha256 or zoo name)
+        self.label = label
+
+
+def model_file(data_dir: Path, sha256: str, content: bytes) -> Path:
+    """The uploaded model's file under ``data_dir``, written atomically if missing."""
+    folder = data_dir / "models"
+    path = folder / f"{sha256}.onnx"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.replace(tmp, path)
+    return path
+
+
+def resolve_model(session: Session, ref: ModelRef, data_dir: Path) -> ModelSource:
+    if ref.model_id is not None:
+        found = crud.get_model_content(session, model_id=ref.model_id)
+        if found is None:
+            raise ModelNotFoundError(f"model.model_id: no stored model with id {ref.model_id}")
+        row, content = found
+        path = model_file(data_dir, row.sha256, content)
+        return ModelSource(ref=str(path), identity=f"sha256:{row.sha256}", label=row.name)
+    assert ref.zoo is not None  # guaranteed by ModelRef's validator
+    from codesign_playground.workload.zoo import zoo_entry
+
+    entry = zoo_entry(ref.zoo)
+    return ModelSource(ref=entry.name, identity=f"zoo:{entry.name}", label=entry.name)
+
+
+_NETWORKS: OrderedDict[tuple[str, int, str | None], Network] = OrderedDict()
+_NETWORKS_LOCK = threading.Lock()
+
+
+def load_network(source: ModelSource, *, batch: int, precision: str | None) -> Network:
+    """``load_workload`` with a small per-process LRU (networks are immutable)."""
+    key = (source.ref, batch, precision)
+    with _NETWORKS_LOCK:
+        net = _NETWORKS.get(key)
+        if net is not None:
+            _NETWORKS.move_to_end(key)
+            return net
+    prec = parse_precision(precision) if precision else None
+    net = load_workload(source.ref, batch=batch, precision=prec)
+    with _NETWORKS_LOCK:
+        _NETWORKS[key] = net
+        while len(_NETWORKS) > 16:
+            _NETWORKS.popitem(last=False)
+    return net
+
+
+def hardware_spec(session: Session, ref: HardwareRef) -> HardwareSpec:
+    if ref.hardware_id is not None:
+        row = crud.get_hardware(session, hardware_id=ref.hardware_id)
+        if row is None:
+            raise InputError(f"hardware.hardware_id: no stored description with id {ref.hardware_id}")
+        return hardware_from_dict(row.spec)
+    if ref.chip is not None:
+        return get_chip(ref.chip)
+    assert ref.spec is not None  # guaranteed by HardwareRef's validator
+    return hardware_from_dict(ref.spec)
+
+
+def estimate_key(
+    model: ModelSource, spec: HardwareSpec, *, batch: int, precision: str | None, mode: str,
+    include_layers: bool,
+) -> str:
+    """A digest of everything the estimate depends on (the library version included)."""
+    from codesign_playground import __version__
+
+    payload = json.dumps(
+        {
+            "v": __version__,
+            "model": model.identity,
+            "hardware": hardware_to_dict(spec),
+            "batch": batch,
+            "precision": precision,
+            "mode": mode,
+            "layers": include_layers,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def template_parameters() -> list[dict[str, Any]]:
+    """Each template's parameters with their defaults (``None`` where required)."""
+    out = []
+    for kind, fn in TEMPLATES.items():
+        params = {}
+        for name, p in inspect.signature(fn).parameters.items():
+            default = None if p.default is inspect.Parameter.empty else p.default
+            params[name] = {"default": default, "required": p.default is inspect.Parameter.empty}
+        out.append({"kind": kind, "doc": (fn.__doc__ or "").strip().splitlines()[0], "parameters": params})
+    return out
+
+
+def instantiate_template(kind: str, params: dict[str, Any]) -> HardwareSpec:
+    fn = TEMPLATES.get(kind)
+    if fn is None:
+        raise InputError(f"kind: unknown template {kind!r}; use one of {', '.join(TEMPLATES)}")
+    known = set(inspect.signature(fn).parameters)
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise InputError(
+            f"params: unknown parameter(s) {', '.join(unknown)} for the {kind} template; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    try:
+        spec: HardwareSpec = fn(**params)
+    except TypeError as exc:
+        raise InputError(f"params: {exc}") from None
+    return spec
+
+
+def check_onnx_upload(path: Path, *, max_nodes: int, filename: str) -> tuple[int, dict[str, Any]]:
+    """Node count and profile totals of an uploaded file, or an ``InputError`` naming the file."""
+    from codesign_playground.workload.importers.onnx_graph import load_onnx, network_from_onnx
+    from codesign_playground.workload.profile import totals
+
+    try:
+        model = load_onnx(path)
+    except ModelFormatError as exc:
+        raise ModelFormatError(str(exc).replace(path.name, filename)) from None
+    nodes = len(model.graph.node)
+    if nodes > max_nodes:
+        raise InputError(
+            f"file: {filename} has {nodes} nodes; the limit is {max_nodes} (MODEL_MAX_NODES)"
+        )
+    net = network_from_onnx(path, name=Path(filename).stem)
+    summary = totals(net) | {
+        "model": net.name,
+        "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in net.inputs],
+        "unmodeled": len(net.unmodeled),
+    }
+    return nodes, summary

@@ -1,0 +1,1 @@
+"""Service infrastructure: database, cache, rate limits, metrics, logging, problem details."""

@@ -1,0 +1,193 @@
+"""Pure ASGI middlewares: request metrics and log lines, and rate limits.
+
+Both are plain ASGI callables (no ``BaseHTTPMiddleware``) so they add microseconds, not
+milliseconds, to a cached estimate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+import redis.asyncio as aioredis
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from codesign_playground.service.core.metrics import (
+    HTTP_IN_FLIGHT,
+    HTTP_REQUESTS,
+    HTTP_SECONDS,
+    RATE_LIMITED,
+)
+from codesign_playground.service.core.problems import PROBLEM_JSON
+
+__all__ = ["MemoryWindows", "RateLimitMiddleware", "RedisWindows", "RequestMetricsMiddleware"]
+
+_access = logging.getLogger("codesign_playground.access")
+
+
+def _route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"
+
+
+class RequestMetricsMiddleware:
+    """Counts and times every request by route template and status; logs one JSON line each.
+
+    Also sets ``X-Request-ID`` (kept from the request when the client sent one).
+    """
+
+    def __init__(self, app: ASGIApp, *, enabled: bool = True) -> None:
+        self.app = app
+        self.enabled = enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        request_id = ""
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")[:64]
+                break
+        request_id = request_id or uuid.uuid4().hex
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = list(message.get("headers", ()))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers
+            await send(message)
+
+        HTTP_IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            HTTP_IN_FLIGHT.dec()
+            elapsed = time.perf_counter() - started
+            route = _route_of(scope)
+            method = str(scope.get("method", ""))
+            if self.enabled:
+                HTTP_REQUESTS.labels(method, route, str(status)).inc()
+                HTTP_SECONDS.labels(method, route, str(status)).observe(elapsed)
+            if _access.isEnabledFor(logging.INFO) and route not in ("/health", "/metrics"):
+                client = scope.get("client")
+                _access.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "path": scope.get("path", ""),
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                        "client": client[0] if client else None,
+                        "request_id": request_id,
+                    },
+                )
+
+
+class MemoryWindows:
+    """Fixed-window counters in this process (the embedded mode)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    async def hit(self, key: str, window_s: int) -> int:
+        bucket = int(time.time() // window_s)
+        with self._lock:
+            old_bucket, n = self._counts.get(key, (bucket, 0))
+            n = n + 1 if old_bucket == bucket else 1
+            self._counts[key] = (bucket, n)
+            if len(self._counts) > 100_000:  # forget idle clients
+                self._counts = {k: v for k, v in self._counts.items() if v[0] == bucket}
+            return n
+
+
+class RedisWindows:
+    """Fixed-window counters in Redis, shared by every API process."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.prefix = f"{prefix}:ratelimit:"
+
+    async def hit(self, key: str, window_s: int) -> int:
+        bucket = int(time.time() // window_s)
+        full = f"{self.prefix}{key}:{window_s}:{bucket}"
+        pipe = self.client.pipeline()
+        pipe.incr(full)
+        pipe.expire(full, window_s + 5)
+        count, _ = await pipe.execute()
+        return int(count)
+
+
+class RateLimitMiddleware:
+    """``RATE_LIMIT_PER_MINUTE`` and ``RATE_LIMIT_PER_HOUR`` per client address on ``/api/``.
+
+    A refused request gets a 429 problem+json with ``Retry-After``. If the counter store is
+    unreachable the request is let through (the limiter must not take the API down).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        store: MemoryWindows | RedisWindows,
+        per_minute: int,
+        per_hour: int,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.limits = ((60, per_minute, "minute"), (3600, per_hour, "hour"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        who = client[0] if client else "unknown"
+        for window_s, limit, name in self.limits:
+            try:
+                count = await self.store.hit(who, window_s)
+            except Exception:
+                logging.getLogger(__name__).warning("rate limit store unreachable")
+                break
+            if count > limit:
+                RATE_LIMITED.labels(name).inc()
+                retry = window_s - int(time.time()) % window_s
+                await _send_429(scope, send, f"rate limit of {limit} requests per {name} "
+                                f"exceeded; retry in {retry} s", retry)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_429(scope: Scope, send: Send, detail: str, retry_after: int) -> None:
+    body: dict[str, Any] = {
+        "type": "/problems/rate-limited",
+        "title": HTTPStatus.TOO_MANY_REQUESTS.phrase,
+        "status": 429,
+        "detail": detail,
+        "instance": scope.get("path", ""),
+    }
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(payload)).encode()),
+                (b"retry-after", str(retry_after).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,124 @@
+"""RFC 9457 problem details for every error response, from four handlers.
+
+* :class:`~codesign_playground.errors.CodesignError` (library input errors): 422, or 404 for a
+  missing model; the library's one-line message is the ``detail``;
+* request validation errors: 422 with a one-line ``detail`` naming the field, and the full
+  list under ``errors``;
+* HTTP errors raised by routes or the router (404, 405, 413, 429 ...);
+* anything else: 500 with no internals in the body (the traceback goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from codesign_playground.errors import CodesignError, ModelNotFoundError, UnsupportedError
+
+__all__ = ["PROBLEM_JSON", "ProblemError", "install_problem_handlers", "problem_response"]
+
+PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger("codesign_playground.service")
+
+
+class ProblemError(Exception):
+    """Raised by routes for a specific problem type: ``ProblemError(409, "job-not-finished", ...)``."""
+
+    def __init__(
+        self, status: int, slug: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.headers = headers
+
+
+def problem_response(
+    request: Request | None,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response; ``slug`` names a ``/problems/<slug>`` type, else about:blank."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}" if slug else "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path if request is not None else "",
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        where, rest = parts[0], parts[1:]
+        return ".".join(rest) if rest else where
+    return ".".join(parts)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def _codesign_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CodesignError)
+    if isinstance(exc, ModelNotFoundError):
+        return problem_response(request, 404, _one_line(str(exc)), slug="model-not-found")
+    slug = "unsupported" if isinstance(exc, UnsupportedError) else "invalid-input"
+    return problem_response(request, 422, _one_line(str(exc)), slug=slug)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field(e.get("loc", ())), "message": str(e.get("msg", "")), "type": e["type"]}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "request", "message": "invalid"}
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    detail = _one_line(f"{first['field']}: {first['message']}{more}")
+    return problem_response(request, 422, detail, slug="validation-error", errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no resource at {request.url.path}"
+    elif exc.status_code == 405:
+        detail = f"method {request.method} is not allowed on {request.url.path}"
+    return problem_response(request, exc.status_code, _one_line(detail), headers=exc.headers)
+
+
+async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(request, exc.status, exc.detail, slug=exc.slug, headers=exc.headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    _log.error("unhandled error on %s", request.url.path, exc_info=exc)
+    return problem_response(
+        request, 500, "internal error; the server log has the details", slug="internal-error"
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(CodesignError, _codesign_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(Exception, _internal_error)

@@ -1,0 +1,156 @@
+"""The job kinds: each a thin call into the library plus packing of what it produced.
+
+* ``exploration``: :func:`codesign_playground.explore.run_exploration` over a design-space
+  document, checkpointing into the job's work folder (so an interrupted job resumes), with
+  progress and cancellation wired to the job row; the report folder becomes the artifact;
+* ``rtl``: :func:`codesign_playground.rtl.write_design` into a temporary folder, tarred.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from codesign_playground.errors import InputError
+from codesign_playground.service.jobs.runner import JobContext, JobOutcome
+
+__all__ = ["KINDS", "prepare_space", "run_exploration_job", "run_rtl_job", "tar_folder"]
+
+
+def tar_folder(folder: Path, arcname: str) -> bytes:
+    """``folder`` as a gzipped tarball whose entries sit under ``arcname/``."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                tar.add(path, arcname=f"{arcname}/{path.relative_to(folder).as_posix()}")
+    return buf.getvalue()
+
+
+def run_rtl_job(ctx: JobContext) -> JobOutcome:
+    from codesign_playground.rtl import SystolicDesign, write_design
+
+    p = ctx.params
+    design = SystolicDesign(
+        rows=int(p["rows"]),
+        cols=int(p["cols"]),
+        dataflow=p.get("dataflow", "ws"),
+        data_width=int(p.get("data_width", 8)),
+        acc_width=int(p.get("acc_width") or 32),
+        buffer_depth=int(p.get("buffer_depth", 512)),
+        name=str(p.get("name", "systolic_top")),
+    )
+    ctx.report(0, 1, message="generating Verilog", force=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        generated = write_design(design, Path(tmp) / design.label)
+        files = sorted(
+            path.relative_to(generated.directory).as_posix()
+            for path in generated.directory.rglob("*")
+            if path.is_file()
+        )
+        data = tar_folder(generated.directory, design.label)
+    ctx.report(1, 1, message="done", force=True)
+    result = {"design": design.to_dict(), "label": design.label, "top": generated.top, "files": files}
+    return JobOutcome(result=result, artifact=(f"{design.label}.tar.gz", data))
+
+
+def prepare_space(params: dict[str, Any], model_path: Path | None) -> Any:
+    """The validated ``Space`` of a job, with an uploaded model's file put in ``model.name``."""
+    from codesign_playground.explore.space import space_from_dict
+
+    document = dict(params["space"])
+    if model_path is not None:
+        model = dict(document.get("model") or {})
+        model["name"] = str(model_path)
+        document["model"] = model
+    return space_from_dict(document)
+
+
+def _model_path(ctx: JobContext) -> Path | None:
+    model_id = ctx.params.get("model_id")
+    if model_id is None:
+        return None
+    from codesign_playground.service import crud
+    from codesign_playground.service.analysis import model_file
+
+    with ctx.db.session() as s:
+        found = crud.get_model_content(s, model_id=int(model_id))
+        if found is None:
+            raise InputError(f"model_id: the stored model {model_id} no longer exists")
+        row, content = found
+        return model_file(ctx.data_dir, row.sha256, content)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def run_exploration_job(ctx: JobContext) -> JobOutcome:
+    from codesign_playground.explore import run_exploration, write_report
+
+    space = prepare_space(ctx.params, _model_path(ctx))
+    out_dir = ctx.work_dir / "run"
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    def progress(evaluated: int, total: int | None, best_so_far: Any, eta_s: float | None) -> None:
+        ctx.report(evaluated, total, _jsonable(best_so_far), eta_s)
+
+    result = run_exploration(
+        space,
+        strategy=ctx.params.get("strategy"),
+        budget=ctx.params.get("budget"),
+        seed=ctx.params.get("seed"),
+        out_dir=out_dir,
+        resume=True,
+        progress=progress,
+        should_stop=ctx.should_stop,
+    )
+    document = _jsonable(result.to_dict())
+    report_dir = ctx.work_dir / "report"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    written = write_report(result, report_dir)
+    report_text = _report_text(report_dir, written)
+    evaluated = len(document.get("points") or []) if isinstance(document, dict) else None
+    ctx.report(evaluated or 0, evaluated, None, 0.0, message="done", force=True)
+    return JobOutcome(
+        result=document,
+        artifact=("exploration-report.tar.gz", tar_folder(report_dir, "report")),
+        report=report_text,
+        points_evaluated=evaluated,
+    )
+
+
+def _report_text(report_dir: Path, written: Any) -> str | None:
+    """The main report file's text (HTML, else Markdown), to serve at ``.../report``."""
+    candidates: list[Path] = []
+    if isinstance(written, str | Path):
+        candidates.append(Path(written))
+    elif isinstance(written, dict):
+        candidates += [Path(v) for v in written.values() if isinstance(v, str | Path)]
+    elif isinstance(written, list | tuple):
+        candidates += [Path(v) for v in written if isinstance(v, str | Path)]
+    candidates += sorted(report_dir.rglob("*.html")) + sorted(report_dir.rglob("*.md"))
+    for path in candidates:
+        if path.is_file() and path.suffix in (".html", ".md"):
+            return path.read_text(encoding="utf-8", errors="replace")
+    return None
+
+
+KINDS: dict[str, Callable[[JobContext], JobOutcome]] = {
+    "exploration": run_exploration_job,
+    "rtl": run_rtl_job,
+}

@@ -1,0 +1,163 @@
+"""Request and response bodies of the API (pydantic), apart from the SQLAlchemy tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "EstimatePublic",
+    "EstimateRequest",
+    "ExplorationCreate",
+    "HardwareCreate",
+    "HardwarePublic",
+    "HardwareRef",
+    "JobList",
+    "JobProgress",
+    "JobPublic",
+    "ModelList",
+    "ModelPublic",
+    "ModelRef",
+    "RtlCreate",
+    "TemplateCreate",
+]
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+Precision = Literal["fp32", "fp16", "bf16", "int16", "int8", "int4"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelPublic(BaseModel):
+    """A stored ONNX model (the file itself is not returned)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    filename: str
+    sha256: str
+    size_bytes: int
+    node_count: int
+    summary: dict[str, Any]
+    created_at: datetime
+
+
+class ModelList(BaseModel):
+    items: list[ModelPublic]
+    count: int
+
+
+class ModelRef(_Strict):
+    """Exactly one of a stored model id or a zoo model name."""
+
+    model_id: int | None = Field(default=None, ge=1, description="id of an uploaded model")
+    zoo: str | None = Field(default=None, min_length=1, description="a zoo model name")
+
+    @model_validator(mode="after")
+    def _one(self) -> ModelRef:
+        if (self.model_id is None) == (self.zoo is None):
+            raise ValueError("give exactly one of model_id or zoo")
+        return self
+
+
+class HardwareRef(_Strict):
+    """Exactly one of a stored description id, a catalog chip, or an inline description."""
+
+    hardware_id: int | None = Field(default=None, ge=1)
+    chip: str | None = Field(default=None, min_length=1, description="catalog id or alias")
+    spec: dict[str, Any] | None = Field(default=None, description="an inline description")
+
+    @model_validator(mode="after")
+    def _one(self) -> HardwareRef:
+        if sum(v is not None for v in (self.hardware_id, self.chip, self.spec)) != 1:
+            raise ValueError("give exactly one of hardware_id, chip or spec")
+        return self
+
+
+class HardwareCreate(_Strict):
+    spec: dict[str, Any] = Field(description="a hardware description (see docs/hardware.md)")
+
+
+class TemplateCreate(_Strict):
+    params: dict[str, Any] = Field(default_factory=dict, description="template arguments")
+
+
+class HardwarePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: str
+    spec: dict[str, Any]
+    created_at: datetime
+
+
+class EstimateRequest(_Strict):
+    model: ModelRef
+    hardware: HardwareRef
+    batch: int = Field(default=1, ge=1, le=65536)
+    precision: Precision | None = Field(
+        default=None, description="override the model's precision (systolic arrays need int8)"
+    )
+    mode: Literal["auto", "roofline", "systolic", "spatial"] = "auto"
+    include_layers: bool = Field(default=True, description="include one record per layer")
+
+
+class EstimatePublic(BaseModel):
+    cached: bool
+    key: str
+    estimate: dict[str, Any]
+
+
+class ExplorationCreate(_Strict):
+    space: dict[str, Any] = Field(description="a design-space document (see docs/service.md)")
+    strategy: str = Field(default="grid", min_length=1)
+    budget: int | None = Field(default=None, ge=1, le=1_000_000)
+    seed: int = 0
+
+
+class RtlCreate(_Strict):
+    rows: int = Field(ge=2, le=64)
+    cols: int = Field(ge=2, le=64)
+    dataflow: Literal["ws", "os"] = "ws"
+    data_width: int = Field(default=8, ge=4, le=16)
+    acc_width: int | None = Field(default=None, ge=8, le=64)
+    buffer_depth: int = Field(default=512, ge=16, le=65536)
+    name: str = Field(default="systolic_top", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+class JobProgress(BaseModel):
+    evaluated: int = 0
+    total: int | None = None
+    best_so_far: dict[str, Any] | None = None
+    eta_s: float | None = None
+    points_per_second: float | None = None
+    message: str | None = None
+
+
+class JobPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    status: JobStatus
+    params: dict[str, Any]
+    progress: JobProgress
+    error: str | None
+    cancel_requested: bool
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    artifact_name: str | None
+
+
+class JobList(BaseModel):
+    items: list[JobPublic]
+    count: int
