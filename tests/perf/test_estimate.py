@@ -118,3 +118,20 @@ def test_cli_estimate_table_and_errors() -> None:
         assert r.exit_code == ExitStatus.BAD_INPUT, (args, r.output)
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and needle in lines[0], r.stderr
+
+
+def test_spatial_hardware_uses_the_mapper() -> None:
+    net = build_zoo_model("resnet18", precision="int16", resolution=64)
+    e = estimate(net, get_chip("eyeriss-v1"))
+    assert e.timing_model == "spatial"
+    t = e.totals()
+    assert t["energy_j"] == pytest.approx(sum(r["energy_j"] for r in e.layer_records()))
+    assert 0 < t["utilization"] <= 1
+    # the mapper moves every weight from DRAM at least once
+    assert t["dram_bytes"] >= net.weight_bytes
+
+
+def test_catalog_abstract_arrays_fall_back_to_roofline() -> None:
+    """Catalog chips that publish only a MAC count have no array to map onto."""
+    e = estimate(build_zoo_model("mobilenet_v2", precision="int8"), get_chip("edge-tpu"))
+    assert e.timing_model == "roofline"

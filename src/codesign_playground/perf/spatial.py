@@ -88,8 +88,8 @@ PAD_TOLERANCE = 0.125
 """Largest padding of a loop bound (as a fraction) that a padded factorization may add."""
 SPATIAL_CHOICES = 8
 """Spatial splits (best PE utilization, one per set of split dimensions) the sampler keeps."""
-_FIRST_FRACTION = 0.4  # share of the budget sampled at random; the rest refines the best
-_ROUNDS = 6  # refinement rounds (mutating 1-2 dimensions' splits and one tier's order)
+_FIRST_FRACTION = 0.3  # share of the budget sampled at random; the rest refines the best
+_ROUNDS = 8  # refinement rounds (mutating 1-2 dimensions' splits and one tier's order)
 _PARENTS = 16  # candidates kept between rounds
 _PER_NICHE = 2  # ... plus this many of each spatial split
 _CHUNK = 65536  # candidates evaluated per array computation in exhaustive search

@@ -126,11 +126,17 @@ def request_cancel(session: Session, *, job: JobRow) -> JobRow:
     if job.status in TERMINAL:
         return job
     now = utcnow()
-    session.execute(update(JobRow).where(JobRow.id == job.id).values(cancel_requested=True))
+    session.execute(
+        update(JobRow)
+        .where(JobRow.id == job.id)
+        .values(cancel_requested=True)
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         update(JobRow)
         .where(JobRow.id == job.id, JobRow.status == "queued")
         .values(status="cancelled", finished_at=now, duration_s=0.0)
+        .execution_options(synchronize_session=False)
     )
     session.flush()
     session.refresh(job)
@@ -156,6 +162,7 @@ def claim_job(session: Session, *, job_id: str, worker: str, stale_after_s: floa
             heartbeat_at=now,
             attempts=JobRow.attempts + 1,
         )
+        .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

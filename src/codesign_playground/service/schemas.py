@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "EstimatePublic",
@@ -24,6 +24,12 @@ __all__ = [
     "TemplateCreate",
 ]
 
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 Precision = Literal["fp32", "fp16", "bf16", "int16", "int8", "int4"]
 
@@ -44,7 +50,7 @@ class ModelPublic(BaseModel):
     size_bytes: int
     node_count: int
     summary: dict[str, Any]
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class ModelList(BaseModel):
@@ -94,7 +100,7 @@ class HardwarePublic(BaseModel):
     name: str
     kind: str
     spec: dict[str, Any]
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class EstimateRequest(_Strict):
@@ -115,10 +121,15 @@ class EstimatePublic(BaseModel):
 
 
 class ExplorationCreate(_Strict):
-    space: dict[str, Any] = Field(description="a design-space document (see docs/service.md)")
-    strategy: str = Field(default="grid", min_length=1)
-    budget: int | None = Field(default=None, ge=1, le=1_000_000)
-    seed: int = 0
+    space: dict[str, Any] = Field(description="a design-space document (see docs/explore.md)")
+    model_id: int | None = Field(
+        default=None, ge=1, description="an uploaded model to explore (replaces space.model.name)"
+    )
+    strategy: Literal["grid", "random", "nsga2", "tpe"] | None = Field(
+        default=None, description="overrides space.search.strategy"
+    )
+    budget: int | None = Field(default=None, ge=1, le=1_000_000, description="evaluations")
+    seed: int | None = Field(default=None, description="overrides space.search.seed")
 
 
 class RtlCreate(_Strict):
@@ -151,9 +162,9 @@ class JobPublic(BaseModel):
     error: str | None
     cancel_requested: bool
     attempts: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
     duration_s: float | None
     artifact_name: str | None
 

@@ -15,6 +15,8 @@ from http import HTTPStatus
 from typing import Any
 
 import redis.asyncio as aioredis
+from starlette.datastructures import Headers
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codesign_playground.service.core.metrics import (
@@ -25,14 +27,22 @@ from codesign_playground.service.core.metrics import (
 )
 from codesign_playground.service.core.problems import PROBLEM_JSON
 
-__all__ = ["MemoryWindows", "RateLimitMiddleware", "RedisWindows", "RequestMetricsMiddleware"]
+__all__ = [
+    "MemoryWindows",
+    "ProblemTrustedHostMiddleware",
+    "RateLimitMiddleware",
+    "RedisWindows",
+    "RequestMetricsMiddleware",
+]
 
 _access = logging.getLogger("codesign_playground.access")
 
 
 def _route_of(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
+    """The matched route template with every include prefix (``/api/v1/models/{model_id}``)."""
+    fastapi_scope = scope.get("fastapi")
+    context = fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    path = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
     return str(path) if path else "unmatched"
 
 
@@ -42,9 +52,16 @@ class RequestMetricsMiddleware:
     Also sets ``X-Request-ID`` (kept from the request when the client sent one).
     """
 
-    def __init__(self, app: ASGIApp, *, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        enabled: bool = True,
+        extra_headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         self.app = app
         self.enabled = enabled
+        self.extra_headers = list(extra_headers or [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,6 +82,7 @@ class RequestMetricsMiddleware:
                 status = int(message["status"])
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
+                headers.extend(self.extra_headers)
                 message["headers"] = headers
             await send(message)
 
@@ -170,11 +188,41 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
 
+class ProblemTrustedHostMiddleware(TrustedHostMiddleware):
+    """Starlette's ``TrustedHostMiddleware`` (``ALLOWED_HOSTS``) answering in problem+json."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.allow_any or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = Headers(scope=scope).get("host", "").split(":")[0]
+        for pattern in self.allowed_hosts:
+            if host == pattern or (pattern.startswith("*") and host.endswith(pattern[1:])):
+                await self.app(scope, receive, send)
+                return
+        await _send_problem(
+            scope, send, 400, "invalid-host", f"host: {host!r} is not in ALLOWED_HOSTS"
+        )
+
+
 async def _send_429(scope: Scope, send: Send, detail: str, retry_after: int) -> None:
+    await _send_problem(
+        scope, send, 429, "rate-limited", detail, [(b"retry-after", str(retry_after).encode())]
+    )
+
+
+async def _send_problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    slug: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     body: dict[str, Any] = {
-        "type": "/problems/rate-limited",
-        "title": HTTPStatus.TOO_MANY_REQUESTS.phrase,
-        "status": 429,
+        "type": f"/problems/{slug}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
         "detail": detail,
         "instance": scope.get("path", ""),
     }
@@ -182,11 +230,11 @@ async def _send_429(scope: Scope, send: Send, detail: str, retry_after: int) -> 
     await send(
         {
             "type": "http.response.start",
-            "status": 429,
+            "status": status,
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(payload)).encode()),
-                (b"retry-after", str(retry_after).encode()),
+                *(headers or []),
             ],
         }
     )

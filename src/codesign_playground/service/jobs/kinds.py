@@ -109,11 +109,10 @@ def run_exploration_job(ctx: JobContext) -> JobOutcome:
     def progress(evaluated: int, total: int | None, best_so_far: Any, eta_s: float | None) -> None:
         ctx.report(evaluated, total, _jsonable(best_so_far), eta_s)
 
+    overrides = {k: ctx.params[k] for k in ("strategy", "budget", "seed") if ctx.params.get(k) is not None}
     result = run_exploration(
         space,
-        strategy=ctx.params.get("strategy"),
-        budget=ctx.params.get("budget"),
-        seed=ctx.params.get("seed"),
+        **overrides,
         out_dir=out_dir,
         resume=True,
         progress=progress,

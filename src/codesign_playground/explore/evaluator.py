@@ -1,0 +1,273 @@
+"""Evaluate batches of design points of a :class:`Space`: network variants, vectorized
+hardware metrics, measured accuracy, constraint violation."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from codesign_playground.errors import InputError
+from codesign_playground.explore.evaluate import (
+    DesignArrays,
+    VariantArrays,
+    evaluate_designs,
+    variant_arrays,
+)
+from codesign_playground.explore.space import (
+    Knob,
+    Scalar,
+    Space,
+    bits_to_precision,
+    space_knobs,
+)
+from codesign_playground.explore.variants import DIGITS_CNN, build_variant
+from codesign_playground.workload.ir import PRECISION_BITS, Precision
+
+__all__ = ["Evaluator"]
+
+IntArray = npt.NDArray[np.int64]
+_META = {"accuracy", "epochs", "seed", "train_s", "source", "note", "notes"}
+
+
+def _same(a: Scalar, b: Scalar, knob: str) -> bool:
+    if knob.endswith("bits"):
+        try:
+            return bits_to_precision(a, knob) == bits_to_precision(b, knob)
+        except InputError:
+            return False
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return str(a).strip().lower() == str(b).strip().lower()
+
+
+def _read_accuracy_csv(path: Path) -> list[dict[str, Scalar]]:
+    if not path.is_file():
+        raise InputError(f"accuracy.csv: file not found: {path}")
+    rows: list[dict[str, Scalar]] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or "accuracy" not in reader.fieldnames:
+            raise InputError(f"accuracy.csv: {path} needs an 'accuracy' column and knob columns")
+        for r in reader:
+            row: dict[str, Scalar] = {}
+            for k, v in r.items():
+                if v is None or v == "":
+                    continue
+                try:
+                    f = float(v)
+                    row[k] = int(f) if f.is_integer() and "." not in v else f
+                except ValueError:
+                    row[k] = v
+            rows.append(row)
+    return rows
+
+
+class Evaluator:
+    """Turns index vectors (one index per knob) into a table of knobs and metrics."""
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        base_dir: Path | None = None,
+        out_dir: Path | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.space = space
+        self.base_dir = base_dir
+        self.knobs: list[Knob] = space_knobs(space)
+        self.names = [k.name for k in self.knobs]
+        self.hw_cols = [i for i, k in enumerate(self.knobs) if k.section == "hardware"]
+        self.model_cols = [i for i, k in enumerate(self.knobs) if k.section == "model"]
+        self.group_cols = self.model_cols + [
+            i for i, k in enumerate(self.knobs) if k.name == "precision"
+        ]
+        self.sizes = np.array([len(k.values) for k in self.knobs], dtype=np.int64)
+        self._variants: dict[tuple[int, ...], VariantArrays] = {}
+        self.objectives = space.objective_list()
+        self.accuracy_table = self._accuracy_table(out_dir, log)
+        self.accuracy_knobs = sorted(
+            {k for row in (self.accuracy_table or []) for k in row if k in self.names}
+        )
+
+    # ------------------------------------------------------------------ accuracy
+    def _accuracy_table(
+        self, out_dir: Path | None, log: Callable[[str], None] | None
+    ) -> list[dict[str, Scalar]] | None:
+        acc = self.space.accuracy
+        if acc is None:
+            return None
+        if acc.table is not None:
+            rows = [dict(r) for r in acc.table]
+        elif acc.csv is not None:
+            p = Path(acc.csv)
+            if not p.is_absolute() and self.base_dir is not None:
+                p = self.base_dir / p
+            rows = _read_accuracy_csv(p)
+        else:
+            rows = self._measure_digits(out_dir, log)
+        for i, r in enumerate(rows):
+            if "accuracy" not in r:
+                raise InputError(f"accuracy.table[{i}]: row has no 'accuracy' value; add it")
+            if not any(k in self.names for k in r if k not in _META):
+                raise InputError(
+                    f"accuracy.table[{i}]: row names no knob of the space "
+                    f"({', '.join(self.names)}); key rows by knob values"
+                )
+        return rows
+
+    def _measure_digits(
+        self, out_dir: Path | None, log: Callable[[str], None] | None
+    ) -> list[dict[str, Scalar]]:
+        from codesign_playground.explore.digits import measure_digits_accuracy
+
+        acc = self.space.accuracy
+        assert acc is not None
+        m = self.space.model
+        if m.name != DIGITS_CNN:
+            raise InputError(
+                f"accuracy.measure: digits measures the digits_cnn model; set model.name to "
+                f"digits_cnn (got {m.name!r}) or give an accuracy table"
+            )
+        if m.weight_bits is not None or m.act_bits is not None or m.groups or m.prune:
+            raise InputError(
+                "accuracy.measure: digits trains with one bit width for weights and "
+                "activations; use model.bits (not weight_bits/act_bits/groups/prune)"
+            )
+        by = {k.name: k.values for k in self.knobs}
+        widths = [float(w) for w in by.get("width", (1.0,))]
+        bits = [PRECISION_BITS[bits_to_precision(b, "model.bits")] for b in by.get("bits", (32,))]
+        cache: Path | None
+        if acc.cache is not None:
+            cache = Path(acc.cache)
+            if not cache.is_absolute() and self.base_dir is not None:
+                cache = self.base_dir / cache
+        else:
+            cache = None if out_dir is None else out_dir / "digits_accuracy.csv"
+        rows = measure_digits_accuracy(
+            widths, bits, epochs=acc.epochs, seed=self.space.search.seed, cache=cache, log=log
+        )
+        return [{"width": r["width"], "bits": r["bits"], "accuracy": r["accuracy"]} for r in rows]
+
+    def _lookup_accuracy(self, knobs: Mapping[str, Scalar]) -> float:
+        if self.accuracy_table is None:
+            return math.nan
+        for row in self.accuracy_table:
+            keys = [k for k in row if k in self.names]
+            if all(_same(row[k], knobs[k], k) for k in keys):
+                a = float(row["accuracy"])
+                return a / 100.0 if a > 1.0 else a
+        return math.nan
+
+    # ------------------------------------------------------------------ evaluation
+    def decode(self, idx: IntArray) -> dict[str, list[Scalar]]:
+        """Knob values of index rows ``idx`` (shape ``(P, K)``) as columns."""
+        return {
+            k.name: [k.values[i] for i in idx[:, j]] for j, k in enumerate(self.knobs)
+        }
+
+    def variant(self, key: tuple[int, ...]) -> VariantArrays:
+        v = self._variants.get(key)
+        if v is None:
+            knobs = {self.knobs[c].name: self.knobs[c].values[i] for c, i in zip(
+                self.group_cols, key, strict=True)}
+            hw_prec = knobs.get("precision")
+            net = build_variant(
+                self.space.model,
+                knobs,
+                default_precision=str(hw_prec) if hw_prec is not None else "int8",  # type: ignore[arg-type]
+                base_dir=self.base_dir,
+            )
+            v = variant_arrays(net)
+            self._variants[key] = v
+        return v
+
+    def evaluate(self, idx: IntArray) -> pd.DataFrame:
+        """Knobs, metrics, accuracy, violation and feasibility of every row of ``idx``."""
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.knobs))
+        n = idx.shape[0]
+        cols: dict[str, Any] = self.decode(idx)
+        metrics: dict[str, npt.NDArray[np.float64]] = {}
+        extra = {
+            "macs": np.zeros(n),
+            "params": np.zeros(n),
+            "weight_bytes": np.zeros(n),
+            "accuracy": np.full(n, np.nan),
+        }
+        if n:
+            gkeys = idx[:, self.group_cols] if self.group_cols else np.zeros((n, 0), np.int64)
+            uniq, inverse = np.unique(gkeys, axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            for gi, key_arr in enumerate(uniq):
+                key = tuple(int(x) for x in key_arr)
+                rows = np.flatnonzero(inverse == gi)
+                v = self.variant(key)
+                hwcols = {
+                    self.knobs[c].name: [self.knobs[c].values[i] for i in idx[rows, c]]
+                    for c in self.hw_cols
+                    if self.knobs[c].name != "precision"
+                }
+                d = DesignArrays.from_columns(hwcols, len(rows))
+                hw_prec_val: Precision | None = None
+                if "precision" in self.names:
+                    j = self.names.index("precision")
+                    hw_prec_val = str(self.knobs[j].values[int(idx[rows[0], j])])  # type: ignore[assignment]
+                out = evaluate_designs(v, d, hw_prec_val)
+                for name, arr in out.items():
+                    metrics.setdefault(name, np.zeros(n))[rows] = arr
+                extra["macs"][rows] = v.macs
+                extra["params"][rows] = v.params
+                extra["weight_bytes"][rows] = v.weight_bytes
+                mk = {self.knobs[c].name: self.knobs[c].values[i] for c, i in zip(
+                    self.group_cols, key, strict=True)}
+                extra["accuracy"][rows] = self._lookup_accuracy(mk)
+        cols.update(metrics)
+        cols.update(extra)
+        df = pd.DataFrame(cols)
+        viol = self._violation(df)
+        df["violation"] = viol
+        df["feasible"] = viol <= 0
+        return df
+
+    def _violation(self, df: pd.DataFrame) -> npt.NDArray[np.float64]:
+        c = self.space.constraints
+        n = len(df)
+        v = np.zeros(n)
+        if n == 0:
+            return v
+
+        def over(col: str, limit: float | None) -> None:
+            nonlocal v
+            if limit is not None:
+                v = v + np.maximum(df[col].to_numpy(dtype=float) / limit - 1.0, 0.0)
+
+        def under(col: str, limit: float | None) -> None:
+            nonlocal v
+            if limit is not None:
+                vals = df[col].to_numpy(dtype=float)
+                v = v + np.where(np.isnan(vals), 1.0, np.maximum(1.0 - vals / limit, 0.0))
+
+        over("area_mm2", c.max_area_mm2)
+        over("power_w", c.max_power_w)
+        over("latency_s", c.max_latency_s)
+        over("energy_j", c.max_energy_j)
+        over("sram_kb", c.max_sram_kb)
+        under("fps", c.min_fps)
+        under("accuracy", c.min_accuracy)
+        if c.weights_on_chip:
+            ratio = df["weight_bytes"].to_numpy(float) / df["filter_sram_bytes"].to_numpy(float)
+            v = v + np.maximum(ratio - 1.0, 0.0)
+        return v
+
+    def objective_matrix(self, df: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Objectives of ``df`` as a minimization matrix ``(n, m)`` (maximized ones negated)."""
+        cols = [df[o.column].to_numpy(dtype=float) for o in self.objectives]
+        sign = np.array([-1.0 if o.direction == "max" else 1.0 for o in self.objectives])
+        return np.stack(cols, axis=1) * sign if cols else np.zeros((len(df), 0))

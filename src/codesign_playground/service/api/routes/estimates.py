@@ -1,0 +1,73 @@
+"""Estimates: latency, energy and area of a model on hardware, cached."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from codesign_playground.perf.estimate import estimate
+from codesign_playground.service.analysis import (
+    estimate_key,
+    hardware_spec,
+    load_network,
+    resolve_model,
+)
+from codesign_playground.service.api.deps import CacheDep, SessionDep, SettingsDep
+from codesign_playground.service.core.metrics import CACHE_REQUESTS, ESTIMATE_SECONDS
+from codesign_playground.service.schemas import EstimateRequest
+
+router = APIRouter(prefix="/estimates", tags=["estimates"])
+
+
+@router.post("")
+def create_estimate(
+    session: SessionDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+    body: EstimateRequest,
+) -> Response:
+    """Estimate a model on hardware (cached for CACHE_TTL_SECONDS; ``X-Cache`` says HIT/MISS)."""
+    source = resolve_model(session, body.model, settings.codesign_data_dir)
+    spec = hardware_spec(session, body.hardware)
+    key = estimate_key(
+        source,
+        spec,
+        batch=body.batch,
+        precision=body.precision,
+        mode=body.mode,
+        include_layers=body.include_layers,
+    )
+    try:
+        hit = cache.get(key)
+    except Exception:
+        hit = None  # a cache outage must not fail the request
+    if hit is not None:
+        CACHE_REQUESTS.labels("hit").inc()
+        return _response(hit, key, cached=True)
+    CACHE_REQUESTS.labels("miss").inc()
+    started = time.perf_counter()
+    net = load_network(source, batch=body.batch, precision=body.precision)
+    data: dict[str, Any] = estimate(net, spec, mode=body.mode).to_dict()
+    if not body.include_layers:
+        data.pop("layers", None)
+    ESTIMATE_SECONDS.observe(time.perf_counter() - started)
+    payload = json.dumps(data, separators=(",", ":")).encode()
+    try:
+        cache.set(key, payload)
+    except Exception:
+        pass
+    return _response(payload, key, cached=False)
+
+
+def _response(payload: bytes, key: str, *, cached: bool) -> Response:
+    body = b'{"cached":%s,"key":"%s","estimate":%s}' % (
+        b"true" if cached else b"false",
+        key.encode(),
+        payload,
+    )
+    return Response(
+        body, media_type="application/json", headers={"X-Cache": "HIT" if cached else "MISS"}
+    )

@@ -1,0 +1,109 @@
+"""Explorations: design-space searches run as jobs, with progress, results and a report."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from sqlalchemy import select
+
+from codesign_playground.errors import ModelNotFoundError
+from codesign_playground.service import crud
+from codesign_playground.service.api.deps import QueueDep, SessionDep
+from codesign_playground.service.api.routes.jobs import (
+    artifact_response,
+    cancel_job,
+    load_job,
+    submit_job,
+)
+from codesign_playground.service.core.problems import ProblemError
+from codesign_playground.service.schemas import ExplorationCreate, JobList, JobPublic
+from codesign_playground.service.tables import JobRow
+
+router = APIRouter(prefix="/explorations", tags=["explorations"])
+KIND = "exploration"
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def create_exploration(session: SessionDep, queue: QueueDep, body: ExplorationCreate) -> Any:
+    """Start an exploration of a design-space document (validated before it is queued)."""
+    from codesign_playground.explore.space import space_from_dict
+
+    if body.model_id is not None and crud.get_model(session, model_id=body.model_id) is None:
+        raise ModelNotFoundError(f"model_id: no stored model with id {body.model_id}")
+    document = dict(body.space)
+    if body.model_id is not None:  # the worker puts the stored file's path here
+        document["model"] = dict(document.get("model") or {}) | {"name": "stored-model.onnx"}
+    space_from_dict(document)
+    params = body.model_dump()
+    return submit_job(session, queue, kind=KIND, params=params)
+
+
+@router.get("", response_model=JobList)
+def read_explorations(
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    """Explorations, newest first."""
+    rows = crud.list_jobs(session, kind=KIND, offset=offset, limit=limit)
+    return {"items": rows, "count": len(rows)}
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+def read_exploration(session: SessionDep, job_id: str) -> Any:
+    """One exploration with its progress (points evaluated, best so far, ETA)."""
+    return load_job(session, job_id, KIND)
+
+
+@router.post("/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def cancel_exploration(session: SessionDep, queue: QueueDep, job_id: str) -> Any:
+    """Cancel an exploration; the points evaluated so far are kept."""
+    return cancel_job(session, queue, load_job(session, job_id, KIND))
+
+
+def _result(session: Any, job_id: str) -> dict[str, Any]:
+    job = load_job(session, job_id, KIND)
+    if job.result is None:
+        raise ProblemError(
+            409, "job-not-finished", f"exploration {job_id} has no results yet (status {job.status})"
+        )
+    return job.result
+
+
+@router.get("/{job_id}/results")
+def read_results(session: SessionDep, job_id: str) -> dict[str, Any]:
+    """Every evaluated design point, the Pareto front and the search summary."""
+    return _result(session, job_id)
+
+
+@router.get("/{job_id}/front")
+def read_front(session: SessionDep, job_id: str) -> dict[str, Any]:
+    """The Pareto-optimal points and the objectives they trade off."""
+    result = _result(session, job_id)
+    return {
+        "objectives": result.get("objectives"),
+        "front": result.get("front", []),
+        "count": len(result.get("front") or []),
+    }
+
+
+@router.get("/{job_id}/report", response_model=None)
+def read_report(session: SessionDep, job_id: str) -> Response:
+    """The exploration report (HTML or Markdown)."""
+    job = load_job(session, job_id, KIND)
+    text = session.scalar(select(JobRow.report).where(JobRow.id == job.id))
+    if not text:
+        raise ProblemError(
+            409, "job-not-finished", f"exploration {job_id} has no report (status {job.status})"
+        )
+    if text.lstrip().lower().startswith(("<!doctype", "<html")):
+        return HTMLResponse(text)
+    return PlainTextResponse(text, media_type="text/markdown")
+
+
+@router.get("/{job_id}/artifact", response_model=None)
+def read_artifact(session: SessionDep, job_id: str) -> Response:
+    """The report folder as a tarball."""
+    return artifact_response(session, load_job(session, job_id, KIND))

@@ -1,0 +1,149 @@
+"""Models: upload ONNX graphs, list the zoo and the stored models, profile a model."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+
+from codesign_playground.errors import ModelNotFoundError
+from codesign_playground.service import crud
+from codesign_playground.service.analysis import (
+    ModelSource,
+    check_onnx_upload,
+    load_network,
+    resolve_model,
+)
+from codesign_playground.service.api.deps import SessionDep, SettingsDep
+from codesign_playground.service.core.problems import ProblemError
+from codesign_playground.service.schemas import ModelList, ModelPublic, ModelRef, Precision
+from codesign_playground.workload import profile
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+_CHUNK = 1 << 20
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ModelPublic)
+async def upload_model(
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="an ONNX file")],
+    name: Annotated[str | None, Form(max_length=200)] = None,
+) -> Any:
+    """Upload an ONNX graph (size and node-count limits apply); nothing is stored if it fails."""
+    filename = Path(file.filename or "model.onnx").name
+    if not filename.lower().endswith(".onnx"):
+        raise ProblemError(
+            415, "unsupported-media-type", f"file: {filename} is not an .onnx file"
+        )
+    limit = settings.model_max_upload_bytes
+    digest = hashlib.sha256()
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await file.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise ProblemError(
+                413,
+                "upload-too-large",
+                f"file: {filename} is larger than the {settings.model_max_upload_mb:g} MB limit "
+                "(MODEL_MAX_UPLOAD_MB)",
+            )
+        digest.update(chunk)
+        chunks.append(chunk)
+    content = b"".join(chunks)
+    if not content:
+        raise ProblemError(422, "invalid-input", f"file: {filename} is empty")
+    nodes, summary = await run_in_threadpool(
+        _check_upload, content, max_nodes=settings.model_max_nodes, filename=filename
+    )
+    row = await run_in_threadpool(
+        crud.create_model,
+        session,
+        name=name or Path(filename).stem,
+        filename=filename,
+        sha256=digest.hexdigest(),
+        content=content,
+        node_count=nodes,
+        summary=summary,
+    )
+    return row
+
+
+def _check_upload(content: bytes, *, max_nodes: int, filename: str) -> tuple[int, dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload.onnx"
+        path.write_bytes(content)
+        return check_onnx_upload(path, max_nodes=max_nodes, filename=filename)
+
+
+@router.get("", response_model=ModelList)
+def read_models(
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    """List the stored models."""
+    rows = crud.list_models(session, offset=offset, limit=limit)
+    return {"items": rows, "count": len(rows)}
+
+
+@router.get("/zoo")
+def read_zoo() -> list[dict[str, Any]]:
+    """List the built-in zoo models with their knobs."""
+    from codesign_playground.workload.zoo import list_zoo
+
+    return [
+        {
+            "name": e.name,
+            "family": e.family,
+            "description": e.description,
+            "knobs": dict(e.knobs),
+            "aliases": list(e.aliases),
+        }
+        for e in list_zoo()
+    ]
+
+
+@router.get("/zoo/{name}/profile")
+def profile_zoo_model(
+    session: SessionDep,
+    settings: SettingsDep,
+    name: str,
+    batch: Annotated[int, Query(ge=1, le=65536)] = 1,
+    precision: Precision | None = None,
+) -> dict[str, Any]:
+    """Per-layer and total work of a zoo model."""
+    source = resolve_model(session, ModelRef(zoo=name), settings.codesign_data_dir)
+    return _profile(source, batch, precision)
+
+
+@router.get("/{model_id}", response_model=ModelPublic)
+def read_model(session: SessionDep, model_id: int) -> Any:
+    """One stored model."""
+    row = crud.get_model(session, model_id=model_id)
+    if row is None:
+        raise ModelNotFoundError(f"model_id: no stored model with id {model_id}")
+    return row
+
+
+@router.get("/{model_id}/profile")
+def profile_model(
+    session: SessionDep,
+    settings: SettingsDep,
+    model_id: int,
+    batch: Annotated[int, Query(ge=1, le=65536)] = 1,
+    precision: Precision | None = None,
+) -> dict[str, Any]:
+    """Per-layer and total work of a stored model."""
+    source = resolve_model(session, ModelRef(model_id=model_id), settings.codesign_data_dir)
+    return _profile(source, batch, precision)
+
+
+def _profile(source: ModelSource, batch: int, precision: str | None) -> dict[str, Any]:
+    return profile(load_network(source, batch=batch, precision=precision))

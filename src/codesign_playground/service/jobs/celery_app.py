@@ -1,0 +1,162 @@
+"""The Celery app, built from the settings (``REDIS_URL`` is broker and result backend).
+
+Tasks are acknowledged late and rejected when their worker dies, so a job a worker was
+running is delivered again; :func:`~codesign_playground.service.jobs.runner.execute` makes the
+second delivery harmless. Transient failures are retried with exponential backoff; each job
+has a time limit (``JOB_TIME_LIMIT_SECONDS``, enforced cooperatively, with Celery's soft and
+hard limits behind it).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import timedelta
+from typing import Any
+
+import redis
+from celery import Celery, Task
+from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
+from sqlalchemy import select
+
+from codesign_playground.config import Settings
+from codesign_playground.service.core.db import Database
+from codesign_playground.service.jobs.inprocess import backoff_s
+from codesign_playground.service.jobs.runner import TransientJobError, execute, stale_after_s
+from codesign_playground.service.tables import JobRow, utcnow
+
+__all__ = ["TASK_NAME", "WorkerHeartbeat", "count_workers", "make_celery", "reconcile", "worker_key"]
+
+TASK_NAME = "codesign.run_job"
+_log = logging.getLogger("codesign_playground.jobs")
+_DATABASES: dict[int, Database] = {}
+
+
+def _database(settings: Settings) -> Database:
+    """One engine per process (Celery's prefork children must not share a parent's pool)."""
+    pid = os.getpid()
+    if pid not in _DATABASES:
+        _DATABASES[pid] = Database(settings)
+    return _DATABASES[pid]
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app for ``settings`` with the ``codesign.run_job`` task registered."""
+    app = Celery("codesign_playground", broker=settings.redis_url, backend=settings.redis_url)
+    limit = settings.job_time_limit_seconds
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=settings.job_queue,
+        task_soft_time_limit=limit + 30,
+        task_time_limit=limit + 60,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_expires=timedelta(days=1),
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": limit + 300},
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+        worker_send_task_events=False,
+    )
+
+    @app.task(name=TASK_NAME, bind=True, max_retries=settings.job_max_retries + 1)
+    def run_job(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
+        """Run one job; a thin call into the runner."""
+        db = _database(settings)
+        try:
+            return execute(db, settings, job_id, worker=str(self.request.hostname))
+        except TransientJobError as exc:
+            try:
+                raise self.retry(exc=exc, countdown=backoff_s(self.request.retries + 1))
+            except MaxRetriesExceededError:
+                _fail(db, job_id, str(exc))
+                return "failed"
+        except SoftTimeLimitExceeded:
+            _fail(db, job_id, f"time limit of {limit} s exceeded")
+            return "failed"
+
+    return app
+
+
+def _fail(db: Database, job_id: str, error: str) -> None:
+    with db.session() as s:
+        job = s.get(JobRow, job_id)
+        if job is not None and job.status not in ("succeeded", "failed", "cancelled"):
+            job.status, job.error, job.finished_at = "failed", error, utcnow()
+
+
+def worker_key(settings: Settings, name: str = "*") -> str:
+    return f"{settings.redis_key_prefix}:workers:{settings.job_queue}:{name}"
+
+
+def count_workers(client: redis.Redis, settings: Settings) -> int:
+    """Workers whose heartbeat key has not expired."""
+    return sum(1 for _ in client.scan_iter(match=worker_key(settings), count=100))
+
+
+def reconcile(app: Celery, db: Database, settings: Settings, *, queued_older_than_s: float) -> int:
+    """Re-send jobs whose message may be lost: stale running ones and long-queued ones."""
+    now = utcnow()
+    stale = now - timedelta(seconds=stale_after_s(settings))
+    old = now - timedelta(seconds=queued_older_than_s)
+    with db.session() as s:
+        ids = s.scalars(
+            select(JobRow.id).where(
+                ((JobRow.status == "running") & (JobRow.heartbeat_at < stale))
+                | ((JobRow.status == "queued") & (JobRow.created_at < old))
+            )
+        ).all()
+    for job_id in ids:
+        app.send_task(TASK_NAME, args=[job_id], queue=settings.job_queue)
+    if ids:
+        _log.info("re-sent jobs", extra={"count": len(ids)})
+    return len(ids)
+
+
+class WorkerHeartbeat:
+    """A thread in the worker's main process: refreshes its Redis key and reconciles."""
+
+    def __init__(self, app: Celery, settings: Settings, name: str) -> None:
+        self.app = app
+        self.settings = settings
+        self.key = worker_key(settings, name)
+        self.client = redis.Redis.from_url(settings.redis_url)
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="codesign-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._beat()
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        try:
+            self.client.delete(self.key)
+        except redis.RedisError:
+            pass
+
+    def _beat(self) -> None:
+        ttl = max(2, int(3 * self.settings.worker_heartbeat_seconds))
+        self.client.set(self.key, str(os.getpid()), ex=ttl)
+
+    def _run(self) -> None:
+        every = self.settings.worker_heartbeat_seconds
+        beats = 0
+        db = _database(self.settings)
+        while not self.stop_event.wait(every):
+            try:
+                self._beat()
+                if beats % max(1, int(60 / every)) == 0:
+                    reconcile(self.app, db, self.settings, queued_older_than_s=120)
+                beats += 1
+            except Exception:
+                _log.warning("worker heartbeat failed", exc_info=True)
+
+
+def submit(app: Celery, settings: Settings, job_id: str) -> Any:
+    """Queue job ``job_id`` (the task id is the job id, so a cancel can revoke it)."""
+    return app.send_task(TASK_NAME, args=[job_id], queue=settings.job_queue, task_id=job_id)
