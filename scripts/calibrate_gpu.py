@@ -103,8 +103,15 @@ def fit(
     # the tile choice makes the objective piecewise smooth: a few restarts, keep the best
     for scale in (1.0, 0.7, 1.4):
         xs = np.clip(x0 + np.log(scale) * (np.arange(x0.size) % 2), lo + 1e-9, hi - 1e-9)
-        res = least_squares(residuals, xs, bounds=(lo, hi), loss="soft_l1", f_scale=0.2,
-                            diff_step=1e-3, max_nfev=4000)
+        res = least_squares(
+            residuals,
+            xs,
+            bounds=(lo, hi),
+            loss="soft_l1",
+            f_scale=0.2,
+            diff_step=1e-3,
+            max_nfev=4000,
+        )
         if best is None or res.cost < best.cost:
             best = res
     assert best is not None
@@ -116,8 +123,10 @@ def errors(k: BenchmarkKernels, held: np.ndarray) -> dict[str, Any]:
     ape = np.abs(k.predicted_s / k.measured_s - 1.0) * 100.0
     rl = np.abs(k.roofline_s / k.measured_s - 1.0) * 100.0
     out: dict[str, Any] = {}
-    fams = sorted(set(k.family), key=lambda f: ("gemm", "attention", "elementwise",
-                                                 "softmax", "norm").index(f))
+    fams = sorted(
+        set(k.family),
+        key=lambda f: ("gemm", "attention", "elementwise", "softmax", "norm").index(f),
+    )
     for split, mask in (("train", ~held), ("held_out", held)):
         rows: dict[str, Any] = {}
         for f in [*fams, "all"]:
@@ -188,15 +197,32 @@ def write_doc(k: BenchmarkKernels, held: np.ndarray, doc: dict[str, Any]) -> Non
                 f"| {split} | {fam} | {r['n']} | {r['median_ape_pct']:.1f}% | "
                 f"{r['p90_ape_pct']:.1f}% | {r['roofline_median_ape_pct']:.1f}% |"
             )
-    lines += ["", "## Fitted parameters", "", "```yaml",
-              yaml.safe_dump(doc["parameters"], sort_keys=False).rstrip(), "```", ""]
+    lines += [
+        "",
+        "## Fitted parameters",
+        "",
+        "```yaml",
+        yaml.safe_dump(doc["parameters"], sort_keys=False).rstrip(),
+        "```",
+        "",
+    ]
     worst = np.argsort(-np.abs(ape))[:10]
-    lines += ["## Worst 10 kernels", "", "| kernel | family | split | measured ms | "
-              "model ms | error | roofline ms |", "|---|---|---|---:|---:|---:|---:|"]
+    lines += [
+        "## Worst 10 kernels",
+        "",
+        "| kernel | family | split | measured ms | model ms | error | roofline ms |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
     for i in worst:
         lines.append(_row(k, held, ape, rl, int(i)))
-    lines += ["", "## Every kernel", "", "| kernel | family | split | measured ms | model ms | "
-              "error | roofline ms | roofline error |", "|---|---|---|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Every kernel",
+        "",
+        "| kernel | family | split | measured ms | model ms | "
+        "error | roofline ms | roofline error |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
     for i in range(len(k.family)):
         lines.append(_row(k, held, ape, rl, i) + f" {rl[i]:+.0f}% |")
     lines += ["", LIMITS]

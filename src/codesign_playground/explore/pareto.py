@@ -73,13 +73,17 @@ def nondominated_mask(F: FloatArray) -> BoolArray:
     return mask
 
 
-def nondominated_ranks(F: FloatArray) -> IntArray:
-    """Front index of every point (0 = Pareto front), by repeated front extraction."""
+def nondominated_ranks(F: FloatArray, max_fronts: int | None = None) -> IntArray:
+    """Front index of every point (0 = Pareto front), by repeated front extraction; with
+    ``max_fronts``, points behind the first ``max_fronts`` fronts all get ``max_fronts``."""
     F = np.asarray(F, dtype=np.float64)
     ranks = np.full(F.shape[0], -1, dtype=np.int64)
     remaining = np.arange(F.shape[0])
     r = 0
     while remaining.size:
+        if max_fronts is not None and r >= max_fronts:
+            ranks[remaining] = max_fronts
+            break
         m = nondominated_mask(F[remaining])
         ranks[remaining[m]] = r
         remaining = remaining[~m]
@@ -176,9 +180,12 @@ def knee_index(F: FloatArray) -> int:
     return int(cands[np.argmin(np.linalg.norm(Z[cands], axis=1))])
 
 
-def constrained_order(F: FloatArray, violation: FloatArray) -> IntArray:
-    """Indices of all points, best first: feasible (violation 0) by Pareto rank then by
-    distance to the ideal point in normalized objectives; then infeasible by violation.
+def constrained_order(
+    F: FloatArray, violation: FloatArray, max_fronts: int | None = 3
+) -> IntArray:
+    """Indices of all points, best first: feasible (violation 0) by Pareto rank (fronts
+    beyond ``max_fronts`` share one rank) then by distance to the ideal point in normalized
+    objectives; then infeasible by violation.
 
     Rows of ``F`` with non-finite values (an objective missing, e.g. no accuracy) rank after
     the feasible finite rows and before the infeasible ones.
@@ -192,7 +199,7 @@ def constrained_order(F: FloatArray, violation: FloatArray) -> IntArray:
     dist = np.zeros(n)
     if feas.any():
         Ff = F[feas]
-        rank[feas] = nondominated_ranks(Ff)
+        rank[feas] = nondominated_ranks(Ff, max_fronts)
         Z = normalize(Ff, Ff.min(axis=0), Ff.max(axis=0))
         dist[feas] = np.linalg.norm(Z, axis=1)
     group = np.where(feas, 0, np.where(v <= 0, 1, 2))

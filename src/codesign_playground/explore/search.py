@@ -228,25 +228,18 @@ def _grid_rows(shape: tuple[int, ...], order: list[int], start: int, stop: int) 
     return idx
 
 
-def _make_sampler(strategy: str, seed: int, batch: int, constraints: bool) -> Any:
+def _make_sampler(strategy: str, seed: int, batch: int) -> Any:
+    """A fresh sampler for one batch; constraints reach it through ``Trial.set_constraint``."""
     import optuna
 
-    def cons(trial: Any) -> list[float]:
-        return [float(trial.user_attrs.get("violation", 0.0))]
-
-    cf = cons if constraints else None
     if strategy == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if strategy == "nsga2":
-        return optuna.samplers.NSGAIISampler(population_size=batch, seed=seed, constraints_func=cf)
+        return optuna.samplers.NSGAIISampler(population_size=batch, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return optuna.samplers.TPESampler(
-            seed=seed,
-            n_startup_trials=batch,
-            multivariate=True,
-            constant_liar=True,
-            constraints_func=cf,
+            seed=seed, n_startup_trials=batch, multivariate=True, constant_liar=True
         )
 
 
@@ -281,7 +274,7 @@ def _optuna(
         storage=storage,
         study_name="explore",
         directions=directions,
-        sampler=_make_sampler(strategy, seed, batch, constrained),
+        sampler=_make_sampler(strategy, seed, batch),
         load_if_exists=True,
     )
     varying = [i for i, k in enumerate(ev.knobs) if len(k.values) > 1]
@@ -301,7 +294,8 @@ def _optuna(
         df = ev.evaluate(idx)
         F = df[[o.column for o in ev.objectives]].to_numpy(dtype=float)
         for t, vals, viol in zip(trials, F, df["violation"].to_numpy(float), strict=True):
-            t.set_user_attr("violation", float(viol))
+            if constrained:
+                t.set_constraint("violation", float(viol))
             if np.all(np.isfinite(vals)):
                 study.tell(t, [float(x) for x in vals])
             else:  # e.g. no measured accuracy for these knobs
@@ -337,7 +331,7 @@ def _optuna(
     while n_done < budget:
         if run.halt():
             return
-        study.sampler = _make_sampler(strategy, (seed * 1_000_003 + b) % (2**32), batch, constrained)
+        study.sampler = _make_sampler(strategy, (seed * 1_000_003 + b) % (2**32), batch)
         n = min(batch, budget - n_done)
         trials, rows = [], []
         for _ in range(n):

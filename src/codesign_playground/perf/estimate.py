@@ -4,8 +4,9 @@ The pipeline, per op:
 
 1. timing and traffic from the model that fits the hardware: the SCALE-Sim-exact systolic
    model for GEMM-shaped ops on ``systolic`` hardware made of one-MAC cells, the loop-nest
-   mapper on ``spatial`` hardware, and the multi-level roofline for everything else (and for
-   every op on ``gpu``, ``vector`` and ``cpu`` hardware);
+   mapper on ``spatial`` hardware, the kernel-level model calibrated on measured H200
+   kernels on ``gpu`` hardware, and the multi-level roofline for everything else (``vector``
+   and ``cpu`` hardware, and catalog arrays that publish only a MAC count);
 2. energy from the resulting action counts (``perf/energy.py``);
 3. area of the hardware (``perf/area.py``).
 
@@ -32,8 +33,8 @@ from codesign_playground.workload.ir import Network
 __all__ = ["MODES", "Estimate", "estimate"]
 
 FloatArray = npt.NDArray[np.float64]
-Mode = Literal["auto", "roofline", "systolic", "spatial"]
-MODES: tuple[str, ...] = ("auto", "roofline", "systolic", "spatial")
+Mode = Literal["auto", "roofline", "systolic", "spatial", "gpu"]
+MODES: tuple[str, ...] = ("auto", "roofline", "systolic", "spatial", "gpu")
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,8 @@ def _choose(mode: str, spec: HardwareSpec) -> str:
                 "(use --mode roofline or auto)"
             )
         return mode
-    if spec.kind == "spatial":
-        return "spatial"
+    if spec.kind in ("spatial", "gpu"):
+        return spec.kind
     if spec.kind == "systolic" and _is_cell_array(spec):
         return "systolic"
     return "roofline"
@@ -157,6 +158,10 @@ def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimat
         from codesign_playground.perf.systolic_network import systolic_timing
 
         timing = systolic_timing(net, la, spec, rf)
+    elif chosen == "gpu":
+        from codesign_playground.perf.gpu import gpu_timing
+
+        timing = gpu_timing(net, la, spec, rf)
     elif chosen == "spatial":
         from codesign_playground.perf.spatial_network import spatial_timing
 

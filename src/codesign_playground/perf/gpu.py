@@ -50,8 +50,8 @@ __all__ = [
     "benchmark_kernels",
     "combine",
     "default_params",
-    "gemm_dram_bytes",
     "gemm_compute_s",
+    "gemm_dram_bytes",
     "gpu_timing",
     "kernel_family",
     "load_calibration",
@@ -121,7 +121,11 @@ class GpuParams:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def eff(self, precision: str) -> float:
-        p = _EFF_FALLBACK.get(precision, precision) if precision not in self.compute_eff else precision
+        p = (
+            _EFF_FALLBACK.get(precision, precision)
+            if precision not in self.compute_eff
+            else precision
+        )
         if p not in self.compute_eff:
             raise HardwareSpecError(
                 f"gpu model: no calibrated compute fraction for precision '{precision}'"
@@ -248,7 +252,7 @@ def _peak_per_sm(spec: HardwareSpec, precision: str) -> float:
             f"precision: {spec.name} does not compute in {precision}; "
             f"use one of {', '.join(spec.precisions)}"
         )
-    return spec.peak_ops_per_s(precision) / _sms(spec)  # type: ignore[arg-type]
+    return spec.peak_ops_per_s(precision) / _sms(spec)
 
 
 def _bytes(precision: str) -> float:
@@ -312,13 +316,13 @@ def gemm_compute_s(
         cand = _tile_candidates(prec in _TENSOR)
         tm, tn, sk = (c[np.newaxis, :] for c in cand.T)
         c_, m_, n_, k_ = (a[sel][:, np.newaxis] for a in (cnt, mm, nn, kk))
-        k_chunk = np.maximum(np.ceil(k_ / sk), 1.0)
-        valid = (sk == 1) | (k_chunk >= _MIN_K_CHUNK)
+        # a split-K slice is at least one 64-deep chunk (monotone in k: no shape gains by
+        # growing into a split)
+        k_chunk = np.where(sk > 1, np.maximum(np.ceil(k_ / sk), _MIN_K_CHUNK), k_)
         ctas = c_ * np.ceil(m_ / tm) * np.ceil(n_ / tn) * sk
         waves = np.ceil(ctas / sms)
         rate = params.eff(prec) * _peak_per_sm(spec, prec)
         t = waves * 2.0 * tm * tn * k_chunk / rate
-        t = np.where(valid, t, np.inf)
         out[sel] = np.min(t, axis=1)
     out = np.where(cnt * mm * nn * kk > 0, out, 0.0)
     return out.reshape(shape)
@@ -491,8 +495,8 @@ def gpu_timing(
     """Per-op seconds and per-level bytes of ``net`` on GPU ``spec``, one kernel per op.
 
     Traffic is the roofline's (compulsory, activations passed between ops kept in the L2
-    when they fit, weights cold): the DRAM term uses the roofline's DRAM bytes, so this
-    model is never faster than the roofline. A view (a ``shape`` op that copies nothing)
+    when they fit, weights cold); every term is at least the roofline's, so this model is
+    never faster than the roofline. A view (a ``shape`` op that copies nothing)
     launches no kernel and costs nothing.
     """
     p = params or load_calibration()
@@ -529,8 +533,12 @@ def gpu_timing(
     per_elem = np.asarray([p.element_s.get(f, 0.0) for f in fams])
     has_gemm = np.bincount(g, minlength=n_ops) > 0 if g.size else np.zeros(n_ops, dtype=bool)
     compute = np.where(has_gemm, compute, out_elems * per_elem)
-    dram_bytes = rf.traffic_bytes[-1]
-    memory = _memory_s(dram_bytes, spec, p)
+    # never under the roofline: on-chip levels at their published bandwidth, the DRAM at
+    # the achievable fraction of its own, compute at least the roofline's
+    memory = _memory_s(rf.traffic_bytes[-1], spec, p)
+    if rf.memory_s.shape[0] > 1:
+        memory = np.maximum(memory, rf.memory_s[:-1].max(axis=0))
+    compute = np.maximum(compute, rf.compute_s)
     work = np.maximum(compute, memory)
     moves = (la.flops > 0) | (rf.traffic_bytes.sum(axis=0) > 0)
     floor = np.where(moves, np.asarray([p.floor_s[f] for f in fams]), 0.0)
@@ -606,7 +614,9 @@ def benchmark_kernels(
         meas.extend(float(r["ms"]) * 1e-3 for r in g)
     a = list(data.get("attention", ()))
     if a:
-        b, h, s, d = (np.asarray([r[c] for r in a], dtype=np.float64) for c in ("B", "heads", "seq", "d"))
+        b, h, s, d = (
+            np.asarray([r[c] for r in a], dtype=np.float64) for c in ("B", "heads", "seq", "d")
+        )
         cz = np.asarray([bool(r["causal"]) for r in a])
         pred.append(predict_attention_s(b, h, s, d, cz, spec, p))
         f = 4.0 * b * h * s * s * d * np.where(cz, 0.5, 1.0)

@@ -10,6 +10,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 import tempfile
 import threading
 from collections import OrderedDict
@@ -58,10 +59,14 @@ class ModelSource:
         self.label = label
 
 
-def model_file(data_dir: Path, sha256: str, content: bytes) -> Path:
-    """The uploaded model's file under ``data_dir``, written atomically if missing."""
-    folder = data_dir / "models"
-    path = folder / f"{sha256}.onnx"
+def model_file(data_dir: Path, sha256: str, content: bytes, name: str = "model") -> Path:
+    """The uploaded model's file under ``data_dir``, written atomically if missing.
+
+    The file is ``models/<sha256>/<name>.onnx``: the library names the network after the stem.
+    """
+    folder = data_dir / "models" / sha256
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "model"
+    path = folder / f"{stem}.onnx"
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
@@ -77,7 +82,7 @@ def resolve_model(session: Session, ref: ModelRef, data_dir: Path) -> ModelSourc
         if found is None:
             raise ModelNotFoundError(f"model.model_id: no stored model with id {ref.model_id}")
         row, content = found
-        path = model_file(data_dir, row.sha256, content)
+        path = model_file(data_dir, row.sha256, content, row.name)
         return ModelSource(ref=str(path), identity=f"sha256:{row.sha256}", label=row.name)
     assert ref.zoo is not None  # guaranteed by ModelRef's validator
     from codesign_playground.workload.zoo import zoo_entry

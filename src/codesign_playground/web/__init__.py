@@ -1,0 +1,1 @@
+"""The dashboard: static HTML/JS served by the service at ``/``; it uses only the HTTP API."""

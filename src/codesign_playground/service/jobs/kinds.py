@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import io
+import json
+import math
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -18,7 +20,10 @@ from typing import Any
 from codesign_playground.errors import InputError
 from codesign_playground.service.jobs.runner import JobContext, JobOutcome
 
-__all__ = ["KINDS", "prepare_space", "run_exploration_job", "run_rtl_job", "tar_folder"]
+MAX_STORED_POINTS = 20_000
+"""Points kept in the job's result document; the artifact's points.csv has all of them."""
+
+__all__ = ["KINDS", "MAX_STORED_POINTS", "prepare_space", "run_exploration_job", "run_rtl_job", "tar_folder"]
 
 
 def tar_folder(folder: Path, arcname: str) -> bytes:
@@ -82,7 +87,7 @@ def _model_path(ctx: JobContext) -> Path | None:
         if found is None:
             raise InputError(f"model_id: the stored model {model_id} no longer exists")
         row, content = found
-        return model_file(ctx.data_dir, row.sha256, content)
+        return model_file(ctx.data_dir, row.sha256, content, row.name)
 
 
 def _jsonable(value: Any) -> Any:
@@ -92,10 +97,12 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, float | int | str | bool) or value is None:
+    if hasattr(value, "item") and not isinstance(value, float | int):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None  # PostgreSQL's JSON has no NaN
+    if isinstance(value, int | str | bool) or value is None:
         return value
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
     return str(value)
 
 
@@ -118,13 +125,18 @@ def run_exploration_job(ctx: JobContext) -> JobOutcome:
         progress=progress,
         should_stop=ctx.should_stop,
     )
-    document = _jsonable(result.to_dict())
+    document = result.to_dict()
+    points = result.points
+    document["points_total"] = len(points)
+    document["points"] = json.loads(points.head(MAX_STORED_POINTS).to_json(orient="records"))
+    document = _jsonable(document)
     report_dir = ctx.work_dir / "report"
     report_dir.mkdir(parents=True, exist_ok=True)
     written = write_report(result, report_dir)
     report_text = _report_text(report_dir, written)
-    evaluated = len(document.get("points") or []) if isinstance(document, dict) else None
-    ctx.report(evaluated or 0, evaluated, None, 0.0, message="done", force=True)
+    evaluated = int(result.evaluations)
+    best = document.get("knee") if isinstance(document, dict) else None
+    ctx.report(evaluated, int(result.planned), best, 0.0, message="done", force=True)
     return JobOutcome(
         result=document,
         artifact=("exploration-report.tar.gz", tar_folder(report_dir, "report")),

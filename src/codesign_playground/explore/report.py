@@ -1,0 +1,243 @@
+"""Reports of an exploration: interactive HTML (Plotly), PNG figures (matplotlib), CSV,
+Parquet and JSON.
+
+The chosen design is the knee of the front; its roofline and per-layer breakdown come from
+:func:`codesign_playground.perf.estimate.estimate` on the same network and hardware spec the
+vectorized evaluator models.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesign_playground.errors import InputError
+from codesign_playground.explore.evaluate import design_spec
+from codesign_playground.explore.search import ExplorationResult
+from codesign_playground.explore.space import HARDWARE_KNOBS
+from codesign_playground.explore.variants import build_variant
+from codesign_playground.perf.estimate import Estimate, estimate
+
+__all__ = ["chosen_estimate", "write_report"]
+
+
+def chosen_estimate(result: ExplorationResult) -> Estimate | None:
+    """The full estimate of the knee design (``None`` when there is no feasible point)."""
+    if result.knee is None:
+        return None
+    knee = result.knee
+    model_knobs = {k: knee[k] for k in result.knob_names if k not in HARDWARE_KNOBS}
+    hw_prec = knee.get("precision")
+    net = build_variant(
+        result.space.model,
+        model_knobs,
+        default_precision=hw_prec or "int8",
+        base_dir=result.base_dir,
+    )
+    precisions = tuple(sorted({o.act_precision for o in net.ops}))
+    hw = {k: knee[k] for k in result.knob_names if k in HARDWARE_KNOBS}
+    return estimate(net, design_spec(hw, precisions))
+
+
+def _hover(df: Any, knobs: list[str], metrics: list[str]) -> list[str]:
+    cols = [*knobs, *metrics]
+    rows = df[cols].to_dict(orient="records")
+    return ["<br>".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}"
+                        for k, v in r.items()) for r in rows]
+
+
+def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
+    try:
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+    except ImportError:
+        raise InputError("report: the HTML report needs plotly (pip install plotly)") from None
+    pts = result.points
+    objs = result.objectives
+    knobs = [k for k in result.knob_names if pts[k].nunique() > 1] or result.knob_names
+    metrics = [o.column for o in objs] + ["area_mm2", "power_w", "accuracy"]
+    metrics = list(dict.fromkeys(m for m in metrics if m in pts))
+    figs: list[str] = []
+    xcol = objs[0].column
+    ycol = objs[1].column if len(objs) > 1 else "area_mm2"
+    scatter = go.Figure()
+    for label, mask, color in (
+        ("infeasible", ~pts["feasible"], "#cccccc"),
+        ("feasible", pts["feasible"] & ~pts["on_front"], "#7fa7d9"),
+        ("Pareto front", pts["on_front"], "#d62728"),
+    ):
+        sub = pts[mask]
+        if len(sub) == 0:
+            continue
+        scatter.add_trace(
+            go.Scattergl(
+                x=sub[xcol], y=sub[ycol], mode="markers", name=label,
+                marker={"color": color, "size": 5 if label != "Pareto front" else 8},
+                text=_hover(sub, knobs, metrics), hoverinfo="text",
+            )
+        )
+    if result.knee is not None:
+        scatter.add_trace(
+            go.Scatter(
+                x=[result.knee[xcol]], y=[result.knee[ycol]], mode="markers", name="knee (chosen)",
+                marker={"symbol": "star", "size": 16, "color": "black"},
+            )
+        )
+    scatter.update_layout(
+        title=f"{result.space.name}: {xcol} vs {ycol} ({result.evaluations} points, "
+        f"{result.strategy})", xaxis_title=xcol, yaxis_title=ycol,
+    )
+    if xcol != "accuracy":
+        scatter.update_xaxes(type="log")
+    if ycol != "accuracy":
+        scatter.update_yaxes(type="log")
+    figs.append(scatter.to_html(full_html=False, include_plotlyjs=True))
+    # parallel coordinates over knobs and metrics (numeric or encoded)
+    dims = []
+    feas = pts[pts["feasible"]] if pts["feasible"].any() else pts
+    for c in [*knobs, *metrics]:
+        col = feas[c]
+        if col.dtype.kind in "if":
+            vals = col.to_numpy(float)
+            dims.append({"label": c, "values": np.nan_to_num(vals, nan=-1.0)})
+        else:
+            cats = sorted(col.astype(str).unique())
+            dims.append({"label": c, "values": [cats.index(v) for v in col.astype(str)],
+                         "tickvals": list(range(len(cats))), "ticktext": cats})
+    par = go.Figure(go.Parcoords(
+        line={"color": feas["on_front"].astype(int), "colorscale": [[0, "#7fa7d9"],
+                                                                     [1, "#d62728"]]},
+        dimensions=dims,
+    ))
+    par.update_layout(title="Parallel coordinates of feasible points (red: Pareto front)")
+    figs.append(par.to_html(full_html=False, include_plotlyjs=False))
+    if est is not None:
+        chart = est.roofline.chart()
+        roof = go.Figure()
+        pts_r = chart["points"]
+        xs_all: list[float] = []
+        for level in est.level_names:
+            x = [p["intensity_ops_per_byte"][level] for p in pts_r]
+            y = [p["attained_ops_per_s"] for p in pts_r]
+            keep = [(a, b, p["op"]) for a, b, p in zip(x, y, pts_r, strict=True) if a > 0 and b > 0]
+            if keep:
+                xs_all += [a for a, _, _ in keep]
+                roof.add_trace(go.Scatter(
+                    x=[a for a, _, _ in keep], y=[b for _, b, _ in keep], mode="markers",
+                    name=f"ops vs {level}", text=[n for _, _, n in keep],
+                ))
+        if xs_all:
+            xr = np.logspace(np.log10(min(xs_all)) - 0.5, np.log10(max(xs_all)) + 0.5, 50)
+            peak = chart["peak_ops_per_s"]
+            for c in chart["ceilings"]:
+                roof.add_trace(go.Scatter(
+                    x=xr, y=np.minimum(peak, xr * c["bandwidth_bytes_per_s"]), mode="lines",
+                    name=f"ceiling {c['level']}",
+                ))
+        roof.update_layout(title="Roofline of the chosen (knee) design", xaxis_title="ops/byte",
+                           yaxis_title="ops/s")
+        roof.update_xaxes(type="log")
+        roof.update_yaxes(type="log")
+        figs.append(roof.to_html(full_html=False, include_plotlyjs=False))
+        recs = est.layer_records()
+        names = [r["name"] for r in recs]
+        bars = make_subplots(rows=2, cols=1, shared_xaxes=True,
+                             subplot_titles=("latency per layer (s)", "energy per layer (J)"))
+        bars.add_trace(go.Bar(x=names, y=[r["latency_s"] for r in recs], name="latency"), 1, 1)
+        bars.add_trace(go.Bar(x=names, y=[r["energy_j"] for r in recs], name="energy"), 2, 1)
+        bars.update_layout(title="Per-layer breakdown of the chosen design", height=700)
+        figs.append(bars.to_html(full_html=False, include_plotlyjs=False))
+    notes = "".join(f"<li>{n}</li>" for n in result.notes)
+    knee = json.dumps(result.knee, indent=1) if result.knee else "none (no feasible point)"
+    head = (
+        f"<h1>Design-space exploration: {result.space.name}</h1>"
+        f"<p>strategy {result.strategy}, seed {result.seed}, {result.evaluations} evaluations "
+        f"in {result.elapsed_s:.2f} s; {len(result.front)} points on the feasible front; "
+        f"hypervolume {result.hypervolume:.4f} (normalized objectives, reference 1.1)</p>"
+        f"<ul>{notes}</ul><h2>Chosen design (knee)</h2><pre>{knee}</pre>"
+    )
+    body = "".join(f"<div>{f}</div>" for f in figs)
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{result.space.name}</title>" \
+        f"</head><body>{head}{body}</body></html>"
+
+
+def _pngs(result: ExplorationResult, est: Estimate | None, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = result.points
+    objs = result.objectives
+    written = []
+    cols = [o.column for o in objs] if len(objs) > 1 else [objs[0].column, "area_mm2"]
+    pairs = [(cols[i], cols[j]) for i in range(len(cols)) for j in range(i + 1, len(cols))]
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.2), squeeze=False)
+    for ax, (x, y) in zip(axes[0], pairs, strict=True):
+        feas = pts[pts["feasible"]]
+        ax.scatter(pts[x], pts[y], s=4, c="#cccccc", label="all")
+        ax.scatter(feas[x], feas[y], s=4, c="#7fa7d9", label="feasible")
+        ax.scatter(result.front[x], result.front[y], s=14, c="#d62728", label="front")
+        if result.knee is not None:
+            ax.scatter([result.knee[x]], [result.knee[y]], s=120, marker="*", c="k", label="knee")
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        if x != "accuracy":
+            ax.set_xscale("log")
+        if y != "accuracy":
+            ax.set_yscale("log")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{result.space.name}: Pareto front ({result.strategy})")
+    fig.tight_layout()
+    p = out / "pareto.png"
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    written.append(p)
+    if est is not None:
+        recs = est.layer_records()
+        fig, (a1, a2) = plt.subplots(2, 1, figsize=(max(6, len(recs) * 0.12), 6), sharex=True)
+        xs = np.arange(len(recs))
+        a1.bar(xs, [r["latency_s"] for r in recs])
+        a1.set_ylabel("latency (s)")
+        a2.bar(xs, [r["energy_j"] for r in recs], color="tab:orange")
+        a2.set_ylabel("energy (J)")
+        a2.set_xlabel("layer index")
+        fig.suptitle("Per-layer breakdown of the chosen (knee) design")
+        fig.tight_layout()
+        p = out / "layers.png"
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        written.append(p)
+    return written
+
+
+def write_report(result: ExplorationResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``points.csv``, ``points.parquet``, ``front.csv``, ``summary.json``,
+    ``report.html`` and PNG figures to ``out_dir``; return the paths by kind."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    paths["points_csv"] = out / "points.csv"
+    result.points.to_csv(paths["points_csv"], index=False)
+    try:
+        paths["points_parquet"] = out / "points.parquet"
+        result.points.to_parquet(paths["points_parquet"], index=False)
+    except ImportError:
+        del paths["points_parquet"]
+        result.notes.append("points.parquet not written: install pyarrow")
+    paths["front_csv"] = out / "front.csv"
+    result.front.to_csv(paths["front_csv"], index=False)
+    est = chosen_estimate(result)
+    summary = result.to_dict()
+    if est is not None:
+        summary["chosen_design_totals"] = est.totals()
+    paths["summary"] = out / "summary.json"
+    paths["summary"].write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    paths["html"] = out / "report.html"
+    paths["html"].write_text(_plotly_html(result, est), encoding="utf-8")
+    for p in _pngs(result, est, out):
+        paths[p.stem + "_png"] = p
+    return paths
