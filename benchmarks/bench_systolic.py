@@ -102,6 +102,50 @@ def model_throughput(cases: list[dict[str, object]]) -> tuple[int, int, float]:
     return m.size, d["r"].size, best
 
 
+def regime_throughput(cases: list[dict[str, object]]) -> dict[str, tuple[int, float]]:
+    """Pairs/s of the USER grid split by regime: "ordinary" (both read operands fit the active
+    half of their SRAM: closed form only) and "ring replay" (USER mode with an operand's
+    prefetch matrix beyond the active half: the per-fold read-buffer replay), each evaluated as
+    a flat batch of its pairs."""
+    m, n, k, fp = layer_arrays(cases)
+    d = design_grid()
+    b = np.broadcast_arrays(m[:, None], n[:, None], k[:, None], fp[:, None], *d.values())
+    mm, nn, kk, ff, r, c, df, kb, bw = (x.ravel() for x in b)
+    sr = np.where(df == 0, mm, kk)
+    sc = np.where(df == 2, mm, nn)
+    t = np.where(df == 1, mm, np.where(df == 0, kk, nn))
+    words = kb * 1024
+    e = -(-words // 100)
+    half = -(-words // 2)
+    act_sets = -(-half // e)
+    val_if = np.where(df == 2, sr * sc, sr * t)
+    val_fi = np.where(df == 1, sr * sc, np.where(df == 0, t * sc, t * sr))
+    fits = (val_if // e + 1 <= act_sets) & (val_fi // e + 1 <= act_sets)
+    out: dict[str, tuple[int, float]] = {}
+    for name, sel in (("ordinary", fits), ("ring replay", ~fits)):
+        args = dict(
+            ifmap_footprint_words=ff[sel],
+            array_rows=r[sel],
+            array_cols=c[sel],
+            dataflow=df[sel],
+            ifmap_sram_kb=kb[sel],
+            filter_sram_kb=kb[sel],
+            ofmap_sram_kb=kb[sel],
+            user_bandwidth=True,
+            bandwidth_words_per_cycle=bw[sel],
+            ifmap_fill_bw_words_per_cycle=bw[sel],
+            filter_fill_bw_words_per_cycle=bw[sel],
+        )
+        simulate(mm[sel], nn[sel], kk[sel], **args)  # warm-up
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            simulate(mm[sel], nn[sel], kk[sel], **args)
+            best = min(best, time.perf_counter() - t0)
+        out[name] = (int(sel.sum()), best)
+    return out
+
+
 def model_time_per_case(case: dict[str, object]) -> float:
     """Time the model on one reference case (single pair; dominated by NumPy call overhead)."""
     from codesign_playground.perf.scalesim_compat import (
@@ -182,6 +226,11 @@ def main() -> int:
         f"model: {n_layers} layers x {n_designs} design points = {pairs:,} pairs "
         f"in {secs * 1e3:.1f} ms -> {pairs / secs:,.0f} pairs/s (one core)"
     )
+
+    for name, (count, t) in regime_throughput(cases).items():
+        print(
+            f"  {name:12s} regime: {count:,} pairs in {t * 1e3:.1f} ms -> {count / t:,.0f} pairs/s"
+        )
 
     by_id = {c["id"]: c for c in cases}
     ids = [i for i in TIMED_CASES if i in by_id]

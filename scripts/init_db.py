@@ -28,7 +28,11 @@ def main() -> int:
     from codesign_playground.service.core.db import alembic_config, migrate
 
     settings = get_settings()
-    url = Settings(database_url=args.database_url).database_url if args.database_url else settings.database_url
+    url = (
+        Settings(database_url=args.database_url).database_url
+        if args.database_url
+        else settings.database_url
+    )
     if args.sql:
         command.upgrade(alembic_config(url), "head", sql=True)
         return 0

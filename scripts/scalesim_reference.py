@@ -216,6 +216,26 @@ def all_cases() -> list[Case]:
         ("calc_small3k_gemm100_8x8_ws", "gemm", g100, base_config(8, 8, "ws", **kb3)),
         ("calc_small_conv1x1_8x8_ws", "conv", conv1, base_config(8, 8, "ws", **small)),
     ]
+    # USER mode with read SRAMs smaller than the prefetch matrices: pins down the replay of
+    # read_buffer's ring of sets (window walks round the ring at fold changes) in every dataflow,
+    # 1-4 KB SRAMs, ragged folds, a short ring (n < 2 active windows) and a row wider than a set.
+    ring = {"InterfaceBandwidth": "USER", "Bandwidth": 2}
+    kb1 = {"IfmapSramSzkB": 1, "FilterSramSzkB": 1, "OfmapSramSzkB": 2}
+    g70 = gemm_topology(("gemm70x90x40", 70, 90, 40))
+    g50 = gemm_topology(("gemm50", 50, 50, 50))
+    stress += [
+        ("user_ring_gemm100_16x32_os", "gemm", g100, base_config(16, 32, "os", **small, **ring)),
+        (
+            "user_ring_gemm128x16x200_16x16_os",
+            "gemm",
+            g128,
+            base_config(16, 16, "os", **kb3, **ring),
+        ),
+        ("user_ring_gemm70x90x40_32x16_ws", "gemm", g70, base_config(32, 16, "ws", **kb1, **ring)),
+        ("user_ring_gemm50_8x16_is", "gemm", g50, base_config(8, 16, "is", **kb1, **ring)),
+        ("user_ring_conv1x1_32x32_os", "conv", conv1, base_config(32, 32, "os", **small, **ring)),
+        ("user_ring_gemm100_8x8_ws", "gemm", g100, base_config(8, 8, "ws", **kb1, **ring)),
+    ]
     cases += [Case(cid, kind, topo, cfg) for cid, kind, topo, cfg in stress]
     return cases
 

@@ -122,7 +122,11 @@ class CodesignClient:
     def profile(
         self, *, model_id: int | None = None, zoo: str | None = None, batch: int = 1
     ) -> dict[str, Any]:
-        path = f"/api/v1/models/{model_id}/profile" if model_id else f"/api/v1/models/zoo/{zoo}/profile"
+        path = (
+            f"/api/v1/models/{model_id}/profile"
+            if model_id
+            else f"/api/v1/models/zoo/{zoo}/profile"
+        )
         result: dict[str, Any] = self._json("GET", path, params={"batch": batch})
         return result
 
@@ -142,7 +146,9 @@ class CodesignClient:
         return result
 
     def validate_hardware(self, spec: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("POST", "/api/v1/hardware/validate", json={"spec": spec})
+        result: dict[str, Any] = self._json(
+            "POST", "/api/v1/hardware/validate", json={"spec": spec}
+        )
         return result
 
     def store_hardware(self, spec: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +201,13 @@ class CodesignClient:
         budget: int | None = None,
         seed: int | None = None,
     ) -> dict[str, Any]:
-        body = {"space": space, "model_id": model_id, "strategy": strategy, "budget": budget, "seed": seed}
+        body = {
+            "space": space,
+            "model_id": model_id,
+            "strategy": strategy,
+            "budget": budget,
+            "seed": seed,
+        }
         result: dict[str, Any] = self._json("POST", "/api/v1/explorations", json=body)
         return result
 

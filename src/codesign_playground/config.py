@@ -174,4 +174,4 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings, read once (tests swap them with dependency overrides)."""
-    return Settings(_env_file=_env_files() or None)  # type: ignore[call-arg]
+    return Settings(_env_file=_env_files() or None)

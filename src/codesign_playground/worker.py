@@ -20,9 +20,13 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Start the worker; extra arguments are passed to ``celery worker``."""
-    from celery import signals
+    from celery import signals  # type: ignore[import-untyped]
 
-    from codesign_playground.service.core.db import Database, DatabaseNotMigratedError, check_migrated
+    from codesign_playground.service.core.db import (
+        Database,
+        DatabaseNotMigratedError,
+        check_migrated,
+    )
     from codesign_playground.service.core.logging import setup_logging
     from codesign_playground.service.jobs.celery_app import (
         WorkerHeartbeat,
@@ -55,16 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     name = f"codesign-{os.getpid()}@{socket.gethostname()}"
     heartbeat = WorkerHeartbeat(app, settings, name)
 
-    @signals.worker_ready.connect(weak=False)
+    @signals.worker_ready.connect(weak=False)  # type: ignore[untyped-decorator]
     def _ready(**_: Any) -> None:
         reconcile(app, _database(settings), settings, queued_older_than_s=60)
         heartbeat.start()
 
-    @signals.worker_shutting_down.connect(weak=False)
+    @signals.worker_shutting_down.connect(weak=False)  # type: ignore[untyped-decorator]
     def _stopping(**_: Any) -> None:
         heartbeat.stop()
 
-    @signals.worker_process_init.connect(weak=False)
+    @signals.worker_process_init.connect(weak=False)  # type: ignore[untyped-decorator]
     def _child(**_: Any) -> None:
         from codesign_playground.service.jobs import celery_app
 

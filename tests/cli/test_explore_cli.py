@@ -36,7 +36,7 @@ def test_explore_cli_json(tmp_path: Path) -> None:
         _app(), ["explore", str(space), "--out", str(out), "--no-report", "--json"]
     )
     assert res.exit_code == 0, res.output
-    data = json.loads(res.stdout[res.stdout.index("{"):])
+    data = json.loads(res.stdout[res.stdout.index("{") :])
     assert data["evaluations"] == 8
     assert (out / "points.csv").is_file()
 

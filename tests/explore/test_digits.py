@@ -12,13 +12,15 @@ pytest.importorskip("sklearn")
 
 @pytest.mark.torch
 def test_tiny_digits_codesign(tmp_path: Path) -> None:
-    space = space_from_dict({
-        "name": "tiny-digits",
-        "model": {"name": "digits_cnn", "width": [0.5], "bits": [4, 32]},
-        "hardware": {"rows": [4, 8], "cols": [4, 8]},
-        "accuracy": {"measure": "digits", "epochs": 2},
-        "objectives": ["accuracy", "latency", "energy"],
-    })
+    space = space_from_dict(
+        {
+            "name": "tiny-digits",
+            "model": {"name": "digits_cnn", "width": [0.5], "bits": [4, 32]},
+            "hardware": {"rows": [4, 8], "cols": [4, 8]},
+            "accuracy": {"measure": "digits", "epochs": 2},
+            "objectives": ["accuracy", "latency", "energy"],
+        }
+    )
     res = run_exploration(space, strategy="grid", out_dir=tmp_path)
     cache = tmp_path / "digits_accuracy.csv"
     assert cache.is_file() and len(cache.read_text().splitlines()) == 3

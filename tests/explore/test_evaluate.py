@@ -15,15 +15,42 @@ from codesign_playground.perf.estimate import estimate
 from codesign_playground.workload import load_workload
 
 POINTS = [
-    {"rows": 16, "cols": 64, "dataflow": "os", "cores": 2, "ifmap_sram_kb": 32,
-     "filter_sram_kb": 128, "ofmap_sram_kb": 16, "dram_bandwidth_bytes_per_s": 8e9,
-     "clock_hz": 1e9, "tech_node_nm": 7},
-    {"rows": 128, "cols": 8, "dataflow": "is", "cores": 1, "ifmap_sram_kb": 512,
-     "filter_sram_kb": 8, "ofmap_sram_kb": 64, "dram_bandwidth_bytes_per_s": 100e9,
-     "clock_hz": 5e8, "tech_node_nm": 45},
-    {"rows": 32, "cols": 32, "dataflow": "ws", "cores": 4, "ifmap_sram_kb": 64,
-     "filter_sram_kb": 64, "ofmap_sram_kb": 64, "dram_bandwidth_bytes_per_s": 34e9,
-     "clock_hz": 7e8, "tech_node_nm": 28},
+    {
+        "rows": 16,
+        "cols": 64,
+        "dataflow": "os",
+        "cores": 2,
+        "ifmap_sram_kb": 32,
+        "filter_sram_kb": 128,
+        "ofmap_sram_kb": 16,
+        "dram_bandwidth_bytes_per_s": 8e9,
+        "clock_hz": 1e9,
+        "tech_node_nm": 7,
+    },
+    {
+        "rows": 128,
+        "cols": 8,
+        "dataflow": "is",
+        "cores": 1,
+        "ifmap_sram_kb": 512,
+        "filter_sram_kb": 8,
+        "ofmap_sram_kb": 64,
+        "dram_bandwidth_bytes_per_s": 100e9,
+        "clock_hz": 5e8,
+        "tech_node_nm": 45,
+    },
+    {
+        "rows": 32,
+        "cols": 32,
+        "dataflow": "ws",
+        "cores": 4,
+        "ifmap_sram_kb": 64,
+        "filter_sram_kb": 64,
+        "ofmap_sram_kb": 64,
+        "dram_bandwidth_bytes_per_s": 34e9,
+        "clock_hz": 7e8,
+        "tech_node_nm": 28,
+    },
 ]
 
 
@@ -43,10 +70,13 @@ def test_vectorized_matches_estimate(model: str) -> None:
 
 
 def test_mixed_precision_variant_matches_estimate() -> None:
-    model = ModelSpace(name="digits_cnn", groups=[{"name": "edge", "layers": ["conv1", "fc"],
-                                                   "weight_bits": 8, "act_bits": 16}])
-    net = build_variant(model, {"bits": 4, "edge.weight_bits": 8, "edge.act_bits": 16},
-                        default_precision="int8")
+    model = ModelSpace(
+        name="digits_cnn",
+        groups=[{"name": "edge", "layers": ["conv1", "fc"], "weight_bits": 8, "act_bits": 16}],
+    )
+    net = build_variant(
+        model, {"bits": 4, "edge.weight_bits": 8, "edge.act_bits": 16}, default_precision="int8"
+    )
     assert {o.act_precision for o in net.ops} == {"int4", "int16"}
     v = variant_arrays(net)
     out = evaluate_designs(v, DesignArrays.from_columns(_columns(), len(POINTS)))

@@ -58,23 +58,27 @@ def test_nsga2_reaches_95_percent_of_exhaustive_hypervolume() -> None:
     assert ratio >= 0.95
 
 
-@pytest.mark.parametrize("strategy", ["nsga2", "tpe", "random", "grid"])
+@pytest.mark.parametrize("strategy", ["nsga2", "grid"])
 def test_resume_gives_the_same_front(strategy: str, tmp_path: Path) -> None:
     space = space_from_dict(small_space(search={"batch_size": 20}))
-    budget = 100 if strategy != "grid" else None
+    budget = 60 if strategy != "grid" else None
     full = run_exploration(space, strategy=strategy, budget=budget, seed=3, out_dir=tmp_path / "a")
     calls = {"n": 0}
 
     def stop_after_two() -> bool:
         calls["n"] += 1
-        return calls["n"] > 2
+        return calls["n"] > 1
 
     part = run_exploration(
-        space, strategy=strategy, budget=budget, seed=3, out_dir=tmp_path / "b",
+        space,
+        strategy=strategy,
+        budget=budget,
+        seed=3,
+        out_dir=tmp_path / "b",
         should_stop=stop_after_two,
     )
     if strategy != "grid":
-        assert not part.completed and part.evaluations == 40
+        assert not part.completed and part.evaluations == 20
     resumed = run_exploration(
         space, strategy=strategy, budget=budget, seed=3, out_dir=tmp_path / "b", resume=True
     )
@@ -89,16 +93,21 @@ def test_resume_gives_the_same_front(strategy: str, tmp_path: Path) -> None:
 
 def test_resume_refuses_another_seed(tmp_path: Path) -> None:
     space = space_from_dict(small_space())
-    run_exploration(space, strategy="random", budget=40, seed=1, out_dir=tmp_path)
+    run_exploration(space, strategy="random", budget=10, seed=1, out_dir=tmp_path)
     with pytest.raises(InputError, match="resume"):
-        run_exploration(space, strategy="random", budget=40, seed=2, out_dir=tmp_path, resume=True)
+        run_exploration(space, strategy="random", budget=10, seed=2, out_dir=tmp_path, resume=True)
 
 
 def test_progress_and_constraints() -> None:
     space = space_from_dict(small_space(constraints={"max_area_mm2": 0.01, "max_power_w": 1.0}))
     seen: list[tuple[int, int]] = []
-    res = run_exploration(space, strategy="random", budget=80, seed=0,
-                          progress=lambda d, t, best, eta: seen.append((d, t)))
+    res = run_exploration(
+        space,
+        strategy="random",
+        budget=80,
+        seed=0,
+        progress=lambda d, t, best, eta: seen.append((d, t)),
+    )
     assert seen[-1] == (80, 80)
     feas = res.points["feasible"].to_numpy()
     assert np.all(res.points.loc[feas, "area_mm2"] <= 0.01)
@@ -106,8 +115,12 @@ def test_progress_and_constraints() -> None:
 
 
 def test_accuracy_table_and_missing_accuracy() -> None:
-    acc = {"table": [{"width": 1.0, "bits": 8, "accuracy": 97.0},
-                     {"width": 2.0, "bits": 8, "accuracy": 0.98}]}
+    acc = {
+        "table": [
+            {"width": 1.0, "bits": 8, "accuracy": 97.0},
+            {"width": 2.0, "bits": 8, "accuracy": 0.98},
+        ]
+    }
     space = space_from_dict(small_space(accuracy=acc, objectives=["accuracy", "latency"]))
     res = run_exploration(space, strategy="grid")
     assert set(res.front["width"]) <= {1.0, 2.0}
@@ -134,11 +147,13 @@ def test_examples_load_and_schema_is_current() -> None:
 
 
 def test_pruning_knob_in_a_space() -> None:
-    space = space_from_dict({
-        "model": {"name": "resnet18", "prune": [0.0, 0.5], "bits": 8},
-        "hardware": {"rows": [16, 32], "cols": 32, "precision": "int8"},
-        "objectives": ["latency", "energy"],
-    })
+    space = space_from_dict(
+        {
+            "model": {"name": "resnet18", "prune": [0.0, 0.5], "bits": 8},
+            "hardware": {"rows": [16, 32], "cols": 32, "precision": "int8"},
+            "objectives": ["latency", "energy"],
+        }
+    )
     res = run_exploration(space, strategy="grid")
     pts = res.points.set_index(["prune", "rows"])
     assert pts.loc[(0.5, 16), "macs"] < 0.4 * pts.loc[(0.0, 16), "macs"]

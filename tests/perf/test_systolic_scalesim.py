@@ -39,11 +39,14 @@ MANIFEST: dict[str, Any] = json.loads((DATA / "manifest.json").read_text())
 CASES: list[dict[str, Any]] = MANIFEST["cases"]
 IDS = [c["id"] for c in CASES]
 
-# Cases whose SCALE-Sim figure the model does not reproduce yet (its USER-mode ``read_buffer``
-# ring replay with small read SRAMs, its write-buffer stalls; see docs/models-systolic.md). They
-# are still compared, as strict expected failures, so a fix shows up.
-KNOWN_DRAM_GAPS = frozenset({"user_small_conv1x1_32x32_is", "user_small_gemm64_16x16_ws"})
-KNOWN_STALL_GAPS = KNOWN_DRAM_GAPS | {
+# Cases whose SCALE-Sim stall cycles the model does not reproduce yet (read stalls of its
+# USER-mode ``read_buffer`` with small read SRAMs, write-buffer stalls; see
+# docs/models-systolic.md). They are still compared, as strict expected failures, so a fix shows
+# up. DRAM reads, including the small-SRAM ring replay, match in every case.
+USER_RING_CASES = frozenset(
+    c["id"] for c in CASES if c["id"].startswith("user_ring_") or c["id"].startswith("user_small_")
+)
+KNOWN_STALL_GAPS = USER_RING_CASES | {
     "user_ofmap4k_bw1_gemm64_16x16_ws",
     "user_ofmap1k_bw8_gemm100_32x32_is",
 }
@@ -142,9 +145,7 @@ def test_sram_counts_exact(case: dict[str, Any]) -> None:
         assert value(res, field) == ref[column], column
 
 
-@pytest.mark.parametrize(
-    "case", _cases_with_gaps(KNOWN_DRAM_GAPS, "USER-mode small-SRAM ring replay not modelled")
-)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_dram_counts_within_one_percent(case: dict[str, Any]) -> None:
     """Every DRAM count within 1% of SCALE-Sim's in every reference case."""
     ref = case["reports"]["DETAILED_ACCESS_REPORT.csv"][0]
@@ -173,9 +174,7 @@ def test_exact_flags_match_the_reference(case: dict[str, Any]) -> None:
     """The ``*_exact`` flags are True wherever the model reproduces SCALE-Sim, False at gaps."""
     res = run(case)
     dram_exact = bool(res.ifmap_dram_exact[0] & res.filter_dram_exact[0])
-    if case["id"] in KNOWN_DRAM_GAPS:
-        assert not dram_exact
-    elif case["id"] != "calc_small_conv3x3_16x16_ws":  # halo overlap: estimate (that matches)
+    if case["id"] != "calc_small_conv3x3_16x16_ws":  # halo overlap: estimate (that matches)
         assert dram_exact
     if case["id"] in KNOWN_STALL_GAPS:
         assert not bool(res.stall_exact[0])
@@ -413,3 +412,33 @@ def test_dataflow_code_raises_input_error(bad: Any) -> None:
     assert isinstance(info.value, ValueError)
     assert "\n" not in str(info.value)
     assert dataflow_code(["OS", " ws", "is"]).tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize("case", sorted(USER_RING_CASES))
+def test_user_small_sram_ring_replay_exact(case: str) -> None:
+    """USER mode, read SRAMs smaller than the prefetch matrices: DRAM reads and the last
+    refill's cycle equal SCALE-Sim's (the read buffer's ring replay, see the docs)."""
+    c = next(x for x in CASES if x["id"] == case)
+    ref = c["reports"]["DETAILED_ACCESS_REPORT.csv"][0]
+    res = run(c)
+    for op in ("ifmap", "filter"):
+        name = "IFMAP" if op == "ifmap" else "Filter"
+        assert value(res, f"{op}_dram_reads_words") == ref[f"DRAM {name} Reads"]
+        assert value(res, f"{op}_dram_start_cycle") == ref[f"DRAM {name} Start Cycle"]
+        assert value(res, f"{op}_dram_stop_cycle") == ref[f"DRAM {name} Stop Cycle"]
+        assert bool(np.asarray(getattr(res, f"{op}_dram_exact"))[0])
+    x, g = layer_of(c), c["config"]
+    view = conv_gemm_view(x.ifmap_h, x.ifmap_w, x.filter_h, x.filter_w, x.channels, x.num_filters)
+    capped = simulate(
+        view.m,
+        view.n,
+        view.k,
+        array_rows=g["ArrayHeight"],
+        array_cols=g["ArrayWidth"],
+        dataflow=g["Dataflow"],
+        ifmap_sram_kb=g["IfmapSramSzkB"],
+        filter_sram_kb=g["FilterSramSzkB"],
+        user_bandwidth=True,
+        replay_max_events=0,  # no replay: the estimate, flagged
+    )
+    assert not bool(capped.ifmap_dram_exact & capped.filter_dram_exact)

@@ -129,17 +129,34 @@ class Deployment:
                 "JOB_QUEUE": f"codesign-test-{tag}",
             }
             subprocess.run(
-                [PY, str(REPO / "scripts" / "init_db.py")], env=self.env, check=True,
-                capture_output=True, timeout=60,
+                [PY, str(REPO / "scripts" / "init_db.py")],
+                env=self.env,
+                check=True,
+                capture_output=True,
+                timeout=60,
             )
 
     # -- processes ---------------------------------------------------------------------------
     def start_api(self) -> None:
         log = self.api_log.open("ab")
         self.api = subprocess.Popen(
-            [PY, "-m", "uvicorn", "codesign_playground.server:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log", "--log-level", "warning"],
-            env=self.env, stdout=log, stderr=log, cwd=self.root,
+            [
+                PY,
+                "-m",
+                "uvicorn",
+                "codesign_playground.server:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            cwd=self.root,
         )
         wait_http(f"{self.base_url}/health", self.api)
 
@@ -153,7 +170,10 @@ class Deployment:
         log = self.worker_log.open("ab")
         self.worker = subprocess.Popen(
             [PY, "-m", "codesign_playground.worker"],
-            env=self.env, stdout=log, stderr=log, cwd=self.root,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            cwd=self.root,
         )
 
     def stop_worker(self) -> None:

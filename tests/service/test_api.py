@@ -65,14 +65,19 @@ def test_upload_list_profile_estimate(deployment: Deployment, stored_model: dict
     with deployment.client() as c:
         ids = [m["id"] for m in c.get("/api/v1/models").json()["items"]]
         assert stored_model["id"] in ids
-        assert c.get(f"/api/v1/models/{stored_model['id']}").json()["sha256"] == stored_model["sha256"]
+        assert (
+            c.get(f"/api/v1/models/{stored_model['id']}").json()["sha256"] == stored_model["sha256"]
+        )
         prof = c.get(f"/api/v1/models/{stored_model['id']}/profile").json()
         assert prof["totals"]["layers"] == 65
         assert any(z["name"] == "resnet18" for z in c.get("/api/v1/models/zoo").json())
         body = {
             "model": {"model_id": stored_model["id"]},
-            "hardware": {"spec": c.post("/api/v1/hardware/templates/systolic",
-                                        json={"params": {"rows": 16, "cols": 16}}).json()},
+            "hardware": {
+                "spec": c.post(
+                    "/api/v1/hardware/templates/systolic", json={"params": {"rows": 16, "cols": 16}}
+                ).json()
+            },
             "precision": "int8",
         }
         first = c.post("/api/v1/estimates", json=body)
@@ -85,9 +90,14 @@ def test_upload_list_profile_estimate(deployment: Deployment, stored_model: dict
         totals = first.json()["estimate"]["totals"]
         assert totals["latency_s"] > 0 and totals["energy_j"] > 0
         assert first.json()["estimate"]["model"] == "resnet18"
-        chip = c.post("/api/v1/estimates", json={"model": {"zoo": "resnet18"},
-                                                 "hardware": {"chip": "a100"},
-                                                 "include_layers": False})
+        chip = c.post(
+            "/api/v1/estimates",
+            json={
+                "model": {"zoo": "resnet18"},
+                "hardware": {"chip": "a100"},
+                "include_layers": False,
+            },
+        )
         assert chip.status_code == 200 and "layers" not in chip.json()["estimate"]
 
 
@@ -113,7 +123,9 @@ def test_bad_requests_are_problems_and_lose_nothing(
     with deployment.client() as c:
         before_models = c.get("/api/v1/models").json()["items"]
         before_hw = c.get("/api/v1/hardware").json()
-        assert_problem(c.post("/api/v1/models", files={"file": ("bad.onnx", b"not onnx")}), 422, "bad.onnx")
+        assert_problem(
+            c.post("/api/v1/models", files={"file": ("bad.onnx", b"not onnx")}), 422, "bad.onnx"
+        )
         assert_problem(c.post("/api/v1/models", files={"file": ("m.txt", b"x")}), 415, "file")
         big = b"\0" * (1024 * 1024 + 10)
         assert_problem(c.post("/api/v1/models", files={"file": ("big.onnx", big)}), 413, "file")
@@ -122,23 +134,51 @@ def test_bad_requests_are_problems_and_lose_nothing(
         assert_problem(nodes, 422, "MODEL_MAX_NODES")
         assert_problem(c.post("/api/v1/models"), 422, "file")
         v = assert_problem(
-            c.post("/api/v1/estimates", json={"model": {"model_id": "x"}, "hardware": {"chip": "a100"}}),
-            422, "model.model_id",
+            c.post(
+                "/api/v1/estimates", json={"model": {"model_id": "x"}, "hardware": {"chip": "a100"}}
+            ),
+            422,
+            "model.model_id",
         )
         assert v["errors"][0]["field"] == "model.model_id"
-        assert_problem(c.post("/api/v1/estimates", content=b"{not json",
-                              headers={"content-type": "application/json"}), 422)
-        assert_problem(c.post("/api/v1/estimates", json={"model": {"zoo": "resnet18"},
-                                                         "hardware": {"chip": "no-such-chip"}}),
-                       422, "no-such-chip")
-        assert_problem(c.post("/api/v1/estimates", json={"model": {"model_id": 99999},
-                                                         "hardware": {"chip": "a100"}}),
-                       404, "model_id")
-        assert_problem(c.post("/api/v1/estimates", json={"model": {"model_id": stored_model["id"]},
-                                                         "hardware": {"chip": "tpu-v1"}}),
-                       422, "precision")
-        assert_problem(c.post("/api/v1/hardware", json={"spec": {"name": "x", "kind": "systolic"}}), 422)
-        assert_problem(c.post("/api/v1/hardware/validate", json={"spec": {"name": "x"}}), 422, "kind")
+        assert_problem(
+            c.post(
+                "/api/v1/estimates",
+                content=b"{not json",
+                headers={"content-type": "application/json"},
+            ),
+            422,
+        )
+        assert_problem(
+            c.post(
+                "/api/v1/estimates",
+                json={"model": {"zoo": "resnet18"}, "hardware": {"chip": "no-such-chip"}},
+            ),
+            422,
+            "no-such-chip",
+        )
+        assert_problem(
+            c.post(
+                "/api/v1/estimates",
+                json={"model": {"model_id": 99999}, "hardware": {"chip": "a100"}},
+            ),
+            404,
+            "model_id",
+        )
+        assert_problem(
+            c.post(
+                "/api/v1/estimates",
+                json={"model": {"model_id": stored_model["id"]}, "hardware": {"chip": "tpu-v1"}},
+            ),
+            422,
+            "precision",
+        )
+        assert_problem(
+            c.post("/api/v1/hardware", json={"spec": {"name": "x", "kind": "systolic"}}), 422
+        )
+        assert_problem(
+            c.post("/api/v1/hardware/validate", json={"spec": {"name": "x"}}), 422, "kind"
+        )
         assert_problem(c.get("/api/v1/models/123456"), 404, "123456")
         assert_problem(c.get("/api/v1/models/abc"), 422, "model_id")
         assert_problem(c.get("/api/v1/no-such-thing"), 404)
@@ -150,12 +190,16 @@ def test_bad_requests_are_problems_and_lose_nothing(
         # nothing was lost or added
         assert c.get("/api/v1/models").json()["items"] == before_models
         assert c.get("/api/v1/hardware").json() == before_hw
-        ok = c.post("/api/v1/estimates", json={"model": {"model_id": stored_model["id"]},
-                                               "hardware": {"chip": "a100"}})
+        ok = c.post(
+            "/api/v1/estimates",
+            json={"model": {"model_id": stored_model["id"]}, "hardware": {"chip": "a100"}},
+        )
         assert ok.status_code == 200
 
 
-def test_exploration_job_to_pareto_front(deployment: Deployment, stored_model: dict[str, Any]) -> None:
+def test_exploration_job_to_pareto_front(
+    deployment: Deployment, stored_model: dict[str, Any]
+) -> None:
     seen: list[dict[str, Any]] = []
     with CodesignClient(deployment.base_url) as api:
         job = api.start_exploration(TINY_SPACE, model_id=stored_model["id"])
@@ -172,14 +216,17 @@ def test_exploration_job_to_pareto_front(deployment: Deployment, stored_model: d
         assert results["points_total"] == 4 and len(results["points"]) == 4
         assert "<html" in api.exploration_report(job["id"]).lower()
         assert job["id"] in [j["id"] for j in api.list_explorations()]
-        tar = tarfile.open(fileobj=io.BytesIO(api.download_artifact(job["id"])))
-        assert "report/front.csv" in tar.getnames()
+        with tarfile.open(fileobj=io.BytesIO(api.download_artifact(job["id"]))) as tar:
+            assert "report/front.csv" in tar.getnames()
         # cancelling a finished job changes nothing
         assert api.cancel(job["id"])["status"] == "succeeded"
     with deployment.client() as c:
         metrics = c.get("/metrics").text
-    line = next(x for x in metrics.splitlines()
-                if x.startswith("codesign_exploration_points_evaluated_total"))
+    line = next(
+        x
+        for x in metrics.splitlines()
+        if x.startswith("codesign_exploration_points_evaluated_total")
+    )
     assert float(line.split()[-1]) >= 4
 
 
@@ -190,7 +237,8 @@ def test_rtl_job_artifact(deployment: Deployment) -> None:
         assert done["status"] == "succeeded", done
         assert done["artifact_name"] == "4x4-os-int8.tar.gz"
         data = api.download_artifact(job["id"])
-    names = tarfile.open(fileobj=io.BytesIO(data)).getnames()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        names = tar.getnames()
     assert any(n.endswith(".v") for n in names)
     assert "4x4-os-int8/design.json" in names
     with deployment.client() as c:

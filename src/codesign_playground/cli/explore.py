@@ -5,7 +5,7 @@ The lead registers it with ``app.command("explore")(explore_command)``.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +27,7 @@ from codesign_playground.explore.space import load_space
 __all__ = ["explore_command"]
 
 
-class Strategy(str, Enum):
+class Strategy(StrEnum):
     grid = "grid"
     random = "random"
     nsga2 = "nsga2"
@@ -105,8 +105,12 @@ def explore_command(
     for c in [*knobs, *show]:
         table.add_column(c)
     for _, row in result.front.head(15).iterrows():
-        table.add_row(*(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c])
-                        for c in [*knobs, *show]))
+        table.add_row(
+            *(
+                f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c])
+                for c in [*knobs, *show]
+            )
+        )
     out_console.print(table)
     out_console.print(
         f"{result.evaluations} evaluations in {result.elapsed_s:.2f} s; hypervolume "

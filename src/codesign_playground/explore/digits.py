@@ -30,7 +30,7 @@ CSV_FIELDS = ("width", "bits", "accuracy", "epochs", "seed", "train_s")
 def _imports() -> tuple[Any, Any]:
     try:
         import torch
-        from sklearn.datasets import load_digits
+        from sklearn.datasets import load_digits  # type: ignore[import-untyped]
     except ImportError as err:
         raise InputError(
             f"accuracy.measure: digits needs torch and scikit-learn ({err.name} is missing); "
@@ -39,13 +39,13 @@ def _imports() -> tuple[Any, Any]:
     return torch, load_digits
 
 
-def DigitsCNN(width: float, bits: int) -> Any:  # noqa: N802 - a factory that reads as a class
+def DigitsCNN(width: float, bits: int) -> Any:
     """The torch module of the digits CNN (same layers as ``variants.digits_cnn_network``)."""
     torch, _ = _imports()
     nn = torch.nn
     c1, c2 = digits_cnn_channels(width)
 
-    class FakeQuant(torch.autograd.Function):  # type: ignore[misc]
+    class FakeQuant(torch.autograd.Function):  # type: ignore[misc,name-defined]
         @staticmethod
         def forward(ctx: Any, x: Any, scale: Any, qmax: float) -> Any:
             return torch.clamp(torch.round(x / scale), -qmax, qmax) * scale
@@ -54,7 +54,7 @@ def DigitsCNN(width: float, bits: int) -> Any:  # noqa: N802 - a factory that re
         def backward(ctx: Any, grad: Any) -> Any:
             return grad, None, None  # straight-through estimator
 
-    class QLayer(nn.Module):  # type: ignore[misc]
+    class QLayer(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, layer: Any) -> None:
             super().__init__()
             self.layer = layer
@@ -78,7 +78,7 @@ def DigitsCNN(width: float, bits: int) -> Any:  # noqa: N802 - a factory that re
                 return nn.functional.conv2d(xq, wq, self.layer.bias, padding=1)
             return nn.functional.linear(xq, wq, self.layer.bias)
 
-    class Net(nn.Module):  # type: ignore[misc]
+    class Net(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.conv1 = QLayer(nn.Conv2d(1, c1, 3, padding=1))

@@ -325,7 +325,5 @@ def design_spec(hw: Mapping[str, Any], net_precisions: tuple[Precision, ...]) ->
     )
     data = hardware_to_dict(spec)
     data["compute"]["cores"] = int(hw.get("cores", 1))
-    data["compute"]["macs_per_pe_per_cycle"] = {
-        p: 1 for p in sorted({datapath, *net_precisions})
-    }
+    data["compute"]["macs_per_pe_per_cycle"] = {p: 1 for p in sorted({datapath, *net_precisions})}
     return hardware_from_dict(data)

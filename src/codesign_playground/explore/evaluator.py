@@ -169,15 +169,15 @@ class Evaluator:
     # ------------------------------------------------------------------ evaluation
     def decode(self, idx: IntArray) -> dict[str, list[Scalar]]:
         """Knob values of index rows ``idx`` (shape ``(P, K)``) as columns."""
-        return {
-            k.name: [k.values[i] for i in idx[:, j]] for j, k in enumerate(self.knobs)
-        }
+        return {k.name: [k.values[i] for i in idx[:, j]] for j, k in enumerate(self.knobs)}
 
     def variant(self, key: tuple[int, ...]) -> VariantArrays:
         v = self._variants.get(key)
         if v is None:
-            knobs = {self.knobs[c].name: self.knobs[c].values[i] for c, i in zip(
-                self.group_cols, key, strict=True)}
+            knobs = {
+                self.knobs[c].name: self.knobs[c].values[i]
+                for c, i in zip(self.group_cols, key, strict=True)
+            }
             hw_prec = knobs.get("precision")
             net = build_variant(
                 self.space.model,
@@ -225,8 +225,10 @@ class Evaluator:
                 extra["macs"][rows] = v.macs
                 extra["params"][rows] = v.params
                 extra["weight_bytes"][rows] = v.weight_bytes
-                mk = {self.knobs[c].name: self.knobs[c].values[i] for c, i in zip(
-                    self.group_cols, key, strict=True)}
+                mk = {
+                    self.knobs[c].name: self.knobs[c].values[i]
+                    for c, i in zip(self.group_cols, key, strict=True)
+                }
                 extra["accuracy"][rows] = self._lookup_accuracy(mk)
         cols.update(metrics)
         cols.update(extra)

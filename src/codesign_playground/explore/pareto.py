@@ -46,7 +46,7 @@ IntArray = npt.NDArray[np.int64]
 def to_minimization(values: FloatArray, directions: Sequence[str]) -> FloatArray:
     """Objective columns with maximized ones negated (shape ``(n, m)``)."""
     sign = np.array([-1.0 if d == "max" else 1.0 for d in directions])
-    return np.asarray(values, dtype=np.float64) * sign
+    return np.asarray(np.asarray(values, dtype=np.float64) * sign, dtype=np.float64)
 
 
 def nondominated_mask(F: FloatArray) -> BoolArray:
@@ -180,9 +180,7 @@ def knee_index(F: FloatArray) -> int:
     return int(cands[np.argmin(np.linalg.norm(Z[cands], axis=1))])
 
 
-def constrained_order(
-    F: FloatArray, violation: FloatArray, max_fronts: int | None = 3
-) -> IntArray:
+def constrained_order(F: FloatArray, violation: FloatArray, max_fronts: int | None = 3) -> IntArray:
     """Indices of all points, best first: feasible (violation 0) by Pareto rank (fronts
     beyond ``max_fronts`` share one rank) then by distance to the ideal point in normalized
     objectives; then infeasible by violation.

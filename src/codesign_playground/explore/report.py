@@ -45,8 +45,10 @@ def chosen_estimate(result: ExplorationResult) -> Estimate | None:
 def _hover(df: Any, knobs: list[str], metrics: list[str]) -> list[str]:
     cols = [*knobs, *metrics]
     rows = df[cols].to_dict(orient="records")
-    return ["<br>".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}"
-                        for k, v in r.items()) for r in rows]
+    return [
+        "<br>".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in r.items())
+        for r in rows
+    ]
 
 
 def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
@@ -74,21 +76,30 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
             continue
         scatter.add_trace(
             go.Scattergl(
-                x=sub[xcol], y=sub[ycol], mode="markers", name=label,
+                x=sub[xcol],
+                y=sub[ycol],
+                mode="markers",
+                name=label,
                 marker={"color": color, "size": 5 if label != "Pareto front" else 8},
-                text=_hover(sub, knobs, metrics), hoverinfo="text",
+                text=_hover(sub, knobs, metrics),
+                hoverinfo="text",
             )
         )
     if result.knee is not None:
         scatter.add_trace(
             go.Scatter(
-                x=[result.knee[xcol]], y=[result.knee[ycol]], mode="markers", name="knee (chosen)",
+                x=[result.knee[xcol]],
+                y=[result.knee[ycol]],
+                mode="markers",
+                name="knee (chosen)",
                 marker={"symbol": "star", "size": 16, "color": "black"},
             )
         )
     scatter.update_layout(
         title=f"{result.space.name}: {xcol} vs {ycol} ({result.evaluations} points, "
-        f"{result.strategy})", xaxis_title=xcol, yaxis_title=ycol,
+        f"{result.strategy})",
+        xaxis_title=xcol,
+        yaxis_title=ycol,
     )
     if xcol != "accuracy":
         scatter.update_xaxes(type="log")
@@ -105,13 +116,23 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
             dims.append({"label": c, "values": np.nan_to_num(vals, nan=-1.0)})
         else:
             cats = sorted(col.astype(str).unique())
-            dims.append({"label": c, "values": [cats.index(v) for v in col.astype(str)],
-                         "tickvals": list(range(len(cats))), "ticktext": cats})
-    par = go.Figure(go.Parcoords(
-        line={"color": feas["on_front"].astype(int), "colorscale": [[0, "#7fa7d9"],
-                                                                     [1, "#d62728"]]},
-        dimensions=dims,
-    ))
+            dims.append(
+                {
+                    "label": c,
+                    "values": [cats.index(v) for v in col.astype(str)],
+                    "tickvals": list(range(len(cats))),
+                    "ticktext": cats,
+                }
+            )
+    par = go.Figure(
+        go.Parcoords(
+            line={
+                "color": feas["on_front"].astype(int),
+                "colorscale": [[0, "#7fa7d9"], [1, "#d62728"]],
+            },
+            dimensions=dims,
+        )
+    )
     par.update_layout(title="Parallel coordinates of feasible points (red: Pareto front)")
     figs.append(par.to_html(full_html=False, include_plotlyjs=False))
     if est is not None:
@@ -125,27 +146,43 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
             keep = [(a, b, p["op"]) for a, b, p in zip(x, y, pts_r, strict=True) if a > 0 and b > 0]
             if keep:
                 xs_all += [a for a, _, _ in keep]
-                roof.add_trace(go.Scatter(
-                    x=[a for a, _, _ in keep], y=[b for _, b, _ in keep], mode="markers",
-                    name=f"ops vs {level}", text=[n for _, _, n in keep],
-                ))
+                roof.add_trace(
+                    go.Scatter(
+                        x=[a for a, _, _ in keep],
+                        y=[b for _, b, _ in keep],
+                        mode="markers",
+                        name=f"ops vs {level}",
+                        text=[n for _, _, n in keep],
+                    )
+                )
         if xs_all:
             xr = np.logspace(np.log10(min(xs_all)) - 0.5, np.log10(max(xs_all)) + 0.5, 50)
             peak = chart["peak_ops_per_s"]
             for c in chart["ceilings"]:
-                roof.add_trace(go.Scatter(
-                    x=xr, y=np.minimum(peak, xr * c["bandwidth_bytes_per_s"]), mode="lines",
-                    name=f"ceiling {c['level']}",
-                ))
-        roof.update_layout(title="Roofline of the chosen (knee) design", xaxis_title="ops/byte",
-                           yaxis_title="ops/s")
+                roof.add_trace(
+                    go.Scatter(
+                        x=xr,
+                        y=np.minimum(peak, xr * c["bandwidth_bytes_per_s"]),
+                        mode="lines",
+                        name=f"ceiling {c['level']}",
+                    )
+                )
+        roof.update_layout(
+            title="Roofline of the chosen (knee) design",
+            xaxis_title="ops/byte",
+            yaxis_title="ops/s",
+        )
         roof.update_xaxes(type="log")
         roof.update_yaxes(type="log")
         figs.append(roof.to_html(full_html=False, include_plotlyjs=False))
         recs = est.layer_records()
         names = [r["name"] for r in recs]
-        bars = make_subplots(rows=2, cols=1, shared_xaxes=True,
-                             subplot_titles=("latency per layer (s)", "energy per layer (J)"))
+        bars = make_subplots(
+            rows=2,
+            cols=1,
+            shared_xaxes=True,
+            subplot_titles=("latency per layer (s)", "energy per layer (J)"),
+        )
         bars.add_trace(go.Bar(x=names, y=[r["latency_s"] for r in recs], name="latency"), 1, 1)
         bars.add_trace(go.Bar(x=names, y=[r["energy_j"] for r in recs], name="energy"), 2, 1)
         bars.update_layout(title="Per-layer breakdown of the chosen design", height=700)
@@ -160,8 +197,10 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
         f"<ul>{notes}</ul><h2>Chosen design (knee)</h2><pre>{knee}</pre>"
     )
     body = "".join(f"<div>{f}</div>" for f in figs)
-    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{result.space.name}</title>" \
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{result.space.name}</title>"
         f"</head><body>{head}{body}</body></html>"
+    )
 
 
 def _pngs(result: ExplorationResult, est: Estimate | None, out: Path) -> list[Path]:

@@ -81,7 +81,7 @@ class ExplorationResult:
     def objective_matrix(self, df: pd.DataFrame) -> FloatArray:
         cols = [df[o.column].to_numpy(dtype=float) for o in self.objectives]
         sign = np.array([-1.0 if o.direction == "max" else 1.0 for o in self.objectives])
-        return np.stack(cols, axis=1) * sign
+        return np.asarray(np.stack(cols, axis=1) * sign, dtype=np.float64)
 
     def to_dict(self) -> dict[str, Any]:
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -268,7 +268,9 @@ def _optuna(
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
         storage = JournalStorage(JournalFileBackend(str(out_dir / "optuna_journal.log")))
-    directions = ["maximize" if o.direction == "max" else "minimize" for o in ev.objectives]
+    directions: list[Any] = [
+        "maximize" if o.direction == "max" else "minimize" for o in ev.objectives
+    ]
     constrained = bool(ev.space.constraints.model_dump(exclude_defaults=True))
     study = optuna.create_study(
         storage=storage,
@@ -426,7 +428,9 @@ def _finish(
     base: Path | None,
 ) -> ExplorationResult:
     points = (
-        pd.concat(run.frames, ignore_index=True) if run.frames else ev.evaluate(np.zeros((0, 0)))
+        pd.concat(run.frames, ignore_index=True)
+        if run.frames
+        else ev.evaluate(np.zeros((0, len(ev.knobs)), dtype=np.int64))
     )
     points.insert(0, "point", np.arange(len(points)))
     F = ev.objective_matrix(points)
@@ -441,8 +445,10 @@ def _finish(
     if feas.any():
         on_front[np.flatnonzero(feas)[nondominated_mask(F[feas])]] = True
     points["on_front"] = on_front
-    front = points[on_front].drop_duplicates(subset=ev.names).sort_values(
-        ev.objectives[0].column, ascending=ev.objectives[0].direction == "min"
+    front = (
+        points[on_front]
+        .drop_duplicates(subset=ev.names)
+        .sort_values(ev.objectives[0].column, ascending=ev.objectives[0].direction == "min")
     )
     hv = 0.0
     ideal = nadir = [math.nan] * len(ev.objectives)
@@ -460,8 +466,11 @@ def _finish(
         notes.append(
             f"{missing} of {len(points)} points have no measured accuracy (their knobs are not "
             "in the accuracy table): they get no accuracy and cannot be ranked on accuracy"
-            + (" (left out of the front)" if any(o.metric == "accuracy" for o in ev.objectives)
-               else "")
+            + (
+                " (left out of the front)"
+                if any(o.metric == "accuracy" for o in ev.objectives)
+                else ""
+            )
         )
     if not feas.any():
         notes.append("no feasible point: relax the constraints or widen the space")

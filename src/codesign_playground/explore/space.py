@@ -74,7 +74,7 @@ class Range(_Strict):
     def values(self) -> list[float]:
         out: list[float] = []
         if self.step is not None:
-            n = int(math.floor((self.max - self.min) / self.step + 1e-9))
+            n = math.floor((self.max - self.min) / self.step + 1e-9)
             out = [self.min + i * self.step for i in range(n + 1)]
         elif self.factor is not None:
             v = self.min
@@ -97,7 +97,7 @@ Param = Scalar | list[Scalar] | Range
 
 
 class HardwareSpace(_Strict):
-    """Systolic hardware knobs (names as :func:`codesign_playground.hardware.templates.systolic`)."""
+    """Systolic hardware knobs, named as the ``systolic`` template's arguments."""
 
     template: Literal["systolic"] = Field(
         default="systolic", description="hardware template (the systolic model is vectorized)"
@@ -209,9 +209,7 @@ class Constraints(_Strict):
     min_fps: float | None = Field(default=None, gt=0, description="inferences per second")
     max_energy_j: float | None = Field(default=None, gt=0)
     max_sram_kb: float | None = Field(default=None, gt=0, description="total on-chip SRAM")
-    weights_on_chip: bool = Field(
-        default=False, description="all weights must fit the filter SRAM"
-    )
+    weights_on_chip: bool = Field(default=False, description="all weights must fit the filter SRAM")
     min_accuracy: float | None = Field(default=None, description="points with no accuracy fail")
 
 
@@ -292,7 +290,7 @@ class Space(_Strict):
                     raise ValueError(
                         f"objectives: unknown metric {o!r}; use one of {', '.join(METRICS)}"
                     )
-                out.append(Objective(metric=o))  # type: ignore[arg-type]
+                out.append(Objective(metric=o))
             else:
                 out.append(o)
         return out
@@ -367,7 +365,9 @@ def space_knobs(space: Space) -> list[Knob]:
         for sub in ("weight_bits", "act_bits"):
             param = getattr(g, sub)
             if param is not None:
-                knobs.append(Knob(f"{g.name}.{sub}", _expand(f"model.groups.{sub}", param), "model"))
+                knobs.append(
+                    Knob(f"{g.name}.{sub}", _expand(f"model.groups.{sub}", param), "model")
+                )
     _check_knob_values(knobs)
     return knobs
 

@@ -23,7 +23,13 @@ from codesign_playground.workload import ops
 from codesign_playground.workload.ir import Gemm, Network, Op, Precision, TensorSpec
 from codesign_playground.workload.load import load_workload
 
-__all__ = ["DIGITS_CNN", "build_variant", "digits_cnn_channels", "digits_cnn_network", "prune_channels"]
+__all__ = [
+    "DIGITS_CNN",
+    "build_variant",
+    "digits_cnn_channels",
+    "digits_cnn_network",
+    "prune_channels",
+]
 
 DIGITS_CNN = "digits_cnn"
 
@@ -55,8 +61,15 @@ def digits_cnn_network(
     flat_t = TensorSpec("flat", (batch, c2 * 16))
     flat = ops.shape_op("flatten", "Flatten", [pool.outputs[0]], [flat_t], copies=False)
     fc = ops.gemm("fc", flat_t, 10, precision=precision)
-    net_ops = (conv1, relu1, conv2, relu2, pool, replace(flat, weight_precision=precision,
-                                                       act_precision=precision), fc)
+    net_ops = (
+        conv1,
+        relu1,
+        conv2,
+        relu2,
+        pool,
+        replace(flat, weight_precision=precision, act_precision=precision),
+        fc,
+    )
     return Network(
         name=f"digits_cnn_w{width:g}",
         ops=net_ops,
@@ -148,8 +161,12 @@ def prune_channels(net: Network, ratio: float) -> Network:
             new = replace(
                 op,
                 flops=math.ceil(op.flops * out_keep),
-                weights=tuple(replace(w, shape=_scale_dim(w.shape, 0, out_keep)) for w in op.weights),
-                buffers=tuple(replace(b, shape=_scale_dim(b.shape, 0, out_keep)) for b in op.buffers),
+                weights=tuple(
+                    replace(w, shape=_scale_dim(w.shape, 0, out_keep)) for w in op.weights
+                ),
+                buffers=tuple(
+                    replace(b, shape=_scale_dim(b.shape, 0, out_keep)) for b in op.buffers
+                ),
                 inputs=tuple(_scale_tensor(t, keep.get(t.name, 1.0)) for t in op.inputs),
                 outputs=tuple(_scale_tensor(t, out_keep) for t in op.outputs),
             )

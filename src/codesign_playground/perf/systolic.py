@@ -206,6 +206,157 @@ def _calc_epoch_reads(
     return np.where(passes <= 1, once, cost_full + last)
 
 
+USER_RING_REPLAY_MAX_EVENTS = 128
+"""Most replay steps (folds, or missing demand lines of row-block operands) the USER-mode
+small-SRAM read-buffer replay runs per pair; pairs that need more keep the estimate."""
+
+
+def _tri(x: IntArray, h: IntArray) -> IntArray:
+    """``sum_{y <= x} clip(y, 0, h)`` over integers ``y``."""
+    x = np.maximum(x, 0)
+    xm = np.minimum(x, h)
+    return _i64(xm * (xm + 1) // 2 + (x - xm) * h)
+
+
+def _diag_word(
+    r: IntArray, c: IntArray, t: IntArray, g: IntArray, w: IntArray, ul: IntArray
+) -> IntArray:
+    """Valid-word index of element ``(r, c)`` of SCALE-Sim's diagonal prefetch stream.
+
+    The prefetch matrix stacks ``g`` blocks of ``t`` rows x ``w`` columns (the last block has
+    ``ul`` valid columns, the rest ``-1``) and is read along anti-diagonals, row descending.
+    """
+    d = r + c
+    h1 = g * t
+    h2 = (g - 1) * t
+
+    def span(c0: IntArray, c1: IntArray, h: IntArray) -> IntArray:
+        return _tri(d - c0, h) - _tri(d - np.maximum(c1, c0), h)
+
+    def count(c0: IntArray, c1: IntArray, h: IntArray) -> IntArray:
+        return _i64(np.maximum(np.minimum(c1, d + 1) - np.maximum(c0, d - h + 1), 0))
+
+    zero = np.zeros_like(d)
+    before = span(zero, ul, h1) + span(ul, w, h2)
+    return _i64(before + count(zero, np.minimum(c, ul), h1) + count(ul, c, h2))
+
+
+def _ring_refills(
+    rowblock: BoolArray,
+    block_is_col_fold: BoolArray,
+    sr: IntArray,
+    sc: IntArray,
+    t: IntArray,
+    rr: IntArray,
+    cc: IntArray,
+    elems_per_set: IntArray,
+    sets: IntArray,
+    active_sets: IntArray,
+    step_sets: IntArray,
+    max_events: int,
+) -> tuple[IntArray, BoolArray]:
+    """Refills (``new_prefetch`` calls) of SCALE-Sim's USER-mode ``read_buffer``, by replay.
+
+    1-D inputs, one entry per pair. The prefetch stream is hashed into ``sets`` sets of
+    ``elems_per_set`` valid words; the active window is ``active_sets`` consecutive sets (mod
+    ``sets``) from ``s`` and a miss moves it by ``step_sets``. A demanded set ``p`` at ring
+    distance ``d = (p - s) mod sets >= active_sets`` costs ``ceil((d - A + 1)/step)`` refills
+    (a set just behind the window walks it round the ring). Folds run column fold outer, row
+    fold inner. Diagonal operands (os/ws ifmap, os/is filter) demand each fold in ascending
+    stream order from its first to its last word: one step per fold. Row-block operands (ws
+    filter, is ifmap) demand a fold's rows top row first, each row ascending; the replay jumps
+    from one missing row to the next (rows in between lie inside the window). Returns the
+    refills and whether the replay finished within ``max_events`` steps.
+    """
+    size = sr.shape[0]
+    refills = np.zeros(size, dtype=np.int64)
+    done = np.zeros(size, dtype=bool)
+    rf = _ceil_div(sr, rr)
+    cf = _ceil_div(sc, cc)
+    folds = rf * cf
+    idx = np.arange(size)
+    s: IntArray = np.zeros(size, dtype=np.int64)
+    miss: IntArray = np.zeros(size, dtype=np.int64)
+    fold = np.zeros(size, dtype=np.int64)
+    line = np.full(size, -1, dtype=np.int64)
+    one = np.ones(1, dtype=np.int64)
+    for _ in range(max_events):
+        if idx.size == 0:
+            break
+        rb, colb = rowblock[idx], block_is_col_fold[idx]
+        t_, r_, c_, sr_, sc_ = t[idx], rr[idx], cc[idx], sr[idx], sc[idx]
+        e, n, a, p = elems_per_set[idx], sets[idx], active_sets[idx], step_sets[idx]
+        rf_, cf_ = rf[idx], cf[idx]
+        fc, fr = np.divmod(fold, rf_)
+        # Diagonal operands: the fold's first and last word in the stream.
+        b = np.where(colb, fc, fr)
+        g = np.where(colb, cf_, rf_)
+        w = np.where(colb, c_, r_)
+        ul = np.where(colb, sc_ - (cf_ - 1) * c_, sr_ - (rf_ - 1) * r_)
+        ub = np.where(b < g - 1, w, ul)
+        first = _diag_word(b * t_, 0 * b, t_, g, w, ul)
+        last = _diag_word(b * t_ + t_ - 1, ub - 1, t_, g, w, ul)
+        # Row-block operands: row ``k`` of column block ``fc`` is words base + k*u .. + u - 1.
+        u = np.minimum(c_, sc_ - fc * c_)
+        base = fc * sr_ * c_
+        bottom = fr * r_
+        k = np.where(line < 0, bottom + np.minimum(r_, sr_ - bottom) - 1, line)
+        lo = np.where(rb, base + k * u, first) // e
+        hi = np.where(rb, base + k * u + u - 1, last) // e
+        d = (lo - s) % n
+        k1 = np.where(d >= a, _ceil_div(d - a + 1, p), 0)
+        s = _i64((s + k1 * p) % n)
+        off = (lo - s) % n
+        rel = off + hi - lo
+        k2 = np.where(rel >= a, _ceil_div(rel - a + 1, p), 0)
+        s = _i64((s + k2 * p) % n)
+        miss = miss + k1 + k2
+        # Next row that misses: the first one (going down) starting below the window.
+        win = lo - off + k2 * p
+        nxt = np.minimum(k - 1, _ceil_div(win * e - base, np.maximum(u, one)) - 1)
+        fold_done = ~rb | (nxt < bottom)
+        fold = fold + fold_done
+        line = np.where(fold_done, -1, nxt)
+        fin = fold >= folds[idx]
+        if np.any(fin):
+            refills[idx[fin]] = miss[fin]
+            done[idx[fin]] = True
+            keep = ~fin
+            idx, s, miss, fold, line = idx[keep], s[keep], miss[keep], fold[keep], line[keep]
+    return refills, done
+
+
+def _user_ring(
+    need: BoolArray,
+    sram_words: IntArray,
+    valid_words: IntArray,
+    rowblock: BoolArray,
+    block_is_col_fold: BoolArray,
+    dims: tuple[IntArray, IntArray, IntArray, IntArray, IntArray],
+    max_events: int,
+) -> tuple[IntArray, BoolArray]:
+    """Run :func:`_ring_refills` on the pairs in ``need`` (USER mode, prefetch beyond the active
+    half); returns full-shape refills and a mask of the pairs it finished."""
+    refills = np.zeros(need.shape, dtype=np.int64)
+    replayed = np.zeros(need.shape, dtype=bool)
+    if not np.any(need) or max_events <= 0:
+        return refills, replayed
+    sel = need  # boolean mask indexing also works on 0-d arrays
+    sr, sc, t, rr, cc = (x[sel] for x in dims)
+    words = sram_words[sel]
+    e = np.maximum(_ceil_div(words, _i64(100)), 1)
+    active = _ceil_div(words, _i64(2))
+    n = valid_words[sel] // e + 1
+    a = np.minimum(_ceil_div(active, e), n)
+    p = np.maximum(np.minimum(_ceil_div(words - active, e), n - a), 1)
+    got, ok = _ring_refills(
+        rowblock[sel], block_is_col_fold[sel], sr, sc, t, rr, cc, e, n, a, p, max_events
+    )
+    refills[sel] = got
+    replayed[sel] = ok
+    return refills, replayed
+
+
 def _read_dram(
     user: BoolArray,
     sram_words: IntArray,
@@ -218,6 +369,7 @@ def _read_dram(
     calc_stream: tuple[IntArray, IntArray, IntArray, IntArray],
     calc_exact: BoolArray,
     calc_estimate: IntArray,
+    ring: tuple[IntArray, BoolArray, BoolArray],
 ) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
     """DRAM reads and start/stop cycles of one read SRAM (ifmap or filter).
 
@@ -228,7 +380,9 @@ def _read_dram(
     fetched once and all are prefetched before cycle 0 at 10 words/cycle. USER mode
     (``read_buffer``): the whole prefetch matrix (padding included) is fetched in
     ``fill_bw``-wide lines into the active half if its hashed lines fit there; fetches are
-    counted in whole lines.
+    counted in whole lines. Beyond, each refill fetches the prefetch half: ``ring`` gives the
+    replayed refill count (:func:`_ring_refills`), whether the replay ran and whether it is
+    exact (distinct addresses); the last refill lands at ``-1 + refills*(lines + 1)``.
     """
     # CALC mode.
     items = sram_words // 100
@@ -247,14 +401,16 @@ def _read_dram(
     user_fits = prefetch_valid_words // elems_per_set + 1 <= _ceil_div(active, elems_per_set)
     lines = np.minimum(_ceil_div(active, fill_bw), _ceil_div(prefetch_words, fill_bw))
     refill_lines = _ceil_div(sram_words - active, fill_bw)
-    refills = np.where(
-        user_fits, 0, np.maximum(passes * _ceil_div(prefetch_words, np.maximum(active, 1)) - 1, 0)
-    )
+    ring_refills, replayed, ring_exact = ring
+    estimate = np.maximum(passes * _ceil_div(prefetch_words, np.maximum(active, 1)) - 1, 0)
+    refills = np.where(user_fits, 0, np.where(replayed, ring_refills, estimate))
     user_reads = (lines + refills * refill_lines) * fill_bw
     reads = np.where(user, user_reads, calc_reads)
     start = np.where(user, -lines, -calc_cycles)
-    stop = np.full_like(start, -1)
-    exact = np.where(user, user_fits, calc_fits | (calc_exact & (items > 0)))
+    stop = np.where(user, refills * (refill_lines + 1) - 1, -1)
+    exact = np.where(
+        user, user_fits | (replayed & ring_exact), calc_fits | (calc_exact & (items > 0))
+    )
     return reads, start, stop, exact
 
 
@@ -275,6 +431,7 @@ def simulate(
     ifmap_fill_bw_words_per_cycle: ArrayLike = 10,
     filter_fill_bw_words_per_cycle: ArrayLike = 10,
     word_bytes: ArrayLike = 1,
+    replay_max_events: int = USER_RING_REPLAY_MAX_EVENTS,
 ) -> SystolicResult:
     """Evaluate SCALE-Sim's figures for every broadcast (layer, design point) pair.
 
@@ -285,7 +442,10 @@ def simulate(
     ``*_fill_bw_words_per_cycle`` (SCALE-Sim's ``IfmapSRAMBankBandwidth`` and
     ``FilterSRAMBankBandwidth``); otherwise (CALC) reads fill at 10 words/cycle and the ofmap
     drains ``array_cols`` words/cycle. ``ifmap_footprint_words`` is the count of distinct ifmap
-    words (conv halos overlap; see :func:`conv_gemm_view`), ``m * k`` if omitted.
+    words (conv halos overlap; see :func:`conv_gemm_view`), ``m * k`` if omitted. In USER mode
+    with read SRAMs smaller than an operand's prefetch matrix the read buffer's ring is replayed
+    over the folds (up to ``replay_max_events`` steps per pair; beyond that, or with ``0``, the
+    DRAM reads are an estimate).
     """
     if ifmap_footprint_words is None:
         ifmap_footprint_words = _i64(m) * _i64(k)
@@ -366,6 +526,32 @@ def simulate(
     )
     fi_distinct = np.ones_like(user)
     fi_estimate = filter_sram
+    # USER mode, prefetch matrix beyond the active half: replay the read buffer's ring.
+    dims = (sr, sc, t, rr, cc)
+
+    def user_fit(words: IntArray, valid: IntArray) -> BoolArray:
+        e = np.maximum(_ceil_div(words, _i64(2 * _ACTIVE_SETS)), 1)
+        return valid // e + 1 <= _ceil_div(_ceil_div(words, _i64(2)), e)
+
+    if_fit, fi_fit = user_fit(ifmap_words, val_if), user_fit(filter_words, val_fi)
+    if_ring, if_replayed = _user_ring(
+        user & ~if_fit & (folds <= replay_max_events),
+        ifmap_words,
+        val_if,
+        is_is,
+        np.zeros_like(user),
+        dims,
+        replay_max_events,
+    )
+    fi_ring, fi_replayed = _user_ring(
+        user & ~fi_fit & (folds <= replay_max_events),
+        filter_words,
+        val_fi,
+        is_ws,
+        is_os,
+        dims,
+        replay_max_events,
+    )
     if_reads, if_start, if_stop, if_exact = _read_dram(
         user,
         ifmap_words,
@@ -378,6 +564,7 @@ def simulate(
         if_stream,
         if_distinct,
         if_estimate,
+        (if_ring, if_replayed, if_distinct),
     )
     fi_reads, fi_start, fi_stop, fi_exact = _read_dram(
         user,
@@ -391,6 +578,7 @@ def simulate(
         fi_stream,
         fi_distinct,
         fi_estimate,
+        (fi_ring, fi_replayed, fi_distinct),
     )
 
     # Stalls. Reads: none while operands fit (everything is prefetched before cycle 0); beyond,
@@ -402,7 +590,8 @@ def simulate(
     fi_bw = np.where(user, fbw, fill_calc)
     if_refill_lines = _ceil_div(np.maximum(if_reads + if_start * if_bw, 0), if_bw)
     fi_refill_lines = _ceil_div(np.maximum(fi_reads + fi_start * fi_bw, 0), fi_bw)
-    read_stall = np.where(user, if_refill_lines + fi_refill_lines, 0)
+    # The refills of the two read buffers overlap in time: the slower one paces the array.
+    read_stall = np.where(user, np.maximum(if_refill_lines, fi_refill_lines), 0)
     write_time = _ceil_div(ofmap_words, drain_bw)
     half_buf = ofmap_buf_words - _ceil_div(ofmap_buf_words, _i64(2))
     ofmap_fits = ofmap_words <= half_buf
@@ -412,7 +601,7 @@ def simulate(
     write_done = first_drain + batches * _ceil_div(half_buf, drain_bw)
     write_stall = np.where(ofmap_fits, 0, np.maximum(write_done - compute_cycles, 0))
     stall_cycles = read_stall + write_stall
-    stall_exact = (~user | (if_exact & fi_exact)) & ofmap_fits
+    stall_exact = (~user | (if_fit & fi_fit)) & ofmap_fits
     total_cycles = compute_cycles + stall_cycles
 
     # Ofmap drain to DRAM: after the last write (all writes fit the buffer), drain_bw words/cycle.

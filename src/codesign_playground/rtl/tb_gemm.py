@@ -24,7 +24,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.handle import HierarchyObject
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import FallingEdge, RisingEdge, Timer
+from cocotb.triggers import FallingEdge, RisingEdge, Timer, with_timeout
 
 from codesign_playground.rtl._design import SystolicDesign
 from codesign_playground.rtl._host import (
@@ -90,6 +90,13 @@ class _Host:
         return out
 
 
+def _cycle_bound(design: SystolicDesign, case: GemmCase) -> int:
+    """A generous upper bound on a run's cycles (a hang fails instead of running forever)."""
+    r, c = design.rows, design.cols
+    tiles = -(-case.m // r) * -(-case.k // r) * -(-case.n // c)
+    return 2 * tiles * (2 * r + c + case.m + case.k) + 1000
+
+
 def _load_job() -> tuple[dict[str, Any], Path]:
     args = cocotb.plusargs
     job_path, result_path = args.get("cg_job"), args.get("cg_result")
@@ -138,7 +145,7 @@ async def gemm_cases(dut: HierarchyObject) -> None:
         await host.csr_write(CSR.K, case.k)
         t_start = await host.csr_write(CSR.CTRL, 1)
         if not int(dut.done.value):
-            await RisingEdge(dut.done)
+            await with_timeout(RisingEdge(dut.done), _cycle_bound(design, case) * CLOCK_NS, "ns")
         t_done = get_sim_time("ns")
         cycles = await host.csr_read(CSR.CYCLES)
         status = await host.csr_read(CSR.STATUS)

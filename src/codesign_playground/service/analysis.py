@@ -14,9 +14,11 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from codesign_playground.errors import InputError, ModelFormatError, ModelNotFoundError
@@ -25,13 +27,13 @@ from codesign_playground.hardware import (
     get_chip,
     gpu,
     hardware_from_dict,
-    hardware_to_dict,
     spatial,
     systolic,
     vector,
 )
 from codesign_playground.service import crud
-from codesign_playground.service.schemas import HardwareRef, ModelRef
+from codesign_playground.service.schemas import EstimateRequest, HardwareRef, ModelRef
+from codesign_playground.service.tables import HardwareRow, ModelRow
 from codesign_playground.workload import Network, load_workload, parse_precision
 
 __all__ = [
@@ -47,7 +49,12 @@ __all__ = [
     "template_parameters",
 ]
 
-TEMPLATES = {"systolic": systolic, "vector": vector, "spatial": spatial, "gpu": gpu}
+TEMPLATES: dict[str, Callable[..., HardwareSpec]] = {
+    "systolic": systolic,
+    "vector": vector,
+    "spatial": spatial,
+    "gpu": gpu,
+}
 
 
 class ModelSource:
@@ -116,7 +123,9 @@ def hardware_spec(session: Session, ref: HardwareRef) -> HardwareSpec:
     if ref.hardware_id is not None:
         row = crud.get_hardware(session, hardware_id=ref.hardware_id)
         if row is None:
-            raise InputError(f"hardware.hardware_id: no stored description with id {ref.hardware_id}")
+            raise InputError(
+                f"hardware.hardware_id: no stored description with id {ref.hardware_id}"
+            )
         return hardware_from_dict(row.spec)
     if ref.chip is not None:
         return get_chip(ref.chip)
@@ -124,22 +133,45 @@ def hardware_spec(session: Session, ref: HardwareRef) -> HardwareSpec:
     return hardware_from_dict(ref.spec)
 
 
-def estimate_key(
-    model: ModelSource, spec: HardwareSpec, *, batch: int, precision: str | None, mode: str,
-    include_layers: bool,
-) -> str:
-    """A digest of everything the estimate depends on (the library version included)."""
+def estimate_key(session: Session, request: EstimateRequest) -> str:
+    """A digest of everything the estimate depends on, computed without building anything.
+
+    Stored models count by content (sha256), stored hardware by its description, catalog chips
+    by name, inline descriptions by their JSON; the library version is part of the key. A hit
+    therefore costs one primary-key query at most (no ONNX parse, no spec validation).
+    """
     from codesign_playground import __version__
 
+    model: str
+    if request.model.model_id is not None:
+        sha = session.scalar(select(ModelRow.sha256).where(ModelRow.id == request.model.model_id))
+        if sha is None:
+            raise ModelNotFoundError(
+                f"model.model_id: no stored model with id {request.model.model_id}"
+            )
+        model = f"sha256:{sha}"
+    else:
+        model = f"zoo:{request.model.zoo}"
+    hw = request.hardware
+    hardware: Any
+    if hw.hardware_id is not None:
+        stored = session.scalar(select(HardwareRow.spec).where(HardwareRow.id == hw.hardware_id))
+        if stored is None:
+            raise InputError(
+                f"hardware.hardware_id: no stored description with id {hw.hardware_id}"
+            )
+        hardware = stored
+    else:
+        hardware = {"chip": hw.chip} if hw.chip is not None else hw.spec
     payload = json.dumps(
         {
             "v": __version__,
-            "model": model.identity,
-            "hardware": hardware_to_dict(spec),
-            "batch": batch,
-            "precision": precision,
-            "mode": mode,
-            "layers": include_layers,
+            "model": model,
+            "hardware": hardware,
+            "batch": request.batch,
+            "precision": request.precision,
+            "mode": request.mode,
+            "layers": request.include_layers,
         },
         sort_keys=True,
         default=str,
@@ -155,7 +187,9 @@ def template_parameters() -> list[dict[str, Any]]:
         for name, p in inspect.signature(fn).parameters.items():
             default = None if p.default is inspect.Parameter.empty else p.default
             params[name] = {"default": default, "required": p.default is inspect.Parameter.empty}
-        out.append({"kind": kind, "doc": (fn.__doc__ or "").strip().splitlines()[0], "parameters": params})
+        out.append(
+            {"kind": kind, "doc": (fn.__doc__ or "").strip().splitlines()[0], "parameters": params}
+        )
     return out
 
 

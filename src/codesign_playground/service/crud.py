@@ -189,9 +189,7 @@ def job_stats(session: Session) -> JobStats:
     extra = case((JobRow.attempts > 1, JobRow.attempts - 1), else_=0)
     attempts = {
         kind: int(n or 0)
-        for kind, n in session.execute(
-            select(JobRow.kind, func.sum(extra)).group_by(JobRow.kind)
-        )
+        for kind, n in session.execute(select(JobRow.kind, func.sum(extra)).group_by(JobRow.kind))
     }
     points = int(session.scalar(select(func.coalesce(func.sum(JobRow.points_evaluated), 0))) or 0)
     rate = 0.0

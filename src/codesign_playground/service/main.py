@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router, prefix="/api/v1")
 
     web = resources.files("codesign_playground.web")
-    app.mount("/static", StaticFiles(packages=[("codesign_playground", "web/static")]), name="static")
+    app.mount(
+        "/static", StaticFiles(packages=[("codesign_playground", "web/static")]), name="static"
+    )
 
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:

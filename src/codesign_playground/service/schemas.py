@@ -24,6 +24,7 @@ __all__ = [
     "TemplateCreate",
 ]
 
+
 def _utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; every stored time is UTC
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

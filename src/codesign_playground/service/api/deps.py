@@ -26,7 +26,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    """A session per request, committed when the route returns normally."""
+    """A session per request, committed when the route function returns (``scope="function"``:
+    before the response is sent, so a client that reads right after a write sees it)."""
     with services.db.session() as session:
         yield session
 
@@ -39,6 +40,6 @@ def get_queue(services: ServicesDep) -> JobQueue:
     return services.queue
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CacheDep = Annotated[Cache, Depends(get_cache)]
 QueueDep = Annotated[JobQueue, Depends(get_queue)]

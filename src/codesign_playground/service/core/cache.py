@@ -70,7 +70,7 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Entries with ``SETEX``; an index of (key, size) pops the oldest when over budget."""
+    """Entries with ``SET ... EX``; an index of (key, size) pops the oldest when over budget."""
 
     def __init__(self, client: redis.Redis, *, prefix: str, ttl_s: int, max_bytes: int) -> None:
         self.client = client
@@ -91,7 +91,7 @@ class RedisCache:
         now = time.time()
         full = self.prefix + key
         pipe = self.client.pipeline()
-        pipe.setex(full, self.ttl_s, value)
+        pipe.set(full, value, ex=self.ttl_s)
         pipe.zadd(self.index, {full: now + self.ttl_s})
         pipe.hget(self.sizes, full)
         pipe.hset(self.sizes, full, len(value))
@@ -115,11 +115,11 @@ class RedisCache:
         pipe.execute()
 
     def _sweep(self, now: float) -> None:
-        expired = self.client.zrangebyscore(self.index, "-inf", now)
-        self._forget(list(expired), delete=False)
+        expired: list[bytes] = self.client.zrangebyscore(self.index, "-inf", now)  # type: ignore[assignment]
+        self._forget(expired, delete=False)
         while self.size_bytes() > self.max_bytes:
-            oldest = self.client.zrange(self.index, 0, 15)
+            oldest: list[bytes] = self.client.zrange(self.index, 0, 15)  # type: ignore[assignment]
             if not oldest:
                 self.client.set(self.total, 0)
                 break
-            self._forget(list(oldest), delete=True)
+            self._forget(oldest, delete=True)

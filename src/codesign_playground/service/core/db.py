@@ -23,8 +23,8 @@ from codesign_playground.config import Settings
 
 __all__ = [
     "ALEMBIC_DIR",
-    "DatabaseNotMigratedError",
     "Database",
+    "DatabaseNotMigratedError",
     "alembic_config",
     "check_migrated",
     "make_engine",

@@ -119,7 +119,9 @@ class ServiceCollector(Collector):
         stats = self.job_stats()
         if stats is None:
             return
-        jobs = GaugeMetricFamily("codesign_jobs", "Jobs by kind and status.", labels=["kind", "status"])
+        jobs = GaugeMetricFamily(
+            "codesign_jobs", "Jobs by kind and status.", labels=["kind", "status"]
+        )
         depth = GaugeMetricFamily(
             "codesign_job_queue_depth", "Jobs waiting for a worker.", labels=["kind"]
         )
@@ -155,7 +157,8 @@ class ServiceCollector(Collector):
             hist.add_metric([kind, status], pairs, total)
         yield hist
         retries = CounterMetricFamily(
-            "codesign_job_retries", "Job attempts beyond the first (transient errors, lost workers).",
+            "codesign_job_retries",
+            "Job attempts beyond the first (transient errors, lost workers).",
             labels=["kind"],
         )
         for kind in kinds:
@@ -189,5 +192,9 @@ def render_metrics(extra: Collector | None) -> tuple[bytes, str]:
         scrape.register(extra)
         text += generate_latest(scrape)
     elapsed = time.perf_counter() - started
-    text += f"# HELP codesign_scrape_seconds Time to render this page.\n# TYPE codesign_scrape_seconds gauge\ncodesign_scrape_seconds {elapsed:.6f}\n".encode()
+    text += (
+        "# HELP codesign_scrape_seconds Time to render this page.\n"
+        "# TYPE codesign_scrape_seconds gauge\n"
+        f"codesign_scrape_seconds {elapsed:.6f}\n"
+    ).encode()
     return text, CONTENT_TYPE_LATEST

@@ -41,7 +41,9 @@ _access = logging.getLogger("codesign_playground.access")
 def _route_of(scope: Scope) -> str:
     """The matched route template with every include prefix (``/api/v1/models/{model_id}``)."""
     fastapi_scope = scope.get("fastapi")
-    context = fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    context = (
+        fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    )
     path = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
     return str(path) if path else "unmatched"
 
@@ -122,12 +124,18 @@ class MemoryWindows:
 
     async def hit(self, key: str, window_s: int) -> int:
         bucket = int(time.time() // window_s)
+        key = f"{key}:{window_s}"
         with self._lock:
             old_bucket, n = self._counts.get(key, (bucket, 0))
             n = n + 1 if old_bucket == bucket else 1
             self._counts[key] = (bucket, n)
             if len(self._counts) > 100_000:  # forget idle clients
-                self._counts = {k: v for k, v in self._counts.items() if v[0] == bucket}
+                now = time.time()
+                self._counts = {
+                    k: v
+                    for k, v in self._counts.items()
+                    if v[0] == int(now // int(k.rsplit(":", 1)[1]))
+                }
             return n
 
 
@@ -182,8 +190,12 @@ class RateLimitMiddleware:
             if count > limit:
                 RATE_LIMITED.labels(name).inc()
                 retry = window_s - int(time.time()) % window_s
-                await _send_429(scope, send, f"rate limit of {limit} requests per {name} "
-                                f"exceeded; retry in {retry} s", retry)
+                await _send_429(
+                    scope,
+                    send,
+                    f"rate limit of {limit} requests per {name} exceeded; retry in {retry} s",
+                    retry,
+                )
                 return
         await self.app(scope, receive, send)
 

@@ -28,7 +28,7 @@ _log = logging.getLogger("codesign_playground.service")
 
 
 class ProblemError(Exception):
-    """Raised by routes for a specific problem type: ``ProblemError(409, "job-not-finished", ...)``."""
+    """A route's error of a named problem type: ``ProblemError(409, "job-not-finished", ...)``."""
 
     def __init__(
         self, status: int, slug: str, detail: str, headers: dict[str, str] | None = None
@@ -100,7 +100,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"no resource at {request.url.path}"
     elif exc.status_code == 405:
         detail = f"method {request.method} is not allowed on {request.url.path}"
-    return problem_response(request, exc.status_code, _one_line(detail), headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(request, exc.status_code, _one_line(detail), headers=headers)
 
 
 async def _problem_error(request: Request, exc: Exception) -> JSONResponse:

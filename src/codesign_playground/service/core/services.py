@@ -74,7 +74,9 @@ def start_services(settings: Settings) -> Services:
     cache: Cache
     queue: JobQueue
     if settings.redis_url:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=5, socket_connect_timeout=5
+        )
         cache = RedisCache(
             client,
             prefix=settings.redis_key_prefix,

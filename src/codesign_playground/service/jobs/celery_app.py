@@ -9,6 +9,7 @@ hard limits behind it).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -16,8 +17,11 @@ from datetime import timedelta
 from typing import Any
 
 import redis
-from celery import Celery, Task
-from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
+from celery import Celery, Task  # type: ignore[import-untyped]
+from celery.exceptions import (  # type: ignore[import-untyped]
+    MaxRetriesExceededError,
+    SoftTimeLimitExceeded,
+)
 from sqlalchemy import select
 
 from codesign_playground.config import Settings
@@ -26,7 +30,14 @@ from codesign_playground.service.jobs.inprocess import backoff_s
 from codesign_playground.service.jobs.runner import TransientJobError, execute, stale_after_s
 from codesign_playground.service.tables import JobRow, utcnow
 
-__all__ = ["TASK_NAME", "WorkerHeartbeat", "count_workers", "make_celery", "reconcile", "worker_key"]
+__all__ = [
+    "TASK_NAME",
+    "WorkerHeartbeat",
+    "count_workers",
+    "make_celery",
+    "reconcile",
+    "worker_key",
+]
 
 TASK_NAME = "codesign.run_job"
 _log = logging.getLogger("codesign_playground.jobs")
@@ -63,8 +74,8 @@ def make_celery(settings: Settings) -> Celery:
         worker_send_task_events=False,
     )
 
-    @app.task(name=TASK_NAME, bind=True, max_retries=settings.job_max_retries + 1)
-    def run_job(self: Task, job_id: str) -> str:  # type: ignore[type-arg]
+    @app.task(name=TASK_NAME, bind=True, max_retries=settings.job_max_retries + 1)  # type: ignore[untyped-decorator]
+    def run_job(self: Task, job_id: str) -> str:
         """Run one job; a thin call into the runner."""
         db = _database(settings)
         try:
@@ -134,10 +145,8 @@ class WorkerHeartbeat:
 
     def stop(self) -> None:
         self.stop_event.set()
-        try:
+        with contextlib.suppress(redis.RedisError):
             self.client.delete(self.key)
-        except redis.RedisError:
-            pass
 
     def _beat(self) -> None:
         ttl = max(2, int(3 * self.settings.worker_heartbeat_seconds))

@@ -23,7 +23,14 @@ from codesign_playground.service.jobs.runner import JobContext, JobOutcome
 MAX_STORED_POINTS = 20_000
 """Points kept in the job's result document; the artifact's points.csv has all of them."""
 
-__all__ = ["KINDS", "MAX_STORED_POINTS", "prepare_space", "run_exploration_job", "run_rtl_job", "tar_folder"]
+__all__ = [
+    "KINDS",
+    "MAX_STORED_POINTS",
+    "prepare_space",
+    "run_exploration_job",
+    "run_rtl_job",
+    "tar_folder",
+]
 
 
 def tar_folder(folder: Path, arcname: str) -> bytes:
@@ -59,7 +66,12 @@ def run_rtl_job(ctx: JobContext) -> JobOutcome:
         )
         data = tar_folder(generated.directory, design.label)
     ctx.report(1, 1, message="done", force=True)
-    result = {"design": design.to_dict(), "label": design.label, "top": generated.top, "files": files}
+    result = {
+        "design": design.to_dict(),
+        "label": design.label,
+        "top": generated.top,
+        "files": files,
+    }
     return JobOutcome(result=result, artifact=(f"{design.label}.tar.gz", data))
 
 
@@ -107,7 +119,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_exploration_job(ctx: JobContext) -> JobOutcome:
-    from codesign_playground.explore import run_exploration, write_report
+    from codesign_playground.explore import run_exploration
+    from codesign_playground.explore.report import write_report
 
     space = prepare_space(ctx.params, _model_path(ctx))
     out_dir = ctx.work_dir / "run"
@@ -116,7 +129,9 @@ def run_exploration_job(ctx: JobContext) -> JobOutcome:
     def progress(evaluated: int, total: int | None, best_so_far: Any, eta_s: float | None) -> None:
         ctx.report(evaluated, total, _jsonable(best_so_far), eta_s)
 
-    overrides = {k: ctx.params[k] for k in ("strategy", "budget", "seed") if ctx.params.get(k) is not None}
+    overrides = {
+        k: ctx.params[k] for k in ("strategy", "budget", "seed") if ctx.params.get(k) is not None
+    }
     result = run_exploration(
         space,
         **overrides,

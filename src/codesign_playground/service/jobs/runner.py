@@ -10,6 +10,7 @@ to ``queued`` and resumes from its work folder when claimed again.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -156,7 +157,7 @@ class _Tracker:
             "evaluated": int(evaluated),
             "total": None if total is None else int(total),
             "best_so_far": best_so_far,
-            "eta_s": None if eta_s is None else float(eta_s),
+            "eta_s": float(eta_s) if eta_s is not None and math.isfinite(eta_s) else None,
             "points_per_second": evaluated / elapsed,
             "message": message,
         }
@@ -221,7 +222,9 @@ def execute(
                 .values(status="cancelled", finished_at=utcnow(), duration_s=0.0)
             )
             return "cancelled"
-        if not crud.claim_job(s, job_id=job_id, worker=worker, stale_after_s=stale_after_s(settings)):
+        if not crud.claim_job(
+            s, job_id=job_id, worker=worker, stale_after_s=stale_after_s(settings)
+        ):
             return job.status
         kind, params, attempts = job.kind, dict(job.params), job.attempts + 1
     _log.info("job started", extra={"job_id": job_id, "kind": kind, "attempt": attempts})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from typing import Any
@@ -30,16 +31,7 @@ def create_estimate(
     body: EstimateRequest,
 ) -> Response:
     """Estimate a model on hardware (cached for CACHE_TTL_SECONDS; ``X-Cache`` says HIT/MISS)."""
-    source = resolve_model(session, body.model, settings.codesign_data_dir)
-    spec = hardware_spec(session, body.hardware)
-    key = estimate_key(
-        source,
-        spec,
-        batch=body.batch,
-        precision=body.precision,
-        mode=body.mode,
-        include_layers=body.include_layers,
-    )
+    key = estimate_key(session, body)
     try:
         hit = cache.get(key)
     except Exception:
@@ -49,16 +41,16 @@ def create_estimate(
         return _response(hit, key, cached=True)
     CACHE_REQUESTS.labels("miss").inc()
     started = time.perf_counter()
+    source = resolve_model(session, body.model, settings.codesign_data_dir)
+    spec = hardware_spec(session, body.hardware)
     net = load_network(source, batch=body.batch, precision=body.precision)
     data: dict[str, Any] = estimate(net, spec, mode=body.mode).to_dict()
     if not body.include_layers:
         data.pop("layers", None)
     ESTIMATE_SECONDS.observe(time.perf_counter() - started)
     payload = json.dumps(data, separators=(",", ":")).encode()
-    try:
+    with contextlib.suppress(Exception):
         cache.set(key, payload)
-    except Exception:
-        pass
     return _response(payload, key, cached=False)
 
 

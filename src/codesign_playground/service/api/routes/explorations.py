@@ -67,7 +67,9 @@ def _result(session: Any, job_id: str) -> dict[str, Any]:
     job = load_job(session, job_id, KIND)
     if job.result is None:
         raise ProblemError(
-            409, "job-not-finished", f"exploration {job_id} has no results yet (status {job.status})"
+            409,
+            "job-not-finished",
+            f"exploration {job_id} has no results yet (status {job.status})",
         )
     return job.result
 

@@ -90,7 +90,9 @@ def read_hardware(session: SessionDep, hardware_id: int) -> Any:
     """One stored description."""
     row = crud.get_hardware(session, hardware_id=hardware_id)
     if row is None:
-        raise ProblemError(404, "not-found", f"hardware_id: no stored description with id {hardware_id}")
+        raise ProblemError(
+            404, "not-found", f"hardware_id: no stored description with id {hardware_id}"
+        )
     return row
 
 

@@ -23,12 +23,11 @@ def health(settings: SettingsDep) -> dict[str, Any]:
 @router.get("/health/ready", responses={503: {"description": "a dependency is down"}})
 def ready(services: ServicesDep) -> JSONResponse:
     """Readiness: the database, Redis and at least one live job worker answer."""
-    checks = {
-        "database": services.db.ping(),
-        "redis": services.redis_up() if services.redis is not None else None,
-        "workers": services.queue.workers_alive(),
-    }
-    ok = bool(checks["database"]) and checks["redis"] is not False and checks["workers"] > 0
+    database = services.db.ping()
+    redis_ok = services.redis_up() if services.redis is not None else None
+    workers = services.queue.workers_alive()
+    checks = {"database": database, "redis": redis_ok, "workers": workers}
+    ok = database and redis_ok is not False and workers > 0
     body = {
         "status": "ready" if ok else "not ready",
         "mode": "embedded" if services.settings.embedded else "distributed",

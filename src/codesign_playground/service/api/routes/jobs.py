@@ -47,9 +47,7 @@ def artifact_response(session: Any, job: JobRow) -> Response:
         raise ProblemError(
             409, "job-not-finished", f"job {job.id} has no artifact (status {job.status})"
         )
-    data = session.scalar(
-        select(JobRow.artifact).where(JobRow.id == job.id)
-    )
+    data = session.scalar(select(JobRow.artifact).where(JobRow.id == job.id))
     return Response(
         data,
         media_type="application/gzip",

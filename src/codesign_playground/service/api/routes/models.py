@@ -38,9 +38,7 @@ async def upload_model(
     """Upload an ONNX graph (size and node-count limits apply); nothing is stored if it fails."""
     filename = Path(file.filename or "model.onnx").name
     if not filename.lower().endswith(".onnx"):
-        raise ProblemError(
-            415, "unsupported-media-type", f"file: {filename} is not an .onnx file"
-        )
+        raise ProblemError(415, "unsupported-media-type", f"file: {filename} is not an .onnx file")
     limit = settings.model_max_upload_bytes
     digest = hashlib.sha256()
     chunks: list[bytes] = []

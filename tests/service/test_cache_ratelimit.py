@@ -1,0 +1,80 @@
+"""The estimate caches (in-process, and Redis) and the rate limiter, on the real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from codesign_playground.config import Settings
+from codesign_playground.service.core.cache import MemoryCache, RedisCache
+from codesign_playground.service.core.middleware import RedisWindows
+from codesign_playground.service.main import create_app
+
+
+@pytest.fixture
+def redis_client(services_up: None) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/14")
+    prefix = f"cachetest-{uuid.uuid4().hex[:8]}"
+    client.prefix = prefix  # type: ignore[attr-defined]
+    yield client
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def test_memory_cache_is_bounded_and_expires() -> None:
+    cache = MemoryCache(ttl_s=0.2, max_bytes=100)
+    for i in range(10):
+        cache.set(f"k{i}", b"x" * 30)
+    assert cache.size_bytes() <= 100
+    assert cache.get("k0") is None and cache.get("k9") == b"x" * 30
+    time.sleep(0.25)
+    assert cache.get("k9") is None
+
+
+def test_redis_cache_is_bounded_and_expires(redis_client: redis.Redis) -> None:
+    prefix = redis_client.prefix  # type: ignore[attr-defined]
+    cache = RedisCache(redis_client, prefix=prefix, ttl_s=1, max_bytes=100)
+    for i in range(10):
+        cache.set(f"k{i}", b"y" * 30)
+    assert cache.size_bytes() <= 100
+    assert cache.get("k0") is None and cache.get("k9") == b"y" * 30
+    time.sleep(1.2)
+    assert cache.get("k9") is None
+    cache.set("fresh", b"z")
+    assert cache.size_bytes() == 1  # expired entries left the accounting
+
+
+def test_redis_rate_windows(redis_client: redis.Redis) -> None:
+    windows = RedisWindows("redis://127.0.0.1:6379/14", redis_client.prefix)  # type: ignore[attr-defined]
+
+    async def hits() -> list[int]:
+        out = [await windows.hit("1.2.3.4", 60) for _ in range(3)]
+        await windows.client.aclose()
+        return out
+
+    assert asyncio.run(hits()) == [1, 2, 3]
+
+
+def test_rate_limit_gives_429_problem(tmp_path: Path) -> None:
+    settings = Settings(
+        codesign_data_dir=tmp_path,
+        allowed_hosts=["testserver"],
+        rate_limit_per_minute=3,
+        secret_key="test-secret",
+    )
+    with TestClient(create_app(settings)) as client:
+        codes = [client.get("/api/v1/models").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        r = client.get("/api/v1/models")
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["status"] == 429 and "per minute" in r.json()["detail"]
+        assert int(r.headers["retry-after"]) > 0
+        assert client.get("/health").status_code == 200  # probes are never limited
