@@ -5,10 +5,8 @@
 # Runs as uid 1000 with a read-only root file system; the only writable paths are the
 # volumes /tmp and /app/cache (CODESIGN_DATA_DIR: the embedded SQLite database and caches).
 
-ARG PYTHON_IMAGE=python:3.11-slim
-
 # ---- build: a virtual environment with the package and its [service] extra ----------------
-FROM ${PYTHON_IMAGE} AS build
+FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -22,7 +20,7 @@ RUN pip install --no-cache-dir "/src[service]" \
     && python -m compileall -q /opt/venv/lib
 
 # ---- runtime ---------------------------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.11-slim AS runtime
 LABEL org.opencontainers.image.title="codesign-playground" \
       org.opencontainers.image.description="AI hardware co-design playground: API and job worker" \
       org.opencontainers.image.licenses="MIT"

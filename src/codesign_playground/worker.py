@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         celery_app._DATABASES.clear()  # never reuse the parent's connections after fork
 
     args = [
+        "--quiet",  # no banner: the output carries JSON log lines only
         "worker",
         f"--loglevel={settings.codesign_log_level}",
         "--queues",

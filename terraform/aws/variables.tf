@@ -45,9 +45,9 @@ variable "public_subnet_cidrs" {
 }
 
 variable "kubernetes_version" {
-  description = "Kubernetes version"
+  description = "Kubernetes version (1.28 of the guide is out of EKS standard support)"
   type        = string
-  default     = "1.28"
+  default     = "1.31"
 }
 
 variable "eks_public_access_cidrs" {

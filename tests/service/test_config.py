@@ -9,7 +9,7 @@ from codesign_playground.config import Settings
 
 
 def test_defaults_are_embedded(tmp_path: pytest.TempPathFactory) -> None:
-    s = Settings(codesign_data_dir=tmp_path)  # type: ignore[arg-type]
+    s = Settings(codesign_data_dir=tmp_path, secret_key="test")  # type: ignore[arg-type]
     assert s.embedded and s.is_sqlite and s.database_auto_migrate
     assert s.database_url.endswith("codesign.db")
 

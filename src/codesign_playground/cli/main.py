@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from codesign_playground._version import __version__
 from codesign_playground.cli.console import err_console
 from codesign_playground.cli.demo import demo_command
+from codesign_playground.cli.explore import explore_command
 from codesign_playground.cli.hardware import app as hardware_app
 from codesign_playground.cli.perf import estimate_command
 from codesign_playground.cli.status import ExitStatus
@@ -98,6 +99,7 @@ app.command("profile")(profile_command)
 
 app.command("estimate")(estimate_command)
 app.command("demo")(demo_command)
+app.command("explore")(explore_command)
 app.add_typer(hardware_app, name="hardware", help="The chip catalog and hardware files.")
 
 

@@ -30,7 +30,7 @@ CSV_FIELDS = ("width", "bits", "accuracy", "epochs", "seed", "train_s")
 def _imports() -> tuple[Any, Any]:
     try:
         import torch
-        from sklearn.datasets import load_digits  # type: ignore[import-untyped]
+        from sklearn.datasets import load_digits
     except ImportError as err:
         raise InputError(
             f"accuracy.measure: digits needs torch and scikit-learn ({err.name} is missing); "

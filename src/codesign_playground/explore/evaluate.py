@@ -22,6 +22,7 @@ import numpy.typing as npt
 from codesign_playground.hardware import leakage, technology
 from codesign_playground.hardware.spec import HardwareSpec, hardware_from_dict, hardware_to_dict
 from codesign_playground.hardware.templates import systolic
+from codesign_playground.perf.roofline import residency_thresholds
 from codesign_playground.perf.systolic import dataflow_code, simulate
 from codesign_playground.workload.arrays import LayerArrays, layer_arrays
 from codesign_playground.workload.ir import PRECISION_BITS, Network, Precision
@@ -65,29 +66,9 @@ class VariantArrays:
     weight_bytes: float
 
 
-def _residency_thresholds(net: Network) -> tuple[FloatArray, FloatArray]:
-    """Per op, the on-chip activation capacity from which its inputs (outputs) stay on-chip:
-    :func:`codesign_playground.perf.roofline.resident_activations` as thresholds."""
-    consumed: set[str] = set()
-    for op in net.ops:
-        consumed.update(t.name for t in op.inputs)
-    produced: dict[str, int] = {}
-    th_in = np.full(len(net.ops), np.inf)
-    th_out = np.full(len(net.ops), np.inf)
-    for i, op in enumerate(net.ops):
-        acts = [t for t in op.inputs if t.dtype not in ("int64", "int32", "bool")]
-        if acts and all(t.name in produced for t in acts):
-            th_in[i] = max(produced[t.name] for t in acts)
-        if op.outputs and all(t.name in consumed for t in op.outputs):
-            th_out[i] = op.output_bytes
-        for t in op.outputs:
-            produced[t.name] = op.output_bytes
-    return th_in, th_out
-
-
 def variant_arrays(net: Network) -> VariantArrays:
     la = layer_arrays(net)
-    th_in, th_out = _residency_thresholds(net)
+    th_in, th_out = residency_thresholds(net)
     has_gemm = np.bincount(la.gemm_op, minlength=la.n_ops) > 0
     ng = ~has_gemm
     other = np.maximum(la.flops - 2.0 * la.macs, 0.0)

@@ -31,6 +31,8 @@ __all__ = [
     "RooflineResult",
     "inner_capacity_elements",
     "operand_traffic_bytes",
+    "residency_thresholds",
+    "resident_activations",
     "roofline",
     "roofline_times",
 ]
@@ -177,6 +179,27 @@ def _activation_capacity_inside(spec: HardwareSpec, j: int) -> float:
     )
 
 
+def residency_thresholds(net: Network) -> tuple[FloatArray, FloatArray]:
+    """Per op, the on-chip activation capacity (bytes) from which all its activation inputs
+    stay on-chip, and from which its outputs do (``inf``: never, e.g. network inputs and
+    outputs). See :func:`resident_activations`."""
+    consumed: set[str] = set()
+    for op in net.ops:
+        consumed.update(t.name for t in op.inputs)
+    produced: dict[str, int] = {}
+    th_in = np.full(len(net.ops), np.inf)
+    th_out = np.full(len(net.ops), np.inf)
+    for i, op in enumerate(net.ops):
+        acts = [t for t in op.inputs if t.dtype not in ("int64", "int32", "bool")]
+        if acts and all(t.name in produced for t in acts):
+            th_in[i] = max(produced[t.name] for t in acts)
+        if op.outputs and all(t.name in consumed for t in op.outputs):
+            th_out[i] = op.output_bytes
+        for t in op.outputs:
+            produced[t.name] = op.output_bytes
+    return th_in, th_out
+
+
 def resident_activations(
     net: Network, capacity_bytes: float
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -187,26 +210,8 @@ def resident_activations(
     consumer does not read it back. Network inputs are always read and network outputs
     (tensors no later op reads) always written.
     """
-    produced: dict[str, int] = {}
-    consumed: set[str] = set()
-    for op in net.ops:
-        consumed.update(t.name for t in op.inputs)
-    kept_in = np.zeros(len(net.ops), dtype=bool)
-    kept_out = np.zeros(len(net.ops), dtype=bool)
-    for i, op in enumerate(net.ops):
-        acts = [t for t in op.inputs if t.dtype not in ("int64", "int32", "bool")]
-        kept_in[i] = bool(acts) and all(
-            t.name in produced and produced[t.name] <= capacity_bytes for t in acts
-        )
-        out_bytes = op.output_bytes
-        kept_out[i] = (
-            bool(op.outputs)
-            and all(t.name in consumed for t in op.outputs)
-            and out_bytes <= capacity_bytes
-        )
-        for t in op.outputs:
-            produced[t.name] = out_bytes
-    return kept_in, kept_out
+    th_in, th_out = residency_thresholds(net)
+    return th_in <= capacity_bytes, th_out <= capacity_bytes
 
 
 def roofline(net: Network, spec: HardwareSpec) -> RooflineResult:

@@ -254,6 +254,9 @@ def _ring_refills(
     active_sets: IntArray,
     step_sets: IntArray,
     max_events: int,
+    fold_lines: IntArray | None = None,
+    diag_line0: IntArray | None = None,
+    events: list[tuple[IntArray, IntArray]] | None = None,
 ) -> tuple[IntArray, BoolArray]:
     """Refills (``new_prefetch`` calls) of SCALE-Sim's USER-mode ``read_buffer``, by replay.
 
@@ -266,7 +269,11 @@ def _ring_refills(
     stream order from its first to its last word: one step per fold. Row-block operands (ws
     filter, is ifmap) demand a fold's rows top row first, each row ascending; the replay jumps
     from one missing row to the next (rows in between lie inside the window). Returns the
-    refills and whether the replay finished within ``max_events`` steps.
+    refills and whether the replay finished within ``max_events`` steps. With ``events`` (a
+    list), also appends ``(pair, demand line)`` arrays, one entry per refill: the demand-matrix
+    line whose request triggers it (``fold_lines`` lines per fold; a diagonal operand's
+    stream starts at line ``diag_line0`` of its fold, a row-block row ``k`` sits on line
+    ``Rows - 1 - (k - first row of the fold)``).
     """
     size = sr.shape[0]
     refills = np.zeros(size, dtype=np.int64)
@@ -311,6 +318,21 @@ def _ring_refills(
         k2 = np.where(rel >= a, _ceil_div(rel - a + 1, p), 0)
         s = _i64((s + k2 * p) % n)
         miss = miss + k1 + k2
+        if events is not None and fold_lines is not None and diag_line0 is not None:
+            base_line = fold * fold_lines[idx]
+            walk_line = np.where(rb, base_line + r_ - 1 - (k - bottom), base_line + diag_line0[idx])
+            _emit(events, idx, walk_line, np.where(rb, k1 + k2, k1))
+            dg = ~rb & (k2 > 0)
+            if np.any(dg):
+                q_max = int(k2[dg].max())
+                q = np.arange(q_max)[None, :]
+                sel = dg[:, None] & (q < k2[:, None])
+                pi, qi = np.nonzero(sel)
+                thr = (lo - off)[pi] + a[pi] + qi * p[pi]
+                j = _first_line_reaching(
+                    thr * e[pi], b[pi] * t_[pi], t_[pi], g[pi], w[pi], ul[pi], ub[pi]
+                )
+                _emit(events, idx[pi], base_line[pi] + diag_line0[idx][pi] + j, np.ones_like(j))
         # Next row that misses: the first one (going down) starting below the window.
         win = lo - off + k2 * p
         nxt = np.minimum(k - 1, _ceil_div(win * e - base, np.maximum(u, one)) - 1)
@@ -326,6 +348,33 @@ def _ring_refills(
     return refills, done
 
 
+def _emit(
+    events: list[tuple[IntArray, IntArray]], pair: IntArray, line: IntArray, count: IntArray
+) -> None:
+    """Append ``count`` refill events at ``line`` for each ``pair`` (local indices)."""
+    if np.any(count > 0):
+        events.append((np.repeat(pair, count), np.repeat(line, count)))
+
+
+def _first_line_reaching(
+    word: IntArray, row0: IntArray, t: IntArray, g: IntArray, w: IntArray, ul: IntArray, ub: IntArray
+) -> IntArray:
+    """First stream line ``j`` of a diagonal fold (rows ``row0 .. row0 + t - 1``, ``ub`` used
+    columns) whose last demanded word (lowest row of anti-diagonal ``row0 + j``) is ``>= word``;
+    binary search over ``j`` in ``[0, t + ub - 2]``."""
+    lo = np.zeros_like(word)
+    hi = t + ub - 2
+    while np.any(lo < hi):
+        mid = (lo + hi) // 2
+        d = row0 + mid
+        r = np.maximum(row0, d - ub + 1)
+        last = _diag_word(r, d - r, t, g, w, ul)
+        ok = last >= word
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid + 1)
+    return lo
+
+
 def _user_ring(
     need: BoolArray,
     sram_words: IntArray,
@@ -334,13 +383,17 @@ def _user_ring(
     block_is_col_fold: BoolArray,
     dims: tuple[IntArray, IntArray, IntArray, IntArray, IntArray],
     max_events: int,
-) -> tuple[IntArray, BoolArray]:
+    fold_lines: IntArray,
+    diag_line0: IntArray,
+) -> tuple[IntArray, BoolArray, tuple[IntArray, IntArray]]:
     """Run :func:`_ring_refills` on the pairs in ``need`` (USER mode, prefetch beyond the active
-    half); returns full-shape refills and a mask of the pairs it finished."""
+    half); returns full-shape refills, a mask of the pairs it finished and the refill events
+    ``(flat pair index, demand line)``, one per refill."""
     refills = np.zeros(need.shape, dtype=np.int64)
     replayed = np.zeros(need.shape, dtype=bool)
+    empty = np.zeros(0, dtype=np.int64)
     if not np.any(need) or max_events <= 0:
-        return refills, replayed
+        return refills, replayed, (empty, empty)
     sel = need  # boolean mask indexing also works on 0-d arrays
     sr, sc, t, rr, cc = (x[sel] for x in dims)
     words = sram_words[sel]
@@ -349,12 +402,33 @@ def _user_ring(
     n = valid_words[sel] // e + 1
     a = np.minimum(_ceil_div(active, e), n)
     p = np.maximum(np.minimum(_ceil_div(words - active, e), n - a), 1)
+    events: list[tuple[IntArray, IntArray]] = []
     got, ok = _ring_refills(
-        rowblock[sel], block_is_col_fold[sel], sr, sc, t, rr, cc, e, n, a, p, max_events
+        rowblock[sel],
+        block_is_col_fold[sel],
+        sr,
+        sc,
+        t,
+        rr,
+        cc,
+        e,
+        n,
+        a,
+        p,
+        max_events,
+        fold_lines[sel],
+        diag_line0[sel],
+        events,
     )
     refills[sel] = got
     replayed[sel] = ok
-    return refills, replayed
+    flat = np.flatnonzero(np.reshape(need, -1))
+    if events:
+        pair = flat[np.concatenate([x[0] for x in events])]
+        line = np.concatenate([x[1] for x in events])
+    else:
+        pair, line = empty, empty
+    return refills, replayed, (_i64(pair), _i64(line))
 
 
 def _read_dram(

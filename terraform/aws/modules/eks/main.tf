@@ -100,6 +100,7 @@ resource "aws_eks_access_policy_association" "admin" {
 }
 
 resource "aws_security_group" "node" {
+  #checkov:skip=CKV_AWS_382:nodes pull images and call AWS APIs through the NAT gateways; egress is not port-restricted
   name_prefix = "${var.cluster_name}-node"
   description = "EKS worker nodes of ${var.cluster_name}"
   vpc_id      = var.vpc_id
@@ -153,7 +154,7 @@ resource "aws_launch_template" "node" {
   metadata_options {
     http_endpoint               = "enabled"
     http_tokens                 = "required"
-    http_put_response_hop_limit = 2
+    http_put_response_hop_limit = 1
   }
 
   block_device_mappings {
