@@ -236,6 +236,25 @@ def all_cases() -> list[Case]:
         ("user_ring_conv1x1_32x32_os", "conv", conv1, base_config(32, 32, "os", **small, **ring)),
         ("user_ring_gemm100_8x8_ws", "gemm", g100, base_config(8, 8, "ws", **kb1, **ring)),
     ]
+    # Stall replay: ofmap SRAM drains during the run (write-buffer stalls, CALC drains
+    # ArrayWidth words/cycle) alone and together with read-buffer refills.
+    wb_user = {"InterfaceBandwidth": "USER"}
+    stress += [
+        (
+            "user_wb_ofmap2k_bw2_gemm100_16x16_os",
+            "gemm",
+            g100,
+            base_config(16, 16, "os", **wb_user, Bandwidth=2, OfmapSramSzkB=2),
+        ),
+        (
+            "user_wb_ofmap1k_bw4_conv3x3_8x8_is",
+            "conv",
+            conv3,
+            base_config(8, 8, "is", **wb_user, Bandwidth=4, OfmapSramSzkB=1),
+        ),
+        ("calc_wb_ofmap1k_gemm64_8x8_ws", "gemm", g64, base_config(8, 8, "ws", OfmapSramSzkB=1)),
+        ("user_ring_wb_gemm64_8x8_is", "gemm", g64, base_config(8, 8, "is", **kb1, **ring)),
+    ]
     cases += [Case(cid, kind, topo, cfg) for cid, kind, topo, cfg in stress]
     return cases
 

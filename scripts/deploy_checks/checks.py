@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Helpers of scripts/validate_deploy.sh (run with the .venv-deploy interpreter: PyYAML, jsonschema).
+"""Helpers of scripts/validate_deploy.sh (run by the .venv-deploy interpreter: PyYAML, jsonschema).
 
 Subcommands
   crds FILE...            CloudNativePG Cluster resources against the operator's CRD schema
@@ -31,8 +31,13 @@ import yaml
 CNPG_CRD = Path("/work/shared/data/crds/postgresql.cnpg.io_clusters.yaml")
 RULE_FILES = ("monitoring/prometheus/rules",)
 # series Prometheus makes itself when it scrapes (not on any /metrics page)
-SYNTHETIC = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_series_added",
-             "scrape_samples_post_metric_relabeling"}
+SYNTHETIC = {
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_series_added",
+    "scrape_samples_post_metric_relabeling",
+}
 
 
 def load_docs(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -47,8 +52,10 @@ def _close(schema: Any) -> Any:
     """The schema with additionalProperties: false wherever properties are listed."""
     if isinstance(schema, dict):
         out = {k: _close(v) for k, v in schema.items()}
-        if "properties" in out and "additionalProperties" not in out and not out.get(
-            "x-kubernetes-preserve-unknown-fields"
+        if (
+            "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
         ):
             out["additionalProperties"] = False
         return out
@@ -95,19 +102,43 @@ def check_crds(files: list[str], root: Path) -> list[str]:
                 problems.append(f"{name}: {where}: {err.message}")
         elif api == "monitoring.coreos.com/v1" and kind == "ServiceMonitor":
             spec = doc.get("spec", {})
-            allowed = {"selector", "namespaceSelector", "endpoints", "jobLabel", "targetLabels",
-                       "podTargetLabels", "sampleLimit", "attachMetadata"}
+            allowed = {
+                "selector",
+                "namespaceSelector",
+                "endpoints",
+                "jobLabel",
+                "targetLabels",
+                "podTargetLabels",
+                "sampleLimit",
+                "attachMetadata",
+            }
             problems += [f"{name}: spec.{k}: unknown field" for k in set(spec) - allowed]
             if not isinstance(spec.get("selector"), dict):
                 problems.append(f"{name}: spec.selector missing")
             eps = spec.get("endpoints")
             if not isinstance(eps, list) or not eps:
                 problems.append(f"{name}: spec.endpoints missing")
-            ep_keys = {"port", "targetPort", "path", "scheme", "interval", "scrapeTimeout",
-                       "relabelings", "metricRelabelings", "honorLabels", "params", "tlsConfig",
-                       "bearerTokenSecret", "basicAuth", "authorization", "followRedirects"}
+            ep_keys = {
+                "port",
+                "targetPort",
+                "path",
+                "scheme",
+                "interval",
+                "scrapeTimeout",
+                "relabelings",
+                "metricRelabelings",
+                "honorLabels",
+                "params",
+                "tlsConfig",
+                "bearerTokenSecret",
+                "basicAuth",
+                "authorization",
+                "followRedirects",
+            }
             for i, ep in enumerate(eps or []):
-                problems += [f"{name}: spec.endpoints[{i}].{k}: unknown field" for k in set(ep) - ep_keys]
+                problems += [
+                    f"{name}: spec.endpoints[{i}].{k}: unknown field" for k in set(ep) - ep_keys
+                ]
                 if "port" not in ep and "targetPort" not in ep:
                     problems.append(f"{name}: spec.endpoints[{i}]: port missing")
         elif api == "monitoring.coreos.com/v1" and kind == "PrometheusRule":
@@ -156,7 +187,9 @@ def dashboard_queries(directory: Path) -> tuple[list[tuple[str, str]], list[str]
         ids: set[int] = set()
         for p in _panels(d.get("panels", [])):
             if p.get("id") in ids or p.get("id") is None:
-                problems.append(f"{f}: panel {p.get('title')!r}: missing or duplicate id {p.get('id')}")
+                problems.append(
+                    f"{f}: panel {p.get('title')!r}: missing or duplicate id {p.get('id')}"
+                )
             ids.add(p.get("id"))
             if p.get("type") == "row":
                 continue
@@ -165,24 +198,46 @@ def dashboard_queries(directory: Path) -> tuple[list[tuple[str, str]], list[str]
                 problems.append(f"{f}: panel {p.get('title')!r} has no query")
             for t in targets:
                 if not t.get("expr"):
-                    problems.append(f"{f}: panel {p.get('title')!r} target {t.get('refId')}: empty expr")
+                    problems.append(
+                        f"{f}: panel {p.get('title')!r} target {t.get('refId')}: empty expr"
+                    )
                     continue
-                queries.append((f"{f.name} #{p['id']} {p.get('title')} {t.get('refId')}", t["expr"]))
+                queries.append(
+                    (f"{f.name} #{p['id']} {p.get('title')} {t.get('refId')}", t["expr"])
+                )
     return queries, problems
 
 
 def write_grafana_rules(directory: Path, out: Path) -> list[str]:
     queries, problems = dashboard_queries(directory)
-    rules = [{"record": f"grafana_panel_{i}", "expr": _substitute(expr),
-              "labels": {"panel": where[:60]}} for i, (where, expr) in enumerate(queries)]
+    rules = [
+        {"record": f"grafana_panel_{i}", "expr": _substitute(expr), "labels": {"panel": where[:60]}}
+        for i, (where, expr) in enumerate(queries)
+    ]
     out.write_text(yaml.safe_dump({"groups": [{"name": "grafana-panels", "rules": rules}]}))
     print(f"{len(queries)} panel queries from {directory}")
     return problems
 
 
 # ---- metric names in PromQL ----------------------------------------------------------------
-_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and",
-             "or", "unless", "offset", "inf", "nan", "atan2", "start", "end"}
+_KEYWORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "inf",
+    "nan",
+    "atan2",
+    "start",
+    "end",
+}
 
 
 def promql_metrics(expr: str) -> set[str]:
@@ -219,7 +274,9 @@ def hpa_custom_metrics(root: Path) -> dict[str, set[str]]:
                 for m in doc["spec"].get("metrics", []):
                     if m["type"] in ("Pods", "Object", "External"):
                         key = m["type"].lower()
-                        found.setdefault(m[key]["metric"]["name"], set()).add(str(f.relative_to(root)))
+                        found.setdefault(m[key]["metric"]["name"], set()).add(
+                            str(f.relative_to(root))
+                        )
     return found
 
 
@@ -240,7 +297,9 @@ def metric_refs(root: Path) -> dict[str, list[str]]:
     for n, where in hpa_custom_metrics(root).items():
         refs.setdefault(n, set()).update(f"hpa {w}" for w in where)
     recorded = {r["record"] for r in rules(root) if "record" in r}
-    return {n: sorted(w) for n, w in sorted(refs.items()) if n not in recorded and n not in SYNTHETIC}
+    return {
+        n: sorted(w) for n, w in sorted(refs.items()) if n not in recorded and n not in SYNTHETIC
+    }
 
 
 def check_contract(root: Path) -> list[str]:
@@ -256,11 +315,17 @@ def check_contract(root: Path) -> list[str]:
         problems.append("no HPA scales on a custom metric")
     for metric, where in sorted(hpas.items()):
         if metric not in recorded:
-            problems.append(f"HPA metric {metric} ({', '.join(sorted(where))}) is not a recording rule")
-        elif not {"namespace", "pod"} <= set(re.findall(r"by\s*\(([^)]*)\)", recorded[metric]["expr"])[0].replace(" ", "").split(",")):
+            problems.append(
+                f"HPA metric {metric} ({', '.join(sorted(where))}) is not a recording rule"
+            )
+        elif not {"namespace", "pod"} <= set(
+            re.findall(r"by\s*\(([^)]*)\)", recorded[metric]["expr"])[0].replace(" ", "").split(",")
+        ):
             problems.append(f"recording rule {metric} must keep the namespace and pod labels")
         if metric not in served:
-            problems.append(f"HPA metric {metric} is not served by monitoring/prometheus-adapter/values.yaml")
+            problems.append(
+                f"HPA metric {metric} is not served by monitoring/prometheus-adapter/values.yaml"
+            )
         elif metric not in served[metric]["seriesQuery"]:
             problems.append(f"adapter rule for {metric} does not query the recorded series")
     return problems

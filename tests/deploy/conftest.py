@@ -117,7 +117,8 @@ class Service:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.api.poll() is not None:
-                raise AssertionError(f"API exited with {self.api.returncode}: {self.log('api.log')}")
+                code = self.api.returncode
+                raise AssertionError(f"API exited with {code}: {self.log('api.log')}")
             try:
                 if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
                     return

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.deploy.conftest import REPO, Service
 
 pytestmark = pytest.mark.slow
@@ -108,7 +107,8 @@ def test_app_and_worker_expose_every_referenced_metric(database: str, tmp_path: 
             + "\n".join(f"  {n}: {', '.join(w[:3])}" for n, w in sorted(missing.items()))
         )
         # the HPA's input has the labels the recording rule sums over
-        assert any(line.startswith("codesign_http_requests_total{") for line in page.text.splitlines())
+        lines = page.text.splitlines()
+        assert any(line.startswith("codesign_http_requests_total{") for line in lines)
     finally:
         svc.stop()
 

@@ -39,17 +39,25 @@ MANIFEST: dict[str, Any] = json.loads((DATA / "manifest.json").read_text())
 CASES: list[dict[str, Any]] = MANIFEST["cases"]
 IDS = [c["id"] for c in CASES]
 
-# Cases whose SCALE-Sim stall cycles the model does not reproduce yet (read stalls of its
-# USER-mode ``read_buffer`` with small read SRAMs, write-buffer stalls; see
-# docs/models-systolic.md). They are still compared, as strict expected failures, so a fix shows
-# up. DRAM reads, including the small-SRAM ring replay, match in every case.
+# USER mode with read SRAMs smaller than the prefetch matrices (read-buffer ring replay).
 USER_RING_CASES = frozenset(
     c["id"] for c in CASES if c["id"].startswith("user_ring_") or c["id"].startswith("user_small_")
 )
-KNOWN_STALL_GAPS = USER_RING_CASES | {
-    "user_ofmap4k_bw1_gemm64_16x16_ws",
-    "user_ofmap1k_bw8_gemm100_32x32_is",
-}
+# Cases whose SCALE-Sim stall cycles the default model call does not reproduce (strict expected
+# failures, so a change shows up): the stall replay (read refills, ofmap drains and write stalls
+# per demand line, see docs/models-systolic.md) is exact but this one needs more steps (162
+# drains) than ``STALL_REPLAY_MAX_EVENTS``, so it keeps the flagged estimate;
+# ``test_stall_replay_beyond_the_default_cap`` runs it with a larger cap.
+KNOWN_STALL_GAPS: frozenset[str] = frozenset({"user_wb_ofmap1k_bw4_conv3x3_8x8_is"})
+# Cases whose ofmap SRAM drains during the run (stalls exact, replayed): SCALE-Sim's ofmap DRAM
+# start/stop cycles and padded write count (quirk 8) are not modelled there.
+OFMAP_DRAINING_CASES = frozenset(
+    c["id"]
+    for c in CASES
+    if c["id"].startswith(
+        ("user_ofmap", "user_ring_", "user_small_", "calc_wb_", "user_wb_", "calc_small")
+    )
+)
 
 
 def _cases_with_gaps(gaps: frozenset[str], reason: str) -> list[Any]:
@@ -155,7 +163,7 @@ def test_dram_counts_within_one_percent(case: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", _cases_with_gaps(KNOWN_STALL_GAPS, "small-SRAM / write-buffer stalls not modelled")
+    "case", _cases_with_gaps(KNOWN_STALL_GAPS, "stall replay beyond its default step cap")
 )
 def test_stalls_totals_and_utilization(case: dict[str, Any]) -> None:
     ref = case["reports"]["COMPUTE_REPORT.csv"][0]
@@ -189,7 +197,7 @@ def _read_csv(path: Path) -> tuple[str, list[str]]:
 def test_report_writer_matches_scalesim_files(case: dict[str, Any], tmp_path: Path) -> None:
     res = write_reports([layer_of(case)], config_of(case), tmp_path)
     exact_regime = bool(res.ifmap_dram_exact[0] & res.filter_dram_exact[0] & res.stall_exact[0])
-    exact_regime &= case["id"] not in KNOWN_STALL_GAPS
+    exact_regime &= case["id"] not in KNOWN_STALL_GAPS | OFMAP_DRAINING_CASES
     for name in MANIFEST["report_files"]:
         ref_header, ref_rows = _read_csv(DATA / "cases" / case["id"] / name)
         our_header, our_rows = _read_csv(tmp_path / name)
@@ -442,3 +450,32 @@ def test_user_small_sram_ring_replay_exact(case: str) -> None:
         replay_max_events=0,  # no replay: the estimate, flagged
     )
     assert not bool(capped.ifmap_dram_exact & capped.filter_dram_exact)
+
+
+@pytest.mark.parametrize("case", sorted(KNOWN_STALL_GAPS))
+def test_stall_replay_beyond_the_default_cap(case: str) -> None:
+    """With a larger ``stall_max_events`` the stall replay reproduces SCALE-Sim exactly."""
+    c = next(x for x in CASES if x["id"] == case)
+    ref = c["reports"]["COMPUTE_REPORT.csv"][0]
+    x, g = layer_of(c), c["config"]
+    view = conv_gemm_view(x.ifmap_h, x.ifmap_w, x.filter_h, x.filter_w, x.channels, x.num_filters)
+    res = simulate(
+        view.m,
+        view.n,
+        view.k,
+        array_rows=g["ArrayHeight"],
+        array_cols=g["ArrayWidth"],
+        dataflow=g["Dataflow"],
+        ifmap_sram_kb=g["IfmapSramSzkB"],
+        filter_sram_kb=g["FilterSramSzkB"],
+        ofmap_sram_kb=g["OfmapSramSzkB"],
+        ifmap_footprint_words=view.ifmap_footprint_words,
+        user_bandwidth=g["InterfaceBandwidth"] == "USER",
+        bandwidth_words_per_cycle=g["Bandwidth"],
+        ifmap_fill_bw_words_per_cycle=g["IfmapSRAMBankBandwidth"],
+        filter_fill_bw_words_per_cycle=g["FilterSRAMBankBandwidth"],
+        stall_max_events=1024,
+    )
+    assert int(res.stall_cycles) == ref["Stall Cycles"]
+    assert int(res.total_cycles) == ref["Total Cycles"]
+    assert bool(res.stall_exact)

@@ -357,7 +357,13 @@ def _emit(
 
 
 def _first_line_reaching(
-    word: IntArray, row0: IntArray, t: IntArray, g: IntArray, w: IntArray, ul: IntArray, ub: IntArray
+    word: IntArray,
+    row0: IntArray,
+    t: IntArray,
+    g: IntArray,
+    w: IntArray,
+    ul: IntArray,
+    ub: IntArray,
 ) -> IntArray:
     """First stream line ``j`` of a diagonal fold (rows ``row0 .. row0 + t - 1``, ``ub`` used
     columns) whose last demanded word (lowest row of anti-diagonal ``row0 + j``) is ``>= word``;
@@ -429,6 +435,256 @@ def _user_ring(
     else:
         pair, line = empty, empty
     return refills, replayed, (_i64(pair), _i64(line))
+
+
+STALL_REPLAY_MAX_EVENTS = 256
+"""Most stall-replay steps (demand lines with read refills, ofmap drains and write stalls) run
+per pair; pairs that need more keep the stall estimate (``stall_exact = False``)."""
+
+_INF = np.int64(2**62)
+_PAD_SLOTS = 4  # partial ofmap lines remembered by the write-buffer replay
+
+
+@dataclass(frozen=True)
+class _OfmapStream:
+    """The ofmap demand of the replayed pairs (1-D, one entry per pair): per fold a band of
+    anti-diagonals, ``h`` rows x ``w`` columns, starting at line ``start`` of the fold."""
+
+    is_os: BoolArray
+    sr: IntArray
+    sc: IntArray
+    t: IntArray
+    rr: IntArray
+    cc: IntArray
+    rf: IntArray
+    folds: IntArray
+    fold_lines: IntArray
+    words: IntArray
+
+    def fold(self, f: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """``(h, w, start, writes before fold f)`` (folds: column fold outer, row fold inner)."""
+        fc, fr = np.divmod(f, self.rf)
+        ur = np.minimum(self.rr, self.sr - fr * self.rr)
+        uc = np.minimum(self.cc, self.sc - fc * self.cc)
+        h = np.where(self.is_os, ur, self.t)
+        start = np.where(self.is_os, self.t - 1 + self.rr - ur, 2 * self.rr - 1)
+        base = np.where(
+            self.is_os,
+            fc * self.sr * self.cc + fr * self.rr * uc,
+            fc * self.rf * self.t * self.cc + fr * self.t * uc,
+        )
+        return _i64(h), _i64(uc), _i64(start), _i64(base)
+
+    @staticmethod
+    def band(j: IntArray, h: IntArray, w: IntArray) -> IntArray:
+        """Writes on band lines ``0..j``: cells ``r + c <= j`` of an ``h x w`` block."""
+        return _i64(_tri(j + 1, h) - _tri(j + 1 - w, h))
+
+    def line_of(self, n: IntArray) -> IntArray:
+        """Demand line of the ``n``-th ofmap write (1-based); ``_INF`` beyond the last."""
+        nn = np.clip(n, 1, self.words) - 1
+        col_block = np.where(self.is_os, self.sr * self.cc, self.rf * self.t * self.cc)
+        fc = np.minimum(nn // col_block, _ceil_div(self.sc, self.cc) - 1)
+        rest = nn - fc * col_block
+        uc = np.minimum(self.cc, self.sc - fc * self.cc)
+        fold_words = np.where(self.is_os, self.rr * uc, self.t * uc)
+        fr = np.minimum(rest // fold_words, self.rf - 1)
+        f = fc * self.rf + fr
+        h, w, start, base = self.fold(f)
+        m = nn - base
+        lo = np.zeros_like(m)
+        hi = h + w - 2
+        while np.any(lo < hi):
+            mid = (lo + hi) // 2
+            ok = self.band(mid, h, w) > m
+            hi = np.where(ok, mid, hi)
+            lo = np.where(ok, lo, mid + 1)
+        return np.where(n > self.words, _INF, f * self.fold_lines + start + lo)
+
+    def before(self, i: IntArray) -> IntArray:
+        """Ofmap writes on demand lines ``< i``."""
+        f = np.minimum(i // self.fold_lines, self.folds - 1)
+        h, w, start, base = self.fold(f)
+        jj = i - f * self.fold_lines - start
+        got = base + np.where(jj > 0, self.band(jj - 1, h, w), 0)
+        return np.where(i >= self.folds * self.fold_lines, self.words, got)
+
+    def next_line(self, i: IntArray) -> IntArray:
+        """First demand line ``>= i`` with an ofmap write (``_INF`` if none)."""
+        i = np.maximum(i, 0)
+        f = np.minimum(i // self.fold_lines, self.folds - 1)
+        h, w, start, _ = self.fold(f)
+        jj = i - f * self.fold_lines - start
+        f2 = np.minimum(f + 1, self.folds - 1)
+        _, _, start2, _ = self.fold(f2)
+        nxt = np.where(f + 1 < self.folds, (f + 1) * self.fold_lines + start2, _INF)
+        return np.where(jj < 0, f * self.fold_lines + start, np.where(jj >= h + w - 1, nxt, i))
+
+
+def _group_refills(
+    pairs: IntArray, events: tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]]
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]:
+    """Refill events of both read buffers grouped by (pair, demand line), sorted.
+
+    ``pairs`` are the sorted flat indices of the replayed pairs. Returns per group its line,
+    refills of each buffer on it and refills of each buffer before it, and per pair the first
+    group and the number of groups."""
+    (ip, il), (fp, fl) = events
+    pair = np.searchsorted(pairs, np.concatenate([ip, fp]))
+    line = np.concatenate([il, fl])
+    buf = np.concatenate([np.zeros(ip.size, np.int64), np.ones(fp.size, np.int64)])
+    order = np.lexsort((line, pair))
+    pair, line, buf = pair[order], line[order], buf[order]
+    new = np.ones(pair.size, dtype=bool)
+    new[1:] = (pair[1:] != pair[:-1]) | (line[1:] != line[:-1])
+    gid = np.cumsum(new) - 1
+    groups = int(gid[-1]) + 1 if gid.size else 0
+    g_pair = pair[new]
+    g_line = line[new]
+    r_if = _i64(np.bincount(gid, weights=buf == 0, minlength=groups))
+    r_fi = _i64(np.bincount(gid, weights=buf == 1, minlength=groups))
+    first = np.searchsorted(g_pair, np.arange(pairs.size))
+    count = np.searchsorted(g_pair, np.arange(pairs.size), side="right") - first
+    cum_if, cum_fi = np.cumsum(r_if) - r_if, np.cumsum(r_fi) - r_fi
+    k0_if = cum_if - cum_if[np.minimum(first, max(groups - 1, 0))][g_pair] if groups else cum_if
+    k0_fi = cum_fi - cum_fi[np.minimum(first, max(groups - 1, 0))][g_pair] if groups else cum_fi
+    return g_line, r_if, r_fi, _i64(k0_if), _i64(k0_fi), _i64(first), _i64(count), g_pair
+
+
+def _read_line_stall(c: IntArray, k0: IntArray, r: IntArray, lines: IntArray) -> IntArray:
+    """Stall of one read buffer on a demand line at cycle ``c`` with refills ``k0+1 .. k0+r``.
+
+    ``read_buffer.service_reads``: the offset starts at the hit latency (1); per refill
+    ``pot = ready - (c + offset)``, ``offset += pot`` and once more if ``pot > 0`` (so an early
+    refill lowers it); refill ``k`` is ready at ``-1 + k*(lines + 1)``. Returns offset - 1."""
+    o = np.ones_like(c)
+    for q in range(int(r.max()) if r.size else 0):
+        x = -1 + (k0 + q + 1) * (lines + 1) - c
+        o = np.where(q < r, x + np.maximum(x - o, 0), o)
+    return o - 1
+
+
+def _stall_replay(
+    pairs: IntArray,
+    read_events: tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]],
+    refill_lines: tuple[IntArray, IntArray],
+    write: BoolArray,
+    ofmap: _OfmapStream,
+    buf_words: IntArray,
+    drain_bw: IntArray,
+    max_events: int,
+) -> tuple[IntArray, BoolArray]:
+    """Stall cycles of SCALE-Sim's ``service_memory_requests`` for the pairs ``pairs`` (sorted
+    flat indices; every other argument is 1-D over them), replayed over the demand lines where
+    something happens, in line order.
+
+    Per demand line ``i`` (cycle ``c = i + S``, ``S`` the stalls so far) SCALE-Sim adds
+    ``max(ifmap, filter, ofmap stall)``. Read stalls come from the refills triggered on the
+    line (``read_events``, see :func:`_read_line_stall`); lines without refills stall 0 (an
+    early refill's negative stall is clipped by the max). Writes (pairs in ``write``): the
+    ofmap ``write_buffer`` holds ``B`` words; a drain starts at the first write, at or after
+    the previous drain's end ``E``, that leaves more than ``D = B - ceil(B/2)`` words held, and
+    takes ``ceil(D/bw)`` trace lines (``bw``-word lines; the partial line is flushed, padding
+    included, at each drain) for ``E = start + lines``; it frees the lines' slots except the
+    padding of its last line. A write that fills the buffer before ``E`` stalls the array until
+    ``E`` and the next write starts the next drain. Returns the stalls and whether the pair
+    finished within ``max_events`` steps."""
+    size = pairs.size
+    g_line, r_if, r_fi, k0_if, k0_fi, g_first, g_count, _ = _group_refills(pairs, read_events)
+    nl_if, nl_fi = refill_lines
+    half = _ceil_div(buf_words, _i64(2))
+    drain = buf_words - half
+    drain_lines = np.maximum(_ceil_div(drain, drain_bw), 1)
+    stall = np.zeros(size, dtype=np.int64)
+    ptr = np.zeros(size, dtype=np.int64)
+    n_k = np.zeros(size, dtype=np.int64)
+    free = buf_words.copy()
+    end = np.zeros(size, dtype=np.int64)
+    n_o = np.where(write, drain + 1, _INF)
+    n_s = np.where(write, buf_words, _INF)
+    pad_tot = np.zeros(size, dtype=np.int64)
+    drained = np.zeros(size, dtype=np.int64)
+    reg_idx = np.full((size, _PAD_SLOTS), -1, dtype=np.int64)
+    reg_pad = np.zeros((size, _PAD_SLOTS), dtype=np.int64)
+    done = np.zeros(size, dtype=bool)
+    last = np.full(size, -1, dtype=np.int64)
+    idx = np.arange(size)
+    of = ofmap
+    for _ in range(max_events):
+        if idx.size == 0:
+            break
+        sub = _OfmapStream(*(getattr(of, f)[idx] for f in of.__dataclass_fields__))
+        s_ = stall[idx]
+        has_r = ptr[idx] < g_count[idx]
+        gi = np.where(has_r, g_first[idx] + ptr[idx], 0)
+        i_r = np.where(has_r, g_line[gi] if g_line.size else 0, _INF)
+        # The write buffer's next event: a drain at n_d or a stall at n_s.
+        e_ = end[idx]
+        no, ns = n_o[idx], n_s[idx]
+        lo_line = sub.line_of(no)
+        # (not before a line already replayed: S only grows, E - S may fall behind)
+        from_line = np.maximum(e_ - s_, last[idx] + 1)
+        i_d = np.where(lo_line >= from_line, lo_line, sub.next_line(from_line))
+        i_d = np.where(no > sub.words, _INF, i_d)
+        n_d = np.where(i_d == lo_line, no, sub.before(np.minimum(i_d, _INF - 1)) + 1)
+        n_d = np.where(i_d >= _INF, _INF, n_d)
+        is_drain = n_d <= ns
+        i_s = sub.line_of(ns)
+        i_w = np.where(is_drain, i_d, np.where(ns <= sub.words, i_s, _INF))
+        i = np.minimum(i_r, i_w)
+        live = i < _INF
+        c = i + s_
+        # Reads.
+        at_r = live & (i == i_r)
+        rif = np.where(at_r, r_if[gi] if r_if.size else 0, 0)
+        rfi = np.where(at_r, r_fi[gi] if r_fi.size else 0, 0)
+        s_if = _read_line_stall(c, k0_if[gi] if k0_if.size else rif, rif, nl_if[idx])
+        s_fi = _read_line_stall(c, k0_fi[gi] if k0_fi.size else rfi, rfi, nl_fi[idx])
+        # Writes.
+        at_w = live & (i == i_w)
+        stalled = at_w & ~is_drain
+        s_of = np.where(stalled, e_ - c, 0)
+        follow = stalled & (ns + 1 <= sub.words)
+        follow &= sub.line_of(np.where(follow, ns + 1, 1)) == i
+        wait = stalled & ~follow
+        n_o[idx[wait]] = ns[wait] + 1
+        n_s[idx[wait]] = ns[wait] + 1
+        dr = (at_w & is_drain) | follow
+        if np.any(dr):
+            j = idx[dr]
+            n_at = np.where(follow, ns + 1, n_d)[dr]
+            t_at = np.where(follow, e_, c)[dr]
+            bw = drain_bw[j]
+            free_b = free[j] - (n_at - n_k[j])
+            slots = n_at + pad_tot[j]
+            pad = (bw - slots % bw) % bw
+            push = pad > 0
+            ri, rp = reg_idx[j], reg_pad[j]
+            ri = np.where(push[:, None], np.roll(ri, 1, axis=1), ri)
+            rp = np.where(push[:, None], np.roll(rp, 1, axis=1), rp)
+            ri[:, 0] = np.where(push, slots // bw, ri[:, 0])
+            rp[:, 0] = np.where(push, pad, rp[:, 0])
+            reg_idx[j], reg_pad[j] = ri, rp
+            pad_tot[j] += pad
+            lines_now = (slots + pad) // bw
+            nl = np.minimum(drain_lines[j], lines_now - drained[j])
+            last_line = drained[j] + nl - 1
+            credit = nl * bw - np.sum(np.where(ri == last_line[:, None], rp, 0), axis=1)
+            drained[j] += nl
+            free[j] = free_b + credit
+            n_k[j] = n_at
+            end[j] = t_at + nl - 1
+            n_o[j] = n_at + np.maximum(free[j] - half[j] + 1, 1)
+            n_s[j] = n_at + np.maximum(free[j], 1)
+        step = np.maximum(np.maximum(s_if, s_fi), np.maximum(s_of, 0))
+        stall[idx] = s_ + np.where(live, step, 0)
+        last[idx] = i
+        ptr[idx] += at_r
+        fin = ~live
+        if np.any(fin):
+            done[idx[fin]] = True
+            idx = idx[~fin]
+    return stall, done
 
 
 def _read_dram(
@@ -506,6 +762,7 @@ def simulate(
     filter_fill_bw_words_per_cycle: ArrayLike = 10,
     word_bytes: ArrayLike = 1,
     replay_max_events: int = USER_RING_REPLAY_MAX_EVENTS,
+    stall_max_events: int = STALL_REPLAY_MAX_EVENTS,
 ) -> SystolicResult:
     """Evaluate SCALE-Sim's figures for every broadcast (layer, design point) pair.
 
@@ -608,7 +865,8 @@ def simulate(
         return valid // e + 1 <= _ceil_div(_ceil_div(words, _i64(2)), e)
 
     if_fit, fi_fit = user_fit(ifmap_words, val_if), user_fit(filter_words, val_fi)
-    if_ring, if_replayed = _user_ring(
+    fold_lines = np.where(is_os, t + rr + cc - 2, 2 * rr + cc + t - 2)
+    if_ring, if_replayed, if_events = _user_ring(
         user & ~if_fit & (folds <= replay_max_events),
         ifmap_words,
         val_if,
@@ -616,8 +874,10 @@ def simulate(
         np.zeros_like(user),
         dims,
         replay_max_events,
+        fold_lines,
+        np.where(is_ws, rr, 0),
     )
-    fi_ring, fi_replayed = _user_ring(
+    fi_ring, fi_replayed, fi_events = _user_ring(
         user & ~fi_fit & (folds <= replay_max_events),
         filter_words,
         val_fi,
@@ -625,6 +885,8 @@ def simulate(
         is_os,
         dims,
         replay_max_events,
+        fold_lines,
+        np.where(is_is, rr, 0),
     )
     if_reads, if_start, if_stop, if_exact = _read_dram(
         user,
@@ -676,6 +938,50 @@ def simulate(
     write_stall = np.where(ofmap_fits, 0, np.maximum(write_done - compute_cycles, 0))
     stall_cycles = read_stall + write_stall
     stall_exact = (~user | (if_fit & fi_fit)) & ofmap_fits
+    # Exact replay of the stalls where reads refill (replayed ring) or the ofmap SRAM drains
+    # during the run: only the demand lines where a refill, a drain or a write stall happens.
+    reads_known = ~user | ((if_fit | if_replayed) & (fi_fit | fi_replayed))
+    drains = _ceil_div(ofmap_words, np.maximum(half_buf, 1))
+    write_sel = ~ofmap_fits & (half_buf > 0) & (drains <= stall_max_events // 2)
+    read_sel = user & ((if_ring > 0) | (fi_ring > 0))
+    replay = reads_known & (read_sel | write_sel) & (stall_max_events > 0)
+    if np.any(replay):
+        flat = np.flatnonzero(np.reshape(replay, -1))
+
+        def pick_flat(x: ArrayLike) -> npt.NDArray[Any]:
+            return np.reshape(np.broadcast_to(x, replay.shape), -1)[flat]
+
+        keep_if, keep_fi = replay.ravel()[if_events[0]], replay.ravel()[fi_events[0]]
+        ofmap = _OfmapStream(
+            *(
+                pick_flat(x)
+                for x in (is_os, sr, sc, t, rr, cc, row_folds, folds, fold_lines, ofmap_words)
+            )
+        )
+        got, fin = _stall_replay(
+            flat,
+            (
+                (if_events[0][keep_if], if_events[1][keep_if]),
+                (fi_events[0][keep_fi], fi_events[1][keep_fi]),
+            ),
+            (
+                pick_flat(_ceil_div(ifmap_words - _ceil_div(ifmap_words, _i64(2)), ibw)),
+                pick_flat(_ceil_div(filter_words - _ceil_div(filter_words, _i64(2)), fbw)),
+            ),
+            pick_flat(write_sel),
+            ofmap,
+            pick_flat(ofmap_buf_words),
+            pick_flat(drain_bw),
+            stall_max_events,
+        )
+        exact_reads = ~user | ((if_fit | (if_replayed & if_distinct)) & (fi_fit | fi_replayed))
+        ok = fin & pick_flat(exact_reads & (ofmap_fits | write_sel))
+        stall_flat = np.reshape(stall_cycles.copy(), -1)
+        exact_flat = np.reshape(stall_exact.copy(), -1)
+        stall_flat[flat] = np.where(fin, got, stall_flat[flat])
+        exact_flat[flat] = ok
+        stall_cycles = np.reshape(stall_flat, stall_cycles.shape)
+        stall_exact = np.reshape(exact_flat, stall_exact.shape)
     total_cycles = compute_cycles + stall_cycles
 
     # Ofmap drain to DRAM: after the last write (all writes fit the buffer), drain_bw words/cycle.
