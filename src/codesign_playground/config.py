@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from codesign_playground import __version__
+from codesign_playground._version import __version__
 
 __all__ = ["PLACEHOLDER_SECRETS", "Environment", "Settings", "get_settings"]
 

@@ -23,7 +23,7 @@ from codesign_playground.hardware import leakage, technology
 from codesign_playground.hardware.spec import HardwareSpec, hardware_from_dict, hardware_to_dict
 from codesign_playground.hardware.templates import systolic
 from codesign_playground.perf.roofline import residency_thresholds
-from codesign_playground.perf.systolic import dataflow_code, simulate
+from codesign_playground.perf.systolic import FAST, dataflow_code, simulate
 from codesign_playground.workload.arrays import LayerArrays, layer_arrays
 from codesign_playground.workload.ir import PRECISION_BITS, Network, Precision
 
@@ -170,6 +170,7 @@ def _gemm_block(
         ifmap_fill_bw_words_per_cycle=bw,
         filter_fill_bw_words_per_cycle=bw,
         word_bytes=word,
+        **FAST,  # as estimate(): closed forms, no SCALE-Sim buffer replays
     )
     cnt = v.g_count[:, None]
     scale = cnt * word * cores[None, :]

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from codesign_playground import __version__
+from codesign_playground._version import __version__
 from codesign_playground.rtl._design import DIM_WIDTH, SystolicDesign
 
 __all__ = [

@@ -44,6 +44,7 @@ __all__ = [
     "pack_a",
     "pack_b",
     "reference_gemm",
+    "sample_cases",
     "unpack_c",
     "wrap_signed",
 ]
@@ -298,3 +299,49 @@ def make_operands(
             raise InputError(f"conv case must be {a.shape[0]}x{n}x{a.shape[1]}, got {m}x{n}x{k}")
         return a, b.astype(np.int64), conv2d_reference(x, w, pad=s["pad"])
     return a.astype(np.int64), b.astype(np.int64), None
+
+
+def sample_cases(
+    design: SystolicDesign, count: int = 24, seed: int = 0, max_dim: int | None = None
+) -> list[GemmCase]:
+    """``count`` GEMM shapes for a design: edge shapes first, then random ones.
+
+    The edge shapes are 1x1x1, exactly one array tile, one past it in every dimension (the
+    non-multiples), most-negative/most-positive operands (``extreme``) and a lowered convolution
+    (when it fits the buffers). Random shapes draw M, N, K uniformly in ``1..max_dim`` (default
+    ``3 * max(rows, cols)``), redrawn until they fit the buffers. Deterministic in ``seed``.
+    """
+    if count < 1:
+        raise InputError(f"count must be >= 1, got {count}")
+    r, c = design.rows, design.cols
+    limit = max_dim if max_dim is not None else 3 * max(r, c)
+    if limit < 1:
+        raise InputError(f"max_dim must be >= 1, got {limit}")
+    edge = [
+        GemmCase(1, 1, 1),
+        GemmCase(r, c, r),
+        GemmCase(r + 1, c + 1, r + 1),
+        GemmCase(2 * r - 1, 2 * c + 1, 3 * r + 1, "extreme"),
+        GemmCase(min(limit, 3 * r), min(limit, 2 * c), min(limit, 2 * r + 3), "extreme"),
+        GemmCase(1, 2 * c + 3, 2, "small"),
+        GemmCase(2 * r + 5, 1, 1),
+        conv_case(c + 1),
+    ]
+
+    def fits(case: GemmCase) -> bool:
+        words = buffer_words(design, case.m, case.n, case.k)
+        return max(words.values()) <= design.buffer_depth
+
+    cases = [e for e in edge if fits(e)][:count]
+    rng = np.random.default_rng(seed)
+    kinds: tuple[CaseKind, ...] = ("random", "random", "random", "extreme")
+    attempts = 0
+    while len(cases) < count:
+        attempts += 1
+        if attempts > 100 * count:
+            raise InputError(f"cannot draw {count} shapes up to {limit} that fit the buffers")
+        m, n, k = (int(v) for v in rng.integers(1, limit, size=3, endpoint=True))
+        case = GemmCase(m, n, k, kinds[len(cases) % len(kinds)])
+        if fits(case):
+            cases.append(case)
+    return cases

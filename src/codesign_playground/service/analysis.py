@@ -140,7 +140,7 @@ def estimate_key(session: Session, request: EstimateRequest) -> str:
     by name, inline descriptions by their JSON; the library version is part of the key. A hit
     therefore costs one primary-key query at most (no ONNX parse, no spec validation).
     """
-    from codesign_playground import __version__
+    from codesign_playground._version import __version__
 
     model: str
     if request.model.model_id is not None:

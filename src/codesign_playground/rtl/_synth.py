@@ -1,0 +1,281 @@
+"""Synthesis backends: Yosys (generic gates, iCE40, Xilinx 7-series) and nextpnr-ice40.
+
+Narrow interface: :func:`synthesize` (generated design, target, work dir) -> :class:`SynthReport`
+and :func:`place_and_route_ice40` (an iCE40 netlist) -> :class:`PnrReport`. Both run the
+Debian tools (Yosys 0.23, nextpnr-ice40 0.4) as subprocesses and parse their reports.
+
+``generic`` stops twice: after Yosys' coarse (word-level) passes, with memories kept as
+``$mem_v2`` cells, whose counts (``$macc``, ``$alu``, ``$dff`` bits ...) are the raw material
+for an area model; and after mapping the logic to Yosys' internal gate library. The buffers are
+left as memories (mapping them to flip-flops would say nothing about SRAM area).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from codesign_playground.errors import InputError
+from codesign_playground.rtl._emit import GeneratedDesign
+from codesign_playground.rtl._sim import ToolNotFoundError
+
+__all__ = [
+    "SYNTH_TARGETS",
+    "PnrReport",
+    "SynthReport",
+    "SynthTarget",
+    "place_and_route_ice40",
+    "synthesize",
+    "yosys_available",
+]
+
+SynthTarget = Literal["generic", "ice40", "xilinx"]
+SYNTH_TARGETS: tuple[SynthTarget, ...] = ("generic", "ice40", "xilinx")
+
+_FF_PREFIXES = ("$_DFF", "$_SDFF", "$_DFFE", "$_SDFFE", "$_DLATCH", "SB_DFF", "FD")
+_CELL_WIDTH_RE = re.compile(r"^\s+(\S+?)(?:_(\d+))?\s+(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class SynthReport:
+    """Cell counts of one synthesis run and the figures derived from them."""
+
+    target: SynthTarget
+    top: str
+    cells: dict[str, int]
+    summary: dict[str, int]
+    coarse: dict[str, int] = field(default_factory=dict)
+    coarse_bits: dict[str, int] = field(default_factory=dict)
+    runtime_s: float = 0.0
+    netlist: Path | None = None
+    log: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "top": self.top,
+            "summary": self.summary,
+            "cells": self.cells,
+            "coarse": self.coarse,
+            "coarse_bits": self.coarse_bits,
+            "runtime_s": round(self.runtime_s, 2),
+            "netlist": None if self.netlist is None else str(self.netlist),
+        }
+
+
+@dataclass(frozen=True)
+class PnrReport:
+    """nextpnr-ice40 result: the device, utilisation lines and the achieved clock."""
+
+    device: str
+    package: str
+    fmax_mhz: float
+    utilisation: dict[str, tuple[int, int]]
+    runtime_s: float
+    log: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "package": self.package,
+            "fmax_mhz": self.fmax_mhz,
+            "utilisation": {k: list(v) for k, v in self.utilisation.items()},
+            "runtime_s": round(self.runtime_s, 2),
+        }
+
+
+def yosys_available() -> bool:
+    """Whether ``yosys`` is on PATH."""
+    return shutil.which("yosys") is not None
+
+
+def _require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise ToolNotFoundError(f"{tool} is not installed; run scripts/install_rtl_tools.sh")
+    return path
+
+
+def _script(generated: GeneratedDesign, target: SynthTarget, out: Path) -> str:
+    read = "read_verilog " + " ".join(str(p) for p in generated.sources)
+    top = generated.top
+    if target == "generic":
+        return "\n".join(
+            [
+                read,
+                f"synth -top {top} -flatten -run begin:fine",
+                f"tee -q -o {out / 'coarse.txt'} stat -width",
+                # the gate mapping of `synth`'s fine step, without memory_map
+                "opt -fast -full",
+                "techmap",
+                "opt -fast",
+                "abc -fast",
+                "opt -fast",
+                f"tee -q -o {out / 'stat.json'} stat -json",
+                f"write_json {out / 'netlist.json'}",
+            ]
+        )
+    if target == "ice40":
+        return "\n".join(
+            [
+                read,
+                f"synth_ice40 -top {top} -json {out / 'netlist.json'}",
+                f"tee -q -o {out / 'stat.json'} stat -json",
+            ]
+        )
+    return "\n".join(
+        [
+            read,
+            f"synth_xilinx -top {top} -family xc7 -flatten",
+            f"tee -q -o {out / 'stat.json'} stat -json",
+            f"write_json {out / 'netlist.json'}",
+        ]
+    )
+
+
+def _parse_coarse(text: str) -> tuple[dict[str, int], dict[str, int]]:
+    """``stat -width`` lines (``$dff_32   58``) -> counts and bit totals per cell type."""
+    counts: dict[str, int] = {}
+    bits: dict[str, int] = {}
+    for line in text.splitlines():
+        match = _CELL_WIDTH_RE.match(line)
+        if not match or not match.group(1).startswith("$"):
+            continue
+        kind, width, count = match.group(1), match.group(2), int(match.group(3))
+        counts[kind] = counts.get(kind, 0) + count
+        bits[kind] = bits.get(kind, 0) + count * int(width or 1)
+    return counts, bits
+
+
+def _summary(target: SynthTarget, cells: dict[str, int]) -> dict[str, int]:
+    def total(pred: Any) -> int:
+        return sum(n for name, n in cells.items() if pred(name))
+
+    out = {"cells": sum(cells.values())}
+    out["flip_flops"] = total(lambda c: c.startswith(_FF_PREFIXES))
+    if target == "ice40":
+        out["luts"] = cells.get("SB_LUT4", 0)
+        out["carry"] = cells.get("SB_CARRY", 0)
+        out["dsps"] = cells.get("SB_MAC16", 0)
+        out["brams"] = cells.get("SB_RAM40_4K", 0)
+    elif target == "xilinx":
+        out["luts"] = total(lambda c: c.startswith("LUT"))
+        out["carry"] = cells.get("CARRY4", 0)
+        out["dsps"] = total(lambda c: c.startswith("DSP48"))
+        out["brams"] = total(lambda c: c.startswith(("RAMB18", "RAMB36")))
+        out["srls"] = total(lambda c: c.startswith("SRL"))
+        out["lutrams"] = total(lambda c: c.startswith(("RAM32", "RAM64", "RAM128", "RAM256")))
+    else:
+        out["gates"] = total(lambda c: c.startswith("$_") and not c.startswith(_FF_PREFIXES))
+        out["memories"] = total(lambda c: c.startswith("$mem"))
+    return out
+
+
+def synthesize(
+    generated: GeneratedDesign, target: str, work_dir: Path | str, *, timeout_s: float = 1800
+) -> SynthReport:
+    """Run Yosys for ``target`` (``generic``, ``ice40`` or ``xilinx``) and count the cells."""
+    if target not in SYNTH_TARGETS:
+        raise InputError(f"target must be one of {', '.join(SYNTH_TARGETS)}, got {target!r}")
+    yosys = _require("yosys")
+    out = Path(work_dir).resolve() / f"synth-{target}"
+    out.mkdir(parents=True, exist_ok=True)
+    script = out / "synth.ys"
+    script.write_text(_script(generated, target, out) + "\n")  # type: ignore[arg-type]
+    log = out / "yosys.log"
+    t0 = time.perf_counter()
+    with log.open("w") as fh:
+        proc = subprocess.run(
+            [yosys, "-q", "-l", str(log.with_suffix(".full.log")), "-s", str(script)],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            timeout=timeout_s,
+            check=False,
+        )
+    runtime = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"yosys failed for target {target!r} (exit {proc.returncode}); see {log}")
+    stat = json.loads((out / "stat.json").read_text())
+    module = next(iter(stat["modules"].values()))
+    cells = {str(k): int(v) for k, v in module.get("num_cells_by_type", {}).items()}
+    coarse: dict[str, int] = {}
+    coarse_bits: dict[str, int] = {}
+    if (out / "coarse.txt").is_file():
+        coarse, coarse_bits = _parse_coarse((out / "coarse.txt").read_text())
+    return SynthReport(
+        target=target,  # type: ignore[arg-type]
+        top=generated.top,
+        cells=dict(sorted(cells.items())),
+        summary=_summary(target, cells),  # type: ignore[arg-type]
+        coarse=dict(sorted(coarse.items())),
+        coarse_bits=dict(sorted(coarse_bits.items())),
+        runtime_s=runtime,
+        netlist=out / "netlist.json",
+        log=log,
+    )
+
+
+_FMAX_RE = re.compile(r"Max frequency for clock\s+'[^']*':\s*([\d.]+)\s*MHz")
+_UTIL_RE = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)")
+
+
+def place_and_route_ice40(
+    netlist: Path,
+    work_dir: Path | str,
+    *,
+    device: str = "hx8k",
+    package: str = "ct256",
+    target_mhz: float = 100.0,
+    seed: int = 1,
+    timeout_s: float = 1800,
+) -> PnrReport:
+    """Place and route an iCE40 JSON netlist (from ``synthesize(..., "ice40", ...)``)."""
+    tool = _require("nextpnr-ice40")
+    out = Path(work_dir).resolve() / "pnr-ice40"
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "nextpnr.log"
+    cmd = [
+        tool,
+        f"--{device}",
+        "--package",
+        package,
+        "--json",
+        str(netlist),
+        "--freq",
+        str(target_mhz),
+        "--seed",
+        str(seed),
+        "--pcf-allow-unconstrained",
+        "--asc",
+        str(out / "design.asc"),
+        "--log",
+        str(log),
+        "--quiet",
+    ]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+    runtime = time.perf_counter() - t0
+    text = log.read_text() if log.is_file() else proc.stdout + proc.stderr
+    fmax = [float(x) for x in _FMAX_RE.findall(text)]
+    if proc.returncode != 0 and not fmax:
+        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"nextpnr-ice40 failed (exit {proc.returncode}): {last[0]}")
+    util: dict[str, tuple[int, int]] = {}
+    for line in text.splitlines():
+        match = _UTIL_RE.match(line)
+        if match:
+            util[match.group(1)] = (int(match.group(2)), int(match.group(3)))
+    return PnrReport(
+        device=device,
+        package=package,
+        fmax_mhz=fmax[-1] if fmax else 0.0,
+        utilisation=util,
+        runtime_s=runtime,
+        log=log,
+    )
