@@ -7,10 +7,25 @@ import doctest
 import codesign_playground
 
 EXPECTED = {
-    "CodesignError", "Estimate", "HardwareSpec", "HardwareSpecError", "InputError",
-    "ModelFormatError", "ModelNotFoundError", "Network", "Op", "UnsupportedError",
-    "__version__", "estimate", "get_chip", "list_catalog", "load_hardware", "load_workload",
-    "profile", "spatial", "systolic",
+    "CodesignError",
+    "Estimate",
+    "HardwareSpec",
+    "HardwareSpecError",
+    "InputError",
+    "ModelFormatError",
+    "ModelNotFoundError",
+    "Network",
+    "Op",
+    "UnsupportedError",
+    "__version__",
+    "estimate",
+    "get_chip",
+    "list_catalog",
+    "load_hardware",
+    "load_workload",
+    "profile",
+    "spatial",
+    "systolic",
 }
 
 

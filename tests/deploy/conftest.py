@@ -75,9 +75,12 @@ class Service:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         tag = uuid.uuid4().hex[:8]
-        self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("DATABASE_URL", "REDIS_URL", "CODESIGN_ENV_FILE",
-                                 "PROMETHEUS_MULTIPROC_DIR")}
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in ("DATABASE_URL", "REDIS_URL", "CODESIGN_ENV_FILE", "PROMETHEUS_MULTIPROC_DIR")
+        }
         self.env |= {
             "CODESIGN_ENV": "test",
             "SECRET_KEY": f"deploy-test-{uuid.uuid4().hex}",
@@ -102,8 +105,14 @@ class Service:
         self.worker: subprocess.Popen[bytes] | None = None
 
     def migrate(self) -> None:
-        r = subprocess.run([PY, str(REPO / "scripts" / "init_db.py")], env=self.env,
-                           capture_output=True, text=True, timeout=120, check=False)
+        r = subprocess.run(
+            [PY, str(REPO / "scripts" / "init_db.py")],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert r.returncode == 0, f"scripts/init_db.py failed:\n{r.stdout}\n{r.stderr}"
 
     def _spawn(self, args: list[str], log: str) -> subprocess.Popen[bytes]:
@@ -111,9 +120,21 @@ class Service:
         return subprocess.Popen(args, env=self.env, stdout=out, stderr=out, cwd=self.root)
 
     def start_api(self) -> None:
-        self.api = self._spawn([PY, "-m", "uvicorn", "codesign_playground.server:app",
-                                "--host", "127.0.0.1", "--port", str(self.port),
-                                "--log-level", "warning"], "api.log")
+        self.api = self._spawn(
+            [
+                PY,
+                "-m",
+                "uvicorn",
+                "codesign_playground.server:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            "api.log",
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.api.poll() is not None:

@@ -21,8 +21,10 @@ def test_pg_dump_restore_drill(database: str, tmp_path: Path) -> None:
         with source.client() as c:
             created = []
             for rows in (8, 16):
-                spec = c.post("/api/v1/hardware/templates/systolic",
-                              json={"params": {"rows": rows, "cols": rows}})
+                spec = c.post(
+                    "/api/v1/hardware/templates/systolic",
+                    json={"params": {"rows": rows, "cols": rows}},
+                )
                 assert spec.status_code == 200, spec.text
                 r = c.post("/api/v1/hardware", json={"spec": spec.json()})
                 assert r.status_code == 201, r.text
@@ -34,12 +36,18 @@ def test_pg_dump_restore_drill(database: str, tmp_path: Path) -> None:
     assert len(before) == 2
 
     dump = tmp_path / "codesign.dump"
-    subprocess.run([pg_dump, "-Fc", "--no-owner", "-d", pg_url(database), "-f", str(dump)],
-                   check=True, timeout=120)
+    subprocess.run(
+        [pg_dump, "-Fc", "--no-owner", "-d", pg_url(database), "-f", str(dump)],
+        check=True,
+        timeout=120,
+    )
     restored = new_database("codesign_restore")
     try:
-        subprocess.run([pg_restore, "--no-owner", "--exit-on-error", "-d", pg_url(restored),
-                        str(dump)], check=True, timeout=120)
+        subprocess.run(
+            [pg_restore, "--no-owner", "--exit-on-error", "-d", pg_url(restored), str(dump)],
+            check=True,
+            timeout=120,
+        )
         drop_database(database)  # the original is gone: only the restored copy can answer
         copy = Service(tmp_path / "restored", restored, redis=False, extra={})
         try:
@@ -49,8 +57,9 @@ def test_pg_dump_restore_drill(database: str, tmp_path: Path) -> None:
                 assert c.get("/api/v1/hardware").json() == before
                 assert c.get(f"/api/v1/hardware/{created[1]['id']}").json() == one_before
                 # the restored sequences continue: a new row gets a new id
-                spec = c.post("/api/v1/hardware/templates/systolic",
-                              json={"params": {"rows": 4, "cols": 4}}).json()
+                spec = c.post(
+                    "/api/v1/hardware/templates/systolic", json={"params": {"rows": 4, "cols": 4}}
+                ).json()
                 r = c.post("/api/v1/hardware", json={"spec": spec})
                 assert r.status_code == 201, r.text
                 assert r.json()["id"] not in {h["id"] for h in before}

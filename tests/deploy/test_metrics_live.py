@@ -64,8 +64,12 @@ def test_referenced_metrics_are_found() -> None:
 
 def test_app_and_worker_expose_every_referenced_metric(database: str, tmp_path: Path) -> None:
     refs: dict[str, list[str]] = _checks().metric_refs(REPO)
-    svc = Service(tmp_path, database, redis=True,
-                  extra={"RATE_LIMIT_PER_MINUTE": "60", "RATE_LIMIT_PER_HOUR": "100000"})
+    svc = Service(
+        tmp_path,
+        database,
+        redis=True,
+        extra={"RATE_LIMIT_PER_MINUTE": "60", "RATE_LIMIT_PER_HOUR": "100000"},
+    )
     svc.migrate()
     try:
         svc.start_worker()
@@ -75,8 +79,11 @@ def test_app_and_worker_expose_every_referenced_metric(database: str, tmp_path: 
             assert c.get("/health").status_code == 200
             assert c.get("/api/v1/hardware/catalog").status_code == 200
             assert c.get("/api/v1/jobs/does-not-exist").status_code == 404
-            body = {"model": {"zoo": "resnet18"}, "hardware": {"chip": "a100"},
-                    "include_layers": False}
+            body = {
+                "model": {"zoo": "resnet18"},
+                "hardware": {"chip": "a100"},
+                "include_layers": False,
+            }
             c.post("/api/v1/estimates", json=body)
             c.post("/api/v1/estimates", json=body)
             job = c.post("/api/v1/explorations", json={"space": TINY_SPACE})
@@ -102,9 +109,8 @@ def test_app_and_worker_expose_every_referenced_metric(database: str, tmp_path: 
         assert page.headers["content-type"].startswith("text/plain")
         exposed = sample_names(page.text)
         missing = {n: w for n, w in refs.items() if n not in exposed}
-        assert not missing, (
-            "referenced but not on /metrics:\n"
-            + "\n".join(f"  {n}: {', '.join(w[:3])}" for n, w in sorted(missing.items()))
+        assert not missing, "referenced but not on /metrics:\n" + "\n".join(
+            f"  {n}: {', '.join(w[:3])}" for n, w in sorted(missing.items())
         )
         # the HPA's input has the labels the recording rule sums over
         lines = page.text.splitlines()

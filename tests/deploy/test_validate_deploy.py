@@ -14,14 +14,28 @@ from tests.deploy.conftest import REPO
 pytestmark = pytest.mark.slow
 
 SCRIPT = REPO / "scripts" / "validate_deploy.sh"
-ARTIFACTS = ["Dockerfile", "Dockerfile.dev", ".dockerignore", "docker-compose.dev.yml",
-             "docker-compose.dev.monitoring.yml", "monitoring", "k8s", "charts", "terraform",
-             "scripts/init_db.sql"]
+ARTIFACTS = [
+    "Dockerfile",
+    "Dockerfile.dev",
+    ".dockerignore",
+    "docker-compose.dev.yml",
+    "docker-compose.dev.monitoring.yml",
+    "monitoring",
+    "k8s",
+    "charts",
+    "terraform",
+    "scripts/init_db.sql",
+]
 
 
 def run(*args: str | Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(SCRIPT), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        ["bash", str(SCRIPT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +50,19 @@ def test_validation_passes_on_the_real_artifacts(
     out = full_run.stdout + full_run.stderr
     assert full_run.returncode == 0, out[-6000:]
     assert "ALL CHECKS PASSED" in out
-    summary = out[out.index("==== deployment artifact checks"):]
-    for name in ("docker", "compose", "k8s", "crds", "helm", "terraform", "prometheus",
-                 "grafana", "contract", "checkov"):
+    summary = out[out.index("==== deployment artifact checks") :]
+    for name in (
+        "docker",
+        "compose",
+        "k8s",
+        "crds",
+        "helm",
+        "terraform",
+        "prometheus",
+        "grafana",
+        "contract",
+        "checkov",
+    ):
         assert any(line.startswith(name) for line in summary.splitlines()), name
     assert " FAIL " not in summary
 
@@ -61,6 +85,7 @@ def _edit(path: str, old: str, new: str) -> Callable[[Path], None]:
         text = p.read_text()
         assert old in text, f"{old!r} not in {path}"
         p.write_text(text.replace(old, new, 1))
+
     return apply
 
 
@@ -68,49 +93,121 @@ def _append(path: str, extra: str) -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         with (root / path).open("a") as f:
             f.write(extra)
+
     return apply
 
 
 BROKEN = {
     # check: (how it is broken, text the failure must show)
-    "docker-lint": ("docker", _edit("Dockerfile", "USER 1000:1000\n",
-                    "USER 1000:1000\nRUN apt-get install -y curl\n"), "DL3008"),
-    "compose-missing-service": ("compose", _edit("docker-compose.dev.yml",
-                                "      - redis\n      - app", "      - redis\n      - cache"),
-                                "cache"),
-    "k8s-misspelt-field": ("k8s", _edit("k8s/production/deployment.yaml", "readinessProbe:",
-                           "readinesProbe:"), "readinesProbe"),
-    "k8s-removed-api": ("k8s", _edit("k8s/staging/pdb.yaml", "apiVersion: policy/v1",
-                        "apiVersion: policy/v1beta1"), "policy/v1beta1"),
-    "cnpg-unknown-key": ("crds", _edit("k8s/production/postgresql.yaml", "enablePodMonitor: true",
-                         "enabled: true"), "enabled"),
-    "prometheusrule-drift": ("crds", _edit("k8s/staging/prometheusrule.yaml", "> 0.05", "> 0.5"),
-                             "differ"),
-    "helm-misspelt-field": ("helm", _edit("charts/codesign-playground/templates/deployment.yaml",
-                            "containerPort:", "containerPorts:"), "containerPort"),
-    "helm-template-error": ("helm", _edit("charts/codesign-playground/templates/service.yaml",
-                            ".Values.service.port }}", ".Values.service.port }"), "FAILED"),
-    "terraform-misspelt-argument": ("terraform", _edit("terraform/aws/modules/rds/main.tf",
-                                    "storage_encrypted     = true",
-                                    "storage_encrypted     = true\n  storage_encryptd = true"),
-                                    "storage_encryptd"),
-    "alert-unit-test": ("prometheus", _edit("monitoring/prometheus/rules/codesign-alerts.yml",
-                        "codesign:http_errors:ratio_rate5m > 0.05",
-                        "codesign:http_errors:ratio_rate5m > 0.5"), "CodesignHighErrorRate"),
-    "recording-rule-promql": ("prometheus", _edit(
-        "monitoring/prometheus/rules/codesign-recording.yml",
-        "(rate(codesign_http_requests_total[5m]))", "(rate(codesign_http_requests_total[5m])"),
-        "codesign-recording"),
-    "dashboard-broken-promql": ("grafana", _edit("monitoring/grafana/dashboards/codesign-api.json",
-                                "sum by (route) (rate(", "sum by (route) (rate(("), "FAILED"),
-    "dashboard-duplicate-panel-id": ("grafana", _edit(
-        "monitoring/grafana/dashboards/codesign-jobs.json", '"id": 3,', '"id": 2,'), "duplicate"),
-    "hpa-metric-not-recorded": ("contract", _edit("k8s/production/hpa.yaml",
-                                "name: http_requests_per_second", "name: http_requests_per_minute"),
-                                "http_requests_per_minute"),
-    "checkov-privilege-escalation": ("checkov", _edit(
-        "k8s/production/worker.yaml", "allowPrivilegeEscalation: false",
-        "allowPrivilegeEscalation: true"), "CKV_K8S_20"),
+    "docker-lint": (
+        "docker",
+        _edit("Dockerfile", "USER 1000:1000\n", "USER 1000:1000\nRUN apt-get install -y curl\n"),
+        "DL3008",
+    ),
+    "compose-missing-service": (
+        "compose",
+        _edit(
+            "docker-compose.dev.yml", "      - redis\n      - app", "      - redis\n      - cache"
+        ),
+        "cache",
+    ),
+    "k8s-misspelt-field": (
+        "k8s",
+        _edit("k8s/production/deployment.yaml", "readinessProbe:", "readinesProbe:"),
+        "readinesProbe",
+    ),
+    "k8s-removed-api": (
+        "k8s",
+        _edit("k8s/staging/pdb.yaml", "apiVersion: policy/v1", "apiVersion: policy/v1beta1"),
+        "policy/v1beta1",
+    ),
+    "cnpg-unknown-key": (
+        "crds",
+        _edit("k8s/production/postgresql.yaml", "enablePodMonitor: true", "enabled: true"),
+        "enabled",
+    ),
+    "prometheusrule-drift": (
+        "crds",
+        _edit("k8s/staging/prometheusrule.yaml", "> 0.05", "> 0.5"),
+        "differ",
+    ),
+    "helm-misspelt-field": (
+        "helm",
+        _edit(
+            "charts/codesign-playground/templates/deployment.yaml",
+            "containerPort:",
+            "containerPorts:",
+        ),
+        "containerPort",
+    ),
+    "helm-template-error": (
+        "helm",
+        _edit(
+            "charts/codesign-playground/templates/service.yaml",
+            ".Values.service.port }}",
+            ".Values.service.port }",
+        ),
+        "FAILED",
+    ),
+    "terraform-misspelt-argument": (
+        "terraform",
+        _edit(
+            "terraform/aws/modules/rds/main.tf",
+            "storage_encrypted     = true",
+            "storage_encrypted     = true\n  storage_encryptd = true",
+        ),
+        "storage_encryptd",
+    ),
+    "alert-unit-test": (
+        "prometheus",
+        _edit(
+            "monitoring/prometheus/rules/codesign-alerts.yml",
+            "codesign:http_errors:ratio_rate5m > 0.05",
+            "codesign:http_errors:ratio_rate5m > 0.5",
+        ),
+        "CodesignHighErrorRate",
+    ),
+    "recording-rule-promql": (
+        "prometheus",
+        _edit(
+            "monitoring/prometheus/rules/codesign-recording.yml",
+            "(rate(codesign_http_requests_total[5m]))",
+            "(rate(codesign_http_requests_total[5m])",
+        ),
+        "codesign-recording",
+    ),
+    "dashboard-broken-promql": (
+        "grafana",
+        _edit(
+            "monitoring/grafana/dashboards/codesign-api.json",
+            "sum by (route) (rate(",
+            "sum by (route) (rate((",
+        ),
+        "FAILED",
+    ),
+    "dashboard-duplicate-panel-id": (
+        "grafana",
+        _edit("monitoring/grafana/dashboards/codesign-jobs.json", '"id": 3,', '"id": 2,'),
+        "duplicate",
+    ),
+    "hpa-metric-not-recorded": (
+        "contract",
+        _edit(
+            "k8s/production/hpa.yaml",
+            "name: http_requests_per_second",
+            "name: http_requests_per_minute",
+        ),
+        "http_requests_per_minute",
+    ),
+    "checkov-privilege-escalation": (
+        "checkov",
+        _edit(
+            "k8s/production/worker.yaml",
+            "allowPrivilegeEscalation: false",
+            "allowPrivilegeEscalation: true",
+        ),
+        "CKV_K8S_20",
+    ),
 }
 
 

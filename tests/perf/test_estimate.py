@@ -45,8 +45,15 @@ def test_energy_components_non_negative_and_leakage_over_runtime(resnet18_int8) 
     e = estimate(resnet18_int8, spec)
     assert np.all(e.energy.per_op_j >= 0)
     comps = e.energy.by_component_j()
-    assert set(comps) == {"mac", "other_arithmetic", "ifmap_sram", "filter_sram", "ofmap_sram",
-                          "dram", "leakage"}
+    assert set(comps) == {
+        "mac",
+        "other_arithmetic",
+        "ifmap_sram",
+        "filter_sram",
+        "ofmap_sram",
+        "dram",
+        "leakage",
+    }
     sram_bytes = 3 * 64 * 1024
     expected_w = sram_bytes * sram_leakage_w_per_byte()
     assert comps["leakage"] >= expected_w * e.totals()["latency_s"]
@@ -86,10 +93,24 @@ def test_mode_mismatch_is_input_error(resnet18_int8) -> None:  # type: ignore[no
 )
 def test_more_bandwidth_never_slower(bw: float, factor: float, rows: int, dataflow: str) -> None:
     net = build_zoo_model("mobilenet_v2", precision="int8", resolution=64)
-    slow = estimate(net, systolic(rows=rows, cols=rows, dataflow=dataflow,  # type: ignore[arg-type]
-                                  dram_bandwidth_bytes_per_s=bw))
-    fast = estimate(net, systolic(rows=rows, cols=rows, dataflow=dataflow,  # type: ignore[arg-type]
-                                  dram_bandwidth_bytes_per_s=bw * factor))
+    slow = estimate(
+        net,
+        systolic(
+            rows=rows,
+            cols=rows,
+            dataflow=dataflow,  # type: ignore[arg-type]
+            dram_bandwidth_bytes_per_s=bw,
+        ),
+    )
+    fast = estimate(
+        net,
+        systolic(
+            rows=rows,
+            cols=rows,
+            dataflow=dataflow,  # type: ignore[arg-type]
+            dram_bandwidth_bytes_per_s=bw * factor,
+        ),
+    )
     assert np.all(fast.timing.latency_s <= slow.timing.latency_s * (1 + 1e-12))
     assert np.all(fast.energy.per_op_j >= 0)
 
@@ -105,8 +126,9 @@ def test_cli_estimate_json() -> None:
 
 
 def test_cli_estimate_table_and_errors() -> None:
-    res = runner.invoke(app, ["estimate", "-m", "mobilenet_v2", "-H", "eyeriss-v1",
-                              "--mode", "roofline"])
+    res = runner.invoke(
+        app, ["estimate", "-m", "mobilenet_v2", "-H", "eyeriss-v1", "--mode", "roofline"]
+    )
     assert res.exit_code == 0, res.output
     assert "total" in res.stdout and "area" in res.stdout
     for args, needle in (

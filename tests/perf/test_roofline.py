@@ -18,17 +18,32 @@ from codesign_playground.workload.ir import Network, TensorSpec
 
 
 def machine(dram_bw: float = 10e9, sram_kb: int = 256, clock: float = 1e9) -> HardwareSpec:
-    return hardware_from_dict({
-        "name": "m", "kind": "systolic", "dataflow": "ws",
-        "compute": {"rows": 16, "cols": 16, "macs_per_pe_per_cycle": {"int8": 1, "fp32": 1},
-                    "clock_hz": clock},
-        "memory": [
-            {"name": "sram", "capacity_bytes": sram_kb * 1024,
-             "holds": ["inputs", "weights", "outputs"], "bytes_per_cycle": 64},
-            {"name": "dram", "holds": ["inputs", "weights", "outputs"],
-             "bandwidth_bytes_per_s": dram_bw},
-        ],
-    })
+    return hardware_from_dict(
+        {
+            "name": "m",
+            "kind": "systolic",
+            "dataflow": "ws",
+            "compute": {
+                "rows": 16,
+                "cols": 16,
+                "macs_per_pe_per_cycle": {"int8": 1, "fp32": 1},
+                "clock_hz": clock,
+            },
+            "memory": [
+                {
+                    "name": "sram",
+                    "capacity_bytes": sram_kb * 1024,
+                    "holds": ["inputs", "weights", "outputs"],
+                    "bytes_per_cycle": 64,
+                },
+                {
+                    "name": "dram",
+                    "holds": ["inputs", "weights", "outputs"],
+                    "bandwidth_bytes_per_s": dram_bw,
+                },
+            ],
+        }
+    )
 
 
 def gemm_net(m: int, k: int, n: int, prec: str = "int8") -> Network:
@@ -80,8 +95,11 @@ def test_chart_data() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    m=st.integers(1, 300), k=st.integers(1, 300), n=st.integers(1, 300),
-    bw=st.floats(1e8, 1e11), factor=st.floats(1.0, 100.0),
+    m=st.integers(1, 300),
+    k=st.integers(1, 300),
+    n=st.integers(1, 300),
+    bw=st.floats(1e8, 1e11),
+    factor=st.floats(1.0, 100.0),
 )
 def test_more_bandwidth_never_slower(m: int, k: int, n: int, bw: float, factor: float) -> None:
     net = gemm_net(m, k, n)

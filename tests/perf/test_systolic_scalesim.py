@@ -45,7 +45,7 @@ USER_RING_CASES = frozenset(
 )
 # Cases whose SCALE-Sim stall cycles the default model call does not reproduce (strict expected
 # failures, so a change shows up): the stall replay (read refills, ofmap drains and write stalls
-# per demand line, see docs/models-systolic.md) is exact but this one needs more steps (162
+# per demand line, see docs/models.md) is exact but this one needs more steps (162
 # drains) than ``STALL_REPLAY_MAX_EVENTS``, so it keeps the flagged estimate;
 # ``test_stall_replay_beyond_the_default_cap`` runs it with a larger cap.
 KNOWN_STALL_GAPS: frozenset[str] = frozenset({"user_wb_ofmap1k_bw4_conv3x3_8x8_is"})

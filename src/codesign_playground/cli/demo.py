@@ -36,8 +36,10 @@ def demo_command(
         f"[bold]{base.name}[/bold]: {len(base.ops)} ops, {base.macs:,} MACs, "
         f"{base.params:,} parameters ({base.source or 'built-in zoo'})"
     )
-    table = Table(title=f"{base.name}, batch 1, on real chips and a 64x64 systolic design",
-                  header_style="bold")
+    table = Table(
+        title=f"{base.name}, batch 1, on real chips and a 64x64 systolic design",
+        header_style="bold",
+    )
     for col in ("hardware", "precision", "model"):
         table.add_column(col)
     for col in ("latency ms", "inferences/s", "energy mJ", "utilization", "bound by"):
@@ -50,9 +52,14 @@ def demo_command(
         bounds = [b for b in e.timing.bound if b != "none"]
         top = max(set(bounds), key=bounds.count) if bounds else "-"
         table.add_row(
-            spec.name, prec, e.timing_model, f"{t['latency_s'] * 1e3:.3g}",
-            human(t["inferences_per_s"]), f"{t['energy_j'] * 1e3:.3g}",
-            f"{t['utilization']:.1%}", top,
+            spec.name,
+            prec,
+            e.timing_model,
+            f"{t['latency_s'] * 1e3:.3g}",
+            human(t["inferences_per_s"]),
+            f"{t['energy_j'] * 1e3:.3g}",
+            f"{t['utilization']:.1%}",
+            top,
         )
     out_console.print(table)
     out_console.print(

@@ -4,7 +4,8 @@ The multi-level roofline (``perf/roofline.py``) is a lower bound: on a GPU at sm
 is far too optimistic, because every kernel pays a fixed launch and synchronization cost,
 its work is cut into CTA tiles that run in waves over the SMs, and real kernels reach only
 a fraction of the tensor-core peak and of the HBM bandwidth. This model prices each op as
-one kernel with three terms (equations and their justification: ``docs/models-gpu.md``):
+one kernel with three terms (equations and their justification: ``docs/models.md``,
+"GPU kernel model"):
 
 - ``floor``: a per-kernel overhead by family (GEMM, attention, elementwise, softmax, norm);
 - ``compute``: waves x tile time. A GEMM is cut into ``tm x tn`` CTA tiles (optionally

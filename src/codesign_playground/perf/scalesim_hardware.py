@@ -25,8 +25,10 @@ _DEFAULT_CLOCK_HZ = 700e6
 
 def spec_from_scalesim_config(cfg: ScaleSimConfig) -> HardwareSpec:
     """The systolic description equivalent to a SCALE-Sim configuration."""
-    words = cfg.bandwidths[0] if cfg.use_user_bandwidth and cfg.bandwidths else (
-        CALC_FILL_BW_WORDS_PER_CYCLE
+    words = (
+        cfg.bandwidths[0]
+        if cfg.use_user_bandwidth and cfg.bandwidths
+        else (CALC_FILL_BW_WORDS_PER_CYCLE)
     )
     return systolic(
         rows=cfg.array_rows,

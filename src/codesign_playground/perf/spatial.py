@@ -29,7 +29,7 @@ Sources:
 * V. Sze, Y.-H. Chen, T.-J. Yang, J. Emer, "Efficient Processing of Deep Neural Networks",
   Morgan & Claypool 2020, ch. 5 (loop nests, dataflows, tiling).
 
-Equations and limits: ``docs/models-spatial.md``.
+Equations and limits: ``docs/models.md`` ("Spatial model").
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ SCALE-Sim (Samajdar et al., ISPASS 2020; SCALE-Sim v3, 2025) builds cycle-by-cyc
 matrices and replays them through double-buffered SRAM models. Every figure it reports for a
 layer is a function of a few integers (the GEMM view of the layer, the array shape, the dataflow
 and the SRAM/bandwidth settings), so this module evaluates those functions directly, vectorized
-over any broadcastable grid of (layer, design point) pairs. See ``docs/models-systolic.md`` for
+over any broadcastable grid of (layer, design point) pairs. See ``docs/models.md``
+("Systolic-array model") for
 the equations, their derivation from SCALE-Sim's source and the SCALE-Sim quirks reproduced.
 
 GEMM view (SCALE-Sim's naming): ifmap operand ``M x K``, filter operand ``K x N`` and ofmap
