@@ -157,3 +157,35 @@ def test_catalog_abstract_arrays_fall_back_to_roofline() -> None:
     """Catalog chips that publish only a MAC count have no array to map onto."""
     e = estimate(build_zoo_model("mobilenet_v2", precision="int8"), get_chip("edge-tpu"))
     assert e.timing_model == "roofline"
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    rows=st.integers(2, 128),
+    cols=st.integers(2, 128),
+    kb=st.sampled_from([2, 16, 64, 512]),
+    node=st.sampled_from([7.0, 16.0, 28.0, 45.0, 65.0]),
+    dataflow=st.sampled_from(["ws", "os", "is"]),
+)
+def test_energy_non_negative_and_totals_are_sums(
+    rows: int, cols: int, kb: int, node: float, dataflow: str
+) -> None:
+    net = build_zoo_model("resnet18", precision="int8", resolution=32)
+    spec = systolic(
+        rows=rows,
+        cols=cols,
+        ifmap_sram_kb=kb,
+        filter_sram_kb=kb,
+        ofmap_sram_kb=kb,
+        tech_node_nm=node,
+        dataflow=dataflow,
+    )  # type: ignore[arg-type]
+    e = estimate(net, spec)
+    assert np.all(e.energy.per_op_j >= 0)
+    assert np.all(e.timing.read_bytes >= 0) and np.all(e.timing.write_bytes >= 0)
+    t = e.totals()
+    recs = e.layer_records()
+    assert t["energy_j"] == pytest.approx(sum(r["energy_j"] for r in recs), rel=1e-12)
+    assert t["latency_s"] == pytest.approx(sum(r["latency_s"] for r in recs), rel=1e-12)
+    assert t["cycles"] == pytest.approx(sum(r["cycles"] for r in recs), rel=1e-12)
+    assert 0 < t["utilization"] <= 1
