@@ -6,14 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(python3-venv postgresql postgresql-client redis-server iverilog yosys nextpnr-ice40
-          perl make g++ docker-compose prometheus npm unzip)
+# command the tests use -> Debian package that provides it (installed only when missing)
+NEEDS=(psql:postgresql-client pg_dump:postgresql-client pg_ctlcluster:postgresql
+       redis-server:redis-server iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40
+       perl:perl make:make g++:g++ docker-compose:docker-compose promtool:prometheus
+       npm:npm unzip:unzip)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
-  for p in "${APT_PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+  for pair in "${NEEDS[@]}"; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
   done
   if [ ${#missing[@]} -gt 0 ]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     export DEBIAN_FRONTEND=noninteractive
     [ "${SKIP_APT_UPDATE:-0}" = 1 ] || apt-get update -qq
     echo "installing Debian packages: ${missing[*]}"

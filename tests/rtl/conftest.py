@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "rtl: RTL generation/simulation/synthesis (needs the tools it names to run)"

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from rtl_helpers import require_simulator, require_tool
 
 from codesign_playground.errors import HardwareSpecError, InputError
 from codesign_playground.rtl import (
@@ -17,7 +18,6 @@ from codesign_playground.rtl import (
     load_generated,
     write_design,
 )
-from rtl_helpers import require_simulator, require_tool
 
 pytestmark = pytest.mark.rtl
 

@@ -149,11 +149,9 @@ def simulate_command(
         )
     except CodesignError as exc:
         _fail(str(exc))
-    rows = [(c.m, c.n, c.k) for c in report.cases]
-    model = rtl_gemm_cycles(*zip(*rows, strict=True), design.rows, design.cols, design.dataflow)
-    scalesim = scalesim_fold_cycles(
-        *zip(*rows, strict=True), design.rows, design.cols, design.dataflow
-    )
+    ms, ns, ks = ([getattr(c, dim) for c in report.cases] for dim in ("m", "n", "k"))
+    model = rtl_gemm_cycles(ms, ns, ks, design.rows, design.cols, design.dataflow)
+    scalesim = scalesim_fold_cycles(ms, ns, ks, design.rows, design.cols, design.dataflow)
     doc: dict[str, Any] = report.to_dict()
     for case, mod, ss in zip(doc["cases"], model.tolist(), scalesim.tolist(), strict=True):
         case["model_cycles"] = mod

@@ -37,8 +37,8 @@ __all__ = [
     "GemmCase",
     "buffer_words",
     "check_gemm_fits",
-    "conv_case",
     "conv2d_reference",
+    "conv_case",
     "im2col",
     "make_operands",
     "pack_a",
@@ -240,11 +240,13 @@ def im2col(x: npt.ArrayLike, kh: int, kw: int, stride: int = 1, pad: int = 0) ->
     return cols
 
 
-def conv2d_reference(x: npt.ArrayLike, weights: npt.ArrayLike, stride: int = 1, pad: int = 0) -> IntMatrix:
+def conv2d_reference(
+    x: npt.ArrayLike, weights: npt.ArrayLike, stride: int = 1, pad: int = 0
+) -> IntMatrix:
     """Direct convolution (``C x H x W`` input, ``F x C x kh x kw`` weights) -> ``F x OH x OW``."""
     arr = np.asarray(x, dtype=np.int64)
     wt = np.asarray(weights, dtype=np.int64)
-    f, ch, kh, kw = wt.shape
+    f, _, kh, kw = wt.shape
     xp = np.pad(arr, ((0, 0), (pad, pad), (pad, pad)))
     oh = (arr.shape[1] + 2 * pad - kh) // stride + 1
     ow = (arr.shape[2] + 2 * pad - kw) // stride + 1

@@ -11,6 +11,7 @@ preferred over one on ``PATH`` (Debian 12 ships 5.006, which does not work with 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -200,19 +201,26 @@ class _CocotbSimulator:
         result_path.unlink(missing_ok=True)
 
         runner = self._runner()
+        runner.cg_vcd = waves
         t0 = time.perf_counter()
-        runner.build(
-            sources=self._sources(generated, build_dir, waves),
-            hdl_toplevel=generated.top,
-            build_dir=build_dir,
-            build_args=self._build_args(waves),
-            timescale=TIMESCALE,
-            waves=waves and self.name == "verilator",
-            log_file=build_dir / "build.log",
-        )
+        try:
+            runner.build(
+                sources=self._sources(generated, build_dir, waves),
+                hdl_toplevel=generated.top,
+                build_dir=build_dir,
+                build_args=self._build_args(waves),
+                timescale=TIMESCALE,
+                waves=waves and self.name == "verilator",
+                log_file=build_dir / "build.log",
+            )
+        except RuntimeError as exc:  # the runner's "Command failed with return code"
+            raise RuntimeError(
+                f"{self.name} build failed ({exc}); see {build_dir / 'build.log'}"
+            ) from None
         t1 = time.perf_counter()
         log = build_dir / "sim.log"
-        try:
+        # a failing test makes the runner raise; the result file tells what happened
+        with contextlib.suppress(subprocess.CalledProcessError, SystemExit):
             runner.test(
                 test_module=TESTBENCH_MODULE,
                 hdl_toplevel=generated.top,
@@ -222,8 +230,6 @@ class _CocotbSimulator:
                 waves=waves and self.name == "verilator",
                 log_file=log,
             )
-        except subprocess.CalledProcessError:
-            pass  # the result file (or its absence) tells what happened
         t2 = time.perf_counter()
         if not result_path.is_file():
             raise RuntimeError(f"{self.name} simulation produced no result; see {log}")
@@ -259,9 +265,18 @@ class IcarusSimulator(_CocotbSimulator):
         return first[0] if first else ""
 
     def _runner(self) -> Any:
-        from cocotb_tools.runner import get_runner
+        from cocotb_tools.runner import Icarus
 
-        return get_runner("icarus")
+        class _Runner(Icarus):
+            cg_vcd = False
+
+            def _test_command(self) -> list[list[str]]:
+                cmds: list[list[str]] = super()._test_command()
+                if self.cg_vcd:  # vvp's dump format: VCD instead of "none"
+                    cmds = [["-vcd" if arg == "-none" else arg for arg in cmd] for cmd in cmds]
+                return cmds
+
+        return _Runner()
 
     def _sources(self, generated: GeneratedDesign, build_dir: Path, waves: bool) -> list[Path]:
         sources = list(generated.sources)
@@ -346,7 +361,7 @@ class VerilatorSimulator(_CocotbSimulator):
         jobs, opt = self.build_jobs, self.cxx_opt
         waves_internal = False
 
-        class _Runner(Verilator):  # type: ignore[misc]
+        class _Runner(Verilator):
             def _simulator_in_path_build_only(self) -> None:
                 self.executable = str(exe)
 

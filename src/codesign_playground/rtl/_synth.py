@@ -149,7 +149,8 @@ def _parse_coarse(text: str) -> tuple[dict[str, int], dict[str, int]]:
             continue
         kind, width, count = match.group(1), match.group(2), int(match.group(3))
         counts[kind] = counts.get(kind, 0) + count
-        bits[kind] = bits.get(kind, 0) + count * int(width or 1)
+        if width is not None:  # cells without a width suffix ($macc, $mem_v2) have no bits
+            bits[kind] = bits.get(kind, 0) + count * int(width)
     return counts, bits
 
 
@@ -187,7 +188,7 @@ def synthesize(
     out = Path(work_dir).resolve() / f"synth-{target}"
     out.mkdir(parents=True, exist_ok=True)
     script = out / "synth.ys"
-    script.write_text(_script(generated, target, out) + "\n")  # type: ignore[arg-type]
+    script.write_text(_script(generated, target, out) + "\n")
     log = out / "yosys.log"
     t0 = time.perf_counter()
     with log.open("w") as fh:
@@ -200,7 +201,9 @@ def synthesize(
         )
     runtime = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"yosys failed for target {target!r} (exit {proc.returncode}); see {log}")
+        raise RuntimeError(
+            f"yosys failed for target {target!r} (exit {proc.returncode}); see {log}"
+        )
     stat = json.loads((out / "stat.json").read_text())
     module = next(iter(stat["modules"].values()))
     cells = {str(k): int(v) for k, v in module.get("num_cells_by_type", {}).items()}
@@ -209,10 +212,10 @@ def synthesize(
     if (out / "coarse.txt").is_file():
         coarse, coarse_bits = _parse_coarse((out / "coarse.txt").read_text())
     return SynthReport(
-        target=target,  # type: ignore[arg-type]
+        target=target,
         top=generated.top,
         cells=dict(sorted(cells.items())),
-        summary=_summary(target, cells),  # type: ignore[arg-type]
+        summary=_summary(target, cells),
         coarse=dict(sorted(coarse.items())),
         coarse_bits=dict(sorted(coarse_bits.items())),
         runtime_s=runtime,
@@ -264,8 +267,9 @@ def place_and_route_ice40(
     text = log.read_text() if log.is_file() else proc.stdout + proc.stderr
     fmax = [float(x) for x in _FMAX_RE.findall(text)]
     if proc.returncode != 0 and not fmax:
-        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"nextpnr-ice40 failed (exit {proc.returncode}): {last[0]}")
+        errors = [ln for ln in text.splitlines() if ln.startswith("ERROR:")]
+        reason = errors[0] if errors else (text.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"nextpnr-ice40 failed (exit {proc.returncode}): {reason}")
     util: dict[str, tuple[int, int]] = {}
     for line in text.splitlines():
         match = _UTIL_RE.match(line)

@@ -1,0 +1,112 @@
+"""``codesign rtl`` (the Typer sub-app): outputs and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from rtl_helpers import require_simulator, require_tool
+from typer.testing import CliRunner
+
+from codesign_playground.cli.rtl import app
+from codesign_playground.rtl import _sim
+
+pytestmark = pytest.mark.rtl
+
+runner = CliRunner()
+
+
+def _gen(tmp_path: Path, *extra: str) -> Path:
+    out = tmp_path / "design"
+    res = runner.invoke(app, ["generate", "--rows", "2", "--cols", "3", "--out", str(out), *extra])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_generate_table_and_json(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    res = runner.invoke(app, ["generate", "--rows", "4", "--cols", "4", "--dataflow", "os",
+                              "--data-width", "16", "--out", str(out), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["design"]["dataflow"] == "os" and doc["design"]["data_width"] == 16
+    assert (out / "design.json").is_file() and (out / "systolic_top.v").is_file()
+    res = runner.invoke(app, ["generate", "--out", str(tmp_path / "e")])
+    assert res.exit_code == 0 and "systolic_top.v" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rows", "0"], "error: rows must be an integer in 2..64, got 0"),
+        (["--dataflow", "xx"], "error: dataflow must be 'ws' or 'os', got 'xx'"),
+        (["--data-width", "32"], "error: data_width must be an integer in 4..16, got 32"),
+    ],
+)
+def test_generate_bad_input_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    res = runner.invoke(app, ["generate", "--out", str(tmp_path / "x"), *args])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == message
+
+
+def test_simulate_without_design_exit_2(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["simulate", str(tmp_path)])
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "holds no generated design" in lines[0]
+
+
+def test_simulate_bad_simulator_exit_2(tmp_path: Path) -> None:
+    out = _gen(tmp_path)
+    res = runner.invoke(app, ["simulate", str(out), "--simulator", "modelsim"])
+    assert res.exit_code == 2
+    assert (
+        res.stderr.strip() == "error: --simulator must be one of icarus, verilator, got 'modelsim'"
+    )
+
+
+def test_simulate_missing_simulator_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = _gen(tmp_path)
+    monkeypatch.setattr(_sim.IcarusSimulator, "available", lambda self: False)
+    res = runner.invoke(app, ["simulate", str(out), "--simulator", "icarus"])
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is not installed" in lines[0]
+
+
+def test_synth_bad_target_exit_2(tmp_path: Path) -> None:
+    out = _gen(tmp_path)
+    res = runner.invoke(app, ["synth", str(out), "--target", "asic"])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == "error: --target must be one of generic, ice40, xilinx, got 'asic'"
+
+
+@pytest.mark.slow
+def test_simulate_icarus_json_and_vcd(tmp_path: Path) -> None:
+    require_simulator("icarus")
+    out = _gen(tmp_path, "--dataflow", "os")
+    res = runner.invoke(app, ["simulate", str(out), "--simulator", "icarus", "--shapes", "3",
+                              "--vcd", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["ok"] and doc["cycles_match_model"] and len(doc["cases"]) == 3
+    assert doc["waves"] and Path(doc["waves"]).is_file()
+    res = runner.invoke(app, ["simulate", str(out), "--simulator", "icarus", "--shape", "5x4x3"])
+    assert res.exit_code == 0, res.output
+    assert "SCALE-Sim" in res.stdout
+
+
+@pytest.mark.slow
+def test_synth_generic_json(tmp_path: Path) -> None:
+    require_tool("yosys")
+    out = _gen(tmp_path)
+    res = runner.invoke(app, ["synth", str(out), "--target", "generic", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["coarse"]["$macc"] == 6
+
+
+def test_app_is_a_typer_app() -> None:
+    assert isinstance(app, typer.Typer)
