@@ -252,13 +252,13 @@ netlists are Yosys' generic gates priced with the NanGate FreePDK45 Open Cell Li
 {table}
 
 What the errors say: for one MAC the Horowitz constant the model uses is
-{model_mac / mac_logic - 1:+.0%} against the synthesized gates. Part of that gap is the flow, not the model: Yosys' generic
-`abc -g` mapping has no liberty file and does no area recovery, so it is larger than a
-library-mapped, area-optimized netlist such as those behind Horowitz's figures. For the whole
-array the model also leaves out the pipeline registers, skew lines, controller and buffer
-muxing that synthesis adds. Use the model to compare designs of one family, not as a sign-off
-area. The buffers are left to an SRAM compiler; the model's bit-cell area is a lower bound on
-a real macro (periphery excluded).
+{model_mac / mac_logic - 1:+.0%} against the synthesized gates. Part of that gap is the
+flow, not the model: Yosys' generic `abc -g` mapping has no liberty file and does no area
+recovery, so it is larger than a library-mapped, area-optimized netlist such as those behind
+Horowitz's figures. For the whole array the model also leaves out the pipeline registers,
+skew lines, controller and buffer muxing that synthesis adds. Use the model to compare designs
+of one family, not as a sign-off area. The buffers are left to an SRAM compiler; the model's
+bit-cell area is a lower bound on a real macro (periphery excluded).
 """
 
 

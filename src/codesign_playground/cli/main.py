@@ -18,6 +18,7 @@ from codesign_playground.cli.demo import demo_command
 from codesign_playground.cli.explore import explore_command
 from codesign_playground.cli.hardware import app as hardware_app
 from codesign_playground.cli.perf import estimate_command
+from codesign_playground.cli.rtl import app as rtl_app
 from codesign_playground.cli.serve import serve_command
 from codesign_playground.cli.status import ExitStatus
 from codesign_playground.cli.workload import profile_command
@@ -103,6 +104,7 @@ app.command("demo")(demo_command)
 app.command("explore")(explore_command)
 app.command("serve")(serve_command)
 app.add_typer(hardware_app, name="hardware", help="The chip catalog and hardware files.")
+app.add_typer(rtl_app, name="rtl", help="Generate, simulate and synthesize Verilog.")
 
 
 def run() -> None:
