@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from codesign_playground.cli.main import app
 from codesign_playground.cli.status import ExitStatus
-from codesign_playground.errors import InputError
+from codesign_playground.errors import HardwareSpecError, InputError
 from codesign_playground.hardware import get_chip, systolic
 from codesign_playground.hardware.leakage import logic_leakage_w_per_mm2, sram_leakage_w_per_byte
 from codesign_playground.perf.estimate import estimate
@@ -189,3 +189,34 @@ def test_energy_non_negative_and_totals_are_sums(
     assert t["latency_s"] == pytest.approx(sum(r["latency_s"] for r in recs), rel=1e-12)
     assert t["cycles"] == pytest.approx(sum(r["cycles"] for r in recs), rel=1e-12)
     assert 0 < t["utilization"] <= 1
+
+
+@pytest.mark.parametrize("dataflow", ["ws", "os"])
+def test_rtl_timing_mode_matches_the_generated_rtl(dataflow: str) -> None:
+    """``--mode rtl``: GEMM cycles are the generated RTL's (simulation-checked in tests/rtl)."""
+    from codesign_playground.perf.rtl_timing import rtl_gemm_cycles
+    from codesign_playground.workload import ops
+    from codesign_playground.workload.ir import Network, TensorSpec
+
+    net = Network(
+        "g", (ops.gemm("fc", TensorSpec("x", (37, 50)), 21, bias=False, precision="int8"),)
+    )
+    spec = systolic(
+        rows=8,
+        cols=8,
+        dataflow=dataflow,  # type: ignore[arg-type]
+        ifmap_sram_kb=512,
+        filter_sram_kb=512,
+        ofmap_sram_kb=512,
+        dram_bandwidth_bytes_per_s=1e12,
+    )
+    rtl = estimate(net, spec, mode="rtl")
+    assert rtl.timing_model == "rtl"
+    assert rtl.timing.cycles[0] == rtl_gemm_cycles(37, 21, 50, 8, 8, dataflow)
+    scalesim = estimate(net, spec, mode="systolic")
+    folds = (-(-50 // 8)) * (-(-21 // 8)) if dataflow == "ws" else (-(-37 // 8)) * (-(-21 // 8))
+    # SCALE-Sim's count (+1, it reports the last index) and the RTL's differ as documented
+    extra = 2 if dataflow == "ws" else 8 * folds + 1
+    assert rtl.timing.cycles[0] - scalesim.timing.cycles[0] == extra
+    with pytest.raises(HardwareSpecError, match="ws and os"):
+        estimate(net, systolic(rows=8, cols=8, dataflow="is"), mode="rtl")

@@ -33,8 +33,8 @@ from codesign_playground.workload.ir import Network
 __all__ = ["MODES", "Estimate", "estimate"]
 
 FloatArray = npt.NDArray[np.float64]
-Mode = Literal["auto", "roofline", "systolic", "spatial", "gpu"]
-MODES: tuple[str, ...] = ("auto", "roofline", "systolic", "spatial", "gpu")
+Mode = Literal["auto", "roofline", "systolic", "spatial", "gpu", "rtl"]
+MODES: tuple[str, ...] = ("auto", "roofline", "systolic", "spatial", "gpu", "rtl")
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,10 @@ def _choose(mode: str, spec: HardwareSpec) -> str:
     if mode not in MODES:
         raise InputError(f"mode: unknown timing model {mode!r}; use one of {', '.join(MODES)}")
     if mode != "auto":
-        if mode != "roofline" and spec.kind != mode:
+        needed = "systolic" if mode == "rtl" else mode
+        if mode != "roofline" and spec.kind != needed:
             raise InputError(
-                f"mode: the {mode} model needs {mode} hardware; {spec.name} is {spec.kind} "
+                f"mode: the {mode} model needs {needed} hardware; {spec.name} is {spec.kind} "
                 "(use --mode roofline or auto)"
             )
         return mode
@@ -158,6 +159,10 @@ def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimat
         from codesign_playground.perf.systolic_network import systolic_timing
 
         timing = systolic_timing(net, la, spec, rf)
+    elif chosen == "rtl":
+        from codesign_playground.perf.systolic_network import rtl_timing
+
+        timing = rtl_timing(net, la, spec, rf)
     elif chosen == "gpu":
         from codesign_playground.perf.gpu import gpu_timing
 

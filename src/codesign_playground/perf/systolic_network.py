@@ -33,7 +33,7 @@ from codesign_playground.perf.timing import Timing
 from codesign_playground.workload.arrays import LayerArrays
 from codesign_playground.workload.ir import Network
 
-__all__ = ["scalesim_parameters", "systolic_timing"]
+__all__ = ["rtl_timing", "scalesim_parameters", "systolic_timing"]
 
 FloatArray = npt.NDArray[np.float64]
 _OPERANDS = ("inputs", "weights", "outputs")
@@ -154,4 +154,51 @@ def systolic_timing(
         bound=bound,
         read_bytes=reads,
         write_bytes=writes,
+    )
+
+
+def rtl_timing(net: Network, la: LayerArrays, spec: HardwareSpec, rf: RooflineResult) -> Timing:
+    """Like :func:`systolic_timing`, with GEMM cycles of the generated RTL (``rtl`` package).
+
+    The RTL runs each GEMM from on-chip buffers with the cycle count of
+    :func:`codesign_playground.perf.rtl_timing.rtl_gemm_cycles` (SCALE-Sim's compute cycles
+    plus its pipeline tail and, for os, the per-fold drain), with no DRAM stalls; traffic and
+    hence energy are the systolic model's. Only ws and os dataflows exist in RTL.
+    """
+    from codesign_playground.perf.rtl_timing import RTL_DATAFLOWS, rtl_gemm_cycles
+
+    if spec.dataflow not in RTL_DATAFLOWS:
+        raise HardwareSpecError(
+            f"hardware field 'dataflow': the generated RTL implements ws and os, not "
+            f"{spec.dataflow!r}; use --mode systolic"
+        )
+    base = systolic_timing(net, la, spec, rf)
+    cores = spec.compute.cores
+    per_gemm = rtl_gemm_cycles(
+        la.gemm_m.astype(np.int64),
+        np.ceil(la.gemm_n / cores).astype(np.int64),
+        la.gemm_k.astype(np.int64),
+        spec.compute.rows,
+        spec.compute.cols,
+        spec.dataflow,
+    )
+    cycles_g = np.bincount(
+        la.gemm_op,
+        weights=np.asarray(per_gemm, dtype=np.float64) * la.gemm_count,
+        minlength=la.n_ops,
+    )
+    has_gemm = np.bincount(la.gemm_op, minlength=la.n_ops) > 0
+    cycles = np.where(has_gemm, cycles_g, base.cycles)
+    clock = spec.compute.clock_hz
+    with np.errstate(invalid="ignore", divide="ignore"):
+        util = np.where(cycles > 0, la.macs / (cycles * spec.compute.num_pes), 0.0)
+    bound = tuple("compute" if has_gemm[i] else base.bound[i] for i in range(la.n_ops))
+    return Timing(
+        model="rtl",
+        cycles=cycles,
+        latency_s=cycles / clock,
+        utilization=np.asarray(util, dtype=np.float64),
+        bound=bound,
+        read_bytes=base.read_bytes,
+        write_bytes=base.write_bytes,
     )
