@@ -82,7 +82,7 @@ def test_gemm_traffic_lower_bound() -> None:
 
 
 def test_unsupported_precision_names_the_fix() -> None:
-    with pytest.raises(HardwareSpecError, match="--precision"):
+    with pytest.raises(HardwareSpecError, match="set precision"):
         roofline(gemm_net(8, 8, 8, "bf16"), machine())
 
 

@@ -161,7 +161,7 @@ def _peaks(spec: HardwareSpec, net: Network) -> FloatArray:
         if prec not in supported:
             raise HardwareSpecError(
                 f"precision: {spec.name} does not compute in {prec} (layer {op.name!r}); "
-                f"use --precision with one of {', '.join(supported)}"
+                f"set precision (--precision) to one of {', '.join(supported)}"
             )
         peaks.append(spec.peak_ops_per_s(prec))
     return np.asarray(peaks, dtype=np.float64)

@@ -1314,7 +1314,7 @@ def spatial_model(
             supported = ", ".join(h.macs_per_pe)
             raise HardwareSpecError(
                 f"precision: {spec.name} does not compute in {op.act_precision} "
-                f"(layer {op.name!r}); use --precision with one of {supported}"
+                f"(layer {op.name!r}); set precision (--precision) to one of {supported}"
             )
         nests = loop_nests(op)
         macs[i] = op.macs
