@@ -46,9 +46,12 @@ SIZES = (2, 4, 8, 16)
 NANGATE45_UM2 = {
     "$_NOT_": 0.532, "$_NAND_": 0.798, "$_NOR_": 0.798, "$_AND_": 1.064, "$_OR_": 1.064,
     "$_XOR_": 1.596, "$_XNOR_": 1.596, "$_ANDNOT_": 0.532 + 1.064, "$_ORNOT_": 0.532 + 1.064,
-    "$_MUX_": 1.862, "$_DFF_P_": 4.522, "$_DFFE_PP_": 4.522 + 1.862,
-    "$_SDFF_PP0_": 4.522 + 1.064, "$_SDFF_PP1_": 4.522 + 1.064,
-    "$_SDFFE_PP0P_": 4.522 + 1.862 + 1.064, "$_SDFFE_PP1P_": 4.522 + 1.862 + 1.064,
+    "$_MUX_": 1.862,
+}  # fmt: skip
+# Flip-flops by family, whatever the clock/enable/reset polarity letters after the name.
+NANGATE45_FF_UM2 = {
+    "$_DFF_": 4.522, "$_DFFE_": 4.522 + 1.862, "$_SDFF_": 4.522 + 1.064,
+    "$_SDFFE_": 4.522 + 1.862 + 1.064, "$_SDFFCE_": 4.522 + 1.862 + 1.064,
 }  # fmt: skip
 # One processing element's arithmetic, as the area model counts it: an 8x8 signed multiply
 # feeding a 32-bit accumulate (perf/area.py, hardware/technology.pe_area_um2("int8")).
@@ -174,13 +177,14 @@ def gate_area_um2(cells: dict[str, int]) -> tuple[float, float, int]:
     logic = ffs = 0.0
     unmapped = 0
     for cell, count in cells.items():
-        area = NANGATE45_UM2.get(cell)
-        if area is None:
-            unmapped += count if not cell.startswith("$mem") else 0
-        elif "DFF" in cell:
-            ffs += area * count
-        else:
-            logic += area * count
+        parts = cell.split("_")  # "$_SDFFE_PN0P_" -> ["$", "SDFFE", "PN0P", ""]
+        family = f"$_{parts[1]}_" if len(parts) >= 3 else cell
+        if family in NANGATE45_FF_UM2:
+            ffs += NANGATE45_FF_UM2[family] * count
+        elif cell in NANGATE45_UM2:
+            logic += NANGATE45_UM2[cell] * count
+        elif not cell.startswith("$mem"):
+            unmapped += count
     return logic, ffs, unmapped
 
 
