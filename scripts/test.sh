@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 NEEDS=(psql:postgresql-client pg_dump:postgresql-client pg_ctlcluster:postgresql
        redis-server:redis-server iverilog:iverilog yosys:yosys nextpnr-ice40:nextpnr-ice40
        perl:perl make:make g++:g++ docker-compose:docker-compose promtool:prometheus
-       npm:npm unzip:unzip)
+       npm:npm unzip:unzip chromium:chromium)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)

@@ -110,3 +110,7 @@ app.add_typer(rtl_app, name="rtl", help="Generate, simulate and synthesize Veril
 def run() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,58 @@
+"""The dashboard in a real browser: headless Chromium loads it from ``codesign serve`` and its
+scripts fill the page from the HTTP API (status badge, hardware catalog, zoo models)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_dashboard_renders_api_data(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "codesign_playground.cli.main", "serve", "--port", str(port),
+         "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("codesign serve did not answer /health within 60 s")
+        assert CHROMIUM is not None
+        dom = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=10000", "--dump-dom", f"http://127.0.0.1:{port}/"],
+            capture_output=True, text=True, timeout=120, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "embedded: ready" in dom  # the status badge, from /health/ready
+    assert "NVIDIA H100 SXM5 80GB" in dom  # the catalog table, from /api/v1/hardware/catalog
+    assert "zoo: resnet18" in dom  # the model picker, from the zoo listing
