@@ -266,3 +266,11 @@ def test_exported_schema_is_current() -> None:
     root = Path(__file__).resolve().parents[2]
     module = runpy.run_path(str(root / "scripts" / "export_hardware_schema.py"))
     assert module["main"](["--check"]) == 0
+
+
+def test_default_precision() -> None:
+    from codesign_playground.hardware import get_chip
+
+    assert get_chip("tpu-v1").default_precision == "int8"
+    assert get_chip("h100").default_precision == "fp32"
+    assert get_chip("eyeriss-v1").default_precision == "int16"

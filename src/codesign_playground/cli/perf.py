@@ -77,8 +77,8 @@ def estimate_command(
         )
         return
     spec = resolve_hardware(hardware)
-    if precision is None and spec.precisions and "fp32" not in spec.precisions:
-        precision = spec.precisions[0]  # e.g. int8 on a TPU: say so in the output
+    if precision is None:
+        precision = spec.default_precision  # e.g. int8 on a TPU v1
     net = load_from_options(model, batch, precision, dim, resolution, seq_len, kv_len, width)
     result = estimate(net, spec, mode=mode)
     if fmt == "json":

@@ -298,6 +298,12 @@ class HardwareSpec(_Frozen):
     def precisions(self) -> tuple[Precision, ...]:
         return self.compute.precisions
 
+    @property
+    def default_precision(self) -> Precision:
+        """What a model runs at when none is asked for: fp32 where the hardware computes it,
+        else its first supported precision (e.g. int8 on a TPU v1)."""
+        return "fp32" if "fp32" in self.precisions else self.precisions[0]
+
     def peak_ops_per_s(self, precision: Precision) -> float:
         """Computed peak ops/s (2 per MAC) at ``precision``."""
         return self.compute.peak_ops_per_s(precision)

@@ -109,9 +109,13 @@ class EstimateRequest(_Strict):
     hardware: HardwareRef
     batch: int = Field(default=1, ge=1, le=65536)
     precision: Precision | None = Field(
-        default=None, description="override the model's precision (systolic arrays need int8)"
+        default=None,
+        description=(
+            "compute precision; default: fp32 where the hardware has it, else its first "
+            "(int8 on a TPU v1)"
+        ),
     )
-    mode: Literal["auto", "roofline", "systolic", "spatial"] = "auto"
+    mode: Literal["auto", "roofline", "systolic", "spatial", "gpu", "rtl"] = "auto"
     include_layers: bool = Field(default=True, description="include one record per layer")
 
 
