@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,23 +147,26 @@ def _have_cocotb() -> bool:
 
 
 @dataclass
-class _CocotbSimulator:
+class _CocotbSimulator(ABC):
     """Shared cocotb-runner plumbing; subclasses say which runner and which tool paths."""
 
     name: ClassVar[str] = ""
     extra_env: dict[str, str] = field(default_factory=dict)
 
+    @abstractmethod
     def _runner(self) -> Any:
-        raise NotImplementedError
+        """The cocotb_tools runner of this simulator."""
 
     def _build_args(self, waves: bool) -> list[str]:
         return []
 
+    @abstractmethod
     def available(self) -> bool:
-        raise NotImplementedError
+        """Whether the simulator's executables are on PATH."""
 
+    @abstractmethod
     def version(self) -> str:
-        raise NotImplementedError
+        """The simulator's version line ("" when absent)."""
 
     def unavailable_reason(self) -> str | None:
         """Why the backend cannot run here, or None if it can."""
