@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_ONNX = REPO.parent / "shared" / "data" / "onnx"
+DATA_ONNX = REPO / "tests" / "data" / "onnx"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_HOST = "127.0.0.1:6379"
 PY = sys.executable
@@ -79,10 +79,7 @@ def services_up() -> None:
 
 @pytest.fixture(scope="session")
 def resnet18() -> Path:
-    path = SHARED_ONNX / "resnet18.onnx"
-    if not path.exists():
-        pytest.skip(f"shared ONNX graphs not found at {SHARED_ONNX}")
-    return path
+    return DATA_ONNX / "resnet18.onnx"
 
 
 class Deployment:

@@ -10,7 +10,7 @@ from typing import Any
 
 from codesign_playground.client import CodesignClient
 
-from .conftest import SHARED_ONNX, TINY_SPACE, Deployment
+from .conftest import DATA_ONNX, TINY_SPACE, Deployment
 
 PROBLEM = "application/problem+json"
 
@@ -129,7 +129,7 @@ def test_bad_requests_are_problems_and_lose_nothing(
         assert_problem(c.post("/api/v1/models", files={"file": ("m.txt", b"x")}), 415, "file")
         big = b"\0" * (1024 * 1024 + 10)
         assert_problem(c.post("/api/v1/models", files={"file": ("big.onnx", big)}), 413, "file")
-        with (SHARED_ONNX / "mobilenet_v2.onnx").open("rb") as f:
+        with (DATA_ONNX / "mobilenet_v2.onnx").open("rb") as f:
             nodes = c.post("/api/v1/models", files={"file": ("mobilenet_v2.onnx", f)})
         assert_problem(nodes, 422, "MODEL_MAX_NODES")
         assert_problem(c.post("/api/v1/models"), 422, "file")
