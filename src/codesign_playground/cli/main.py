@@ -32,11 +32,32 @@ __all__ = ["app", "run"]
 ClickException: type[Exception] = typer.BadParameter.__mro__[2]
 
 
+def _hide_flag_types(command: Any) -> None:
+    """Show on/off flags as flags in help, without Typer's ``<bool>`` type column."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    make_help = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = make_help(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    if not getattr(make_help, "_codesign_flag", False):
+        get_help_option._codesign_flag = True  # type: ignore[attr-defined]
+        command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        _hide_flag_types(sub)
+
+
 class _ErrorBoundary(TyperGroup):
     """Turns library and usage errors into one line and an exit code, for every subcommand."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        _hide_flag_types(self)
         try:
             rv = super().main(*args, **kwargs)
         except ClickException as exc:  # usage errors: bad option values, missing args
