@@ -23,3 +23,22 @@ def test_help_has_no_bool_placeholders(words: list[str]) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "--help" in proc.stdout
     assert "<bool>" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "where"),
+    [
+        (["estimate", "-m", "resnet18", "-H", "tpu-v1", "--batch", "0"], "codesign estimate"),
+        (["rtl", "synth"], "codesign rtl synth"),
+        (["bogus"], "codesign"),
+    ],
+)
+def test_option_errors_point_at_the_commands_own_help(words: list[str], where: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "codesign_playground.cli.main", *words],
+        capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith(f"(see '{where} --help')"), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -61,7 +61,9 @@ class _ErrorBoundary(TyperGroup):
         try:
             rv = super().main(*args, **kwargs)
         except ClickException as exc:  # usage errors: bad option values, missing args
-            hint = f" (see '{self.name} --help')" if self.name else ""
+            ctx = getattr(exc, "ctx", None)  # the (sub)command whose options were wrong
+            where = ctx.command_path if ctx is not None else self.name
+            hint = f" (see '{where} --help')" if where else ""
             fmt = getattr(exc, "format_message", None)
             message = fmt() if callable(fmt) else str(exc)
             err_console.print(f"error: {message}{hint}", highlight=False)
