@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -34,8 +35,9 @@ def test_help_has_no_bool_placeholders(words: list[str]) -> None:
     ],
 )
 def test_option_errors_point_at_the_commands_own_help(words: list[str], where: str) -> None:
+    codesign = str(Path(sys.executable).with_name("codesign"))
     proc = subprocess.run(
-        [sys.executable, "-m", "codesign_playground.cli.main", *words],
+        [codesign, *words],
         capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
         check=False,
     )  # fmt: skip
