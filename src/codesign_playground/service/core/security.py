@@ -31,6 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from codesign_playground.config import Settings, get_settings, is_loopback
+from codesign_playground.errors import InputError
 from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.tables import ApiKeyRow, utcnow
 
@@ -102,18 +103,14 @@ def hash_key(key: str) -> str:
 def _check_owner(owner: str) -> str:
     owner = owner.strip()
     if not owner or len(owner) > 200 or any(ord(c) < 32 for c in owner):
-        raise ProblemError(
-            422, "invalid-input", "owner: give a name of 1 to 200 printable characters"
-        )
+        raise InputError("owner: give a name of 1 to 200 printable characters")
     return owner
 
 
 def create_key(session: Session, *, owner: str, scope: str) -> tuple[ApiKeyRow, str]:
     """Store a new key for ``owner`` with ``scope``; returns the row and the key (shown once)."""
     if scope not in SCOPES:
-        raise ProblemError(
-            422, "invalid-input", f"scope: {scope!r} is not one of {', '.join(SCOPES)}"
-        )
+        raise InputError(f"scope: {scope!r} is not one of {', '.join(SCOPES)}")
     key = new_key()
     row = ApiKeyRow(
         id="key_" + secrets.token_urlsafe(9),
