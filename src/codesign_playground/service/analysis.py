@@ -32,6 +32,7 @@ from codesign_playground.hardware import (
     vector,
 )
 from codesign_playground.service import crud
+from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.schemas import EstimateRequest, HardwareRef, ModelRef
 from codesign_playground.service.tables import HardwareRow, ModelRow
 from codesign_playground.workload import Network, load_workload, parse_precision
@@ -126,8 +127,10 @@ def hardware_spec(session: Session, ref: HardwareRef, *, owner: str | None) -> H
     if ref.hardware_id is not None:
         row = crud.get_hardware(session, hardware_id=ref.hardware_id, owner=owner)
         if row is None:
-            raise InputError(
-                f"hardware.hardware_id: no stored description with id {ref.hardware_id}"
+            raise ProblemError(
+                404,
+                "not-found",
+                f"hardware.hardware_id: no stored description with id {ref.hardware_id}",
             )
         return hardware_from_dict(row.spec)
     if ref.chip is not None:
@@ -166,8 +169,10 @@ def estimate_key(session: Session, request: EstimateRequest, *, owner: str | Non
             hw_stmt = hw_stmt.where(HardwareRow.owner == owner)
         stored = session.scalar(hw_stmt)
         if stored is None:
-            raise InputError(
-                f"hardware.hardware_id: no stored description with id {hw.hardware_id}"
+            raise ProblemError(
+                404,
+                "not-found",
+                f"hardware.hardware_id: no stored description with id {hw.hardware_id}",
             )
         hardware = stored
     else:
