@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import PY, DATA_ONNX, TINY_SPACE, Deployment
+from .conftest import DATA_ONNX, PY, TINY_SPACE, Deployment
 
 PROBLEM = "application/problem+json"
 

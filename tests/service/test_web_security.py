@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from codesign_playground.config import Settings
 from codesign_playground.service.main import create_app
 
-from .conftest import PY, DATA_ONNX, free_port, stop_process
+from .conftest import DATA_ONNX, PY, free_port, stop_process
 
 XSS = "<script>alert('xss')</script><img src=x onerror=alert(1)>"
 
