@@ -17,7 +17,6 @@ Two deployment modes follow from the values:
 from __future__ import annotations
 
 import os
-import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -181,18 +180,20 @@ class Settings(BaseSettings):
                 f"ALLOWED_HOSTS: '*' is refused in {self.codesign_env}; list the host names "
                 "clients use"
             )
-        if self.secret_key in PLACEHOLDER_SECRETS:
-            if self.codesign_env not in ("development", "test"):
-                raise ValueError(
-                    f"SECRET_KEY: the placeholder value is refused in {self.codesign_env}; "
-                    "set SECRET_KEY to a long random string"
-                )
-            warnings.warn(
-                "SECRET_KEY is a placeholder: fine for development, refused in staging and "
-                "production",
-                stacklevel=2,
+        if self.secret_key in PLACEHOLDER_SECRETS and self.codesign_env not in (
+            "development",
+            "test",
+        ):
+            raise ValueError(
+                f"SECRET_KEY: the placeholder value is refused in {self.codesign_env}; "
+                "set SECRET_KEY to a long random string"
             )
         return self
+
+    @property
+    def uses_placeholder_secret(self) -> bool:
+        """Whether SECRET_KEY is a known placeholder (allowed only in development and test)."""
+        return self.secret_key in PLACEHOLDER_SECRETS
 
     @property
     def is_sqlite(self) -> bool:

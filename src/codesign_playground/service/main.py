@@ -56,6 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         static={"service": "api", "env": settings.codesign_env, "pod": settings.pod_name},
     )
 
+    if settings.uses_placeholder_secret:
+        _log.warning(
+            "SECRET_KEY is a placeholder: fine for development, refused in staging and "
+            "production (set SECRET_KEY to a long random string)"
+        )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:

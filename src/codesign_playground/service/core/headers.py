@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codesign_playground.service.core.middleware import send_problem
@@ -42,7 +43,9 @@ REPORT_CSP = (
     "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 DEFAULT_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-_CDN = "https://cdn.jsdelivr.net"
+# Swagger UI and ReDoc assets come from the fastapi-offline package (served under /static/docs),
+# so the API documentation works without internet access
+DOCS_ASSETS = "/static/docs"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -136,21 +139,35 @@ def _hashes(html: str, tag: str) -> list[str]:
 
 
 def _docs_response(html: str) -> HTMLResponse:
-    scripts = " ".join(["'self'", _CDN, *_hashes(html, "script")])
+    scripts = " ".join(["'self'", *_hashes(html, "script")])
     csp = (
-        f"default-src 'none'; script-src {scripts}; style-src 'self' {_CDN} 'unsafe-inline'; "
-        f"img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-        f"font-src 'self' data: https://fonts.gstatic.com; connect-src 'self'; "
+        f"default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
         "worker-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": csp})
 
 
 def install_docs(app: FastAPI) -> None:
-    """``/docs`` (Swagger UI) and ``/redoc`` with a CSP allowing exactly their inline scripts."""
+    """``/docs`` (Swagger UI) and ``/redoc``, offline, with a CSP allowing exactly their scripts."""
     title = app.title
-    swagger = get_swagger_ui_html(openapi_url="/openapi.json", title=f"{title} - API docs").body
-    redoc = get_redoc_html(openapi_url="/openapi.json", title=f"{title} - ReDoc").body
+    app.mount(
+        DOCS_ASSETS, StaticFiles(packages=[("fastapi_offline", "static")]), name="docs-assets"
+    )
+    swagger = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title=f"{title} - API docs",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+    ).body
+    redoc = get_redoc_html(
+        openapi_url="/openapi.json",
+        title=f"{title} - ReDoc",
+        redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+        redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        with_google_fonts=False,
+    ).body
     swagger_html = bytes(swagger).decode()
     redoc_html = bytes(redoc).decode()
 

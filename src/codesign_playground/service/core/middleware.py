@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codesign_playground.service.core.metrics import HTTP_IN_FLIGHT, HTTP_REQUESTS, HTTP_SECONDS
@@ -26,14 +27,25 @@ __all__ = ["ProblemTrustedHostMiddleware", "RequestMetricsMiddleware", "send_pro
 _access = logging.getLogger("codesign_playground.access")
 
 
-def _route_of(scope: Scope) -> str:
+def _route_of(scope: Scope, entry: dict[str, Any] | None = None) -> str:
     """The matched route template with every include prefix (``/api/v1/models/{model_id}``)."""
     fastapi_scope = scope.get("fastapi")
     context = (
         fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
     )
     path = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
-    return str(path) if path else "unmatched"
+    if path:
+        return str(path)
+    # routes Starlette serves without recording a route in the scope (the OpenAPI document,
+    # static mounts): find the template by matching the app's own routes
+    app = scope.get("app")
+    original = {**scope, **(entry or {}), "type": "http"}  # mounts rewrite root_path in place
+    for route in getattr(app, "routes", ()):
+        match, _ = route.matches(original)
+        if match == Match.FULL:
+            template = str(getattr(route, "path", "") or "")
+            return template + "/{path}" if isinstance(route, Mount) else template or "unmatched"
+    return "unmatched"
 
 
 class RequestMetricsMiddleware:
@@ -58,6 +70,7 @@ class RequestMetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        entry = {k: scope[k] for k in ("path", "root_path") if k in scope}
         status = 500
         request_id = ""
         for name, value in scope.get("headers", ()):
@@ -82,7 +95,7 @@ class RequestMetricsMiddleware:
         finally:
             HTTP_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
-            route = _route_of(scope)
+            route = _route_of(scope, entry)
             method = str(scope.get("method", ""))
             if self.enabled:
                 HTTP_REQUESTS.labels(method, route, str(status)).inc()
