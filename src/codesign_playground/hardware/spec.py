@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from codesign_playground.errors import HardwareSpecError
+from codesign_playground.units import DATAFLOWS, PRECISIONS, Dataflow, Precision
 
 __all__ = [
     "DATAFLOWS",
@@ -46,17 +47,10 @@ __all__ = [
     "parse_hardware",
 ]
 
-Precision = Literal["fp32", "fp16", "bf16", "int16", "int8", "int4"]
-"""Operand precisions.  ``int16`` exists for 16-bit fixed-point designs such as Eyeriss."""
 Operand = Literal["weights", "inputs", "outputs"]
-Dataflow = Literal["ws", "os", "is", "rs", "simt", "vector"]
-"""ws/os/is: weight/output/input stationary (systolic); rs: row stationary (Eyeriss);
-simt: GPU; vector: vector/SIMD processors."""
 TemplateKind = Literal["systolic", "vector", "spatial", "gpu", "cpu"]
 
-PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 OPERANDS: tuple[Operand, ...] = get_args(Operand)
-DATAFLOWS: tuple[Dataflow, ...] = get_args(Dataflow)
 KINDS: tuple[TemplateKind, ...] = get_args(TemplateKind)
 
 DATAFLOWS_BY_KIND: dict[str, tuple[Dataflow, ...]] = {
