@@ -39,6 +39,8 @@ class Workload:
     la: LayerArrays
     weights: FloatArray | None = None
     thresholds: tuple[FloatArray, FloatArray] | None = None
+    #: results models may keep per workload (e.g. the spatial mapper's per geometry)
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     @staticmethod
     def of(net: Network) -> Workload:
@@ -51,6 +53,9 @@ class Workload:
     def distinct(self) -> Workload:
         """One op per class of ops identical in everything a model reads (kind, precisions,
         counts, bytes, GEMM shapes, activation residency thresholds), with multiplicities."""
+        memo = self.memo.get("distinct")
+        if isinstance(memo, Workload):
+            return memo
         la = self.la
         th_in, th_out = self.residency
         gemms: list[list[float]] = [[] for _ in range(la.n_ops)]

@@ -33,6 +33,7 @@ __all__ = [
     "evaluate_totals",
     "get_model",
     "register",
+    "totals",
 ]
 
 #: (op, design) pairs per evaluation block: bounds the per-op temporaries to tens of MB.

@@ -175,7 +175,7 @@ class SpatialModel:
         return None
 
     def timing(self, work: Workload, designs: DesignBatch) -> BatchTiming:
-        from codesign_playground.perf.spatial import spatial_model
+        from codesign_playground.perf.spatial import SpatialResult, spatial_model
 
         la = work.la
         n_l, n_ops, d = designs.n_levels, la.n_ops, designs.n
@@ -184,12 +184,17 @@ class SpatialModel:
         reads = np.zeros((n_l, n_ops, d))
         writes = np.zeros((n_l, n_ops, d))
         groups: dict[tuple[object, ...], list[int]] = {}
-        for i, key in enumerate(_geometry_keys(designs)):
+        keys = _geometry_keys(designs)
+        for i, key in enumerate(keys):
             groups.setdefault(key, []).append(i)
         bpc_all = 8.0 * designs.bandwidth() / designs.clock_hz[np.newaxis, :]
         for members in groups.values():
             idx = np.asarray(members, dtype=np.int64)
-            res = spatial_model(work.net, designs.make_spec(members[0]))
+            key = ("spatial", designs.kind, designs.level_names, *keys[members[0]])
+            res = work.memo.get(key)
+            if not isinstance(res, SpatialResult):
+                res = spatial_model(work.net, designs.make_spec(members[0]))
+                work.memo[key] = res
             # one row per loop nest (or streamed op): its op, compute cycles, bits per level
             op_of, comp, bits = [], [], []
             for i in range(n_ops):
