@@ -8,9 +8,11 @@ from typing import Any
 
 from rich.console import Console
 
-__all__ = ["err_console", "human", "out_console", "print_json"]
+__all__ = ["err_console", "human", "out_console", "print_json", "wide_console"]
 
 out_console = Console(highlight=False, soft_wrap=False)
+#: for wide tables (the hardware catalog): 160 columns whatever the terminal reports
+wide_console = Console(highlight=False, soft_wrap=False, width=160)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
