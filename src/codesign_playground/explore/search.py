@@ -38,7 +38,7 @@ from codesign_playground.explore.pareto import (
     nondominated_mask,
     normalize,
 )
-from codesign_playground.explore.space import Objective, Space, space_digest
+from codesign_playground.explore.space import STRATEGIES, Objective, Space, space_digest
 
 __all__ = [
     "STRATEGIES",
@@ -48,7 +48,6 @@ __all__ = [
     "run_exploration",
 ]
 
-STRATEGIES = ("grid", "random", "nsga2", "tpe")
 ProgressCallback = Callable[[int, int, dict[str, float], float], None]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]

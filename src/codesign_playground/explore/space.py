@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -26,6 +26,7 @@ from codesign_playground.units import PRECISION_BITS, Precision
 __all__ = [
     "HARDWARE_KNOBS",
     "METRICS",
+    "STRATEGIES",
     "AccuracySource",
     "BitGroup",
     "Constraints",
@@ -36,6 +37,7 @@ __all__ = [
     "Range",
     "SearchSettings",
     "Space",
+    "Strategy",
     "bits_to_precision",
     "load_space",
     "space_from_dict",
@@ -43,6 +45,9 @@ __all__ = [
 ]
 
 Scalar = int | float | str
+Strategy = Literal["grid", "random", "nsga2", "tpe"]
+"""Search strategies (``explore/search.py``)."""
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 
 class _Strict(BaseModel):
@@ -278,7 +283,7 @@ class Objective(_Strict):
 class SearchSettings(_Strict):
     """Defaults for the search (the CLI and ``run_exploration`` arguments override them)."""
 
-    strategy: Literal["grid", "random", "nsga2", "tpe"] = "grid"
+    strategy: Strategy = "grid"
     budget: int | None = Field(default=None, ge=1, description="evaluations (grid: all)")
     time_budget_s: float | None = Field(default=None, gt=0, description="stop after this time")
     seed: int = 0

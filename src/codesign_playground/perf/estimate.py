@@ -16,7 +16,7 @@ Ops run one after another, so network latency is the sum of op latencies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -32,10 +32,11 @@ from codesign_playground.perf.timing import Timing
 from codesign_playground.workload.arrays import LayerArrays
 from codesign_playground.workload.ir import Network
 
-__all__ = ["MODES", "Estimate", "estimate"]
+__all__ = ["MODES", "Estimate", "Mode", "estimate"]
 
 FloatArray = npt.NDArray[np.float64]
-MODES: tuple[str, ...] = ("auto", "roofline", "systolic", "spatial", "gpu", "rtl")
+Mode = Literal["auto", "roofline", "systolic", "spatial", "gpu", "rtl"]
+MODES: tuple[str, ...] = get_args(Mode)
 """The built-in ``mode`` choices (:func:`codesign_playground.perf.engine.available_models`
 lists these and any model registered later)."""
 

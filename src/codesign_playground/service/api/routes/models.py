@@ -20,7 +20,8 @@ from codesign_playground.service.analysis import (
 )
 from codesign_playground.service.api.deps import SessionDep, SettingsDep
 from codesign_playground.service.core.problems import ProblemError
-from codesign_playground.service.schemas import ModelList, ModelPublic, ModelRef, Precision
+from codesign_playground.service.schemas import ModelList, ModelPublic, ModelRef
+from codesign_playground.units import Precision
 from codesign_playground.workload import profile
 
 router = APIRouter(prefix="/models", tags=["models"])
