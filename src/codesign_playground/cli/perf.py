@@ -18,11 +18,8 @@ __all__ = ["estimate_command", "resolve_hardware"]
 
 
 def resolve_hardware(ref: str) -> HardwareSpec:
-    """A catalog name, a YAML/JSON description, or a SCALE-Sim ``.cfg`` file."""
-    if ref.lower().endswith(".cfg"):
-        from codesign_playground.perf.scalesim_hardware import spec_from_scalesim_file
-
-        return spec_from_scalesim_file(Path(ref))
+    """A catalog name, a YAML/JSON description, or a SCALE-Sim ``.cfg`` file (resolved by
+    the library: :func:`codesign_playground.hardware.load_hardware`)."""
     return load_hardware(ref)
 
 
