@@ -74,8 +74,7 @@ def estimate_command(
         )
         return
     spec = resolve_hardware(hardware)
-    if precision is None:
-        precision = spec.default_precision  # e.g. int8 on a TPU v1
+    precision = spec.run_precision(precision)  # none asked: the chip's own (int8 on a TPU v1)
     net = load_from_options(model, batch, precision, dim, resolution, seq_len, kv_len, width)
     result = estimate(net, spec, mode=mode)
     if fmt == "json":

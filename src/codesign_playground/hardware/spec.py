@@ -298,6 +298,11 @@ class HardwareSpec(_Frozen):
         else its first supported precision (e.g. int8 on a TPU v1)."""
         return "fp32" if "fp32" in self.precisions else self.precisions[0]
 
+    def run_precision(self, requested: str | None = None) -> str:
+        """The precision a model runs at on this hardware: ``requested`` when given, else
+        :attr:`default_precision` (the library's decision for every front end)."""
+        return requested or self.default_precision
+
     def peak_ops_per_s(self, precision: Precision) -> float:
         """Computed peak ops/s (2 per MAC) at ``precision``."""
         return self.compute.peak_ops_per_s(precision)
