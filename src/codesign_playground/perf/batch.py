@@ -89,10 +89,13 @@ class Workload:
             else:
                 weights[j] += float(self.op_weights[i])
         if len(keep) == la.n_ops:
+            self.memo["distinct"] = self
             return self
         idx = np.asarray(keep, dtype=np.int64)
         net = replace(self.net, ops=tuple(self.net.ops[i] for i in keep))
-        return Workload(net, layer_arrays(net), np.asarray(weights), (th_in[idx], th_out[idx]))
+        out = Workload(net, layer_arrays(net), np.asarray(weights), (th_in[idx], th_out[idx]))
+        self.memo["distinct"] = out  # models keep their per-workload results on it
+        return out
 
     @cached_property
     def gemm_to_op(self) -> FloatArray:
