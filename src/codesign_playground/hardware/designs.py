@@ -138,7 +138,8 @@ class DesignTemplate:
         return self.build(**args, name=name or self.name)
 
     def from_spec(self, spec: HardwareSpec) -> dict[str, Any]:
-        """The knobs of ``spec`` when it is (or could be) this template's output."""
+        """The knobs of ``spec`` when it is this template's output (``to_spec`` of the
+        result rebuilds it)."""
         if self.name == "catalog":
             return {"chip": spec.name}
         if spec.kind != self.kind:
@@ -146,27 +147,33 @@ class DesignTemplate:
                 f"hardware: {spec.name} is {spec.kind} hardware, not a {self.name} design"
             )
         c = spec.compute
-        out: dict[str, Any] = {}
-        by_name = {lv.name: lv for lv in spec.memory}
-        for k in self.knobs:
-            n = k.name
-            if n in ("rows", "cols", "cores", "clock_hz"):
-                out[n] = getattr(c, n)
-            elif n == "precision":
-                out[n] = spec.precisions[-1] if spec.precisions else None
-            elif n == "dataflow":
-                out[n] = spec.dataflow
-            elif n == "tech_node_nm":
-                out[n] = spec.tech_node_nm
-            elif n == "dram_bandwidth_bytes_per_s":
-                out[n] = spec.dram.bandwidth_bytes_per_s
-            elif n.endswith("_kb") and n[:-3] in by_name:
-                out[n] = (by_name[n[:-3]].capacity_bytes or 0) / 1024
-            elif n.endswith("_bytes") and n[:-6] in by_name:
-                out[n] = by_name[n[:-6]].capacity_bytes
-        if self.name == "systolic":
-            out["precision"] = spec.precisions[0]
-        return out
+        levels = {lv.name: lv for lv in spec.memory}
+        kib = {name: (lv.capacity_bytes or 0) / 1024 for name, lv in levels.items()}
+        derived: dict[str, Any] = {
+            "rows": c.rows,
+            "cols": c.cols,
+            "cores": c.cores,
+            "clock_hz": c.clock_hz,
+            "dataflow": spec.dataflow,
+            "tech_node_nm": spec.tech_node_nm,
+            "dram_bandwidth_bytes_per_s": spec.dram.bandwidth_bytes_per_s,
+            "precision": spec.precisions[0] if spec.precisions else None,
+            # vector: lanes are the columns, the register file is 32 registers x VLEN x 4 B
+            "lanes": c.cols,
+            "vector_length": (levels["vrf"].capacity_bytes or 0) // 128 if "vrf" in levels else 0,
+            "dram_bytes_per_cycle": spec.dram.bytes_per_cycle,
+            # gpu: SMs are the cores, tensor cores the columns
+            "sms": c.cores,
+            "tensor_cores_per_sm": c.cols,
+            "smem_kb_per_sm": kib.get("smem"),
+            "l2_mb": kib["l2"] / 1024 if "l2" in kib else None,
+            "glb_kb": kib.get("glb"),
+        }
+        for name in ("ifmap_sram", "filter_sram", "ofmap_sram"):
+            derived[f"{name}_kb"] = kib.get(name)
+        for name in ("filter_spad", "ifmap_spad", "psum_spad"):
+            derived[f"{name}_bytes"] = levels[name].capacity_bytes if name in levels else None
+        return {k: derived[k] for k in self.knob_names if derived.get(k) is not None}
 
 
 def _dataflows(kind: str) -> KnobSpec:
