@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from codesign_playground.errors import InputError
@@ -39,6 +38,7 @@ from codesign_playground.explore.pareto import (
     normalize,
 )
 from codesign_playground.explore.space import STRATEGIES, Objective, Space, space_digest
+from codesign_playground.units import FloatArray, IntArray
 
 __all__ = [
     "STRATEGIES",
@@ -49,8 +49,6 @@ __all__ = [
 ]
 
 ProgressCallback = Callable[[int, int, dict[str, float], float], None]
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 _GRID_CHUNK = 8192
 _HV_MARGIN = 1.1  # reference point in normalized objectives
 

@@ -14,16 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from codesign_playground.hardware import technology
 from codesign_playground.hardware.spec import HardwareSpec
 from codesign_playground.perf.energy import tech_node
-from codesign_playground.units import Precision
+from codesign_playground.units import FloatArray, Precision
 
 __all__ = ["AreaBreakdown", "area_breakdown", "area_components", "pe_area_um2"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from codesign_playground.hardware import leakage, technology
 from codesign_playground.hardware.spec import HardwareSpec, MemoryLevel
+from codesign_playground.units import FloatArray
 from codesign_playground.workload.arrays import LayerArrays
 
 __all__ = [
@@ -29,8 +29,6 @@ __all__ = [
     "leakage_power_w",
     "tech_node",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def tech_node(spec: HardwareSpec) -> float:

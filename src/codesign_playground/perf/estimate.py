@@ -18,9 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-import numpy as np
-import numpy.typing as npt
-
 from codesign_playground.errors import InputError
 from codesign_playground.hardware.spec import HardwareSpec
 from codesign_playground.perf.area import AreaBreakdown
@@ -34,7 +31,6 @@ from codesign_playground.workload.ir import Network
 
 __all__ = ["MODES", "Estimate", "Mode", "estimate"]
 
-FloatArray = npt.NDArray[np.float64]
 Mode = Literal["auto", "roofline", "systolic", "spatial", "gpu", "rtl"]
 MODES: tuple[str, ...] = get_args(Mode)
 """The built-in ``mode`` choices (:func:`codesign_playground.perf.engine.available_models`

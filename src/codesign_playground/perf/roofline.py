@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codesign_playground.hardware.spec import HardwareSpec
-from codesign_playground.units import IntArray
+from codesign_playground.units import FloatArray, IntArray
 from codesign_playground.workload.arrays import LayerArrays
 from codesign_playground.workload.ir import Network
 
@@ -40,7 +40,6 @@ __all__ = [
     "roofline_times",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 OPERANDS = ("inputs", "weights", "outputs")
 
 
