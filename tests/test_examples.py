@@ -29,3 +29,19 @@ def test_example_spaces_validate(space: str) -> None:
     from codesign_playground.explore.space import load_space
 
     load_space(REPO / "examples" / space)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("space", ["resnet50_spatial.yaml", "gpu_vs_accelerators.yaml"])
+def test_template_example_spaces_write_a_pareto_report(space: str, tmp_path: Path) -> None:
+    """``codesign explore`` on the spatial and the mixed GPU-versus-accelerator examples."""
+    from typer.testing import CliRunner
+
+    from codesign_playground.cli.main import app
+
+    result = CliRunner().invoke(
+        app, ["explore", str(REPO / "examples" / space), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("report.html", "pareto.png", "front.csv", "summary.json"):
+        assert (tmp_path / name).is_file(), name

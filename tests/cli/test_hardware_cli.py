@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from codesign_playground.cli.hardware import app
+from codesign_playground.cli.main import app as codesign
 from codesign_playground.hardware import list_catalog, save_hardware, systolic
 
 runner = CliRunner()
@@ -46,7 +47,7 @@ def test_show_file(tmp_path: Path) -> None:
 
 
 def test_unknown_name_is_one_line_error_exit_2() -> None:
-    result = runner.invoke(app, ["show", "h10"])
+    result = runner.invoke(codesign, ["hardware", "show", "h10"])  # errors: the one boundary
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0
     assert "unknown chip 'h10'" in result.stderr
@@ -56,6 +57,6 @@ def test_unknown_name_is_one_line_error_exit_2() -> None:
 def test_invalid_file_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("name: x\nkind: systolic\n")
-    result = runner.invoke(app, ["show", str(path)])
+    result = runner.invoke(codesign, ["hardware", "show", str(path)])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: hardware field 'compute': is required")

@@ -3,16 +3,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codesign_playground.explore.evaluate import (
-    DesignArrays,
-    design_spec,
-    evaluate_designs,
-    variant_arrays,
-)
 from codesign_playground.explore.space import ModelSpace
 from codesign_playground.explore.variants import build_variant, digits_cnn_network, prune_channels
-from codesign_playground.perf.estimate import estimate
+from codesign_playground.hardware import get_template
+from codesign_playground.perf import (
+    Workload,
+    choose_model,
+    design_batch,
+    estimate,
+    evaluate_totals,
+)
 from codesign_playground.workload import load_workload
+from codesign_playground.workload.ir import Network
+
+SYSTOLIC = get_template("systolic")
 
 POINTS = [
     {
@@ -58,13 +62,20 @@ def _columns() -> dict[str, list[object]]:
     return {k: [p[k] for p in POINTS] for k in POINTS[0]}
 
 
+def _batch_totals(net: Network, cols: dict[str, list[object]]) -> dict[str, np.ndarray]:
+    work = Workload.of(net)
+    designs = design_batch(SYSTOLIC, cols, work.precisions)
+    return evaluate_totals(work, designs, choose_model("auto", designs))
+
+
 @pytest.mark.parametrize("model", ["resnet18", "mobilenet_v2"])
 def test_vectorized_matches_estimate(model: str) -> None:
+    """The exploration path (many designs at once) equals estimate() design by design."""
     net = load_workload(model, precision="int8")
-    v = variant_arrays(net)
-    out = evaluate_designs(v, DesignArrays.from_columns(_columns(), len(POINTS)), "int8")
+    out = _batch_totals(net, {**_columns(), "precision": ["int8"] * len(POINTS)})
     for i, p in enumerate(POINTS):
-        totals = estimate(net, design_spec({**p, "precision": "int8"}, v.precisions)).totals()
+        spec = SYSTOLIC.to_spec({**p, "precision": "int8"}, precisions=("int8",))
+        totals = estimate(net, spec).totals()
         for key in ("latency_s", "energy_j", "area_mm2", "dram_bytes", "utilization"):
             assert out[key][i] == pytest.approx(totals[key], rel=1e-9), key
 
@@ -78,10 +89,10 @@ def test_mixed_precision_variant_matches_estimate() -> None:
         model, {"bits": 4, "edge.weight_bits": 8, "edge.act_bits": 16}, default_precision="int8"
     )
     assert {o.act_precision for o in net.ops} == {"int4", "int16"}
-    v = variant_arrays(net)
-    out = evaluate_designs(v, DesignArrays.from_columns(_columns(), len(POINTS)))
+    out = _batch_totals(net, _columns())
+    precisions = tuple(sorted({o.act_precision for o in net.ops}))
     for i, p in enumerate(POINTS):
-        totals = estimate(net, design_spec(p, v.precisions)).totals()
+        totals = estimate(net, SYSTOLIC.to_spec(p, precisions=precisions)).totals()
         assert out["energy_j"][i] == pytest.approx(totals["energy_j"], rel=1e-9)
         assert out["latency_s"][i] == pytest.approx(totals["latency_s"], rel=1e-9)
 
@@ -120,11 +131,11 @@ def test_digits_network_matches_torch_export() -> None:
 
 def test_many_designs_in_one_call() -> None:
     net = load_workload("resnet18", precision="int8")
-    v = variant_arrays(net)
     rng = np.random.default_rng(0)
-    d = DesignArrays.from_columns(
-        {"rows": rng.choice([8, 32, 128], 500), "cols": rng.choice([8, 32, 128], 500)}, 500
-    )
-    out = evaluate_designs(v, d, "int8")
+    cols = {
+        "rows": list(rng.choice([8, 32, 128], 500)),
+        "cols": list(rng.choice([8, 32, 128], 500)),
+    }
+    out = _batch_totals(net, cols)
     assert out["latency_s"].shape == (500,)
     assert np.all(out["latency_s"] > 0)

@@ -99,3 +99,34 @@ def test_template_errors_name_field(call: Callable[[], HardwareSpec], field: str
     with pytest.raises(HardwareSpecError) as info:
         call()
     assert str(info.value).startswith(f"hardware field '{field}'"), str(info.value)
+
+
+def test_design_templates_round_trip_through_specs() -> None:
+    """Every design template rebuilds the spec its knobs describe (no dict round trips)."""
+    from codesign_playground.hardware import get_template, gpu, spatial, vector
+
+    cases = [
+        ("systolic", systolic(rows=16, cols=64, dataflow="os", ifmap_sram_kb=32, cores=2)),
+        ("spatial", spatial(rows=16, cols=16, glb_kb=64, psum_spad_bytes=64)),
+        ("vector", vector(8, 64, clock_hz=1e9)),
+        ("gpu", gpu(sms=54, l2_mb=20)),
+    ]
+    for name, spec in cases:
+        template = get_template(name)
+        knobs = template.from_spec(spec)
+        again = template.to_spec(knobs, name=spec.name)
+        # equal but for sources: a knob read back is "given", a default cites its source
+        assert again.model_dump(exclude={"sources"}) == spec.model_dump(exclude={"sources"}), name
+        assert set(knobs) <= set(template.knob_names)
+
+
+def test_design_template_defaults_come_from_the_template_function() -> None:
+    import inspect
+
+    from codesign_playground.hardware import get_template
+
+    t = get_template("systolic")
+    sig = inspect.signature(systolic).parameters
+    for knob in ("rows", "cols", "ifmap_sram_kb", "dram_bandwidth_bytes_per_s", "clock_hz"):
+        assert t.defaults()[knob] == sig[knob].default
+    assert t.defaults()["precision"] is None  # sized for the model

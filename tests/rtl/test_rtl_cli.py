@@ -10,7 +10,7 @@ import typer
 from rtl_helpers import require_simulator, require_tool
 from typer.testing import CliRunner
 
-from codesign_playground.cli.rtl import app
+from codesign_playground.cli.main import app  # errors go through its one boundary
 from codesign_playground.rtl import _sim
 
 pytestmark = pytest.mark.rtl
@@ -20,20 +20,22 @@ runner = CliRunner()
 
 def _gen(tmp_path: Path, *extra: str) -> Path:
     out = tmp_path / "design"
-    res = runner.invoke(app, ["generate", "--rows", "2", "--cols", "3", "--out", str(out), *extra])
+    res = runner.invoke(
+        app, ["rtl", "generate", "--rows", "2", "--cols", "3", "--out", str(out), *extra]
+    )
     assert res.exit_code == 0, res.output
     return out
 
 
 def test_generate_table_and_json(tmp_path: Path) -> None:
     out = tmp_path / "d"
-    res = runner.invoke(app, ["generate", "--rows", "4", "--cols", "4", "--dataflow", "os",
+    res = runner.invoke(app, ["rtl", "generate", "--rows", "4", "--cols", "4", "--dataflow", "os",
                               "--data-width", "16", "--out", str(out), "--json"])  # fmt: skip
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["design"]["dataflow"] == "os" and doc["design"]["data_width"] == 16
     assert (out / "design.json").is_file() and (out / "systolic_top.v").is_file()
-    res = runner.invoke(app, ["generate", "--out", str(tmp_path / "e")])
+    res = runner.invoke(app, ["rtl", "generate", "--out", str(tmp_path / "e")])
     assert res.exit_code == 0 and "systolic_top.v" in res.stdout
 
 
@@ -46,13 +48,13 @@ def test_generate_table_and_json(tmp_path: Path) -> None:
     ],
 )
 def test_generate_bad_input_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    res = runner.invoke(app, ["generate", "--out", str(tmp_path / "x"), *args])
+    res = runner.invoke(app, ["rtl", "generate", "--out", str(tmp_path / "x"), *args])
     assert res.exit_code == 2
     assert res.stderr.strip() == message
 
 
 def test_simulate_without_design_exit_2(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["simulate", str(tmp_path)])
+    res = runner.invoke(app, ["rtl", "simulate", str(tmp_path)])
     assert res.exit_code == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "holds no generated design" in lines[0]
@@ -60,7 +62,7 @@ def test_simulate_without_design_exit_2(tmp_path: Path) -> None:
 
 def test_simulate_bad_simulator_exit_2(tmp_path: Path) -> None:
     out = _gen(tmp_path)
-    res = runner.invoke(app, ["simulate", str(out), "--simulator", "modelsim"])
+    res = runner.invoke(app, ["rtl", "simulate", str(out), "--simulator", "modelsim"])
     assert res.exit_code == 2
     assert (
         res.stderr.strip() == "error: --simulator must be one of icarus, verilator, got 'modelsim'"
@@ -70,7 +72,7 @@ def test_simulate_bad_simulator_exit_2(tmp_path: Path) -> None:
 def test_simulate_missing_simulator_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = _gen(tmp_path)
     monkeypatch.setattr(_sim.IcarusSimulator, "available", lambda self: False)
-    res = runner.invoke(app, ["simulate", str(out), "--simulator", "icarus"])
+    res = runner.invoke(app, ["rtl", "simulate", str(out), "--simulator", "icarus"])
     assert res.exit_code == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "is not installed" in lines[0]
@@ -78,7 +80,7 @@ def test_simulate_missing_simulator_exit_2(tmp_path: Path, monkeypatch: pytest.M
 
 def test_synth_bad_target_exit_2(tmp_path: Path) -> None:
     out = _gen(tmp_path)
-    res = runner.invoke(app, ["synth", str(out), "--target", "asic"])
+    res = runner.invoke(app, ["rtl", "synth", str(out), "--target", "asic"])
     assert res.exit_code == 2
     assert res.stderr.strip() == "error: --target must be one of generic, ice40, xilinx, got 'asic'"
 
@@ -87,13 +89,15 @@ def test_synth_bad_target_exit_2(tmp_path: Path) -> None:
 def test_simulate_icarus_json_and_vcd(tmp_path: Path) -> None:
     require_simulator("icarus")
     out = _gen(tmp_path, "--dataflow", "os")
-    res = runner.invoke(app, ["simulate", str(out), "--simulator", "icarus", "--shapes", "3",
+    res = runner.invoke(app, ["rtl", "simulate", str(out), "--simulator", "icarus", "--shapes", "3",
                               "--vcd", "--json"])  # fmt: skip
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["ok"] and doc["cycles_match_model"] and len(doc["cases"]) == 3
     assert doc["waves"] and Path(doc["waves"]).is_file()
-    res = runner.invoke(app, ["simulate", str(out), "--simulator", "icarus", "--shape", "5x4x3"])
+    res = runner.invoke(
+        app, ["rtl", "simulate", str(out), "--simulator", "icarus", "--shape", "5x4x3"]
+    )
     assert res.exit_code == 0, res.output
     assert "SCALE-Sim" in res.stdout
 
@@ -102,7 +106,7 @@ def test_simulate_icarus_json_and_vcd(tmp_path: Path) -> None:
 def test_synth_generic_json(tmp_path: Path) -> None:
     require_tool("yosys")
     out = _gen(tmp_path)
-    res = runner.invoke(app, ["synth", str(out), "--target", "generic", "--json"])
+    res = runner.invoke(app, ["rtl", "synth", str(out), "--target", "generic", "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["coarse"]["$macc"] == 6

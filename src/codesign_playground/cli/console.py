@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["err_console", "human", "out_console", "print_json"]
+__all__ = ["err_console", "human", "out_console", "print_json", "wide_console"]
 
 _NUMBER = re.compile(r"^[-+]?[\d,_.]+(?:e[-+]?\d+)?%?(?: ?[kMGTmunp]?[A-Za-z/^0-9]*)?$")
 _TEXT_MIN = 8  # narrowest a wrapping text column is squeezed to
@@ -62,6 +62,8 @@ class _Console(Console):
 
 
 out_console = _Console(highlight=False, soft_wrap=False)
+#: for wide tables (the hardware catalog): 160 columns whatever the terminal reports
+wide_console = _Console(highlight=False, soft_wrap=False, width=160)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -5,7 +5,6 @@ The lead registers it with ``app.command("explore")(explore_command)``.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,22 +21,18 @@ from rich.table import Table
 
 from codesign_playground.cli.console import err_console, out_console, print_json
 from codesign_playground.explore.search import run_exploration
-from codesign_playground.explore.space import load_space
+from codesign_playground.explore.space import STRATEGIES, load_space
 
 __all__ = ["explore_command"]
-
-
-class Strategy(StrEnum):
-    grid = "grid"
-    random = "random"
-    nsga2 = "nsga2"
-    tpe = "tpe"
 
 
 def explore_command(
     space: Annotated[Path, typer.Argument(help="design-space YAML file (docs/explore.md)")],
     strategy: Annotated[
-        Strategy | None, typer.Option("--strategy", help="search strategy (default: the space's)")
+        str | None,
+        typer.Option(
+            "--strategy", help=f"{', '.join(STRATEGIES)} (default: the space's search.strategy)"
+        ),
     ] = None,
     budget: Annotated[
         int | None, typer.Option("--budget", min=1, help="evaluations (grid: all points)")
@@ -78,7 +73,7 @@ def explore_command(
 
         result = run_exploration(
             sp,
-            strategy=None if strategy is None else strategy.value,
+            strategy=strategy,
             budget=budget,
             seed=seed,
             out_dir=out_dir,

@@ -7,10 +7,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from codesign_playground.errors import HardwareSpecError
+from codesign_playground.cli.console import wide_console
 from codesign_playground.hardware import (
     PRECISIONS,
     HardwareSpec,
@@ -20,8 +19,6 @@ from codesign_playground.hardware import (
 )
 
 app = typer.Typer(help="Accelerator descriptions: the chip catalog and description files.")
-
-EXIT_BAD_INPUT = 2
 
 
 def _si(value: float, unit: str) -> str:
@@ -49,11 +46,6 @@ def _memory_summary(spec: HardwareSpec) -> str:
     return ", ".join(parts)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
-
-
 @app.command("list")
 def list_chips() -> None:
     """List the catalog: peak ops/s per precision (dense, computed), memory, power, node."""
@@ -76,7 +68,7 @@ def list_chips() -> None:
             "-" if spec.power_w is None else f"{spec.power_w:g} W",
             "-" if spec.tech_node_nm is None else f"{spec.tech_node_nm:g} nm",
         )
-    Console(width=160).print(table)
+    wide_console.print(table)
 
 
 @app.command("show")
@@ -85,16 +77,13 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="print the description as JSON")] = False,
 ) -> None:
     """Show every field of a description with its source."""
-    try:
-        spec = load_hardware(name_or_file)
-    except HardwareSpecError as err:
-        raise _fail(str(err)) from None
+    spec = load_hardware(name_or_file)  # errors reach the boundary in cli/main.py
     if as_json:
         data = hardware_to_dict(spec)
         data["computed_peak_ops_per_s"] = {p: spec.peak_ops_per_s(p) for p in spec.precisions}
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    console = Console(width=160)
+    console = wide_console
     console.print(f"[bold]{spec.name}[/bold]  kind={spec.kind}  dataflow={spec.dataflow}")
     if spec.description:
         console.print(spec.description)

@@ -1,7 +1,9 @@
 """The ``codesign`` command: one Typer app joining the command groups, and its error boundary.
 
 Library errors (:class:`~codesign_playground.errors.CodesignError`) become a one-line message
-on stderr and exit code 2; ``--traceback`` shows the stack instead.
+on stderr and exit code 2; a failed check (:class:`~codesign_playground.cli.status.CommandFailed`)
+its own exit code; ``--traceback`` shows the stack instead. Commands raise; none prints an
+error or picks an exit code itself.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from codesign_playground.cli.keys import app as keys_app
 from codesign_playground.cli.perf import estimate_command
 from codesign_playground.cli.rtl import app as rtl_app
 from codesign_playground.cli.serve import serve_command
-from codesign_playground.cli.status import ExitStatus
+from codesign_playground.cli.status import CommandFailed, ExitStatus
 from codesign_playground.cli.workload import profile_command
 from codesign_playground.errors import CodesignError
 
@@ -82,6 +84,9 @@ class _ErrorBoundary(TyperGroup):
                 raise
             err_console.print(f"[red]error[/red]: {exc}", markup=True, highlight=False)
             raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
+        except CommandFailed as exc:
+            err_console.print(f"[red]failed[/red]: {exc}", markup=True, highlight=False)
+            raise typer.Exit(int(exc.status)) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")
             raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None

@@ -18,11 +18,8 @@ __all__ = ["estimate_command", "resolve_hardware"]
 
 
 def resolve_hardware(ref: str) -> HardwareSpec:
-    """A catalog name, a YAML/JSON description, or a SCALE-Sim ``.cfg`` file."""
-    if ref.lower().endswith(".cfg"):
-        from codesign_playground.perf.scalesim_hardware import spec_from_scalesim_file
-
-        return spec_from_scalesim_file(Path(ref))
+    """A catalog name, a YAML/JSON description, or a SCALE-Sim ``.cfg`` file (resolved by
+    the library: :func:`codesign_playground.hardware.load_hardware`)."""
     return load_hardware(ref)
 
 
@@ -77,8 +74,7 @@ def estimate_command(
         )
         return
     spec = resolve_hardware(hardware)
-    if precision is None:
-        precision = spec.default_precision  # e.g. int8 on a TPU v1
+    precision = spec.run_precision(precision)  # none asked: the chip's own (int8 on a TPU v1)
     net = load_from_options(model, batch, precision, dim, resolution, seq_len, kv_len, width)
     result = estimate(net, spec, mode=mode)
     if fmt == "json":

@@ -12,9 +12,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.table import Table
 
-from codesign_playground.cli.console import err_console, out_console, print_json
-from codesign_playground.cli.status import ExitStatus
-from codesign_playground.errors import CodesignError
+from codesign_playground.cli.console import out_console, print_json
+from codesign_playground.cli.status import CommandFailed
+from codesign_playground.errors import CodesignError, InputError
 from codesign_playground.perf.rtl_timing import rtl_gemm_cycles, scalesim_fold_cycles
 from codesign_playground.rtl import (
     SIMULATORS,
@@ -42,8 +42,8 @@ app = typer.Typer(
 
 
 def _fail(message: str) -> NoReturn:
-    err_console.print(f"error: {message}", highlight=False, markup=False)
-    raise typer.Exit(int(ExitStatus.BAD_INPUT))
+    """Bad input: the error boundary of ``cli/main.py`` prints it and exits with 2."""
+    raise InputError(message)
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -180,7 +180,7 @@ def simulate_command(
             + (f", waves: {report.waves}" if report.waves else "")
         )
     if not (report.ok and doc["cycles_match_model"]):
-        raise typer.Exit(int(ExitStatus.ERROR))
+        raise CommandFailed("the simulated RTL does not match the expected results or cycles")
 
 
 @app.command("synth")

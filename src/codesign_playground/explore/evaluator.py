@@ -1,5 +1,11 @@
-"""Evaluate batches of design points of a :class:`Space`: network variants, vectorized
-hardware metrics, measured accuracy, constraint violation."""
+"""Evaluate batches of design points of a :class:`Space`: network variants, hardware metrics
+from the perf engine (vectorized over designs), measured accuracy, constraint violation.
+
+A point is one index per knob. Rows are grouped by model variant and hardware alternative
+(and catalog chip); each group becomes one :class:`~codesign_playground.perf.DesignBatch`
+priced by :func:`codesign_playground.perf.evaluate_totals` with the model its template's
+hardware kind selects. No cost formula lives here.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +20,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from codesign_playground.errors import InputError
-from codesign_playground.explore.evaluate import (
-    DesignArrays,
-    VariantArrays,
-    evaluate_designs,
-    variant_arrays,
-)
 from codesign_playground.explore.space import (
+    HardwareSpace,
     Knob,
     Scalar,
     Space,
@@ -28,7 +29,8 @@ from codesign_playground.explore.space import (
     space_knobs,
 )
 from codesign_playground.explore.variants import DIGITS_CNN, build_variant
-from codesign_playground.workload.ir import PRECISION_BITS, Precision
+from codesign_playground.perf import Workload, choose_model, design_batch, evaluate_totals
+from codesign_playground.units import PRECISION_BITS, Precision
 
 __all__ = ["Evaluator"]
 
@@ -70,7 +72,7 @@ def _read_accuracy_csv(path: Path) -> list[dict[str, Scalar]]:
 
 
 class Evaluator:
-    """Turns index vectors (one index per knob) into a table of knobs and metrics."""
+    """Turns index rows (one index per knob) into a table of knobs and metrics."""
 
     def __init__(
         self,
@@ -82,15 +84,20 @@ class Evaluator:
     ) -> None:
         self.space = space
         self.base_dir = base_dir
+        self.alternatives: list[HardwareSpace] = space.alternatives()
+        self.labels = [a.display_label() for a in self.alternatives]
         self.knobs: list[Knob] = space_knobs(space)
         self.names = [k.name for k in self.knobs]
         self.hw_cols = [i for i, k in enumerate(self.knobs) if k.section == "hardware"]
         self.model_cols = [i for i, k in enumerate(self.knobs) if k.section == "model"]
-        self.group_cols = self.model_cols + [
-            i for i, k in enumerate(self.knobs) if k.name == "precision"
+        self.design_col = self.names.index("design") if space.mixed else None
+        #: per alternative: the columns of its knobs
+        self.alt_cols = [
+            [i for i, k in enumerate(self.knobs) if k.alternative == a]
+            for a in range(len(self.alternatives))
         ]
         self.sizes = np.array([len(k.values) for k in self.knobs], dtype=np.int64)
-        self._variants: dict[tuple[int, ...], VariantArrays] = {}
+        self._variants: dict[tuple[object, ...], Workload] = {}
         self.objectives = space.objective_list()
         self.accuracy_table = self._accuracy_table(out_dir, log)
         self.accuracy_knobs = sorted(
@@ -166,34 +173,112 @@ class Evaluator:
                 return a / 100.0 if a > 1.0 else a
         return math.nan
 
-    # ------------------------------------------------------------------ evaluation
-    def decode(self, idx: IntArray) -> dict[str, list[Scalar]]:
-        """Knob values of index rows ``idx`` (shape ``(P, K)``) as columns."""
-        return {k.name: [k.values[i] for i in idx[:, j]] for j, k in enumerate(self.knobs)}
+    # ------------------------------------------------------------------ grid
+    def _alt_shape(self, a: int) -> tuple[list[int], tuple[int, ...]]:
+        order = self.model_cols + self.alt_cols[a]
+        return order, tuple(int(self.sizes[c]) for c in order)
 
-    def variant(self, key: tuple[int, ...]) -> VariantArrays:
-        v = self._variants.get(key)
-        if v is None:
+    @property
+    def grid_total(self) -> int:
+        """Points of the grid: the model knobs times, summed over alternatives, theirs."""
+        return sum(int(np.prod(self._alt_shape(a)[1])) for a in range(len(self.alternatives)))
+
+    def grid_rows(self, start: int, stop: int) -> IntArray:
+        """Rows ``start:stop`` of the grid: alternatives one after another, model knobs
+        varying slowest within each (so that a chunk holds few model variants)."""
+        out = np.zeros((max(stop - start, 0), len(self.knobs)), dtype=np.int64)
+        base = 0
+        for a in range(len(self.alternatives)):
+            order, shape = self._alt_shape(a)
+            size = int(np.prod(shape))
+            lo, hi = max(start, base), min(stop, base + size)
+            if lo < hi:
+                flat = np.arange(lo - base, hi - base, dtype=np.int64)
+                parts = np.unravel_index(flat, shape) if shape else ()
+                rows = slice(lo - start, hi - start)
+                for j, c in enumerate(order):
+                    out[rows, c] = parts[j]
+                if self.design_col is not None:
+                    out[rows, self.design_col] = a
+            base += size
+        return out
+
+    def alternative_of(self, idx: IntArray) -> IntArray:
+        """The alternative of every row of ``idx``."""
+        if self.design_col is None:
+            return np.zeros(len(idx), dtype=np.int64)
+        return np.asarray(idx[:, self.design_col], dtype=np.int64)
+
+    def canonical(self, idx: IntArray) -> IntArray:
+        """``idx`` with the knobs of other alternatives than a row's own set to 0."""
+        if self.design_col is None:
+            return idx
+        idx = idx.copy()
+        alt = self.alternative_of(idx)
+        for a, cols in enumerate(self.alt_cols):
+            if cols:
+                idx[np.ix_(alt != a, cols)] = 0
+        return idx
+
+    # ------------------------------------------------------------------ evaluation
+    def decode(self, idx: IntArray) -> dict[str, list[Scalar | None]]:
+        """Knob values of index rows ``idx`` (shape ``(P, K)``) as columns (``None`` for
+        the knobs of another alternative than the row's)."""
+        alt = self.alternative_of(idx)
+        out: dict[str, list[Scalar | None]] = {}
+        for j, k in enumerate(self.knobs):
+            out[k.name] = [
+                None if k.alternative is not None and k.alternative != a else k.values[i]
+                for i, a in zip(idx[:, j], alt, strict=True)
+            ]
+        return out
+
+    def _precision(self, a: int, row: IntArray) -> Precision | None:
+        for c in self.alt_cols[a]:
+            if self.knobs[c].knob == "precision":
+                return str(self.knobs[c].values[int(row[c])])  # type: ignore[return-value]
+        return None
+
+    def variant(self, model_key: tuple[int, ...], precision: Precision | None) -> Workload:
+        """The network of model knob indices ``model_key`` at ``precision`` (the hardware
+        datapath; ``None``: int8 where the model knobs give no bit width)."""
+        key = (*model_key, precision)
+        w = self._variants.get(key)
+        if w is None:
             knobs = {
                 self.knobs[c].name: self.knobs[c].values[i]
-                for c, i in zip(self.group_cols, key, strict=True)
+                for c, i in zip(self.model_cols, model_key, strict=True)
             }
-            hw_prec = knobs.get("precision")
             net = build_variant(
                 self.space.model,
                 knobs,
-                default_precision=str(hw_prec) if hw_prec is not None else "int8",  # type: ignore[arg-type]
+                default_precision=precision or "int8",
                 base_dir=self.base_dir,
             )
-            v = variant_arrays(net)
-            self._variants[key] = v
-        return v
+            w = Workload.of(net)
+            self._variants[key] = w
+        return w
+
+    def _group_keys(self, idx: IntArray) -> npt.NDArray[np.int64]:
+        alt = self.alternative_of(idx)
+        cols = [*self.model_cols]
+        extra = []
+        for a, acols in enumerate(self.alt_cols):
+            for c in acols:
+                if self.knobs[c].knob in ("precision", "chip"):
+                    extra.append(np.where(alt == a, idx[:, c], -1))
+        parts = [idx[:, cols], alt[:, None], *(e[:, None] for e in extra)]
+        return np.concatenate(parts, axis=1) if parts else np.zeros((len(idx), 0), np.int64)
 
     def evaluate(self, idx: IntArray) -> pd.DataFrame:
         """Knobs, metrics, accuracy, violation and feasibility of every row of ``idx``."""
-        idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.knobs))
+        idx = self.canonical(np.asarray(idx, dtype=np.int64).reshape(-1, len(self.knobs)))
         n = idx.shape[0]
-        cols: dict[str, Any] = self.decode(idx)
+        cols: dict[str, Any] = {}
+        if self.space.mixed:
+            alt = self.alternative_of(idx)
+            cols["template"] = [self.alternatives[a].template for a in alt]
+        cols.update(self.decode(idx))
         metrics: dict[str, npt.NDArray[np.float64]] = {}
         extra = {
             "macs": np.zeros(n),
@@ -202,36 +287,37 @@ class Evaluator:
             "accuracy": np.full(n, np.nan),
         }
         if n:
-            gkeys = idx[:, self.group_cols] if self.group_cols else np.zeros((n, 0), np.int64)
-            uniq, inverse = np.unique(gkeys, axis=0, return_inverse=True)
+            uniq, inverse = np.unique(self._group_keys(idx), axis=0, return_inverse=True)
             inverse = inverse.reshape(-1)
+            n_model = len(self.model_cols)
             for gi, key_arr in enumerate(uniq):
-                key = tuple(int(x) for x in key_arr)
                 rows = np.flatnonzero(inverse == gi)
-                v = self.variant(key)
-                hwcols = {
-                    self.knobs[c].name: [self.knobs[c].values[i] for i in idx[rows, c]]
-                    for c in self.hw_cols
-                    if self.knobs[c].name != "precision"
+                model_key = tuple(int(x) for x in key_arr[:n_model])
+                a = int(key_arr[n_model])
+                first = idx[rows[0]]
+                work = self.variant(model_key, self._precision(a, first))
+                hw = self.alternatives[a]
+                hw_cols = {
+                    self.knobs[c].knob: [self.knobs[c].values[i] for i in idx[rows, c]]
+                    for c in self.alt_cols[a]
                 }
-                d = DesignArrays.from_columns(hwcols, len(rows))
-                hw_prec_val: Precision | None = None
-                if "precision" in self.names:
-                    j = self.names.index("precision")
-                    hw_prec_val = str(self.knobs[j].values[int(idx[rows[0], j])])  # type: ignore[assignment]
-                out = evaluate_designs(v, d, hw_prec_val)
+                designs = design_batch(hw.design_template, hw_cols, work.precisions)
+                out = evaluate_totals(work, designs, choose_model("auto", designs))
                 for name, arr in out.items():
                     metrics.setdefault(name, np.zeros(n))[rows] = arr
-                extra["macs"][rows] = v.macs
-                extra["params"][rows] = v.params
-                extra["weight_bytes"][rows] = v.weight_bytes
+                extra["macs"][rows] = float(work.la.macs.sum())
+                extra["params"][rows] = float(work.net.params)
+                extra["weight_bytes"][rows] = float(work.net.weight_bytes)
                 mk = {
                     self.knobs[c].name: self.knobs[c].values[i]
-                    for c, i in zip(self.group_cols, key, strict=True)
+                    for c, i in zip(self.model_cols, model_key, strict=True)
                 }
                 extra["accuracy"][rows] = self._lookup_accuracy(mk)
         cols.update(metrics)
         cols.update(extra)
+        for name in self.names:  # knobs of other alternatives are None: keep ints as ints
+            if any(v is None for v in cols[name]):
+                cols[name] = pd.Series(cols[name], dtype=object)
         df = pd.DataFrame(cols)
         viol = self._violation(df)
         df["violation"] = viol
@@ -264,7 +350,9 @@ class Evaluator:
         under("fps", c.min_fps)
         under("accuracy", c.min_accuracy)
         if c.weights_on_chip:
-            ratio = df["weight_bytes"].to_numpy(float) / df["filter_sram_bytes"].to_numpy(float)
+            cap = df["weight_capacity_bytes"].to_numpy(float)
+            with np.errstate(divide="ignore"):
+                ratio = df["weight_bytes"].to_numpy(float) / cap
             v = v + np.maximum(ratio - 1.0, 0.0)
         return v
 

@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
+
+from codesign_playground.units import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "constrained_order",
@@ -37,10 +38,6 @@ __all__ = [
     "normalize",
     "to_minimization",
 ]
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
 
 
 def to_minimization(values: FloatArray, directions: Sequence[str]) -> FloatArray:

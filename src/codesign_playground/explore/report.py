@@ -2,8 +2,9 @@
 Parquet and JSON.
 
 The chosen design is the knee of the front; its roofline and per-layer breakdown come from
-:func:`codesign_playground.perf.estimate.estimate` on the same network and hardware spec the
-vectorized evaluator models.
+:func:`codesign_playground.perf.estimate` on the same network and the hardware spec its
+design template builds (the one-design case of the pipeline the search ran). In a mixed
+space every alternative's points get their own colour.
 """
 
 from __future__ import annotations
@@ -16,11 +17,23 @@ from typing import Any
 import numpy as np
 
 from codesign_playground.errors import InputError
-from codesign_playground.explore.evaluate import design_spec
 from codesign_playground.explore.search import ExplorationResult
-from codesign_playground.explore.space import HARDWARE_KNOBS
+from codesign_playground.explore.space import space_knobs
 from codesign_playground.explore.variants import build_variant
-from codesign_playground.perf.estimate import Estimate, estimate
+from codesign_playground.perf import Estimate, estimate
+from codesign_playground.units import widest_precision
+
+#: One colour per hardware alternative (Plotly's qualitative "D3" palette).
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+)
 
 __all__ = ["chosen_estimate", "write_report"]
 
@@ -30,17 +43,40 @@ def chosen_estimate(result: ExplorationResult) -> Estimate | None:
     if result.knee is None:
         return None
     knee = result.knee
-    model_knobs = {k: knee[k] for k in result.knob_names if k not in HARDWARE_KNOBS}
-    hw_prec = knee.get("precision")
+    space = result.space
+    knobs = space_knobs(space)
+    alts = space.alternatives()
+    a = alts[[x.display_label() for x in alts].index(knee["design"])] if space.mixed else alts[0]
+    a_index = alts.index(a)
+    model_knobs = {k.name: knee[k.name] for k in knobs if k.section == "model"}
+    hw = {k.knob: knee[k.name] for k in knobs if k.alternative == a_index}
+    hw_prec = hw.get("precision")
     net = build_variant(
-        result.space.model,
-        model_knobs,
-        default_precision=hw_prec or "int8",
-        base_dir=result.base_dir,
+        space.model, model_knobs, default_precision=hw_prec or "int8", base_dir=result.base_dir
     )
     precisions = tuple(sorted({o.act_precision for o in net.ops}))
-    hw = {k: knee[k] for k in result.knob_names if k in HARDWARE_KNOBS}
-    return estimate(net, design_spec(hw, precisions))
+    if hw_prec is None and a.design_template.sized_precision:
+        hw["precision"] = widest_precision(precisions)
+    spec = a.design_template.to_spec(hw, precisions=precisions, name="design")
+    return estimate(net, spec)
+
+
+def _groups(pts: Any, result: ExplorationResult) -> list[tuple[str, Any, str]]:
+    """(label, row mask, colour) per hardware alternative; one group when not mixed."""
+    if not result.space.mixed:
+        return [("", np.ones(len(pts), dtype=bool), "#7fa7d9")]
+    labels = [a.display_label() for a in result.space.alternatives()]
+    return [
+        (lab, (pts["design"] == lab).to_numpy(), PALETTE[i % len(PALETTE)])
+        for i, lab in enumerate(labels)
+    ]
+
+
+def _label(value: Any) -> str:
+    """A category label; a knob of another alternative (None/NaN) shows as '-'."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "-"
+    return str(value)
 
 
 def _hover(df: Any, knobs: list[str], metrics: list[str]) -> list[str]:
@@ -70,25 +106,44 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
     xcol = objs[0].column
     ycol = objs[1].column if len(objs) > 1 else "area_mm2"
     scatter = go.Figure()
-    for label, mask, color in (
-        ("infeasible", ~pts["feasible"], "#cccccc"),
-        ("feasible", pts["feasible"] & ~pts["on_front"], "#7fa7d9"),
-        ("Pareto front", pts["on_front"], "#d62728"),
-    ):
-        sub = pts[mask]
-        if len(sub) == 0:
-            continue
+    infeasible = pts[~pts["feasible"]]
+    if len(infeasible):
         scatter.add_trace(
             go.Scattergl(
-                x=sub[xcol],
-                y=sub[ycol],
+                x=infeasible[xcol],
+                y=infeasible[ycol],
                 mode="markers",
-                name=label,
-                marker={"color": color, "size": 5 if label != "Pareto front" else 8},
-                text=_hover(sub, knobs, metrics),
+                name="infeasible",
+                marker={"color": "#cccccc", "size": 5},
+                text=_hover(infeasible, knobs, metrics),
                 hoverinfo="text",
             )
         )
+    for group, mask, color in _groups(pts, result):
+        for label, sub_mask, size, line in (
+            ("feasible", pts["feasible"] & ~pts["on_front"], 5, None),
+            ("Pareto front", pts["on_front"], 9, {"color": "#d62728", "width": 1.5}),
+        ):
+            sub = pts[mask & sub_mask]
+            if len(sub) == 0:
+                continue
+            name = f"{group}: {label}" if group else label
+            marker: dict[str, Any] = {"color": color if group else "#7fa7d9", "size": size}
+            if not group and label == "Pareto front":
+                marker["color"] = "#d62728"
+            elif line is not None:
+                marker["line"] = line
+            scatter.add_trace(
+                go.Scattergl(
+                    x=sub[xcol],
+                    y=sub[ycol],
+                    mode="markers",
+                    name=name,
+                    marker=marker,
+                    text=_hover(sub, knobs, metrics),
+                    hoverinfo="text",
+                )
+            )
     if result.knee is not None:
         scatter.add_trace(
             go.Scatter(
@@ -119,11 +174,12 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
             vals = col.to_numpy(float)
             dims.append({"label": c, "values": np.nan_to_num(vals, nan=-1.0)})
         else:
-            cats = sorted(col.astype(str).unique())
+            text = [_label(v) for v in col]
+            cats = sorted(set(text))
             dims.append(
                 {
                     "label": c,
-                    "values": [cats.index(v) for v in col.astype(str)],
+                    "values": [cats.index(v) for v in text],
                     "tickvals": list(range(len(cats))),
                     "ticktext": cats,
                 }
@@ -225,10 +281,21 @@ def _pngs(result: ExplorationResult, est: Estimate | None, out: Path) -> list[Pa
     pairs = [(cols[i], cols[j]) for i in range(len(cols)) for j in range(i + 1, len(cols))]
     fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.2), squeeze=False)
     for ax, (x, y) in zip(axes[0], pairs, strict=True):
-        feas = pts[pts["feasible"]]
         ax.scatter(pts[x], pts[y], s=4, c="#cccccc", label="all")
-        ax.scatter(feas[x], feas[y], s=4, c="#7fa7d9", label="feasible")
-        ax.scatter(result.front[x], result.front[y], s=14, c="#d62728", label="front")
+        for group, mask, color in _groups(pts, result):
+            feas = pts[mask & pts["feasible"].to_numpy()]
+            front = result.front[result.front["design"] == group] if group else result.front
+            ax.scatter(feas[x], feas[y], s=4, c=color, label=f"{group} feasible".strip())
+            if len(front) == 0:
+                continue
+            ax.scatter(
+                front[x],
+                front[y],
+                s=16,
+                c=color if group else "#d62728",
+                edgecolors="#d62728",
+                label=f"{group} front".strip(),
+            )
         if result.knee is not None:
             ax.scatter([result.knee[x]], [result.knee[y]], s=120, marker="*", c="k", label="knee")
         ax.set_xlabel(x)

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from codesign_playground.errors import InputError
@@ -38,7 +37,8 @@ from codesign_playground.explore.pareto import (
     nondominated_mask,
     normalize,
 )
-from codesign_playground.explore.space import Objective, Space, space_digest
+from codesign_playground.explore.space import STRATEGIES, Objective, Space, space_digest
+from codesign_playground.units import FloatArray, IntArray
 
 __all__ = [
     "STRATEGIES",
@@ -48,10 +48,7 @@ __all__ = [
     "run_exploration",
 ]
 
-STRATEGIES = ("grid", "random", "nsga2", "tpe")
 ProgressCallback = Callable[[int, int, dict[str, float], float], None]
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 _GRID_CHUNK = 8192
 _HV_MARGIN = 1.1  # reference point in normalized objectives
 
@@ -201,12 +198,9 @@ class _Run:
 
 
 def _grid(ev: Evaluator, run: _Run, ckpt: _Checkpoint, total: int) -> None:
-    # model knobs vary slowest so that a chunk holds few model variants
-    order = ev.model_cols + ev.hw_cols
-    shape = tuple(int(ev.sizes[c]) for c in order)
     done = {int(r["start"]) for r in ckpt.records}
     for r in ckpt.records:
-        run.add(ev.evaluate(_grid_rows(shape, order, int(r["start"]), int(r["stop"]))))
+        run.add(ev.evaluate(ev.grid_rows(int(r["start"]), int(r["stop"]))))
     run.report()
     for start in range(0, total, _GRID_CHUNK):
         if start in done:
@@ -214,18 +208,9 @@ def _grid(ev: Evaluator, run: _Run, ckpt: _Checkpoint, total: int) -> None:
         if run.halt():
             return
         stop = min(start + _GRID_CHUNK, total)
-        run.add(ev.evaluate(_grid_rows(shape, order, start, stop)))
+        run.add(ev.evaluate(ev.grid_rows(start, stop)))
         ckpt.append({"batch": start // _GRID_CHUNK, "start": start, "stop": stop})
         run.report()
-
-
-def _grid_rows(shape: tuple[int, ...], order: list[int], start: int, stop: int) -> IntArray:
-    flat = np.arange(start, stop, dtype=np.int64)
-    parts = np.unravel_index(flat, shape) if shape else ()
-    idx = np.zeros((stop - start, len(order)), dtype=np.int64)
-    for j, c in enumerate(order):
-        idx[:, c] = parts[j]
-    return idx
 
 
 def _make_sampler(strategy: str, seed: int, batch: int) -> Any:
@@ -284,8 +269,11 @@ def _optuna(
 
     def params_to_idx(params: dict[str, Any]) -> IntArray | None:
         row = np.zeros(len(ev.knobs), dtype=np.int64)
+        alt = ev.labels.index(params["design"]) if "design" in params else 0
         for i in varying:
             k = ev.knobs[i]
+            if k.alternative is not None and k.alternative != alt:
+                continue  # a knob of another alternative: not asked
             if k.name not in params:
                 return None
             p = params[k.name]
@@ -340,6 +328,9 @@ def _optuna(
             t = study.ask()
             for i in varying:
                 k = ev.knobs[i]
+                chosen = t.params.get("design")
+                if k.alternative is not None and chosen not in (None, ev.labels[k.alternative]):
+                    continue  # a mixed space asks only the chosen alternative's knobs
                 if k.ordered:
                     t.suggest_int(k.name, 0, len(k.values) - 1)
                 else:
@@ -387,7 +378,7 @@ def run_exploration(
     base = None if base_dir is None else Path(base_dir)
     t0 = time.perf_counter()
     ev = Evaluator(space, base_dir=base, out_dir=out, log=log)
-    total = int(np.prod(ev.sizes)) if len(ev.sizes) else 1
+    total = ev.grid_total
     budget = budget if budget is not None else s.budget
     if strategy == "grid":
         if budget is not None and budget < total:

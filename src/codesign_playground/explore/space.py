@@ -14,17 +14,19 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from codesign_playground.errors import InputError
-from codesign_playground.workload.ir import PRECISION_BITS, Precision
+from codesign_playground.hardware import TEMPLATES, DesignTemplate, get_template
+from codesign_playground.units import PRECISION_BITS, Precision
 
 __all__ = [
     "HARDWARE_KNOBS",
     "METRICS",
+    "STRATEGIES",
     "AccuracySource",
     "BitGroup",
     "Constraints",
@@ -35,6 +37,7 @@ __all__ = [
     "Range",
     "SearchSettings",
     "Space",
+    "Strategy",
     "bits_to_precision",
     "load_space",
     "space_from_dict",
@@ -42,6 +45,9 @@ __all__ = [
 ]
 
 Scalar = int | float | str
+Strategy = Literal["grid", "random", "nsga2", "tpe"]
+"""Search strategies (``explore/search.py``)."""
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 
 class _Strict(BaseModel):
@@ -96,41 +102,72 @@ class Range(_Strict):
 Param = Scalar | list[Scalar] | Range
 
 
-class HardwareSpace(_Strict):
-    """Systolic hardware knobs, named as the ``systolic`` template's arguments."""
+class HardwareSpace(BaseModel):
+    """One hardware template and its knobs (``docs/explore.md``).
 
-    template: Literal["systolic"] = Field(
-        default="systolic", description="hardware template (the systolic model is vectorized)"
-    )
-    rows: Param = Field(default=32, description="PE array rows per core")
-    cols: Param = Field(default=32, description="PE array columns per core")
-    cores: Param = Field(default=1, description="identical arrays sharing a layer's filters")
-    dataflow: Param = Field(default="ws", description="ws, os or is")
-    precision: Param | None = Field(
+    ``template`` names a design template (``systolic``, ``spatial``, ``vector``, ``gpu`` or
+    ``catalog``); every other key is one of its knobs (``codesign_playground.hardware.designs``
+    lists them with their bounds; a knob left out keeps the template's default). In a mixed
+    space, ``label`` names the alternative in reports (default: the template, or the chip).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    template: str = Field(default="systolic", description="design template")
+    label: str | None = Field(
         default=None,
-        description="PE datapath precision (int8, fp16, ...); omitted: sized for the model",
+        pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
+        description="name of this alternative in a mixed space",
     )
-    ifmap_sram_kb: Param = Field(default=64, description="input SRAM in KiB")
-    filter_sram_kb: Param = Field(default=64, description="weight SRAM in KiB")
-    ofmap_sram_kb: Param = Field(default=64, description="output SRAM in KiB")
-    dram_bandwidth_bytes_per_s: Param = Field(default=34e9, description="DRAM bandwidth")
-    clock_hz: Param = Field(default=700e6, description="clock of the PE array")
-    tech_node_nm: Param = Field(default=28, description="process node in nm")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _knobs(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        out = dict(data)
+        template = get_template(str(out.get("template", "systolic")))
+        defaults = template.defaults()
+        for k in template.knobs:
+            if defaults.get(k.name) is None and not k.optional and data.get(k.name) is None:
+                raise ValueError(
+                    f"{k.name}: the {template.name} template needs it ({k.description})"
+                )
+        for key, value in data.items():
+            if key in ("template", "label"):
+                continue
+            template.knob(key)  # unknown knob: an error naming the template's knobs
+            if isinstance(value, Mapping):
+                out[key] = Range.model_validate(dict(value))
+            elif value is not None and not isinstance(value, int | float | str | list | Range):
+                raise ValueError(f"{key}: give a value, a list of choices or a range")
+        return out
+
+    @property
+    def design_template(self) -> DesignTemplate:
+        return get_template(self.template)
+
+    def params(self) -> dict[str, Param]:
+        """Every knob of the template, given or defaulted (``None`` defaults are left out:
+        the knob is then decided by the model, e.g. the precision), in the template's order."""
+        extra = self.model_extra or {}
+        defaults = self.design_template.defaults()
+        out: dict[str, Param] = {}
+        for k in self.design_template.knob_names:
+            v = extra.get(k, defaults.get(k))
+            if v is not None:
+                out[k] = v
+        return out
+
+    def display_label(self) -> str:
+        if self.label:
+            return self.label
+        chip = (self.model_extra or {}).get("chip")
+        return str(chip) if isinstance(chip, str) else self.template
 
 
-HARDWARE_KNOBS: tuple[str, ...] = (
-    "rows",
-    "cols",
-    "cores",
-    "dataflow",
-    "precision",
-    "ifmap_sram_kb",
-    "filter_sram_kb",
-    "ofmap_sram_kb",
-    "dram_bandwidth_bytes_per_s",
-    "clock_hz",
-    "tech_node_nm",
-)
+#: The systolic template's knobs (the default template of a space).
+HARDWARE_KNOBS: tuple[str, ...] = get_template("systolic").knob_names
 
 
 class BitGroup(_Strict):
@@ -246,7 +283,7 @@ class Objective(_Strict):
 class SearchSettings(_Strict):
     """Defaults for the search (the CLI and ``run_exploration`` arguments override them)."""
 
-    strategy: Literal["grid", "random", "nsga2", "tpe"] = "grid"
+    strategy: Strategy = "grid"
     budget: int | None = Field(default=None, ge=1, description="evaluations (grid: all)")
     time_budget_s: float | None = Field(default=None, gt=0, description="stop after this time")
     seed: int = 0
@@ -258,7 +295,10 @@ class Space(_Strict):
 
     name: str = Field(default="space", description="display name")
     model: ModelSpace
-    hardware: HardwareSpace = Field(default_factory=HardwareSpace)
+    hardware: HardwareSpace | list[HardwareSpace] = Field(
+        default_factory=HardwareSpace,
+        description="one template's knobs, or a list of alternatives (a mixed space)",
+    )
     accuracy: AccuracySource | None = None
     constraints: Constraints = Field(default_factory=Constraints)
     objectives: list[Objective | str] = Field(
@@ -266,8 +306,25 @@ class Space(_Strict):
     )
     search: SearchSettings = Field(default_factory=SearchSettings)
 
+    def alternatives(self) -> list[HardwareSpace]:
+        """The hardware alternatives (one for a single-template space)."""
+        return list(self.hardware) if isinstance(self.hardware, list) else [self.hardware]
+
+    @property
+    def mixed(self) -> bool:
+        return isinstance(self.hardware, list) and len(self.hardware) > 1
+
     @model_validator(mode="after")
     def _check(self) -> Space:
+        alts = self.alternatives()
+        if not alts:
+            raise ValueError("hardware: give at least one alternative")
+        labels = [a.display_label() for a in alts]
+        for lab in labels:
+            if labels.count(lab) > 1:
+                raise ValueError(
+                    f"hardware: two alternatives are called {lab!r}; give each a distinct label"
+                )
         seen = set()
         for obj in self.objective_list():
             if obj.metric in seen:
@@ -323,6 +380,8 @@ class Knob:
     name: str
     values: tuple[Scalar, ...]
     section: Literal["hardware", "model"]
+    alternative: int | None = None  # hardware knobs: index of their alternative
+    knob: str = ""  # the template's knob name (``name`` carries a label prefix when mixed)
 
     @property
     def ordered(self) -> bool:
@@ -348,19 +407,30 @@ def _expand(field: str, param: Param) -> tuple[Scalar, ...]:
 
 
 def space_knobs(space: Space) -> list[Knob]:
-    """The knobs of ``space`` in a fixed order (hardware first, then model)."""
+    """The knobs of ``space`` in a fixed order (hardware first, then model).
+
+    A mixed space starts with the ``design`` knob (which alternative) and prefixes each
+    alternative's knobs with its label (``systolic.rows``).
+    """
     knobs: list[Knob] = []
-    hw = space.hardware
-    for name in HARDWARE_KNOBS:
-        param = getattr(hw, name)
-        if param is None:
-            continue
-        knobs.append(Knob(name, _expand(f"hardware.{name}", param), "hardware"))
+    alts = space.alternatives()
+    if space.mixed:
+        labels = tuple(a.display_label() for a in alts)
+        knobs.append(Knob("design", labels, "hardware", None, "design"))
+    for a, hw in enumerate(alts):
+        prefix = f"{hw.display_label()}." if space.mixed else ""
+        template = hw.design_template
+        for name, param in hw.params().items():
+            where = f"hardware.{prefix}{name}"
+            values = _expand(where, param)
+            for v in values:
+                template.check(name, v, where)
+            knobs.append(Knob(f"{prefix}{name}", values, "hardware", a, name))
     m = space.model
     for name in ("width", "resolution", "seq_len", "prune", "bits", "weight_bits", "act_bits"):
         param = getattr(m, name)
         if param is not None:
-            knobs.append(Knob(name, _expand(f"model.{name}", param), "model"))
+            knobs.append(Knob(name, _expand(f"model.{name}", param), "model", None, name))
     for g in m.groups:
         for sub in ("weight_bits", "act_bits"):
             param = getattr(g, sub)
@@ -373,32 +443,19 @@ def space_knobs(space: Space) -> list[Knob]:
 
 
 def _check_knob_values(knobs: Sequence[Knob]) -> None:
-    positive_int = ("rows", "cols", "cores", "resolution", "seq_len")
+    """Model knobs (hardware knobs are checked by their template)."""
     for k in knobs:
-        field = f"{k.section}.{k.name}"
+        if k.section != "model":
+            continue
+        field = f"model.{k.name}"
         for v in k.values:
-            if k.name in positive_int and not (isinstance(v, int) and v >= 1):
+            if k.name in ("resolution", "seq_len") and not (isinstance(v, int) and v >= 1):
                 raise InputError(f"{field}: {v!r} must be a whole number >= 1")
-            if k.name == "dataflow" and v not in ("ws", "os", "is"):
-                raise InputError(f"{field}: {v!r} is not a dataflow; use ws, os or is")
             if k.name == "prune" and not (isinstance(v, int | float) and 0 <= v < 1):
                 raise InputError(f"{field}: {v!r} must be a ratio in [0, 1), e.g. 0.25")
             if k.name.endswith("bits"):
                 bits_to_precision(v, field)
-            if k.name == "precision" and not (isinstance(v, str) and v in PRECISION_BITS):
-                raise InputError(
-                    f"{field}: {v!r} is not a precision; use one of {', '.join(PRECISION_BITS)}"
-                )
-            numeric = (
-                "ifmap_sram_kb",
-                "filter_sram_kb",
-                "ofmap_sram_kb",
-                "dram_bandwidth_bytes_per_s",
-                "clock_hz",
-                "tech_node_nm",
-                "width",
-            )
-            if k.name in numeric and not (isinstance(v, int | float) and v > 0):
+            if k.name == "width" and not (isinstance(v, int | float) and v > 0):
                 raise InputError(f"{field}: {v!r} must be a number > 0")
 
 
@@ -444,6 +501,19 @@ def load_space(path: str | Path) -> Space:
 def space_json_schema() -> dict[str, Any]:
     """The JSON Schema of the design-space file."""
     schema = Space.model_json_schema()
+    hw = schema["$defs"]["HardwareSpace"]
+    hw["additionalProperties"] = {
+        "anyOf": [
+            {"type": "number"},
+            {"type": "string"},
+            {"type": "array", "items": {"anyOf": [{"type": "number"}, {"type": "string"}]}},
+            {"$ref": "#/$defs/Range"},
+        ],
+        "description": "a knob of the template: a value, a list of choices or a range",
+    }
+    hw["x-knobs"] = {
+        name: {k.name: k.description for k in get_template(name).knobs} for name in TEMPLATES
+    }
     schema["title"] = "codesign-playground design space"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 from codesign_playground.hardware.catalog import ALIASES, catalog_specs, get_chip, list_catalog
+from codesign_playground.hardware.designs import TEMPLATES, DesignTemplate, KnobSpec, get_template
 from codesign_playground.hardware.loading import load_hardware, save_hardware
 from codesign_playground.hardware.spec import (
     DATAFLOWS,
@@ -36,9 +37,12 @@ __all__ = [
     "KINDS",
     "OPERANDS",
     "PRECISIONS",
+    "TEMPLATES",
     "ComputeFabric",
     "Dataflow",
+    "DesignTemplate",
     "HardwareSpec",
+    "KnobSpec",
     "MemoryLevel",
     "Operand",
     "Precision",
@@ -46,6 +50,7 @@ __all__ = [
     "catalog_specs",
     "dump_hardware",
     "get_chip",
+    "get_template",
     "gpu",
     "hardware_from_dict",
     "hardware_to_dict",

@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, cast
 
+import numpy as np
 import yaml
 
 from codesign_playground.hardware import technology
@@ -41,8 +42,10 @@ def sram_leakage_w_per_byte() -> float:
     return float(d["leakage_mw"]) * 1e-3 / float(d["capacity_bytes"])
 
 
-def leakage_power_w(*, logic_area_mm2: float, sram_bytes: float, node_nm: float) -> float:
-    """Static power of ``logic_area_mm2`` of logic (modeled at ``node_nm``) and ``sram_bytes``."""
+def leakage_power_w(*, logic_area_mm2: Any, sram_bytes: Any, node_nm: Any) -> Any:
+    """Static power of ``logic_area_mm2`` of logic (modeled at ``node_nm``) and ``sram_bytes``
+    (floats, or NumPy arrays of many designs that broadcast together)."""
     area_ref = logic_area_mm2 / technology.area_scale(node_nm)
     logic = area_ref * logic_leakage_w_per_mm2() * technology.energy_scale(node_nm)
-    return float(logic + sram_bytes * sram_leakage_w_per_byte())
+    total = logic + sram_bytes * sram_leakage_w_per_byte()
+    return total if isinstance(total, np.ndarray) else float(total)

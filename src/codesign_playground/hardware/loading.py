@@ -1,4 +1,5 @@
-"""Load and save hardware descriptions (YAML or JSON files, or catalog names)."""
+"""Load and save hardware descriptions (YAML or JSON files, SCALE-Sim ``.cfg`` files, or
+catalog names): the one place that resolves a hardware reference for every front end."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _format(path: Path) -> Literal["yaml", "json"]:
 
 def _looks_like_path(text: str) -> bool:
     return (
-        Path(text).suffix.lower() in _SUFFIXES
+        Path(text).suffix.lower() in (*_SUFFIXES, ".cfg")
         or "/" in text
         or os.sep in text
         or text.startswith(".")
@@ -34,9 +35,10 @@ def _looks_like_path(text: str) -> bool:
 
 
 def load_hardware(path_or_name: str | os.PathLike[str]) -> HardwareSpec:
-    """A spec from a YAML/JSON file, or from the catalog when given a chip name.
+    """A spec from a YAML/JSON file, a SCALE-Sim ``.cfg`` file, or from the catalog when
+    given a chip name.
 
-    A string that names an existing file, ends in .yaml/.yml/.json or contains a path
+    A string that names an existing file, ends in .yaml/.yml/.json/.cfg or contains a path
     separator is read as a file; anything else is looked up with ``get_chip``.
     """
     if (
@@ -48,9 +50,13 @@ def load_hardware(path_or_name: str | os.PathLike[str]) -> HardwareSpec:
     path = Path(path_or_name)
     if not path.is_file():
         raise HardwareSpecError(
-            f"hardware file '{path}' not found; give an existing .yaml/.json file or a "
+            f"hardware file '{path}' not found; give an existing .yaml/.json/.cfg file or a "
             "catalog name such as 'a100'"
         )
+    if path.suffix.lower() == ".cfg":
+        from codesign_playground.hardware.importers.scalesim_cfg import spec_from_scalesim_file
+
+        return spec_from_scalesim_file(path)
     fmt = _format(path)
     try:
         text = path.read_text(encoding="utf-8")

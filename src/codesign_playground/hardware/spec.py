@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from codesign_playground.errors import HardwareSpecError
+from codesign_playground.units import DATAFLOWS, PRECISIONS, Dataflow, Precision
 
 __all__ = [
     "DATAFLOWS",
@@ -46,17 +47,10 @@ __all__ = [
     "parse_hardware",
 ]
 
-Precision = Literal["fp32", "fp16", "bf16", "int16", "int8", "int4"]
-"""Operand precisions.  ``int16`` exists for 16-bit fixed-point designs such as Eyeriss."""
 Operand = Literal["weights", "inputs", "outputs"]
-Dataflow = Literal["ws", "os", "is", "rs", "simt", "vector"]
-"""ws/os/is: weight/output/input stationary (systolic); rs: row stationary (Eyeriss);
-simt: GPU; vector: vector/SIMD processors."""
 TemplateKind = Literal["systolic", "vector", "spatial", "gpu", "cpu"]
 
-PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 OPERANDS: tuple[Operand, ...] = get_args(Operand)
-DATAFLOWS: tuple[Dataflow, ...] = get_args(Dataflow)
 KINDS: tuple[TemplateKind, ...] = get_args(TemplateKind)
 
 DATAFLOWS_BY_KIND: dict[str, tuple[Dataflow, ...]] = {
@@ -303,6 +297,11 @@ class HardwareSpec(_Frozen):
         """What a model runs at when none is asked for: fp32 where the hardware computes it,
         else its first supported precision (e.g. int8 on a TPU v1)."""
         return "fp32" if "fp32" in self.precisions else self.precisions[0]
+
+    def run_precision(self, requested: str | None = None) -> str:
+        """The precision a model runs at on this hardware: ``requested`` when given, else
+        :attr:`default_precision` (the library's decision for every front end)."""
+        return requested or self.default_precision
 
     def peak_ops_per_s(self, precision: Precision) -> float:
         """Computed peak ops/s (2 per MAC) at ``precision``."""

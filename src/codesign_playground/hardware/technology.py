@@ -24,10 +24,10 @@ from importlib import resources
 from typing import Any, Literal, cast, overload
 
 import numpy as np
-import numpy.typing as npt
 import yaml
 
 from codesign_playground.errors import HardwareSpecError
+from codesign_playground.units import FloatArray
 
 __all__ = [
     "ACCUMULATOR",
@@ -48,7 +48,6 @@ __all__ = [
 
 Op = Literal["add", "mult"]
 ArithPrecision = Literal["fp32", "fp16", "bf16", "int32", "int16", "int8", "int4"]
-FloatArray = npt.NDArray[np.float64]
 
 REFERENCE_NODE_NM = 45.0
 

@@ -24,6 +24,7 @@ from codesign_playground.hardware.spec import (
     hardware_from_dict,
 )
 from codesign_playground.hardware.technology import sram_read_energy_pj
+from codesign_playground.units import PRECISION_BITS
 
 __all__ = ["gpu", "spatial", "systolic", "vector"]
 
@@ -83,8 +84,7 @@ def _sram_energy(level: dict[str, Any], node: float | None, src: _Sources, width
 
 
 def _word_bytes(precision: Precision) -> float:
-    bits = {"fp32": 32, "fp16": 16, "bf16": 16, "int16": 16, "int8": 8, "int4": 4}[precision]
-    return bits / 8
+    return PRECISION_BITS[precision] / 8
 
 
 def _check_precision(field: str, precision: str) -> Precision:
@@ -107,8 +107,14 @@ def systolic(
     tech_node_nm: float | None = 28,
     precision: Precision = "int8",
     name: str = "systolic",
+    cores: int = 1,
+    also_computes: tuple[Precision, ...] = (),
 ) -> HardwareSpec:
     """A SCALE-Sim-style systolic array with separate ifmap/filter/ofmap SRAMs and DRAM.
+
+    ``cores`` identical arrays share each layer's filters; ``also_computes`` lists further
+    precisions the cells compute at one MAC per cycle (a co-design point sized for a model
+    that mixes precisions; the widest sets the PE area).
 
     Defaults: 32x32 array and 64 KiB per SRAM from SCALE-Sim's default config; weight-
     stationary dataflow, 700 MHz clock, 34 GB/s DRAM, 28 nm and int8 from Google TPU v1.
@@ -129,6 +135,11 @@ def systolic(
         f"{_TPU1}: one 8-bit MAC per cell per cycle",
     )
     s.add("tech_node_nm", tech_node_nm, 28, f"{_TPU1}, Table 2: 28 nm")
+    s.add("compute.cores", cores, 1, "template: one array (TPU v1 has one matrix unit)")
+    for p in also_computes:
+        if p != _check_precision("compute.macs_per_pe_per_cycle", p):
+            continue
+        s.items.setdefault(f"compute.macs_per_pe_per_cycle.{p}", "given to systolic()")
     levels: list[dict[str, Any]] = []
     for key, kb, default_kb, holds, feed, feed_name in (
         ("ifmap_sram", ifmap_sram_kb, 64, ["inputs"], rows, "rows"),
@@ -183,7 +194,8 @@ def systolic(
         "compute": {
             "rows": rows,
             "cols": cols,
-            "macs_per_pe_per_cycle": {precision: 1},
+            "cores": cores,
+            "macs_per_pe_per_cycle": {precision: 1, **dict.fromkeys(also_computes, 1)},
             "clock_hz": clock_hz,
         },
         "memory": levels,

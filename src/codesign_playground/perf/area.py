@@ -10,18 +10,17 @@ lower bound on silicon area; ``docs/validation.md`` compares it with synthesis.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from codesign_playground.hardware import technology
 from codesign_playground.hardware.spec import HardwareSpec
 from codesign_playground.perf.energy import tech_node
+from codesign_playground.units import FloatArray, Precision
 
-__all__ = ["AreaBreakdown", "area_breakdown", "array_area_mm2"]
-
-FloatArray = npt.NDArray[np.float64]
+__all__ = ["AreaBreakdown", "area_breakdown", "area_components", "pe_area_um2"]
 
 
 @dataclass(frozen=True)
@@ -36,36 +35,38 @@ class AreaBreakdown:
         return float(sum(self.components.values()))
 
 
-def _pe_area_um2(spec: HardwareSpec, node: float) -> float:
-    """Arithmetic per PE: the widest supported datapath sets the area."""
+def pe_area_um2(macs_per_pe: Mapping[Precision, FloatArray], node_nm: FloatArray) -> FloatArray:
+    """``(D,)`` arithmetic area of one PE: the widest supported datapath sets it."""
     areas = [
-        technology.pe_area_um2(p, node) * spec.compute.macs_per_pe_per_cycle[p]
-        for p in spec.precisions
+        np.where(m > 0, technology.pe_area_um2(p, node_nm) * m, 0.0) for p, m in macs_per_pe.items()
     ]
-    return max(areas)
+    return np.asarray(np.max(areas, axis=0), dtype=np.float64)
+
+
+def area_components(
+    num_pes: FloatArray,
+    macs_per_pe: Mapping[Precision, FloatArray],
+    node_nm: FloatArray,
+    on_chip_bytes: FloatArray,
+) -> FloatArray:
+    """``(1 + L_on, D)`` mm^2: the PE array, then every on-chip level (``on_chip_bytes``:
+    ``(L_on, D)`` capacity over all instances; 0 or ``nan`` counts nothing)."""
+    node = np.asarray(node_nm, dtype=np.float64)
+    pe = num_pes * pe_area_um2(macs_per_pe, node) * 1e-6
+    caps = np.nan_to_num(np.asarray(on_chip_bytes, dtype=np.float64), nan=0.0)
+    srams = [np.where(c > 0, technology.sram_area_mm2(np.maximum(c, 1.0), node), 0.0) for c in caps]
+    return np.asarray([pe, *srams], dtype=np.float64).reshape(1 + len(caps), len(node))
 
 
 def area_breakdown(spec: HardwareSpec) -> AreaBreakdown:
-    """Area of ``spec``'s PE array and on-chip levels (all but the outermost)."""
-    node = tech_node(spec)
-    comps = {"pe_array": spec.compute.num_pes * _pe_area_um2(spec, node) * 1e-6}
-    for level in spec.memory[:-1]:
-        total = level.total_capacity_bytes
-        if total:
-            comps[level.name] = float(technology.sram_area_mm2(float(total), node))
+    """Area of ``spec``'s PE array and on-chip levels (all but the outermost): the
+    one-design case of :func:`area_components`."""
+    node = np.array([tech_node(spec)])
+    macs = {p: np.array([float(v)]) for p, v in spec.compute.macs_per_pe_per_cycle.items()}
+    caps = np.array([[float(lv.total_capacity_bytes or 0)] for lv in spec.memory[:-1]])
+    arr = area_components(np.array([float(spec.compute.num_pes)]), macs, node, caps.reshape(-1, 1))
+    comps = {"pe_array": float(arr[0, 0])}
+    for j, level in enumerate(spec.memory[:-1]):
+        if level.total_capacity_bytes:
+            comps[level.name] = float(arr[1 + j, 0])
     return AreaBreakdown(comps, spec.die_area_mm2)
-
-
-def array_area_mm2(
-    num_pes: FloatArray | float,
-    sram_bytes: FloatArray | float,
-    node_nm: FloatArray | float,
-    precision: str = "int8",
-) -> FloatArray:
-    """Vectorized area of many systolic design points: PE array plus on-chip SRAM."""
-    nodes = np.asarray(node_nm, dtype=np.float64)
-    pe = technology.pe_area_um2(precision, nodes) * 1e-6
-    cell = float(technology.technology_data()["sram"]["bitcell_area_um2"])
-    sram = np.asarray(sram_bytes, dtype=np.float64) * 8.0 * cell * 1e-6
-    area = np.asarray(num_pes, dtype=np.float64) * pe + sram * technology.area_scale(nodes)
-    return np.asarray(area, dtype=np.float64)

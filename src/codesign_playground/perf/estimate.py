@@ -16,25 +16,25 @@ Ops run one after another, so network latency is the sum of op latencies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-import numpy.typing as npt
+from typing import Any, Literal, get_args
 
 from codesign_playground.errors import InputError
 from codesign_playground.hardware.spec import HardwareSpec
-from codesign_playground.perf.area import AreaBreakdown, area_breakdown
-from codesign_playground.perf.energy import EnergyBreakdown, energy_breakdown, leakage_power_w
+from codesign_playground.perf.area import AreaBreakdown
+from codesign_playground.perf.batch import DesignBatch, Workload
+from codesign_playground.perf.energy import EnergyBreakdown
+from codesign_playground.perf.engine import CostModel, available_models, choose_model, evaluate
 from codesign_playground.perf.roofline import RooflineResult, roofline
 from codesign_playground.perf.timing import Timing
-from codesign_playground.workload.arrays import LayerArrays, layer_arrays
+from codesign_playground.workload.arrays import LayerArrays
 from codesign_playground.workload.ir import Network
 
-__all__ = ["MODES", "Estimate", "estimate"]
+__all__ = ["MODES", "Estimate", "Mode", "estimate"]
 
-FloatArray = npt.NDArray[np.float64]
 Mode = Literal["auto", "roofline", "systolic", "spatial", "gpu", "rtl"]
-MODES: tuple[str, ...] = ("auto", "roofline", "systolic", "spatial", "gpu", "rtl")
+MODES: tuple[str, ...] = get_args(Mode)
+"""The built-in ``mode`` choices (:func:`codesign_playground.perf.engine.available_models`
+lists these and any model registered later)."""
 
 
 @dataclass(frozen=True)
@@ -110,78 +110,42 @@ class Estimate:
         }
 
 
-def _roofline_timing(rf: RooflineResult, clock_hz: float) -> Timing:
-    by_op = rf.operand_traffic_bytes
-    return Timing(
-        model="roofline",
-        cycles=np.ceil(rf.latency_s * clock_hz),
-        latency_s=rf.latency_s,
-        utilization=rf.utilization,
-        bound=rf.bound,
-        read_bytes=by_op[:, 0] + by_op[:, 1],
-        write_bytes=by_op[:, 2],
-    )
-
-
-def _choose(mode: str, spec: HardwareSpec) -> str:
-    if mode not in MODES:
-        raise InputError(f"mode: unknown timing model {mode!r}; use one of {', '.join(MODES)}")
-    if mode != "auto":
-        needed = "systolic" if mode == "rtl" else mode
-        if mode != "roofline" and spec.kind != needed:
-            raise InputError(
-                f"mode: the {mode} model needs {needed} hardware; {spec.name} is {spec.kind} "
-                "(use --mode roofline or auto)"
-            )
-        return mode
-    if spec.kind in ("spatial", "gpu"):
-        return spec.kind
-    if spec.kind == "systolic" and _is_cell_array(spec):
-        return "systolic"
-    return "roofline"
-
-
-def _is_cell_array(spec: HardwareSpec) -> bool:
-    """A systolic fabric of one-MAC cells; catalog entries that publish only a MAC count
-    (rows = cols = 1 with thousands of MACs per "PE") have no array to map onto."""
-    return all(v == 1 for v in spec.compute.macs_per_pe_per_cycle.values()) and (
-        spec.compute.rows > 1 or spec.compute.cols > 1
-    )
+def _choose(mode: str, spec: HardwareSpec, designs: DesignBatch) -> CostModel:
+    if mode not in available_models():
+        raise InputError(
+            f"mode: unknown timing model {mode!r}; use one of {', '.join(available_models())}"
+        )
+    return choose_model(mode, designs)
 
 
 def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimate:
-    """Estimate ``net`` on ``spec``; ``mode`` picks the timing model (``auto`` by kind)."""
-    la = layer_arrays(net)
-    rf = roofline(net, spec)
-    clock = spec.compute.clock_hz
-    chosen = _choose(mode, spec)
-    if chosen == "systolic":
-        from codesign_playground.perf.systolic_network import systolic_timing
+    """Estimate ``net`` on ``spec``; ``mode`` picks the timing model (``auto`` by kind).
 
-        timing = systolic_timing(net, la, spec, rf)
-    elif chosen == "rtl":
-        from codesign_playground.perf.systolic_network import rtl_timing
-
-        timing = rtl_timing(net, la, spec, rf)
-    elif chosen == "gpu":
-        from codesign_playground.perf.gpu import gpu_timing
-
-        timing = gpu_timing(net, la, spec, rf)
-    elif chosen == "spatial":
-        from codesign_playground.perf.spatial_network import spatial_timing
-
-        timing = spatial_timing(net, la, spec, rf)
-    else:
-        timing = _roofline_timing(rf, clock)
-    area = area_breakdown(spec)
-    energy = energy_breakdown(
-        la,
-        spec,
-        read_bytes=timing.read_bytes,
-        write_bytes=timing.write_bytes,
-        latency_s=timing.latency_s,
-        leakage_w=leakage_power_w(spec, area.components),
+    This is the one-design case of :func:`codesign_playground.perf.engine.evaluate`, the
+    pipeline exploration runs on thousands of designs at once.
+    """
+    work = Workload.of(net)
+    designs = DesignBatch.from_specs([spec])
+    rf = roofline(net, spec)  # checks the precisions; its chart goes into the report
+    model = _choose(mode, spec, designs)
+    cost = evaluate(work, designs, model)
+    bt = cost.timing
+    timing = Timing(
+        model=bt.model,
+        cycles=bt.cycles[:, 0],
+        latency_s=bt.latency_s[:, 0],
+        utilization=bt.utilization[:, 0],
+        bound=tuple(bt.bound_labels[int(b)] for b in bt.bound[:, 0]),
+        read_bytes=bt.read_bytes[..., 0],
+        write_bytes=bt.write_bytes[..., 0],
     )
+    comps = {"pe_array": float(cost.area_mm2[0, 0])}
+    for j, level in enumerate(spec.memory[:-1]):
+        if level.total_capacity_bytes:
+            comps[level.name] = float(cost.area_mm2[1 + j, 0])
+    area = AreaBreakdown(comps, spec.die_area_mm2)
+    energy = EnergyBreakdown(cost.energy_components, cost.energy_j[..., 0])
+    la = work.la
     precisions = set(la.act_precisions) or {spec.precisions[0]}
     peak = max(spec.compute.peak_macs_per_cycle(p) for p in precisions)
     return Estimate(
@@ -195,6 +159,6 @@ def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimat
         energy=energy,
         area=area,
         roofline=rf,
-        clock_hz=clock,
+        clock_hz=spec.compute.clock_hz,
         peak_macs_per_cycle=peak,
     )

@@ -16,71 +16,41 @@ Equations: ``docs/models.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from codesign_playground.errors import HardwareSpecError
 from codesign_playground.hardware.spec import HardwareSpec
-from codesign_playground.workload.arrays import LayerArrays, layer_arrays
+from codesign_playground.units import FloatArray, IntArray
+from codesign_playground.workload.arrays import LayerArrays
 from codesign_playground.workload.ir import Network
+
+if TYPE_CHECKING:
+    from codesign_playground.perf.batch import DesignBatch, Workload
 
 __all__ = [
     "OPERANDS",
+    "RooflineBatch",
     "RooflineResult",
-    "inner_capacity_elements",
     "operand_traffic_bytes",
     "residency_thresholds",
-    "resident_activations",
     "roofline",
+    "roofline_batch",
     "roofline_times",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 OPERANDS = ("inputs", "weights", "outputs")
 
 
-def operand_traffic_bytes(la: LayerArrays, inner_elements: float | FloatArray) -> FloatArray:
+def operand_traffic_bytes(la: LayerArrays, inner_elements: float) -> FloatArray:
     """Minimum bytes of each operand crossing a level with ``inner_elements`` inside it.
 
-    Returns shape ``(3, n_ops)`` (inputs, weights, outputs); ``inner_elements`` may be a
-    scalar or an array broadcasting against the GEMM table.
+    Returns shape ``(3, n_ops)`` (inputs, weights, outputs): the one-design case of the
+    batched traffic bound used by :func:`roofline_batch`.
     """
-    s = np.maximum(np.asarray(inner_elements, dtype=np.float64), 1.0)
-    count, m, n, k = la.gemm_count, la.gemm_m, la.gemm_n, la.gemm_k
-    reuse_bound = m * n * k / np.sqrt(s)
-    act_b = la.act_bits[la.gemm_op] / 8.0
-    x = count * np.maximum(m * k, reuse_bound) * act_b
-    w = count * np.maximum(k * n, reuse_bound) * la.b_bits / 8.0
-    y = count * m * n * act_b
-    n_ops = la.n_ops
-    gx = np.bincount(la.gemm_op, weights=x, minlength=n_ops)
-    gw = np.bincount(la.gemm_op, weights=w, minlength=n_ops)
-    gy = np.bincount(la.gemm_op, weights=y, minlength=n_ops)
-    w_once = np.bincount(la.gemm_op, weights=count * k * n * la.b_bits / 8.0, minlength=n_ops)
-    has_gemm = np.bincount(la.gemm_op, minlength=n_ops) > 0
-    # ops without a GEMM move each tensor once; GEMM ops add their other weights (biases)
-    extra_w = np.where(la.has_weights, np.maximum(la.weight_bytes - w_once, 0.0), 0.0)
-    inputs = np.where(has_gemm, gx, la.input_bytes)
-    weights = np.where(has_gemm, gw + extra_w, la.weight_bytes)
-    outputs = np.where(has_gemm, gy, la.output_bytes)
-    return np.stack([inputs, weights, outputs])
-
-
-def inner_capacity_elements(spec: HardwareSpec, bits: float) -> list[float]:
-    """Per level: elements that fit in the levels inside it (sharing an operand with it);
-    the innermost levels have the PE array's own registers, one element per PE."""
-    out = []
-    for j, level in enumerate(spec.memory):
-        inner = [
-            lv.total_capacity_bytes or 0
-            for lv in spec.memory[:j]
-            if set(lv.holds) & set(level.holds)
-        ]
-        cap_bytes = float(sum(inner))
-        out.append(cap_bytes * 8.0 / bits if cap_bytes else float(spec.compute.num_pes))
-    return out
+    inner = np.array([float(inner_elements)])
+    return _traffic_batch(la, inner, np.arange(la.n_ops))[..., 0]
 
 
 def roofline_times(
@@ -153,32 +123,6 @@ class RooflineResult:
         }
 
 
-def _peaks(spec: HardwareSpec, net: Network) -> FloatArray:
-    peaks = []
-    supported = spec.precisions
-    for op in net.ops:
-        prec = op.act_precision
-        if prec not in supported:
-            raise HardwareSpecError(
-                f"precision: {spec.name} does not compute in {prec} (layer {op.name!r}); "
-                f"set precision (--precision) to one of {', '.join(supported)}"
-            )
-        peaks.append(spec.peak_ops_per_s(prec))
-    return np.asarray(peaks, dtype=np.float64)
-
-
-def _activation_capacity_inside(spec: HardwareSpec, j: int) -> float:
-    """Bytes of the levels inside level ``j`` that hold activations (inputs or outputs)."""
-    level = spec.memory[j]
-    return float(
-        sum(
-            lv.total_capacity_bytes or 0
-            for lv in spec.memory[:j]
-            if {"inputs", "outputs"} & set(lv.holds) and set(lv.holds) & set(level.holds)
-        )
-    )
-
-
 def residency_thresholds(net: Network) -> tuple[FloatArray, FloatArray]:
     """Per op, the on-chip activation capacity (bytes) from which all its activation inputs
     stay on-chip, and from which its outputs do (``inf``: never, e.g. network inputs and
@@ -200,57 +144,137 @@ def residency_thresholds(net: Network) -> tuple[FloatArray, FloatArray]:
     return th_in, th_out
 
 
-def resident_activations(
-    net: Network, capacity_bytes: float
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Which ops find all their activation inputs on-chip, and whose outputs stay on-chip.
+@dataclass(frozen=True)
+class RooflineBatch:
+    """:class:`RooflineResult`'s arrays for ``D`` designs (a trailing design axis)."""
 
-    A tensor passed from one op to a later one stays inside a level when it fits in the
-    activation capacity inside that level: its producer does not write it out and its
-    consumer does not read it back. Network inputs are always read and network outputs
-    (tensors no later op reads) always written.
+    ops: IntArray  # the ops evaluated (indices into the network)
+    peak_ops_per_s: FloatArray  # (n, D)
+    bandwidth_bytes_per_s: FloatArray  # (L, D)
+    operand_traffic_bytes: FloatArray  # (L, 3, n, D)
+    compute_s: FloatArray  # (n, D)
+    memory_s: FloatArray  # (L, n, D)
+    latency_s: FloatArray  # (n, D)
+    bound: IntArray  # (n, D): 0 compute, 1 + j level j
+
+    @property
+    def traffic_bytes(self) -> FloatArray:
+        return np.asarray(self.operand_traffic_bytes.sum(axis=1), dtype=np.float64)
+
+
+def _traffic_batch(la: LayerArrays, inner: FloatArray, ops: IntArray) -> FloatArray:
+    """Operand traffic of ops ``ops`` for ``D`` inner capacities, shape ``(3, n, D)``.
+
+    A matrix product moves at least ``m n k / sqrt(S)`` elements of each input operand
+    across a level with ``S`` elements inside it, and at least each operand once; ops
+    without a GEMM move each tensor once; GEMM ops add their other weights (biases).
     """
-    th_in, th_out = residency_thresholds(net)
-    return th_in <= capacity_bytes, th_out <= capacity_bytes
+    d = len(inner)
+    cols = [
+        np.broadcast_to(x[ops, np.newaxis], (len(ops), d)).copy()
+        for x in (la.input_bytes, la.weight_bytes, la.output_bytes)
+    ]
+    rows = np.flatnonzero(np.isin(la.gemm_op, ops))
+    if len(rows):
+        s = np.maximum(inner, 1.0)[np.newaxis, :]
+        count, m, n, k = (
+            a[rows, np.newaxis] for a in (la.gemm_count, la.gemm_m, la.gemm_n, la.gemm_k)
+        )
+        reuse_bound = m * n * k / np.sqrt(s)
+        act_b = (la.act_bits[la.gemm_op[rows]] / 8.0)[:, np.newaxis]
+        b_b = (la.b_bits[rows] / 8.0)[:, np.newaxis]
+        x = count * np.maximum(m * k, reuse_bound) * act_b
+        w = count * np.maximum(k * n, reuse_bound) * b_b
+        y = np.broadcast_to(count * m * n * act_b, x.shape)
+        pos = {int(o): i for i, o in enumerate(ops)}
+        onehot = np.zeros((len(ops), len(rows)))
+        onehot[[pos[int(o)] for o in la.gemm_op[rows]], np.arange(len(rows))] = 1.0
+        w_once = onehot @ (count * k * n * b_b)[:, 0]
+        g_ops = np.bincount(la.gemm_op[rows], minlength=la.n_ops)[ops] > 0
+        extra_w = np.where(la.has_weights[ops], np.maximum(la.weight_bytes[ops] - w_once, 0.0), 0.0)
+        gm = g_ops[:, np.newaxis]
+        cols[0] = np.where(gm, onehot @ x, cols[0])
+        cols[1] = np.where(gm, onehot @ w + extra_w[:, np.newaxis], cols[1])
+        cols[2] = np.where(gm, onehot @ y, cols[2])
+    return np.stack(cols)
 
 
-def roofline(net: Network, spec: HardwareSpec) -> RooflineResult:
-    """Evaluate every op of ``net`` under every ceiling of ``spec``."""
-    la = layer_arrays(net)
-    peak = _peaks(spec, net)
-    bits = float(np.mean(la.act_bits)) if la.n_ops else 8.0
-    inner = inner_capacity_elements(spec, bits)
-    bws = []
+def roofline_batch(
+    work: Workload, designs: DesignBatch, ops: IntArray | None = None
+) -> RooflineBatch:
+    """The multi-level roofline of ops ``ops`` (default all) on every design of ``designs``."""
+    la = work.la
+    sel = np.arange(la.n_ops) if ops is None else np.asarray(ops, dtype=np.int64)
+    d = designs.n
+    peak = np.zeros((len(sel), d))
+    for p in set(la.act_precisions[int(i)] for i in sel):
+        rows = np.asarray([la.act_precisions[int(i)] == p for i in sel])
+        first = la.names[int(sel[rows][0])]
+        peak[rows] = 2.0 * designs.peak_macs_per_cycle(p, first) * designs.clock_hz
+    # mean activation width of the network's ops (weights: ops a distinct op stands for)
+    bits = float(np.average(la.act_bits, weights=work.op_weights)) if la.n_ops else 8.0
+    total = np.nan_to_num(designs.total_capacity_bytes(), nan=0.0)
+    holds = [set(h) for h in designs.level_holds]
+    th_in, th_out = work.residency
     per_level = []
-    for j, (level, s) in enumerate(zip(spec.memory, inner, strict=True)):
-        mask = np.asarray([op in level.holds for op in OPERANDS], dtype=np.float64)
-        traffic = operand_traffic_bytes(la, s)
-        act_inside = _activation_capacity_inside(spec, j)
-        if act_inside > 0:
-            kept_in, kept_out = resident_activations(net, act_inside)
-            traffic[0] = np.where(kept_in, 0.0, traffic[0])
-            traffic[2] = np.where(kept_out, 0.0, traffic[2])
-        per_level.append(mask[:, np.newaxis] * traffic)
-        bw = level.bandwidth(spec.compute.clock_hz)
-        bws.append(np.inf if bw is None else bw * level.instances)
-    by_operand = np.asarray(per_level, dtype=np.float64).reshape(len(spec.memory), 3, la.n_ops)
-    traffic_arr = by_operand.sum(axis=1)
-    bw_arr = np.asarray(bws, dtype=np.float64)
-    compute_s, memory_s, latency, bound_idx = roofline_times(
-        la.flops, traffic_arr, peak, bw_arr[:, np.newaxis]
+    for j in range(designs.n_levels):
+        inner_bytes = sum((total[i] for i in range(j) if holds[i] & holds[j]), start=np.zeros(d))
+        inner = np.where(inner_bytes > 0, inner_bytes * 8.0 / bits, designs.num_pes)
+        traffic = _traffic_batch(la, inner, sel)
+        act_inside = sum(
+            (
+                total[i]
+                for i in range(j)
+                if {"inputs", "outputs"} & holds[i] and holds[i] & holds[j]
+            ),
+            start=np.zeros(d),
+        )
+        ai = act_inside[np.newaxis, :]
+        kept_in = (th_in[sel, np.newaxis] <= ai) & (ai > 0)
+        kept_out = (th_out[sel, np.newaxis] <= ai) & (ai > 0)
+        traffic[0] = np.where(kept_in, 0.0, traffic[0])
+        traffic[2] = np.where(kept_out, 0.0, traffic[2])
+        mask = np.asarray([op in holds[j] for op in OPERANDS], dtype=np.float64)
+        per_level.append(mask[:, np.newaxis, np.newaxis] * traffic)
+    by_operand = np.asarray(per_level, dtype=np.float64).reshape(designs.n_levels, 3, len(sel), d)
+    bw = designs.bandwidth()
+    compute_s, memory_s, latency, bound = roofline_times(
+        la.flops[sel, np.newaxis], by_operand.sum(axis=1), peak, bw[:, np.newaxis, :]
     )
-    labels = ("compute", *(lv.name for lv in spec.memory))
-    bound = tuple("none" if latency[i] == 0 else labels[int(b)] for i, b in enumerate(bound_idx))
-    return RooflineResult(
-        names=la.names,
-        level_names=tuple(lv.name for lv in spec.memory),
+    return RooflineBatch(
+        ops=sel,
         peak_ops_per_s=peak,
-        bandwidth_bytes_per_s=bw_arr,
-        flops=la.flops,
-        traffic_bytes=traffic_arr,
+        bandwidth_bytes_per_s=bw,
         operand_traffic_bytes=by_operand,
         compute_s=compute_s,
         memory_s=memory_s,
+        latency_s=latency,
+        bound=np.asarray(bound, dtype=np.int64),
+    )
+
+
+def roofline(net: Network, spec: HardwareSpec) -> RooflineResult:
+    """Evaluate every op of ``net`` under every ceiling of ``spec`` (the one-design case of
+    :func:`roofline_batch`)."""
+    from codesign_playground.perf.batch import DesignBatch, Workload
+
+    work = Workload.of(net)
+    rb = roofline_batch(work, DesignBatch.from_specs([spec]))
+    latency = rb.latency_s[:, 0]
+    labels = ("compute", *(lv.name for lv in spec.memory))
+    bound = tuple(
+        "none" if latency[i] == 0 else labels[int(b)] for i, b in enumerate(rb.bound[:, 0])
+    )
+    return RooflineResult(
+        names=work.la.names,
+        level_names=tuple(lv.name for lv in spec.memory),
+        peak_ops_per_s=rb.peak_ops_per_s[:, 0],
+        bandwidth_bytes_per_s=rb.bandwidth_bytes_per_s[:, 0],
+        flops=work.la.flops,
+        traffic_bytes=rb.traffic_bytes[..., 0],
+        operand_traffic_bytes=rb.operand_traffic_bytes[..., 0],
+        compute_s=rb.compute_s[:, 0],
+        memory_s=rb.memory_s[..., 0],
         latency_s=latency,
         bound=bound,
     )

@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-import configparser
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from codesign_playground.errors import HardwareSpecError
+from codesign_playground.hardware.importers.scalesim_cfg import ScaleSimConfig, load_config
 from codesign_playground.perf.systolic import SystolicResult, conv_gemm_view, simulate
 from codesign_playground.workload.importers.scalesim_csv import TopologyRow, read_topology
 
@@ -51,152 +50,6 @@ DETAILED_ACCESS_REPORT_HEADER = (
     "DRAM Filter Start Cycle, DRAM Filter Stop Cycle, DRAM Filter Reads, "
     "DRAM OFMAP Start Cycle, DRAM OFMAP Stop Cycle, DRAM OFMAP Writes,"
 )
-
-
-@dataclass(frozen=True)
-class ScaleSimConfig:
-    """Every key SCALE-Sim 3.0.0's ``scale_config`` reads, with its defaults."""
-
-    run_name: str = "scale_run"
-    # [run_presets]
-    interface_bandwidth: str = "CALC"  # "USER" or "CALC"
-    use_ramulator_trace: bool = False
-    # [architecture_presets]
-    array_rows: int = 4
-    array_cols: int = 4
-    ifmap_sram_kb: int = 256
-    filter_sram_kb: int = 256
-    ofmap_sram_kb: int = 128
-    ifmap_offset: int = 0
-    filter_offset: int = 10000000
-    ofmap_offset: int = 20000000
-    dataflow: str = "ws"
-    read_request_buffer: int = 60
-    write_request_buffer: int = 60
-    bandwidths: tuple[int, ...] = ()
-    # [layout]
-    ifmap_custom_layout: bool = False
-    ifmap_sram_bank_bandwidth: int = 10
-    ifmap_sram_bank_num: int = 10
-    ifmap_sram_bank_port: int = 2
-    filter_custom_layout: bool = False
-    filter_sram_bank_bandwidth: int = 10
-    filter_sram_bank_num: int = 10
-    filter_sram_bank_port: int = 2
-    # [sparsity]
-    sparsity_support: bool = False
-    sparse_rep: str = ""
-    optimized_mapping: bool = False
-    block_size: int = 4
-    random_seed: int = 40
-    # [network_presets] (SCALE-Sim reads it from the wrong section; kept for reference only)
-    topology_csv: str = ""
-
-    @property
-    def use_user_bandwidth(self) -> bool:
-        """True in ``InterfaceBandwidth = USER`` mode."""
-        return self.interface_bandwidth == "USER"
-
-
-# (section, key, field, kind); kinds: int, posint, bool, str, dataflow, mode, ints
-_CFG_KEYS: tuple[tuple[str, str, str, str], ...] = (
-    ("general", "run_name", "run_name", "str"),
-    ("run_presets", "InterfaceBandwidth", "interface_bandwidth", "mode"),
-    ("run_presets", "UseRamulatorTrace", "use_ramulator_trace", "bool"),
-    ("architecture_presets", "ArrayHeight", "array_rows", "posint"),
-    ("architecture_presets", "ArrayWidth", "array_cols", "posint"),
-    ("architecture_presets", "IfmapSramSzkB", "ifmap_sram_kb", "posint"),
-    ("architecture_presets", "FilterSramSzkB", "filter_sram_kb", "posint"),
-    ("architecture_presets", "OfmapSramSzkB", "ofmap_sram_kb", "posint"),
-    ("architecture_presets", "IfmapOffset", "ifmap_offset", "int"),
-    ("architecture_presets", "FilterOffset", "filter_offset", "int"),
-    ("architecture_presets", "OfmapOffset", "ofmap_offset", "int"),
-    ("architecture_presets", "Dataflow", "dataflow", "dataflow"),
-    ("architecture_presets", "ReadRequestBuffer", "read_request_buffer", "posint"),
-    ("architecture_presets", "WriteRequestBuffer", "write_request_buffer", "posint"),
-    ("architecture_presets", "Bandwidth", "bandwidths", "ints"),
-    ("layout", "IfmapCustomLayout", "ifmap_custom_layout", "bool"),
-    ("layout", "IfmapSRAMBankBandwidth", "ifmap_sram_bank_bandwidth", "posint"),
-    ("layout", "IfmapSRAMBankNum", "ifmap_sram_bank_num", "posint"),
-    ("layout", "IfmapSRAMBankPort", "ifmap_sram_bank_port", "posint"),
-    ("layout", "FilterCustomLayout", "filter_custom_layout", "bool"),
-    ("layout", "FilterSRAMBankBandwidth", "filter_sram_bank_bandwidth", "posint"),
-    ("layout", "FilterSRAMBankNum", "filter_sram_bank_num", "posint"),
-    ("layout", "FilterSRAMBankPort", "filter_sram_bank_port", "posint"),
-    ("sparsity", "SparsitySupport", "sparsity_support", "bool"),
-    ("sparsity", "SparseRep", "sparse_rep", "str"),
-    ("sparsity", "OptimizedMapping", "optimized_mapping", "bool"),
-    ("sparsity", "BlockSize", "block_size", "posint"),
-    ("sparsity", "RandomNumberGeneratorSeed", "random_seed", "int"),
-    ("network_presets", "TopologyCsvLoc", "topology_csv", "str"),
-)
-
-
-def _convert(kind: str, raw: str, where: str) -> object:
-    """Convert one raw cfg value; raise HardwareSpecError naming ``where`` on bad input."""
-    text = raw.strip()
-    if kind == "str":
-        return text.strip('"')
-    if kind == "bool":
-        low = text.lower()
-        if low in ("true", "false"):
-            return low == "true"
-        raise HardwareSpecError(f"{where}: expected True or False, got {text!r}")
-    if kind == "mode":
-        if text in ("USER", "CALC"):
-            return text
-        raise HardwareSpecError(f"{where}: expected USER or CALC, got {text!r}")
-    if kind == "dataflow":
-        if text in ("os", "ws", "is"):
-            return text
-        raise HardwareSpecError(f"{where}: expected os, ws or is, got {text!r}")
-    if kind == "ints":
-        try:
-            values = tuple(int(x.strip()) for x in text.split(",") if x.strip())
-        except ValueError:
-            raise HardwareSpecError(
-                f"{where}: expected comma-separated integers, got {text!r}"
-            ) from None
-        if not values or min(values) <= 0:
-            raise HardwareSpecError(f"{where}: expected positive integers, got {text!r}")
-        return values
-    try:
-        value = int(text)
-    except ValueError:
-        raise HardwareSpecError(f"{where}: expected an integer, got {text!r}") from None
-    if kind == "posint" and value <= 0:
-        raise HardwareSpecError(f"{where}: must be a positive integer, got {value}")
-    return value
-
-
-def load_config(path: str | Path) -> ScaleSimConfig:
-    """Parse a SCALE-Sim ``.cfg`` file (keys case-insensitive, ``:`` or ``=``).
-
-    Keys that are absent take SCALE-Sim's defaults; a malformed value raises
-    :class:`~codesign_playground.errors.HardwareSpecError` naming the section and key.
-    """
-    file = Path(path)
-    parser = configparser.ConfigParser()
-    try:
-        text = file.read_text()
-    except OSError as exc:
-        raise HardwareSpecError(f"{file}: cannot read SCALE-Sim config ({exc.strerror})") from None
-    try:
-        parser.read_string(text, source=str(file))
-    except configparser.Error as exc:
-        first = str(exc).splitlines()[0]
-        raise HardwareSpecError(f"{file}: not a SCALE-Sim config: {first}") from None
-    values: dict[str, object] = {}
-    for section, key, field_name, kind in _CFG_KEYS:
-        if parser.has_option(section, key):
-            where = f"{file}: [{section}] {key}"
-            values[field_name] = _convert(kind, parser.get(section, key), where)
-    cfg = ScaleSimConfig(**values)  # type: ignore[arg-type]
-    if cfg.use_user_bandwidth and not cfg.bandwidths:
-        raise HardwareSpecError(
-            f"{file}: [architecture_presets] Bandwidth: required when InterfaceBandwidth = USER"
-        )
-    return cfg
 
 
 TopologyLayer = TopologyRow

@@ -1,5 +1,8 @@
 """SCALE-Sim configurations as hardware descriptions, and back.
 
+The ``.cfg`` reader is a hardware importer (``hardware/importers/scalesim_cfg.py``; its
+names are re-exported here); :func:`config_from_spec` maps a description back.
+
 A ``.cfg`` becomes the ``systolic`` template with the file's array, dataflow and SRAM sizes.
 SCALE-Sim has no clock, no technology node and counts one-byte words, so those come from the
 template's defaults (700 MHz and 28 nm, Google TPU v1; int8). Its bandwidth is in words per
@@ -10,43 +13,16 @@ which SCALE-Sim fills its read buffers (``systolic.CALC_FILL_BW_WORDS_PER_CYCLE`
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
+from codesign_playground.hardware.importers.scalesim_cfg import (
+    ScaleSimConfig,
+    spec_from_scalesim_config,
+    spec_from_scalesim_file,
+)
 from codesign_playground.hardware.spec import HardwareSpec
-from codesign_playground.hardware.templates import systolic
-from codesign_playground.perf.scalesim_compat import ScaleSimConfig, load_config
-from codesign_playground.perf.systolic import CALC_FILL_BW_WORDS_PER_CYCLE
 from codesign_playground.perf.systolic_network import scalesim_parameters
 
 __all__ = ["config_from_spec", "spec_from_scalesim_config", "spec_from_scalesim_file"]
-
-_DEFAULT_CLOCK_HZ = 700e6
-
-
-def spec_from_scalesim_config(cfg: ScaleSimConfig) -> HardwareSpec:
-    """The systolic description equivalent to a SCALE-Sim configuration."""
-    words = (
-        cfg.bandwidths[0]
-        if cfg.use_user_bandwidth and cfg.bandwidths
-        else (CALC_FILL_BW_WORDS_PER_CYCLE)
-    )
-    return systolic(
-        rows=cfg.array_rows,
-        cols=cfg.array_cols,
-        dataflow=cfg.dataflow,  # type: ignore[arg-type]
-        ifmap_sram_kb=cfg.ifmap_sram_kb,
-        filter_sram_kb=cfg.filter_sram_kb,
-        ofmap_sram_kb=cfg.ofmap_sram_kb,
-        dram_bandwidth_bytes_per_s=words * _DEFAULT_CLOCK_HZ,
-        clock_hz=_DEFAULT_CLOCK_HZ,
-        precision="int8",
-        name=cfg.run_name,
-    )
-
-
-def spec_from_scalesim_file(path: Path) -> HardwareSpec:
-    """Read a SCALE-Sim ``.cfg`` file as a hardware description."""
-    return spec_from_scalesim_config(load_config(path))
 
 
 def config_from_spec(spec: HardwareSpec) -> ScaleSimConfig:

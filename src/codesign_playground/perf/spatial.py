@@ -47,13 +47,8 @@ import numpy.typing as npt
 
 from codesign_playground.errors import HardwareSpecError, InputError, UnsupportedError
 from codesign_playground.hardware.spec import HardwareSpec
-from codesign_playground.hardware.technology import (
-    REFERENCE_NODE_NM,
-    dram_energy_pj_per_byte,
-    mac_energy_pj,
-    op_energy_pj,
-    sram_read_energy_pj,
-)
+from codesign_playground.hardware.technology import REFERENCE_NODE_NM, mac_energy_pj, op_energy_pj
+from codesign_playground.perf.energy import access_energy_pj_per_byte
 from codesign_playground.workload.ir import PRECISION_BITS, Network, Op
 
 __all__ = [
@@ -351,23 +346,14 @@ def _hierarchy(spec: HardwareSpec) -> _Hierarchy:
         holder.append((row[0], row[1], row[2]))
     chains = tuple(tuple(t for t in range(len(tiers)) if holder[t][x] >= 0) for x in range(3))
     cap, width, rpj, wpj, bpc = [], [], [], [], []
-    dram_pj_bit = dram_energy_pj_per_byte("mid") / 8.0
-    for lv in levels:
+    last = len(levels) - 1
+    for j, lv in enumerate(levels):
         cap.append(math.inf if lv.capacity_bytes is None else 8.0 * lv.capacity_bytes)
-        w = float(lv.access_width_bits) if lv.access_width_bits else 8.0
-        width.append(w)
-        if lv.read_energy_pj is not None or lv.write_energy_pj is not None:
-            r = lv.read_energy_pj if lv.read_energy_pj is not None else lv.write_energy_pj
-            wr = lv.write_energy_pj if lv.write_energy_pj is not None else lv.read_energy_pj
-            rpj.append(float(cast(float, r)) / w)
-            wpj.append(float(cast(float, wr)) / w)
-        elif lv.capacity_bytes is None:
-            rpj.append(dram_pj_bit)
-            wpj.append(dram_pj_bit)
-        else:
-            e = sram_read_energy_pj(float(lv.capacity_bytes), 64, node) / 64.0
-            rpj.append(e)
-            wpj.append(e)
+        width.append(float(lv.access_width_bits) if lv.access_width_bits else 8.0)
+        # the one access-energy rule of the energy step (perf/energy.py), per bit
+        r, w, _ = access_energy_pj_per_byte(spec, lv, j == last)
+        rpj.append(r / 8.0)
+        wpj.append(w / 8.0)
         bw = lv.bandwidth(spec.compute.clock_hz)
         bpc.append(math.inf if bw is None else 8.0 * bw * lv.instances / spec.compute.clock_hz)
     return _Hierarchy(

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
+from codesign_playground.units import FloatArray
 
 __all__ = ["Timing"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from codesign_playground.explore.space import Strategy
+from codesign_playground.perf.estimate import Mode
+from codesign_playground.units import Precision
+
 __all__ = [
     "PUBLIC_ID_PATTERN",
     "ApiKeyCreate",
@@ -38,7 +42,6 @@ def _utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-Precision = Literal["fp32", "fp16", "bf16", "int16", "int8", "int4"]
 PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 PublicId = Annotated[str, Field(pattern=PUBLIC_ID_PATTERN, description="a random public id")]
 
@@ -125,7 +128,7 @@ class EstimateRequest(_Strict):
             "(int8 on a TPU v1)"
         ),
     )
-    mode: Literal["auto", "roofline", "systolic", "spatial", "gpu", "rtl"] = "auto"
+    mode: Mode = "auto"
     include_layers: bool = Field(default=True, description="include one record per layer")
 
 
@@ -140,9 +143,7 @@ class ExplorationCreate(_Strict):
     model_id: PublicId | None = Field(
         default=None, description="an uploaded model to explore (replaces space.model.name)"
     )
-    strategy: Literal["grid", "random", "nsga2", "tpe"] | None = Field(
-        default=None, description="overrides space.search.strategy"
-    )
+    strategy: Strategy | None = Field(default=None, description="overrides space.search.strategy")
     budget: int | None = Field(default=None, ge=1, le=1_000_000, description="evaluations")
     seed: int | None = Field(default=None, description="overrides space.search.seed")
 

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from codesign_playground.units import FloatArray, IntArray
 from codesign_playground.workload.ir import PRECISION_BITS, Network, Precision
 
 __all__ = ["LayerArrays", "layer_arrays"]
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

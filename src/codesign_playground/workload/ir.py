@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 from codesign_playground.errors import InputError
+from codesign_playground.units import PRECISION_BITS, Precision
 
 __all__ = [
     "PRECISION_BITS",
@@ -27,18 +28,6 @@ __all__ = [
     "bytes_for",
     "parse_precision",
 ]
-
-Precision = Literal["fp32", "fp16", "bf16", "int16", "int8", "int4"]
-
-#: Storage width of one element per precision, in bits.
-PRECISION_BITS: Mapping[Precision, int] = {
-    "fp32": 32,
-    "fp16": 16,
-    "bf16": 16,
-    "int16": 16,
-    "int8": 8,
-    "int4": 4,
-}
 
 OpKind = Literal[
     "conv",  # convolution, any rank, stride, padding, dilation and groups (incl. depthwise)

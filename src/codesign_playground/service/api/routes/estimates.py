@@ -46,7 +46,7 @@ def create_estimate(
     started = time.perf_counter()
     source = resolve_model(session, body.model, settings.codesign_data_dir, owner=owner)
     spec = hardware_spec(session, body.hardware, owner=owner)
-    precision = body.precision or spec.default_precision  # as the CLI: int8 on a TPU v1
+    precision = spec.run_precision(body.precision)  # as the CLI: int8 on a TPU v1
     net = load_network(source, batch=body.batch, precision=precision)
     data: dict[str, Any] = estimate(net, spec, mode=body.mode).to_dict()
     if not body.include_layers:

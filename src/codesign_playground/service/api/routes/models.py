@@ -27,8 +27,8 @@ from codesign_playground.service.schemas import (
     ModelList,
     ModelPublic,
     ModelRef,
-    Precision,
 )
+from codesign_playground.units import Precision
 from codesign_playground.workload import profile
 
 router = APIRouter(prefix="/models", tags=["models"])

@@ -1,0 +1,1 @@
+"""Importers of hardware descriptions written for other tools (SCALE-Sim ``.cfg``)."""
