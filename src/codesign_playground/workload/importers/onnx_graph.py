@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -791,6 +791,28 @@ def _matmul(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     )
 
 
+def _einsum(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
+    eq = a["equation"]
+    equation = eq.decode() if isinstance(eq, bytes) else str(eq)
+    specs = [ctx.tensor(n) for n in node.input]
+    consts = [ctx.is_const(n) for n in node.input]
+    if any(consts) and not all(consts) and consts[-1] and not any(consts[:-1]):
+        op = ops.einsum(
+            name,
+            equation,
+            specs[:-1],
+            weights=specs[-1:],
+            out_name=node.output[0],
+            precision=ctx.precision,
+        )
+    else:
+        op = ops.einsum(name, equation, specs, out_name=node.output[0], precision=ctx.precision)
+    out = ctx.shapes.get(node.output[0])
+    if out is not None and out != op.outputs[0].shape:
+        raise ModelFormatError(f"output shape {list(out)} differs from {op.outputs[0].shape}")
+    return op
+
+
 def _split_consts(
     node: Any, ctx: _Context, skip: Sequence[int] = ()
 ) -> tuple[list[TensorSpec], list[TensorSpec], list[TensorSpec]]:
@@ -836,7 +858,13 @@ def _elementwise(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     )
     out = ctx.shapes.get(node.output[0])
     if out is not None and out != op.outputs[0].shape:
-        raise ModelFormatError(f"output shape {list(out)} differs from {op.outputs[0].shape}")
+        # a small Constant operand folded into the op can still broadcast the result
+        # (x <= grid): the inferred output shape is the work done
+        counted = math.prod(op.outputs[0].shape)
+        if counted == 0 or math.prod(out) % counted:
+            raise ModelFormatError(f"output shape {list(out)} differs from {op.outputs[0].shape}")
+        spec = TensorSpec(op.outputs[0].name, out, op.outputs[0].dtype)
+        return replace(op, outputs=(spec,), flops=op.flops // counted * math.prod(out))
     return op
 
 
@@ -947,6 +975,7 @@ _BUILDERS: dict[str, _Builder] = {
     "ConvTranspose": _conv,
     "Gemm": _gemm,
     "MatMul": _matmul,
+    "Einsum": _einsum,
     "Softmax": _softmax,
     "LogSoftmax": _softmax,
     "Gather": _gather,
