@@ -395,7 +395,9 @@ def einsum(
     """``einsum`` of operands (activations ``inputs`` first, then constant ``weights``).
 
     Two operands: every combination of subscript values is one multiply-accumulate, so
-    MACs = product of all subscript sizes (what ``torch.einsum`` runs as one ``bmm``).
+    MACs = product of all subscript sizes (what ``torch.einsum`` runs as one ``bmm``); a
+    subscript of one operand only that the output drops is summed out first (one FLOP
+    per element of that operand), as ``torch.einsum`` does.
     More operands contract left to right, pair by pair. One operand is a transposition
     (no arithmetic) or a reduction (one FLOP per input element).
     """
@@ -413,6 +415,15 @@ def einsum(
     left = terms[0]
     for i, right in enumerate(terms[1:], start=1):
         later = set(out_letters).union(*terms[i + 1 :])
+        # a subscript in one operand only, and needed nowhere after, is summed out first
+        # (a reduction, as torch.einsum does), not multiplied through the contraction
+        for side in (left, right):
+            other = right if side is left else left
+            alone = [c for c in side if c not in other and c not in later]
+            if alone:
+                flops += math.prod(sizes[c] for c in side)
+        left = "".join(c for c in left if c in right or c in later)
+        right = "".join(c for c in right if c in left or c in later)
         keep = "".join(dict.fromkeys(c for c in left + right if c in later))
         batch = [c for c in keep if c in left and c in right]
         m = [c for c in keep if c in left and c not in right]
