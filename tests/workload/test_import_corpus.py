@@ -26,6 +26,8 @@ pytest.importorskip("onnxscript")  # the dynamo-based exporter writes through on
 import onnx  # noqa: E402
 from tests.workload import corpus  # noqa: E402
 
+from codesign_playground.errors import UnresolvedShapeError  # noqa: E402
+from codesign_playground.workload import load_workload  # noqa: E402
 from codesign_playground.workload.importers.onnx_graph import network_from_onnx  # noqa: E402
 from codesign_playground.workload.importers.torch_export import network_from_torch  # noqa: E402
 
@@ -121,13 +123,26 @@ def test_symbolic_export_binds_dims(tmp_path: Path) -> None:
 
 
 def test_graph_without_weights(tmp_path: Path) -> None:
-    """The issue's case: exported without weights (parameters as graph inputs, as with
-    export_params=False) still imports with every MatMul counted."""
+    """The issue's case: exported without weights (``export_params=False`` makes every
+    parameter a graph input) still imports with every MatMul counted, the parameters
+    recognised as weights (they keep their shapes under --batch)."""
     module, inputs, ref = _model("bert")
     path = tmp_path / "bert_noweights.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module, inputs, str(path), opset_version=17, dynamo=False, export_params=False
+            module,
+            inputs,
+            str(path),
+            opset_version=17,
+            dynamo=False,
+            export_params=False,
+            input_names=["input_ids"],
         )
-    assert network_from_onnx(path).macs == ref
+    net = load_workload(path)
+    assert net.macs == ref
+    assert [t.name for t in net.inputs] == ["input_ids"]
+    assert len(net.by_kind("gemm")) == 12  # 2 layers x (q, k, v, out, up, down)
+    # a batch the export baked into its shapes cannot be changed: an error that says so
+    with pytest.raises(UnresolvedShapeError, match="fixed batch of 1"):
+        load_workload(path, batch=4)

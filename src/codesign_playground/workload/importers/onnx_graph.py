@@ -291,15 +291,89 @@ def _concrete(shape: tuple[int | str, ...] | None) -> tuple[int, ...] | None:
     return tuple(int(d) for d in shape)
 
 
-def _set_input_dims(model: Any, batch: int | None, dims: Mapping[str, int]) -> None:
+#: Input positions that hold learned parameters: (op type -> first parameter position).
+_PARAM_POSITIONS: Mapping[str, int] = {
+    "Conv": 1,
+    "ConvTranspose": 1,
+    "Gemm": 1,
+    "MatMul": 1,
+    "PRelu": 1,
+    "BatchNormalization": 1,
+    "LayerNormalization": 1,
+    "GroupNormalization": 1,
+    "InstanceNormalization": 1,
+    "RMSNormalization": 1,
+}
+_BIAS_OPS = frozenset({"Add", "Mul", "Sub", "Div"})
+
+
+def _parameter_inputs(model: Any) -> set[str]:
+    """Graph inputs that are the model's parameters, not its data.
+
+    ``torch.onnx.export(..., export_params=False)`` turns every parameter into a graph
+    input. Such an input is recognised by how it is used: only (through ``Identity``
+    aliases) as a weight operand (a matmul's right side, a convolution's kernel or bias,
+    a normalization's scale or shift), as the table of a ``Gather``, or, when it is a
+    vector, as the bias of an elementwise op. These are weights, and never take the batch.
+    """
+    graph = model.graph
+    init_names = {i.name for i in graph.initializer}
+    rank = {
+        vi.name: len(vi.type.tensor_type.shape.dim)
+        for vi in graph.input
+        if vi.type.HasField("tensor_type") and vi.type.tensor_type.HasField("shape")
+    }
+    consumers: dict[str, list[tuple[Any, int]]] = {}
+    for node in graph.node:
+        for idx, n in enumerate(node.input):
+            if n:
+                consumers.setdefault(n, []).append((node, idx))
+    outputs = {vi.name for vi in graph.output}
+
+    def as_weight(name: str, r: int, depth: int = 0) -> bool:
+        uses = consumers.get(name, [])
+        if not uses or name in outputs or depth > 8:
+            return False
+        for node, idx in uses:
+            if node.domain not in ("", "ai.onnx"):
+                return False
+            if node.op_type == "Identity":
+                if not as_weight(node.output[0], r, depth + 1):
+                    return False
+            elif node.op_type == "Gather":
+                if idx != 0:
+                    return False
+            elif node.op_type in _PARAM_POSITIONS:
+                if idx < _PARAM_POSITIONS[node.op_type]:
+                    return False
+            elif node.op_type in _BIAS_OPS:
+                if r != 1:
+                    return False
+            else:
+                return False
+        return True
+
+    return {
+        vi.name
+        for vi in graph.input
+        if vi.name not in init_names and vi.name in rank and as_weight(vi.name, rank[vi.name])
+    }
+
+
+def _set_input_dims(
+    model: Any, batch: int | None, dims: Mapping[str, int], params: set[str] | None = None
+) -> dict[str, int]:
     """Fix symbolic and batch dimensions of graph inputs in place before shape inference.
 
     The leading axis of every input is the batch: set to ``batch`` when given, and to 1 when
     it is symbolic and no size was given for its name. Any other symbolic axis needs a size
     in ``dims``; a name in ``dims`` that no input has is an error too (a typo would
-    otherwise be silently ignored).
+    otherwise be silently ignored). Inputs in ``params`` (parameters) keep their shapes.
+    Returns the inputs whose fixed leading axis was changed to ``batch``, with the size the
+    graph was exported at.
     """
-    init_names = {i.name for i in model.graph.initializer}
+    changed: dict[str, int] = {}
+    init_names = {i.name for i in model.graph.initializer} | (params or set())
     seen: set[str] = set()
     for vi in model.graph.input:
         if vi.name in init_names or not vi.type.HasField("tensor_type"):
@@ -316,6 +390,7 @@ def _set_input_dims(model: Any, batch: int | None, dims: Mapping[str, int]) -> N
             elif i == 0 and symbolic:
                 d.dim_value = int(batch or 1)  # a symbolic leading axis is the batch
             elif i == 0 and batch is not None and batch != d.dim_value:
+                changed[vi.name] = int(d.dim_value)
                 d.dim_value = int(batch)
             elif symbolic:
                 name = d.dim_param or f"axis {i}"
@@ -330,6 +405,7 @@ def _set_input_dims(model: Any, batch: int | None, dims: Mapping[str, int]) -> N
             f"dims: no graph input has a dimension named {unknown[0]!r} "
             f"(symbolic dimensions: {known})"
         )
+    return changed
 
 
 def _inference_model(model: Any) -> Any:
@@ -471,7 +547,8 @@ def network_from_onnx(
         raise InputError(f"batch: must be >= 1 (got {batch})")
     model = load_onnx(path)
     opset = _opset(model)
-    _set_input_dims(model, batch, dims)
+    params = _parameter_inputs(model)
+    rebatched = _set_input_dims(model, batch, dims, params)
     inferred_shapes, inferred_dtypes = _infer_shapes(model)
     graph = model.graph
     ctx = _Context()
@@ -490,6 +567,12 @@ def network_from_onnx(
         ctx.dtypes[init.name] = _DTYPES.get(init.data_type, "float32")
         if init.data_type in (6, 7) and math.prod(init_shape) <= 64 and not init.external_data:
             ctx.consts[init.name] = [int(v) for v in onnx.numpy_helper.to_array(init).ravel()]
+    for vi in graph.input:
+        if vi.name in params:  # a parameter passed as an input: a weight all the same
+            param_shape = _concrete(_dims_of(vi))
+            if param_shape is not None:
+                ctx.initializers[vi.name] = param_shape
+                ctx.shapes[vi.name] = param_shape
     inputs = []
     for vi in graph.input:
         if vi.name in ctx.initializers:
@@ -527,10 +610,21 @@ def network_from_onnx(
                 continue
             info = _unresolved_info(node, str(exc.args[0]) if exc.args else "", ctx)
             if not allow_unresolved:
+                if rebatched:  # the likely cause: a batch baked into the exported graph
+                    first, size = next(iter(rebatched.items()))
+                    hint = (
+                        f"input {first!r} was exported with a fixed batch of {size} and "
+                        f"--batch {batch} conflicts with shapes the graph computes from it; "
+                        "profile at that batch or re-export with a dynamic batch axis"
+                    )
+                else:
+                    hint = (
+                        "bind symbolic inputs with --dim NAME=SIZE, or pass "
+                        "--allow-unresolved (allow_unresolved=True) to count the rest"
+                    )
                 raise UnresolvedShapeError(
                     f"model: node {node_name!r} ({node.op_type}): {info.describe()} after "
-                    "shape inference; bind symbolic inputs with --dim NAME=SIZE, or pass "
-                    "--allow-unresolved (allow_unresolved=True) to count the rest"
+                    f"shape inference; {hint}"
                 ) from None
             unmodeled.append(_unmodeled(node, node_name, ctx, kind=kind, unresolved=info))
             continue
