@@ -99,26 +99,39 @@ def test_opsets_13_to_21(exporter: str, opset: int, tmp_path: Path) -> None:
     assert network_from_onnx(path).macs == ref
 
 
-def test_symbolic_export_binds_dims(tmp_path: Path) -> None:
-    """A graph exported with symbolic batch and sequence axes: --dim sizes the sequence."""
-    module, inputs, _ = _model("distilbert")
-    path = tmp_path / "distilbert_dynamic.onnx"
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+@pytest.mark.parametrize("name", ["distilbert", "llama"])
+def test_symbolic_export_binds_dims(name: str, exporter: str, tmp_path: Path) -> None:
+    """Graphs exported with symbolic batch and sequence axes: --batch and --dim size them."""
+    module, inputs, ref = _model(name)
+    path = tmp_path / f"{name}_dynamic.onnx"
+    axes = {0: "batch", 1: "sequence"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module,
-            inputs,
-            str(path),
-            opset_version=17,
-            dynamo=False,
-            input_names=["input_ids"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}},
-        )
-    net = network_from_onnx(path, dims={"sequence": corpus.SEQ})
-    assert net.macs == _model("distilbert")[2]
-    longer = corpus.build("distilbert")[0], (torch.randint(0, 100, (2, 2 * corpus.SEQ)),)
-    assert network_from_onnx(path, batch=2, dims={"sequence": 2 * corpus.SEQ}).macs == (
-        corpus.reference_macs(*longer)
+        if exporter == "dynamo":
+            torch.onnx.export(
+                module,
+                inputs,
+                str(path),
+                opset_version=18,
+                dynamo=True,
+                input_names=["input_ids"],
+                dynamic_shapes=(axes,),
+            )
+        else:
+            torch.onnx.export(
+                module,
+                inputs,
+                str(path),
+                opset_version=17,
+                dynamo=False,
+                input_names=["input_ids"],
+                dynamic_axes={"input_ids": axes},
+            )
+    assert network_from_onnx(path, dims={"sequence": corpus.SEQ}).macs == ref
+    longer = (torch.randint(0, 100, (2, 24)),)
+    assert network_from_onnx(path, batch=2, dims={"sequence": 24}).macs == (
+        corpus.reference_macs(module, longer)
     )
 
 
