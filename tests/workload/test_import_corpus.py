@@ -156,6 +156,9 @@ def test_graph_without_weights(tmp_path: Path) -> None:
     assert net.macs == ref
     assert [t.name for t in net.inputs] == ["input_ids"]
     assert len(net.by_kind("gemm")) == 12  # 2 layers x (q, k, v, out, up, down)
+    # parameters the exporter shares through Identity nodes (equal at initialisation)
+    # count as the separate parameters the module has
+    assert net.params == sum(p.numel() for p in module.parameters())
     # a batch the export baked into its shapes cannot be changed: an error that says so
     with pytest.raises(UnresolvedShapeError, match="fixed batch of 1"):
         load_workload(path, batch=4)

@@ -594,6 +594,16 @@ def network_from_onnx(
         if node.op_type == "Constant":
             _record_constant(node, ctx)
             continue
+        if node.op_type == "Identity" and node.input[0] in ctx.initializers:
+            # the TorchScript exporter shares equal parameters through Identity nodes:
+            # the alias is the parameter the module had, a weight of its own
+            alias = node.output[0]
+            ctx.initializers[alias] = ctx.initializers[node.input[0]]
+            ctx.shapes[alias] = ctx.initializers[alias]
+            ctx.dtypes[alias] = ctx.dtypes.get(node.input[0], "float32")
+            if node.input[0] in ctx.consts:
+                ctx.consts[alias] = ctx.consts[node.input[0]]
+            continue
         if node.domain not in ("", "ai.onnx"):
             unmodeled.append(_unmodeled(node, node_name, ctx))
             continue
@@ -1026,7 +1036,9 @@ def _reduce(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
 
 def _gather(node: Any, name: str, a: dict[str, Any], ctx: _Context) -> Op:
     data, idx = node.input[0], node.input[1]
-    if ctx.is_const(data) and int(a.get("axis", 0)) == 0 and idx not in ctx.consts:
+    table = ctx.is_const(data) and ctx.dtypes.get(data, "float32") not in _INDEX_DTYPES
+    if table and int(a.get("axis", 0)) == 0:
+        # a lookup in a learned table, even at constant rows (position embeddings)
         return ops.embedding(
             name,
             ctx.tensor(idx),
