@@ -596,14 +596,14 @@ def network_from_onnx(
             continue
         if node.op_type == "Identity" and node.input[0] in ctx.initializers:
             # the TorchScript exporter shares equal parameters through Identity nodes:
-            # the alias is the parameter the module had, a weight of its own
+            # the alias is the parameter the module had, a weight of its own (the node
+            # itself stays, a free view)
             alias = node.output[0]
             ctx.initializers[alias] = ctx.initializers[node.input[0]]
             ctx.shapes[alias] = ctx.initializers[alias]
             ctx.dtypes[alias] = ctx.dtypes.get(node.input[0], "float32")
             if node.input[0] in ctx.consts:
                 ctx.consts[alias] = ctx.consts[node.input[0]]
-            continue
         if node.domain not in ("", "ai.onnx"):
             unmodeled.append(_unmodeled(node, node_name, ctx))
             continue
