@@ -162,3 +162,19 @@ def test_graph_without_weights(tmp_path: Path) -> None:
     # a batch the export baked into its shapes cannot be changed: an error that says so
     with pytest.raises(UnresolvedShapeError, match="fixed batch of 1"):
         load_workload(path, batch=4)
+
+
+def test_external_weights_not_shipped(tmp_path: Path) -> None:
+    """Exported with weights in an external file that is not shipped: counted the same."""
+    module, inputs, ref = _model("gpt2")
+    path = tmp_path / "gpt2.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module, inputs, str(path), opset_version=18, dynamo=True, external_data=True
+        )
+    for data in tmp_path.glob("gpt2.onnx.data"):
+        data.unlink()
+    # (parameter counts are not compared: the dynamo exporter's optimizer merges equal
+    # initializers and folds the position-embedding lookup at constant rows)
+    assert load_workload(path).macs == ref
