@@ -40,11 +40,15 @@ ENV PATH=/opt/venv/bin:$PATH \
     CODESIGN_DATA_DIR=/app/cache \
     API_HOST=0.0.0.0 \
     API_PORT=8000 \
-    API_WORKERS=1
+    API_WORKERS=1 \
+    AUTH_MODE=api-key \
+    FORWARDED_ALLOW_IPS=""
 USER 1000:1000
 EXPOSE 8000
 VOLUME ["/tmp", "/app/cache"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('API_PORT', '8000'), timeout=4).read()"]
+# X-Forwarded-For is believed only from FORWARDED_ALLOW_IPS (the ingress; empty: nobody), so a
+# client cannot pick its own rate-limit bucket; uvicorn and the app read the same variable.
 # several uvicorn processes share their Prometheus metrics through PROMETHEUS_MULTIPROC_DIR
-CMD ["sh", "-c", "if [ \"${API_WORKERS}\" -gt 1 ]; then export PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus-multiproc; rm -rf \"$PROMETHEUS_MULTIPROC_DIR\"; mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\"; fi; exec uvicorn codesign_playground.server:app --host \"$API_HOST\" --port \"$API_PORT\" --workers \"$API_WORKERS\" --proxy-headers --no-server-header"]
+CMD ["sh", "-c", "if [ \"${API_WORKERS}\" -gt 1 ]; then export PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus-multiproc; rm -rf \"$PROMETHEUS_MULTIPROC_DIR\"; mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\"; fi; exec uvicorn codesign_playground.server:app --host \"$API_HOST\" --port \"$API_PORT\" --workers \"$API_WORKERS\" --proxy-headers --forwarded-allow-ips \"$FORWARDED_ALLOW_IPS\" --no-server-header"]

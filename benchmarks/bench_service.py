@@ -8,6 +8,7 @@ httpx/asyncio generator with a bounded request count and duration::
     python benchmarks/bench_service.py --mode distributed    # uses DATABASE_URL / REDIS_URL
                                                              # (migrated) and starts a worker
     python benchmarks/bench_service.py --url http://127.0.0.1:8000 --requests 5000
+                                       # AUTH_MODE=api-key: CODESIGN_API_KEY or --api-key
 
 Cached: the same request again and again (the Redis or in-process cache answers). Uncached:
 each request asks for a design no one asked before (the clock of a systolic array varies), so
@@ -31,7 +32,12 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT.parent / "shared" / "data" / "onnx" / "resnet18.onnx"
+MODEL = ROOT / "tests" / "data" / "onnx" / "resnet18.onnx"
+
+
+def _headers() -> dict[str, str]:
+    key = os.environ.get("CODESIGN_API_KEY", "")
+    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 # --------------------------------------------------------------------------- load process
@@ -43,7 +49,9 @@ async def _load(
     next_index = 0
     deadline = time.perf_counter() + duration_s
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=url, limits=limits, timeout=60, headers=_headers()
+    ) as client:
 
         async def one_worker() -> None:
             nonlocal next_index, errors
@@ -145,7 +153,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=20.0, help="cap per phase, seconds")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--api-key", help="key for AUTH_MODE=api-key (or CODESIGN_API_KEY)")
     args = parser.parse_args()
+    if args.api_key:
+        os.environ["CODESIGN_API_KEY"] = args.api_key  # the load process inherits it
     if args.load:
         load_main(args)
         return
@@ -174,6 +185,12 @@ def main() -> None:
             elif not (env.get("DATABASE_URL") and env.get("REDIS_URL")):
                 raise SystemExit("--mode distributed needs DATABASE_URL and REDIS_URL (migrated)")
             else:
+                made = subprocess.run(
+                    [sys.executable, "-m", "codesign_playground.cli.main", "keys", "create",
+                     "--owner", "bench", "--scope", "write"],
+                    env=env, capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                os.environ["CODESIGN_API_KEY"] = made.stdout.strip()
                 procs.append(
                     subprocess.Popen(
                         [sys.executable, "-m", "codesign_playground.worker"],
@@ -201,7 +218,10 @@ def main() -> None:
                 )
             )
             _wait(f"{url}/health")
-        with httpx.Client(base_url=url, timeout=60) as c, MODEL.open("rb") as f:
+        with (
+            httpx.Client(base_url=url, timeout=60, headers=_headers()) as c,
+            MODEL.open("rb") as f,
+        ):
             model = c.post("/api/v1/models", files={"file": ("resnet18.onnx", f)}).json()
             spec = c.post(
                 "/api/v1/hardware/templates/systolic", json={"params": {"rows": 16, "cols": 16}}

@@ -8,11 +8,14 @@
 ...     done = api.wait(job["id"], progress=lambda j: print(j["progress"]), timeout=600)
 ...     front = api.exploration_front(job["id"])
 
-Error responses (RFC 9457 problem+json) raise :class:`ApiError` carrying the problem.
+Error responses (RFC 9457 problem+json) raise :class:`ApiError` carrying the problem. With
+``AUTH_MODE=api-key`` pass ``api_key=`` (default: the ``CODESIGN_API_KEY`` environment variable).
 """
 
 from __future__ import annotations
 
+import csv
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,13 +54,42 @@ class JobFailedError(RuntimeError):
         super().__init__(f"job {job.get('id')} failed: {job.get('error')}")
 
 
+def _csv_rows(path: Path) -> list[dict[str, Any]]:
+    """A local accuracy CSV as table rows (numbers parsed, empty cells left out)."""
+    rows: list[dict[str, Any]] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        for record in csv.DictReader(fh):
+            row: dict[str, Any] = {}
+            for key, text in record.items():
+                if key is None or text is None or text == "":
+                    continue
+                try:
+                    number = float(text)
+                    row[key] = int(number) if number.is_integer() and "." not in text else number
+                except ValueError:
+                    row[key] = text
+            rows.append(row)
+    return rows
+
+
 class CodesignClient:
     """A synchronous client; ``base_url`` is the server root (``http://host:8000``)."""
 
     def __init__(
-        self, base_url: str = "http://127.0.0.1:8000", *, timeout: float = 60.0, **kwargs: Any
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        **kwargs: Any,
     ) -> None:
-        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, **kwargs)
+        key = api_key if api_key is not None else os.environ.get("CODESIGN_API_KEY", "")
+        headers = dict(kwargs.pop("headers", None) or {})
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"), timeout=timeout, headers=headers, **kwargs
+        )
 
     # -- plumbing ------------------------------------------------------------------------------
     def __enter__(self) -> CodesignClient:
@@ -111,7 +143,7 @@ class CodesignClient:
         items: list[dict[str, Any]] = self._json("GET", "/api/v1/models")["items"]
         return items
 
-    def get_model(self, model_id: int) -> dict[str, Any]:
+    def get_model(self, model_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._json("GET", f"/api/v1/models/{model_id}")
         return result
 
@@ -120,7 +152,7 @@ class CodesignClient:
         return result
 
     def profile(
-        self, *, model_id: int | None = None, zoo: str | None = None, batch: int = 1
+        self, *, model_id: str | None = None, zoo: str | None = None, batch: int = 1
     ) -> dict[str, Any]:
         path = (
             f"/api/v1/models/{model_id}/profile"
@@ -163,9 +195,9 @@ class CodesignClient:
     def estimate(
         self,
         *,
-        model_id: int | None = None,
+        model_id: str | None = None,
         zoo: str | None = None,
-        hardware_id: int | None = None,
+        hardware_id: str | None = None,
         chip: str | None = None,
         spec: dict[str, Any] | None = None,
         batch: int = 1,
@@ -196,11 +228,19 @@ class CodesignClient:
         self,
         space: dict[str, Any],
         *,
-        model_id: int | None = None,
+        model_id: str | None = None,
         strategy: str | None = None,
         budget: int | None = None,
         seed: int | None = None,
+        accuracy_csv: str | Path | None = None,
     ) -> dict[str, Any]:
+        """Start an exploration; ``accuracy_csv`` (a local file) is sent as
+        ``space.accuracy.table`` rows (the server takes no file paths)."""
+        if accuracy_csv is not None:
+            space = dict(space)
+            space["accuracy"] = {
+                k: v for k, v in dict(space.get("accuracy") or {}).items() if k != "csv"
+            } | {"table": _csv_rows(Path(accuracy_csv))}
         body = {
             "space": space,
             "model_id": model_id,

@@ -27,10 +27,18 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from codesign_playground._version import __version__
 
-__all__ = ["PLACEHOLDER_SECRETS", "Environment", "Settings", "get_settings"]
+__all__ = [
+    "PLACEHOLDER_SECRETS",
+    "AuthMode",
+    "Environment",
+    "Settings",
+    "get_settings",
+    "is_loopback",
+]
 
 Environment = Literal["development", "test", "staging", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+AuthMode = Literal["none", "api-key"]
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "your-secret-key-here", "change-me"})
 """SECRET_KEY values accepted only in development and test."""
@@ -79,7 +87,19 @@ class Settings(BaseSettings):
 
     # -- security ------------------------------------------------------------------------------
     secret_key: str = "changethis"
+    auth_mode: AuthMode | None = Field(
+        default=None,
+        description="none (embedded on loopback only) or api-key; default: none for the "
+        "embedded development default bound to loopback, else api-key",
+    )
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_jwks_url: str = ""
+    oidc_owner_claim: str = "sub"
+    oidc_algorithms: Annotated[list[str], NoDecode] = ["RS256", "ES256"]
     allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1"]
+    cors_origins: Annotated[list[str], NoDecode] = []
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
     rate_limit_enabled: bool = True
     rate_limit_per_minute: int = Field(default=60, ge=1)
     rate_limit_per_hour: int = Field(default=1000, ge=1)
@@ -113,7 +133,9 @@ class Settings(BaseSettings):
     grafana_url: str = ""
     jaeger_endpoint: str = ""
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator(
+        "allowed_hosts", "cors_origins", "forwarded_allow_ips", "oidc_algorithms", mode="before"
+    )
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
@@ -140,6 +162,25 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.codesign_data_dir / 'codesign.db').resolve()}"
         if self.database_auto_migrate is None:
             self.database_auto_migrate = self.is_sqlite
+        local = (
+            self.embedded
+            and self.codesign_env in ("development", "test")
+            and is_loopback(self.api_host)
+        )
+        if self.auth_mode is None:
+            self.auth_mode = "none" if local else "api-key"
+        elif self.auth_mode == "none" and not local:
+            raise ValueError(
+                "AUTH_MODE: none is allowed only for the embedded development server bound to "
+                f"loopback (got CODESIGN_ENV={self.codesign_env}, API_HOST={self.api_host}, "
+                f"REDIS_URL {'set' if self.redis_url else 'empty'}); use AUTH_MODE=api-key and "
+                "create keys with 'codesign keys create'"
+            )
+        if "*" in self.allowed_hosts and self.codesign_env in ("staging", "production"):
+            raise ValueError(
+                f"ALLOWED_HOSTS: '*' is refused in {self.codesign_env}; list the host names "
+                "clients use"
+            )
         if self.secret_key in PLACEHOLDER_SECRETS:
             if self.codesign_env not in ("development", "test"):
                 raise ValueError(
@@ -169,6 +210,18 @@ class Settings(BaseSettings):
     @property
     def model_max_upload_bytes(self) -> int:
         return int(self.model_max_upload_mb * 1024 * 1024)
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` names only this machine (``127.0.0.0/8``, ``::1``, ``localhost``)."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache

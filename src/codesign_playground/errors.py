@@ -8,7 +8,9 @@ subclasses to exit codes (CLI) or problem+json responses (service) in one place 
     │   ├── ModelNotFoundError     a model file is missing or a zoo name is unknown
     │   ├── ModelFormatError       a model file is malformed, truncated or not the format
     │   │   └── UnresolvedShapeError   an op that computes has a shape no inference resolves
-    │   └── HardwareSpecError      a hardware description is invalid
+    │   ├── HardwareSpecError      a hardware description is invalid
+    │   └── DeviceFitError         a design needs more of a device than it has
+    ├── ToolError                  an external tool (Yosys, nextpnr, a simulator) failed
     └── UnsupportedError           valid input the library cannot handle yet
 """
 
@@ -16,10 +18,12 @@ from __future__ import annotations
 
 __all__ = [
     "CodesignError",
+    "DeviceFitError",
     "HardwareSpecError",
     "InputError",
     "ModelFormatError",
     "ModelNotFoundError",
+    "ToolError",
     "UnresolvedShapeError",
     "UnsupportedError",
 ]
@@ -51,6 +55,14 @@ class UnresolvedShapeError(ModelFormatError):
 
 class HardwareSpecError(InputError):
     """A hardware description is invalid: the message names the field and the reason."""
+
+
+class DeviceFitError(InputError):
+    """A design needs more cells, RAMs or DSPs than the target device has."""
+
+
+class ToolError(CodesignError):
+    """An external tool failed; the message names the cause and the next step."""
 
 
 class UnsupportedError(CodesignError):

@@ -103,6 +103,17 @@ class Service:
             }
         self.api: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
+        self.api_key: str | None = None
+
+    def create_key(self, owner: str = "deploy", scope: str = "admin") -> str:
+        """An API key made with ``codesign keys create`` in this service's database."""
+        r = subprocess.run(
+            [PY, "-m", "codesign_playground.cli.main", "keys", "create", "--owner", owner,
+             "--scope", scope],
+            env=self.env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert r.returncode == 0, f"codesign keys create failed:\n{r.stdout}\n{r.stderr}"
+        return r.stdout.strip().splitlines()[-1]
 
     def migrate(self) -> None:
         r = subprocess.run(
@@ -169,7 +180,11 @@ class Service:
         return p.read_text(errors="replace")[-3000:] if p.exists() else ""
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=120)
+        """A client with an admin key (needed when AUTH_MODE is api-key: with Redis)."""
+        if self.api_key is None:
+            self.api_key = self.create_key()
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        return httpx.Client(base_url=self.base_url, timeout=120, headers=headers)
 
     def stop(self) -> None:
         stop(self.worker)

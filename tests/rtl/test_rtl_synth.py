@@ -65,3 +65,53 @@ def test_unknown_target(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         synthesize(g, "asic", tmp_path)
     assert str(info.value) == "target must be one of generic, ice40, xilinx, got 'asic'"
+
+
+def _netlist(path: Path, cells: dict[str, int]) -> Path:
+    import json
+
+    body = {f"c{i}_{kind}": {"type": kind} for kind, n in cells.items() for i in range(n)}
+    doc = {"modules": {"top": {"attributes": {"top": "1"}, "cells": body}}}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_design_too_large_for_the_device_fails_before_place_and_route(tmp_path: Path) -> None:
+    """The README's 8x8 design on an HX8K: one line naming the resource, no nextpnr run."""
+    from codesign_playground.errors import DeviceFitError
+
+    require_tool("nextpnr-ice40")
+    net = _netlist(tmp_path / "big.json", {"SB_LUT4": 100, "SB_DFF": 50, "SB_RAM40_4K": 40})
+    with pytest.raises(DeviceFitError) as info:
+        place_and_route_ice40(net, tmp_path)
+    msg = str(info.value)
+    assert "40 SB_RAM40_4K block RAMs" in msg and "HX8K has 32" in msg
+    assert "--buffer-depth" in msg and "\n" not in msg
+    assert not (tmp_path / "pnr-ice40" / "nextpnr.log").exists()
+
+
+@pytest.mark.parametrize(
+    ("cells", "device", "needle"),
+    [
+        ({"SB_LUT4": 7681}, "hx8k", "7681 logic cells"),
+        ({"SB_DFFE": 1300, "SB_LUT4": 10}, "hx1k", "1300 logic cells"),
+        ({"SB_MAC16": 1}, "hx8k", "1 SB_MAC16 DSPs"),
+        ({"SB_MAC16": 9}, "up5k", "9 SB_MAC16 DSPs"),
+    ],
+)
+def test_check_ice40_fit_names_the_resource(
+    cells: dict[str, int], device: str, needle: str
+) -> None:
+    from codesign_playground.errors import DeviceFitError
+    from codesign_playground.rtl._synth import check_ice40_fit
+
+    with pytest.raises(DeviceFitError, match=needle):
+        check_ice40_fit(cells, device)
+
+
+def test_check_ice40_fit_accepts_what_fits() -> None:
+    from codesign_playground.rtl._synth import check_ice40_fit
+
+    check_ice40_fit({"SB_LUT4": 7680, "SB_DFF": 7680, "SB_RAM40_4K": 32}, "hx8k")
+    with pytest.raises(InputError, match="device must be one of"):
+        check_ice40_fit({}, "ecp5")

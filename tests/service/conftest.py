@@ -6,6 +6,10 @@
   own, ``scripts/init_db.py``, uvicorn on a free port, and a Celery worker subprocess;
 * ``embedded``: uvicorn on a free port with no DATABASE_URL/REDIS_URL (SQLite in a temporary
   data folder, in-process worker).
+
+Both run with ``AUTH_MODE=api-key``: an admin key is made with ``codesign keys create``, the
+others (``alice`` write, the default of :meth:`Deployment.client`; ``bob`` write; ``alice`` read)
+through the admin endpoint.
 """
 
 from __future__ import annotations
@@ -25,14 +29,14 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_ONNX = REPO.parent / "shared" / "data" / "onnx"
+DATA_ONNX = REPO / "tests" / "data" / "onnx"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_HOST = "127.0.0.1:6379"
 PY = sys.executable
 
 TINY_SPACE: dict[str, Any] = {
     "name": "tiny",
-    "model": {"name": "placeholder"},
+    "model": {"name": "resnet18"},  # replaced by the uploaded model when model_id is given
     "hardware": {"rows": [8, 16], "cols": [8, 16]},
     "objectives": ["latency", "energy"],
 }
@@ -79,10 +83,7 @@ def services_up() -> None:
 
 @pytest.fixture(scope="session")
 def resnet18() -> Path:
-    path = SHARED_ONNX / "resnet18.onnx"
-    if not path.exists():
-        pytest.skip(f"shared ONNX graphs not found at {SHARED_ONNX}")
-    return path
+    return DATA_ONNX / "resnet18.onnx"
 
 
 class Deployment:
@@ -114,7 +115,10 @@ class Deployment:
             "WORKER_HEARTBEAT_SECONDS": "1",
             "JOB_TIME_LIMIT_SECONDS": "120",
             "PYTHONUNBUFFERED": "1",
+            "AUTH_MODE": "api-key",
+            "FORWARDED_ALLOW_IPS": "",  # uvicorn and the app: no proxy is trusted
         }
+        self.keys: dict[str, str] = {}
         for key in ("DATABASE_URL", "REDIS_URL", "CODESIGN_ENV_FILE", "PROMETHEUS_MULTIPROC_DIR"):
             self.env.pop(key, None)
         if mode == "distributed":
@@ -191,8 +195,46 @@ class Deployment:
             time.sleep(0.3)
         raise AssertionError(f"not ready after {timeout} s: {body}")
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=60)
+    # -- keys --------------------------------------------------------------------------------
+    def cli_key(self, owner: str, scope: str) -> str:
+        """A key made with ``codesign keys create`` in this deployment's database."""
+        args = ["keys", "create", "--owner", owner, "--scope", scope]
+        if self.mode == "embedded":
+            args += ["--data-dir", str(self.root / "data")]
+        r = subprocess.run(
+            [PY, "-m", "codesign_playground.cli.main", *args],
+            env=self.env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        key = r.stdout.strip()
+        assert key.startswith("csk_") and "\n" not in key, r.stdout
+        return key
+
+    def make_keys(self) -> None:
+        self.keys["admin"] = admin = self.cli_key("root", "admin")
+        with httpx.Client(base_url=self.base_url, timeout=30) as c:
+            for name, owner, scope in (
+                ("alice", "alice", "write"),
+                ("bob", "bob", "write"),
+                ("alice-read", "alice", "read"),
+            ):
+                r = c.post(
+                    "/api/v1/keys",
+                    json={"owner": owner, "scope": scope},
+                    headers={"Authorization": f"Bearer {admin}"},
+                )
+                assert r.status_code == 201, r.text
+                self.keys[name] = r.json()["key"]
+
+    @property
+    def api_key(self) -> str:
+        """alice's write key: what the flow tests use."""
+        return self.keys["alice"]
+
+    def client(self, key: str | None = "alice") -> httpx.Client:
+        """A client sending the named key (``None``: no key)."""
+        headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
+        return httpx.Client(base_url=self.base_url, timeout=60, headers=headers)
 
     def wait_job(self, job_id: str, timeout: float = 90) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -246,6 +288,7 @@ def deployment(
         dep.start_worker()
         dep.start_api()
         dep.wait_ready()
+        dep.make_keys()
         yield dep
     finally:
         dep.close()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import time
 from pathlib import Path
 from typing import Any
 
 from codesign_playground.client import CodesignClient
 
-from .conftest import SHARED_ONNX, TINY_SPACE, Deployment
+from .conftest import DATA_ONNX, TINY_SPACE, Deployment
 
 PROBLEM = "application/problem+json"
 
@@ -129,13 +130,13 @@ def test_bad_requests_are_problems_and_lose_nothing(
         assert_problem(c.post("/api/v1/models", files={"file": ("m.txt", b"x")}), 415, "file")
         big = b"\0" * (1024 * 1024 + 10)
         assert_problem(c.post("/api/v1/models", files={"file": ("big.onnx", big)}), 413, "file")
-        with (SHARED_ONNX / "mobilenet_v2.onnx").open("rb") as f:
+        with (DATA_ONNX / "mobilenet_v2.onnx").open("rb") as f:
             nodes = c.post("/api/v1/models", files={"file": ("mobilenet_v2.onnx", f)})
         assert_problem(nodes, 422, "MODEL_MAX_NODES")
         assert_problem(c.post("/api/v1/models"), 422, "file")
         v = assert_problem(
             c.post(
-                "/api/v1/estimates", json={"model": {"model_id": "x"}, "hardware": {"chip": "a100"}}
+                "/api/v1/estimates", json={"model": {"model_id": 5}, "hardware": {"chip": "a100"}}
             ),
             422,
             "model.model_id",
@@ -160,7 +161,7 @@ def test_bad_requests_are_problems_and_lose_nothing(
         assert_problem(
             c.post(
                 "/api/v1/estimates",
-                json={"model": {"model_id": 99999}, "hardware": {"chip": "a100"}},
+                json={"model": {"model_id": "no-such-model"}, "hardware": {"chip": "a100"}},
             ),
             404,
             "model_id",
@@ -184,7 +185,7 @@ def test_bad_requests_are_problems_and_lose_nothing(
             c.post("/api/v1/hardware/validate", json={"spec": {"name": "x"}}), 422, "kind"
         )
         assert_problem(c.get("/api/v1/models/123456"), 404, "123456")
-        assert_problem(c.get("/api/v1/models/abc"), 422, "model_id")
+        assert_problem(c.get("/api/v1/models/" + "x" * 65), 422, "model_id")
         assert_problem(c.get("/api/v1/no-such-thing"), 404)
         assert_problem(c.delete("/api/v1/models"), 405, "DELETE")
         assert_problem(c.post("/api/v1/rtl", json={"rows": 1, "cols": 4}), 422, "rows")
@@ -205,7 +206,7 @@ def test_exploration_job_to_pareto_front(
     deployment: Deployment, stored_model: dict[str, Any]
 ) -> None:
     seen: list[dict[str, Any]] = []
-    with CodesignClient(deployment.base_url) as api:
+    with CodesignClient(deployment.base_url, api_key=deployment.api_key) as api:
         job = api.start_exploration(TINY_SPACE, model_id=stored_model["id"])
         assert job["status"] in ("queued", "running", "succeeded")
         done = api.wait(job["id"], progress=seen.append, timeout=120)
@@ -235,7 +236,7 @@ def test_exploration_job_to_pareto_front(
 
 
 def test_rtl_job_artifact(deployment: Deployment) -> None:
-    with CodesignClient(deployment.base_url) as api:
+    with CodesignClient(deployment.base_url, api_key=deployment.api_key) as api:
         job = api.start_rtl(rows=4, cols=4, dataflow="os", data_width=8)
         done = api.wait(job["id"], timeout=60)
         assert done["status"] == "succeeded", done
@@ -259,8 +260,13 @@ def test_logs_are_json_lines(deployment: Deployment) -> None:
                   "include_layers": False},  # no precision: the chip's own (int8)
         )  # fmt: skip
         assert r.status_code == 200, r.text
-    lines = [x for x in deployment.api_log.read_text().splitlines() if x.strip()]
-    parsed = [json.loads(x) for x in lines]  # every line is one JSON object
+    parsed: list[dict[str, Any]] = []
+    for _ in range(50):  # the access line is written just after the answer is sent
+        lines = [x for x in deployment.api_log.read_text().splitlines() if x.strip()]
+        parsed = [json.loads(x) for x in lines]  # every line is one JSON object
+        if any(p.get("route") == "/api/v1/estimates" for p in parsed):
+            break
+        time.sleep(0.1)
     assert parsed, "no JSON log lines"
     assert all({"ts", "level", "logger", "message"} <= set(p) for p in parsed)
     assert any(p.get("route") == "/api/v1/estimates" for p in parsed)

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from codesign_playground.config import Settings
 from codesign_playground.service.core.cache import MemoryCache, RedisCache
-from codesign_playground.service.core.middleware import RedisWindows
+from codesign_playground.service.core.ratelimit import RedisSlidingWindows
 from codesign_playground.service.main import create_app
 
 
@@ -52,15 +52,16 @@ def test_redis_cache_is_bounded_and_expires(redis_client: redis.Redis) -> None:
     assert cache.size_bytes() == 1  # expired entries left the accounting
 
 
-def test_redis_rate_windows(redis_client: redis.Redis) -> None:
-    windows = RedisWindows("redis://127.0.0.1:6379/14", redis_client.prefix)  # type: ignore[attr-defined]
+def test_redis_sliding_windows(redis_client: redis.Redis) -> None:
+    windows = RedisSlidingWindows("redis://127.0.0.1:6379/14", redis_client.prefix)  # type: ignore[attr-defined]
+    limits = [(60.0, 3, "minute")]
 
-    async def hits() -> list[int]:
-        out = [await windows.hit("1.2.3.4", 60) for _ in range(3)]
+    async def hits() -> list[bool]:
+        out = [await windows.admit(["ip:1.2.3.4"], limits) is None for _ in range(4)]
         await windows.client.aclose()
         return out
 
-    assert asyncio.run(hits()) == [1, 2, 3]
+    assert asyncio.run(hits()) == [True, True, True, False]
 
 
 def test_rate_limit_gives_429_problem(tmp_path: Path) -> None:

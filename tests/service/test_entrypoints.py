@@ -36,8 +36,10 @@ def test_gunicorn_with_uvicorn_workers(deployment: Deployment, tmp_path: Path) -
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/health", proc)
+        key = {"Authorization": f"Bearer {deployment.api_key}"}
         for _ in range(6):
-            assert httpx.get(f"http://127.0.0.1:{port}/api/v1/models").status_code == 200
+            r = httpx.get(f"http://127.0.0.1:{port}/api/v1/models", headers=key)
+            assert r.status_code == 200
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         assert (
             'codesign_http_requests_total{method="GET",route="/api/v1/models",status="200"} 6.0'

@@ -41,7 +41,7 @@ def db(tmp_path: Path) -> Iterator[tuple[Database, Settings]]:
 
 def _job(database: Database, kind: str = "test") -> str:
     with database.session() as s:
-        return crud.create_job(s, kind=kind, params={}).id
+        return crud.create_job(s, owner="test", kind=kind, params={}).id
 
 
 def _status(database: Database, job_id: str) -> JobRow:

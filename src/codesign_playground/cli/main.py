@@ -17,6 +17,7 @@ from codesign_playground.cli.console import err_console
 from codesign_playground.cli.demo import demo_command
 from codesign_playground.cli.explore import explore_command
 from codesign_playground.cli.hardware import app as hardware_app
+from codesign_playground.cli.keys import app as keys_app
 from codesign_playground.cli.perf import estimate_command
 from codesign_playground.cli.rtl import app as rtl_app
 from codesign_playground.cli.serve import serve_command
@@ -32,15 +33,38 @@ __all__ = ["app", "run"]
 ClickException: type[Exception] = typer.BadParameter.__mro__[2]
 
 
+def _hide_flag_types(command: Any) -> None:
+    """Show on/off flags as flags in help, without Typer's ``<bool>`` type column."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    make_help = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = make_help(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    if not getattr(make_help, "_codesign_flag", False):
+        get_help_option._codesign_flag = True  # type: ignore[attr-defined]
+        command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        _hide_flag_types(sub)
+
+
 class _ErrorBoundary(TyperGroup):
     """Turns library and usage errors into one line and an exit code, for every subcommand."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        _hide_flag_types(self)
         try:
             rv = super().main(*args, **kwargs)
         except ClickException as exc:  # usage errors: bad option values, missing args
-            hint = f" (see '{self.name} --help')" if self.name else ""
+            ctx = getattr(exc, "ctx", None)  # the (sub)command whose options were wrong
+            where = ctx.command_path if ctx is not None else self.name
+            hint = f" (see '{where} --help')" if where else ""
             fmt = getattr(exc, "format_message", None)
             message = fmt() if callable(fmt) else str(exc)
             err_console.print(f"error: {message}{hint}", highlight=False)
@@ -105,6 +129,7 @@ app.command("explore")(explore_command)
 app.command("serve")(serve_command)
 app.add_typer(hardware_app, name="hardware", help="The chip catalog and hardware files.")
 app.add_typer(rtl_app, name="rtl", help="Generate, simulate and synthesize Verilog.")
+app.add_typer(keys_app, name="keys", help="API keys of the service (AUTH_MODE=api-key).")
 
 
 def run() -> None:

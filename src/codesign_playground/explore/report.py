@@ -8,6 +8,7 @@ vectorized evaluator models.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,10 @@ def _hover(df: Any, knobs: list[str], metrics: list[str]) -> list[str]:
     cols = [*knobs, *metrics]
     rows = df[cols].to_dict(orient="records")
     return [
-        "<br>".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in r.items())
+        "<br>".join(
+            f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {html.escape(str(v))}"
+            for k, v in r.items()
+        )
         for r in rows
     ]
 
@@ -96,8 +100,8 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
             )
         )
     scatter.update_layout(
-        title=f"{result.space.name}: {xcol} vs {ycol} ({result.evaluations} points, "
-        f"{result.strategy})",
+        title=f"{html.escape(str(result.space.name))}: {xcol} vs {ycol} "
+        f"({result.evaluations} points, {result.strategy})",
         xaxis_title=xcol,
         yaxis_title=ycol,
     )
@@ -187,18 +191,23 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
         bars.add_trace(go.Bar(x=names, y=[r["energy_j"] for r in recs], name="energy"), 2, 1)
         bars.update_layout(title="Per-layer breakdown of the chosen design", height=700)
         figs.append(bars.to_html(full_html=False, include_plotlyjs=False))
-    notes = "".join(f"<li>{n}</li>" for n in result.notes)
+    # every string that came from the space document is escaped: the report is served by the
+    # API and must not run a script named in an exploration's name, notes or knob values
+    esc = html.escape
+    notes = "".join(f"<li>{esc(str(n))}</li>" for n in result.notes)
     knee = json.dumps(result.knee, indent=1) if result.knee else "none (no feasible point)"
+    name = esc(str(result.space.name))
     head = (
-        f"<h1>Design-space exploration: {result.space.name}</h1>"
-        f"<p>strategy {result.strategy}, seed {result.seed}, {result.evaluations} evaluations "
+        f"<h1>Design-space exploration: {name}</h1>"
+        f"<p>strategy {esc(str(result.strategy))}, seed {result.seed}, "
+        f"{result.evaluations} evaluations "
         f"in {result.elapsed_s:.2f} s; {len(result.front)} points on the feasible front; "
         f"hypervolume {result.hypervolume:.4f} (normalized objectives, reference 1.1)</p>"
-        f"<ul>{notes}</ul><h2>Chosen design (knee)</h2><pre>{knee}</pre>"
+        f"<ul>{notes}</ul><h2>Chosen design (knee)</h2><pre>{esc(knee)}</pre>"
     )
     body = "".join(f"<div>{f}</div>" for f in figs)
     return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{result.space.name}</title>"
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{name}</title>"
         f"</head><body>{head}{body}</body></html>"
     )
 

@@ -21,15 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from codesign_playground.errors import InputError
+from codesign_playground.errors import DeviceFitError, InputError, ToolError
 from codesign_playground.rtl._emit import GeneratedDesign
 from codesign_playground.rtl._sim import ToolNotFoundError
 
 __all__ = [
+    "ICE40_DEVICES",
     "SYNTH_TARGETS",
     "PnrReport",
     "SynthReport",
     "SynthTarget",
+    "check_ice40_fit",
     "place_and_route_ice40",
     "synthesize",
     "yosys_available",
@@ -37,6 +39,19 @@ __all__ = [
 
 SynthTarget = Literal["generic", "ice40", "xilinx"]
 SYNTH_TARGETS: tuple[SynthTarget, ...] = ("generic", "ice40", "xilinx")
+
+# Resources of the iCE40 parts nextpnr-ice40 places on: logic cells (one LUT4 + one flip-flop
+# each), 4-kbit block RAMs (SB_RAM40_4K) and 16x16 DSPs (SB_MAC16). Sources: Lattice
+# "iCE40 LP/HX Family Data Sheet" DS1040 v3.3, Table 1-1 (hx1k, hx4k, hx8k, lp1k, lp8k) and
+# "iCE40 UltraPlus Family Data Sheet" FPGA-DS-02008 v1.9, Table 1.1 (up5k).
+ICE40_DEVICES: dict[str, dict[str, int]] = {
+    "hx1k": {"logic_cells": 1280, "brams": 16, "dsps": 0},
+    "lp1k": {"logic_cells": 1280, "brams": 16, "dsps": 0},
+    "hx4k": {"logic_cells": 3520, "brams": 20, "dsps": 0},
+    "hx8k": {"logic_cells": 7680, "brams": 32, "dsps": 0},
+    "lp8k": {"logic_cells": 7680, "brams": 32, "dsps": 0},
+    "up5k": {"logic_cells": 5280, "brams": 30, "dsps": 8},
+}
 
 _FF_PREFIXES = ("$_DFF", "$_SDFF", "$_DFFE", "$_SDFFE", "$_DLATCH", "SB_DFF", "FD")
 _CELL_WIDTH_RE = re.compile(r"^\s+(\S+?)(?:_(\d+))?\s+(\d+)\s*$")
@@ -201,8 +216,12 @@ def synthesize(
         )
     runtime = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(
-            f"yosys failed for target {target!r} (exit {proc.returncode}); see {log}"
+        text = log.read_text() if log.is_file() else ""
+        errors = [ln.strip() for ln in text.splitlines() if "ERROR" in ln]
+        cause = errors[0] if errors else f"exit {proc.returncode}"
+        raise ToolError(
+            f"yosys failed for target {target!r}: {cause}; the full log is {log} "
+            "(regenerate the design with 'codesign rtl generate' if its sources were edited)"
         )
     stat = json.loads((out / "stat.json").read_text())
     module = next(iter(stat["modules"].values()))
@@ -238,8 +257,13 @@ def place_and_route_ice40(
     seed: int = 1,
     timeout_s: float = 1800,
 ) -> PnrReport:
-    """Place and route an iCE40 JSON netlist (from ``synthesize(..., "ice40", ...)``)."""
+    """Place and route an iCE40 JSON netlist (from ``synthesize(..., "ice40", ...)``).
+
+    The netlist is checked against the device first (:func:`check_ice40_fit`), so a design
+    that cannot fit fails at once with what to shrink, not after minutes of placement.
+    """
     tool = _require("nextpnr-ice40")
+    check_ice40_fit(_netlist_cells(netlist), device)
     out = Path(work_dir).resolve() / "pnr-ice40"
     out.mkdir(parents=True, exist_ok=True)
     log = out / "nextpnr.log"
@@ -269,7 +293,11 @@ def place_and_route_ice40(
     if proc.returncode != 0 and not fmax:
         errors = [ln for ln in text.splitlines() if ln.startswith("ERROR:")]
         reason = errors[0] if errors else (text.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"nextpnr-ice40 failed (exit {proc.returncode}): {reason}")
+        raise ToolError(
+            f"nextpnr-ice40 could not place and route on {device}: "
+            f"{reason.removeprefix('ERROR:').strip()}; the full log is {log} (try a smaller "
+            "design, a larger device, or a lower target clock)"
+        )
     util: dict[str, tuple[int, int]] = {}
     for line in text.splitlines():
         match = _UTIL_RE.match(line)
@@ -283,3 +311,52 @@ def place_and_route_ice40(
         runtime_s=runtime,
         log=log,
     )
+
+
+def _netlist_cells(netlist: Path) -> dict[str, int]:
+    """Cell counts by type of the top module of a Yosys JSON netlist."""
+    try:
+        doc = json.loads(Path(netlist).read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"netlist {str(netlist)!r} cannot be read as Yosys JSON: {exc}") from None
+    modules: dict[str, Any] = doc.get("modules", {})
+    tops = [m for m in modules.values() if int(str(m.get("attributes", {}).get("top", "0")), 2)]
+    top: dict[str, Any] = tops[0] if tops else next(iter(modules.values()), {})
+    counts: dict[str, int] = {}
+    for cell in top.get("cells", {}).values():
+        kind = str(cell.get("type", ""))
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def check_ice40_fit(cells: dict[str, int], device: str) -> None:
+    """Raise :class:`DeviceFitError` naming the resource when ``cells`` cannot fit ``device``.
+
+    A logic cell holds one LUT4 and one flip-flop, so the design needs at least
+    max(LUTs, flip-flops) of them (packing can only do worse).
+    """
+    if device not in ICE40_DEVICES:
+        raise InputError(f"device must be one of {', '.join(ICE40_DEVICES)}, got {device!r}")
+    cap = ICE40_DEVICES[device]
+    luts = cells.get("SB_LUT4", 0)
+    ffs = sum(n for name, n in cells.items() if name.startswith("SB_DFF"))
+    need = {
+        "logic_cells": max(luts, ffs),
+        "brams": cells.get("SB_RAM40_4K", 0),
+        "dsps": cells.get("SB_MAC16", 0),
+    }
+    what = {
+        "logic_cells": (
+            "logic cells (LUT4 + flip-flop)",
+            "the array (--rows/--cols) or --data-width",
+        ),
+        "brams": ("SB_RAM40_4K block RAMs", "the buffers (--buffer-depth) or the array"),
+        "dsps": ("SB_MAC16 DSPs", "the array (--rows/--cols)"),
+    }
+    for key, used in need.items():
+        if used > cap[key]:
+            label, shrink = what[key]
+            raise DeviceFitError(
+                f"the design needs {used} {label} but iCE40 {device.upper()} has {cap[key]}: "
+                f"shrink {shrink}, or synthesize with --target generic or xilinx"
+            )

@@ -32,6 +32,7 @@ from codesign_playground.hardware import (
     vector,
 )
 from codesign_playground.service import crud
+from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.schemas import EstimateRequest, HardwareRef, ModelRef
 from codesign_playground.service.tables import HardwareRow, ModelRow
 from codesign_playground.workload import Network, load_workload, parse_precision
@@ -83,9 +84,12 @@ def model_file(data_dir: Path, sha256: str, content: bytes, name: str = "model")
     return path
 
 
-def resolve_model(session: Session, ref: ModelRef, data_dir: Path) -> ModelSource:
+def resolve_model(
+    session: Session, ref: ModelRef, data_dir: Path, *, owner: str | None
+) -> ModelSource:
+    """An uploaded model of ``owner`` (``None``: any owner) or a zoo model."""
     if ref.model_id is not None:
-        found = crud.get_model_content(session, model_id=ref.model_id)
+        found = crud.get_model_content(session, model_id=ref.model_id, owner=owner)
         if found is None:
             raise ModelNotFoundError(f"model.model_id: no stored model with id {ref.model_id}")
         row, content = found
@@ -119,12 +123,14 @@ def load_network(source: ModelSource, *, batch: int, precision: str | None) -> N
     return net
 
 
-def hardware_spec(session: Session, ref: HardwareRef) -> HardwareSpec:
+def hardware_spec(session: Session, ref: HardwareRef, *, owner: str | None) -> HardwareSpec:
     if ref.hardware_id is not None:
-        row = crud.get_hardware(session, hardware_id=ref.hardware_id)
+        row = crud.get_hardware(session, hardware_id=ref.hardware_id, owner=owner)
         if row is None:
-            raise InputError(
-                f"hardware.hardware_id: no stored description with id {ref.hardware_id}"
+            raise ProblemError(
+                404,
+                "not-found",
+                f"hardware.hardware_id: no stored description with id {ref.hardware_id}",
             )
         return hardware_from_dict(row.spec)
     if ref.chip is not None:
@@ -133,7 +139,7 @@ def hardware_spec(session: Session, ref: HardwareRef) -> HardwareSpec:
     return hardware_from_dict(ref.spec)
 
 
-def estimate_key(session: Session, request: EstimateRequest) -> str:
+def estimate_key(session: Session, request: EstimateRequest, *, owner: str | None) -> str:
     """A digest of everything the estimate depends on, computed without building anything.
 
     Stored models count by content (sha256), stored hardware by its description, catalog chips
@@ -144,7 +150,10 @@ def estimate_key(session: Session, request: EstimateRequest) -> str:
 
     model: str
     if request.model.model_id is not None:
-        sha = session.scalar(select(ModelRow.sha256).where(ModelRow.id == request.model.model_id))
+        stmt = select(ModelRow.sha256).where(ModelRow.id == request.model.model_id)
+        if owner is not None:
+            stmt = stmt.where(ModelRow.owner == owner)
+        sha = session.scalar(stmt)
         if sha is None:
             raise ModelNotFoundError(
                 f"model.model_id: no stored model with id {request.model.model_id}"
@@ -155,10 +164,15 @@ def estimate_key(session: Session, request: EstimateRequest) -> str:
     hw = request.hardware
     hardware: Any
     if hw.hardware_id is not None:
-        stored = session.scalar(select(HardwareRow.spec).where(HardwareRow.id == hw.hardware_id))
+        hw_stmt = select(HardwareRow.spec).where(HardwareRow.id == hw.hardware_id)
+        if owner is not None:
+            hw_stmt = hw_stmt.where(HardwareRow.owner == owner)
+        stored = session.scalar(hw_stmt)
         if stored is None:
-            raise InputError(
-                f"hardware.hardware_id: no stored description with id {hw.hardware_id}"
+            raise ProblemError(
+                404,
+                "not-found",
+                f"hardware.hardware_id: no stored description with id {hw.hardware_id}",
             )
         hardware = stored
     else:

@@ -1,4 +1,8 @@
-"""Data access as plain functions with keyword-only arguments."""
+"""Data access as plain functions with keyword-only arguments.
+
+Reads take ``owner``: the caller's owner name, or ``None`` for an admin (every owner's rows).
+A row of another owner is simply not found, so routes answer 404, never 403.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session, undefer
 
 from codesign_playground.service.core.metrics import JOB_DURATION_BUCKETS, JobStats
@@ -33,9 +37,14 @@ __all__ = [
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
+def _owned(stmt: Select[Any], table: Any, owner: str | None) -> Select[Any]:
+    return stmt if owner is None else stmt.where(table.owner == owner)
+
+
 def create_model(
     session: Session,
     *,
+    owner: str,
     name: str,
     filename: str,
     sha256: str,
@@ -44,6 +53,7 @@ def create_model(
     summary: dict[str, Any],
 ) -> ModelRow:
     row = ModelRow(
+        owner=owner,
         name=name,
         filename=filename,
         sha256=sha256,
@@ -57,41 +67,51 @@ def create_model(
     return row
 
 
-def list_models(session: Session, *, offset: int = 0, limit: int = 100) -> Sequence[ModelRow]:
-    stmt = select(ModelRow).order_by(ModelRow.id).offset(offset).limit(limit)
-    return session.scalars(stmt).all()
+def list_models(
+    session: Session, *, owner: str | None, offset: int = 0, limit: int = 100
+) -> Sequence[ModelRow]:
+    stmt = _owned(select(ModelRow), ModelRow, owner)
+    return session.scalars(stmt.order_by(ModelRow.pk).offset(offset).limit(limit)).all()
 
 
-def get_model(session: Session, *, model_id: int) -> ModelRow | None:
-    return session.get(ModelRow, model_id)
+def get_model(session: Session, *, model_id: str, owner: str | None) -> ModelRow | None:
+    stmt = _owned(select(ModelRow).where(ModelRow.id == model_id), ModelRow, owner)
+    return session.scalars(stmt).first()
 
 
-def get_model_content(session: Session, *, model_id: int) -> tuple[ModelRow, bytes] | None:
-    row = session.scalars(
-        select(ModelRow).where(ModelRow.id == model_id).options(undefer(ModelRow.content))
-    ).first()
+def get_model_content(
+    session: Session, *, model_id: str, owner: str | None
+) -> tuple[ModelRow, bytes] | None:
+    stmt = _owned(select(ModelRow).where(ModelRow.id == model_id), ModelRow, owner)
+    row = session.scalars(stmt.options(undefer(ModelRow.content))).first()
     return None if row is None else (row, row.content)
 
 
-def create_hardware(session: Session, *, name: str, kind: str, spec: dict[str, Any]) -> HardwareRow:
-    row = HardwareRow(name=name, kind=kind, spec=spec)
+def create_hardware(
+    session: Session, *, owner: str, name: str, kind: str, spec: dict[str, Any]
+) -> HardwareRow:
+    row = HardwareRow(owner=owner, name=name, kind=kind, spec=spec)
     session.add(row)
     session.flush()
     return row
 
 
-def list_hardware(session: Session, *, offset: int = 0, limit: int = 100) -> Sequence[HardwareRow]:
-    stmt = select(HardwareRow).order_by(HardwareRow.id).offset(offset).limit(limit)
-    return session.scalars(stmt).all()
+def list_hardware(
+    session: Session, *, owner: str | None, offset: int = 0, limit: int = 100
+) -> Sequence[HardwareRow]:
+    stmt = _owned(select(HardwareRow), HardwareRow, owner)
+    return session.scalars(stmt.order_by(HardwareRow.pk).offset(offset).limit(limit)).all()
 
 
-def get_hardware(session: Session, *, hardware_id: int) -> HardwareRow | None:
-    return session.get(HardwareRow, hardware_id)
+def get_hardware(session: Session, *, hardware_id: str, owner: str | None) -> HardwareRow | None:
+    stmt = _owned(select(HardwareRow).where(HardwareRow.id == hardware_id), HardwareRow, owner)
+    return session.scalars(stmt).first()
 
 
-def create_job(session: Session, *, kind: str, params: dict[str, Any]) -> JobRow:
+def create_job(session: Session, *, owner: str, kind: str, params: dict[str, Any]) -> JobRow:
     row = JobRow(
         id=str(uuid.uuid4()),
+        owner=owner,
         kind=kind,
         status="queued",
         params=params,
@@ -105,17 +125,27 @@ def create_job(session: Session, *, kind: str, params: dict[str, Any]) -> JobRow
     return row
 
 
-def get_job(session: Session, *, job_id: str, kind: str | None = None) -> JobRow | None:
+def get_job(
+    session: Session, *, job_id: str, owner: str | None, kind: str | None = None
+) -> JobRow | None:
     row = session.get(JobRow, job_id)
     if row is None or (kind is not None and row.kind != kind):
+        return None
+    if owner is not None and row.owner != owner:
         return None
     return row
 
 
 def list_jobs(
-    session: Session, *, kind: str | None = None, offset: int = 0, limit: int = 100
+    session: Session,
+    *,
+    owner: str | None,
+    kind: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
 ) -> Sequence[JobRow]:
-    stmt = select(JobRow).order_by(JobRow.created_at.desc()).offset(offset).limit(limit)
+    stmt = _owned(select(JobRow), JobRow, owner)
+    stmt = stmt.order_by(JobRow.created_at.desc()).offset(offset).limit(limit)
     if kind is not None:
         stmt = stmt.where(JobRow.kind == kind)
     return session.scalars(stmt).all()

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -18,15 +19,27 @@ from codesign_playground.config import Settings, get_settings
 from codesign_playground.service.api.main import api_router
 from codesign_playground.service.api.routes import health
 from codesign_playground.service.core.db import DatabaseNotMigratedError
+from codesign_playground.service.core.headers import (
+    DASHBOARD_CSP,
+    ContentSecurityPolicyMiddleware,
+    OriginCheckMiddleware,
+    install_docs,
+)
 from codesign_playground.service.core.logging import setup_logging
 from codesign_playground.service.core.middleware import (
-    MemoryWindows,
     ProblemTrustedHostMiddleware,
-    RateLimitMiddleware,
-    RedisWindows,
     RequestMetricsMiddleware,
 )
 from codesign_playground.service.core.problems import install_problem_handlers
+from codesign_playground.service.core.ratelimit import (
+    MemorySlidingWindows,
+    RateLimitMiddleware,
+    RedisSlidingWindows,
+    TrustedProxies,
+    TrustedProxyMiddleware,
+    WindowStore,
+)
+from codesign_playground.service.core.security import Authenticator
 from codesign_playground.service.core.services import start_services
 
 __all__ = ["create_app"]
@@ -62,12 +75,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Profile networks, estimate them on accelerators, explore the joint design space.",
         lifespan=lifespan,
         debug=settings.debug,
+        docs_url=None,
+        redoc_url=None,
     )
+    app.state.authenticator = Authenticator(settings)
     if explicit:
         app.dependency_overrides[get_settings] = lambda: settings
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
+    install_docs(app)
 
     web = resources.files("codesign_playground.web")
     app.mount(
@@ -76,20 +93,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:
-        return FileResponse(str(web.joinpath("static/index.html")))
+        return FileResponse(
+            str(web.joinpath("static/index.html")),
+            headers={"Content-Security-Policy": DASHBOARD_CSP},
+        )
 
     # outermost last: metrics see every response, including 400 host and 429 rate-limit ones
     if settings.rate_limit_enabled:
-        store = (
-            RedisWindows(settings.redis_url, settings.redis_key_prefix)
+        store: WindowStore = (
+            RedisSlidingWindows(settings.redis_url, settings.redis_key_prefix)
             if settings.redis_url
-            else MemoryWindows()
+            else MemorySlidingWindows()
         )
         app.add_middleware(
             RateLimitMiddleware,
             store=store,
             per_minute=settings.rate_limit_per_minute,
             per_hour=settings.rate_limit_per_hour,
+        )
+    app.add_middleware(OriginCheckMiddleware, allowed_origins=settings.cors_origins)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "X-Cache", "Retry-After"],
+            allow_credentials=False,
+            max_age=600,
         )
     if settings.allowed_hosts and "*" not in settings.allowed_hosts:
         app.add_middleware(ProblemTrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
@@ -102,6 +133,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
     if settings.ssl_enabled:
         headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    app.add_middleware(ContentSecurityPolicyMiddleware)
+    proxies = TrustedProxies(settings.forwarded_allow_ips)
+    if proxies:
+        app.add_middleware(TrustedProxyMiddleware, proxies=proxies)
     app.add_middleware(
         RequestMetricsMiddleware,
         enabled=settings.enable_performance_monitoring,

@@ -8,6 +8,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "PUBLIC_ID_PATTERN",
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyPublic",
     "EstimatePublic",
     "EstimateRequest",
     "ExplorationCreate",
@@ -17,9 +21,11 @@ __all__ = [
     "JobList",
     "JobProgress",
     "JobPublic",
+    "Me",
     "ModelList",
     "ModelPublic",
     "ModelRef",
+    "PublicId",
     "RtlCreate",
     "TemplateCreate",
 ]
@@ -33,6 +39,8 @@ def _utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 Precision = Literal["fp32", "fp16", "bf16", "int16", "int8", "int4"]
+PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+PublicId = Annotated[str, Field(pattern=PUBLIC_ID_PATTERN, description="a random public id")]
 
 
 class _Strict(BaseModel):
@@ -44,7 +52,8 @@ class ModelPublic(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: str
+    owner: str
     name: str
     filename: str
     sha256: str
@@ -62,7 +71,7 @@ class ModelList(BaseModel):
 class ModelRef(_Strict):
     """Exactly one of a stored model id or a zoo model name."""
 
-    model_id: int | None = Field(default=None, ge=1, description="id of an uploaded model")
+    model_id: PublicId | None = Field(default=None, description="id of an uploaded model")
     zoo: str | None = Field(default=None, min_length=1, description="a zoo model name")
 
     @model_validator(mode="after")
@@ -75,7 +84,7 @@ class ModelRef(_Strict):
 class HardwareRef(_Strict):
     """Exactly one of a stored description id, a catalog chip, or an inline description."""
 
-    hardware_id: int | None = Field(default=None, ge=1)
+    hardware_id: PublicId | None = Field(default=None, description="id of a stored description")
     chip: str | None = Field(default=None, min_length=1, description="catalog id or alias")
     spec: dict[str, Any] | None = Field(default=None, description="an inline description")
 
@@ -97,7 +106,8 @@ class TemplateCreate(_Strict):
 class HardwarePublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: str
+    owner: str
     name: str
     kind: str
     spec: dict[str, Any]
@@ -127,8 +137,8 @@ class EstimatePublic(BaseModel):
 
 class ExplorationCreate(_Strict):
     space: dict[str, Any] = Field(description="a design-space document (see docs/explore.md)")
-    model_id: int | None = Field(
-        default=None, ge=1, description="an uploaded model to explore (replaces space.model.name)"
+    model_id: PublicId | None = Field(
+        default=None, description="an uploaded model to explore (replaces space.model.name)"
     )
     strategy: Literal["grid", "random", "nsga2", "tpe"] | None = Field(
         default=None, description="overrides space.search.strategy"
@@ -160,6 +170,7 @@ class JobPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
+    owner: str
     kind: str
     status: JobStatus
     params: dict[str, Any]
@@ -177,3 +188,32 @@ class JobPublic(BaseModel):
 class JobList(BaseModel):
     items: list[JobPublic]
     count: int
+
+
+class Me(BaseModel):
+    owner: str
+    scope: Literal["read", "write", "admin"]
+    via: Literal["none", "api-key", "oidc"]
+    auth_mode: Literal["none", "api-key"] | None
+
+
+class ApiKeyCreate(_Strict):
+    owner: str = Field(min_length=1, max_length=200, description="the owner the key acts as")
+    scope: Literal["read", "write", "admin"] = "write"
+
+
+class ApiKeyPublic(BaseModel):
+    """A key's record; the key itself is never stored or shown again."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    owner: str
+    scope: str
+    prefix: str = Field(description="the key's first characters, to recognise it")
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(default="", description="the key: shown in this answer only")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "HardwareRow", "JobRow", "ModelRow", "utcnow"]
+__all__ = ["ApiKeyRow", "Base", "HardwareRow", "JobRow", "ModelRow", "new_public_id", "utcnow"]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_public_id() -> str:
+    """A random, non-sequential public id (96 bits, 16 url-safe characters)."""
+    return secrets.token_urlsafe(12)
 
 
 class Base(DeclarativeBase):
@@ -23,11 +29,18 @@ class Base(DeclarativeBase):
 
 
 class ModelRow(Base):
-    """An uploaded ONNX graph; the file itself is kept in ``content``."""
+    """An uploaded ONNX graph; the file itself is kept in ``content``.
+
+    ``pk`` is the internal key; ``id`` (column ``public_id``) is the random id the API shows.
+    """
 
     __tablename__ = "models"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pk: Mapped[int] = mapped_column("id", Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(
+        "public_id", String(32), unique=True, index=True, default=new_public_id
+    )
+    owner: Mapped[str] = mapped_column(String(200), index=True)
     name: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -43,7 +56,11 @@ class HardwareRow(Base):
 
     __tablename__ = "hardware"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pk: Mapped[int] = mapped_column("id", Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(
+        "public_id", String(32), unique=True, index=True, default=new_public_id
+    )
+    owner: Mapped[str] = mapped_column(String(200), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -62,6 +79,7 @@ class JobRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -79,3 +97,17 @@ class JobRow(Base):
     artifact_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     artifact: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     report: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+
+
+class ApiKeyRow(Base):
+    """An API key: only the SHA-256 of the key is stored (the key is shown once, at creation)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -1,6 +1,7 @@
-"""Pure ASGI middlewares: request metrics and log lines, and rate limits.
+"""Pure ASGI middlewares: request metrics and log lines, trusted hosts (rate limits are in
+``ratelimit``, security headers and Origin checks in ``headers``).
 
-Both are plain ASGI callables (no ``BaseHTTPMiddleware``) so they add microseconds, not
+All are plain ASGI callables (no ``BaseHTTPMiddleware``) so they add microseconds, not
 milliseconds, to a cached estimate.
 """
 
@@ -8,32 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from http import HTTPStatus
 from typing import Any
 
-import redis.asyncio as aioredis
 from starlette.datastructures import Headers
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from codesign_playground.service.core.metrics import (
-    HTTP_IN_FLIGHT,
-    HTTP_REQUESTS,
-    HTTP_SECONDS,
-    RATE_LIMITED,
-)
+from codesign_playground.service.core.metrics import HTTP_IN_FLIGHT, HTTP_REQUESTS, HTTP_SECONDS
 from codesign_playground.service.core.problems import PROBLEM_JSON
 
-__all__ = [
-    "MemoryWindows",
-    "ProblemTrustedHostMiddleware",
-    "RateLimitMiddleware",
-    "RedisWindows",
-    "RequestMetricsMiddleware",
-]
+__all__ = ["ProblemTrustedHostMiddleware", "RequestMetricsMiddleware", "send_problem"]
 
 _access = logging.getLogger("codesign_playground.access")
 
@@ -115,91 +103,6 @@ class RequestMetricsMiddleware:
                 )
 
 
-class MemoryWindows:
-    """Fixed-window counters in this process (the embedded mode)."""
-
-    def __init__(self) -> None:
-        self._counts: dict[str, tuple[int, int]] = {}
-        self._lock = threading.Lock()
-
-    async def hit(self, key: str, window_s: int) -> int:
-        bucket = int(time.time() // window_s)
-        key = f"{key}:{window_s}"
-        with self._lock:
-            old_bucket, n = self._counts.get(key, (bucket, 0))
-            n = n + 1 if old_bucket == bucket else 1
-            self._counts[key] = (bucket, n)
-            if len(self._counts) > 100_000:  # forget idle clients
-                now = time.time()
-                self._counts = {
-                    k: v
-                    for k, v in self._counts.items()
-                    if v[0] == int(now // int(k.rsplit(":", 1)[1]))
-                }
-            return n
-
-
-class RedisWindows:
-    """Fixed-window counters in Redis, shared by every API process."""
-
-    def __init__(self, url: str, prefix: str) -> None:
-        self.client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self.prefix = f"{prefix}:ratelimit:"
-
-    async def hit(self, key: str, window_s: int) -> int:
-        bucket = int(time.time() // window_s)
-        full = f"{self.prefix}{key}:{window_s}:{bucket}"
-        pipe = self.client.pipeline()
-        pipe.incr(full)
-        pipe.expire(full, window_s + 5)
-        count, _ = await pipe.execute()
-        return int(count)
-
-
-class RateLimitMiddleware:
-    """``RATE_LIMIT_PER_MINUTE`` and ``RATE_LIMIT_PER_HOUR`` per client address on ``/api/``.
-
-    A refused request gets a 429 problem+json with ``Retry-After``. If the counter store is
-    unreachable the request is let through (the limiter must not take the API down).
-    """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        store: MemoryWindows | RedisWindows,
-        per_minute: int,
-        per_hour: int,
-    ) -> None:
-        self.app = app
-        self.store = store
-        self.limits = ((60, per_minute, "minute"), (3600, per_hour, "hour"))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/"):
-            await self.app(scope, receive, send)
-            return
-        client = scope.get("client")
-        who = client[0] if client else "unknown"
-        for window_s, limit, name in self.limits:
-            try:
-                count = await self.store.hit(who, window_s)
-            except Exception:
-                logging.getLogger(__name__).warning("rate limit store unreachable")
-                break
-            if count > limit:
-                RATE_LIMITED.labels(name).inc()
-                retry = window_s - int(time.time()) % window_s
-                await _send_429(
-                    scope,
-                    send,
-                    f"rate limit of {limit} requests per {name} exceeded; retry in {retry} s",
-                    retry,
-                )
-                return
-        await self.app(scope, receive, send)
-
-
 class ProblemTrustedHostMiddleware(TrustedHostMiddleware):
     """Starlette's ``TrustedHostMiddleware`` (``ALLOWED_HOSTS``) answering in problem+json."""
 
@@ -212,18 +115,12 @@ class ProblemTrustedHostMiddleware(TrustedHostMiddleware):
             if host == pattern or (pattern.startswith("*") and host.endswith(pattern[1:])):
                 await self.app(scope, receive, send)
                 return
-        await _send_problem(
+        await send_problem(
             scope, send, 400, "invalid-host", f"host: {host!r} is not in ALLOWED_HOSTS"
         )
 
 
-async def _send_429(scope: Scope, send: Send, detail: str, retry_after: int) -> None:
-    await _send_problem(
-        scope, send, 429, "rate-limited", detail, [(b"retry-after", str(retry_after).encode())]
-    )
-
-
-async def _send_problem(
+async def send_problem(
     scope: Scope,
     send: Send,
     status: int,

@@ -78,8 +78,10 @@ def run_rtl_job(ctx: JobContext) -> JobOutcome:
 def prepare_space(params: dict[str, Any], model_path: Path | None) -> Any:
     """The validated ``Space`` of a job, with an uploaded model's file put in ``model.name``."""
     from codesign_playground.explore.space import space_from_dict
+    from codesign_playground.service.space_policy import server_space
 
-    document = dict(params["space"])
+    # again in the worker: a job stored by an older version may still name a path
+    document = server_space(params["space"], model_id=params.get("model_id"))
     if model_path is not None:
         model = dict(document.get("model") or {})
         model["name"] = str(model_path)
@@ -95,7 +97,8 @@ def _model_path(ctx: JobContext) -> Path | None:
     from codesign_playground.service.analysis import model_file
 
     with ctx.db.session() as s:
-        found = crud.get_model_content(s, model_id=int(model_id))
+        # the owner was checked when the job was submitted
+        found = crud.get_model_content(s, model_id=str(model_id), owner=None)
         if found is None:
             raise InputError(f"model_id: the stored model {model_id} no longer exists")
         row, content = found

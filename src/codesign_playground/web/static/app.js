@@ -1,19 +1,54 @@
 // codesign-playground dashboard: talks only to the HTTP API under /api/v1.
+// Every value from the API reaches the page through textContent or DOM attributes, never
+// innerHTML, so a stored name cannot run a script. With AUTH_MODE=api-key the key typed in the
+// header is kept in this tab's sessionStorage and sent as "Authorization: Bearer <key>".
 "use strict";
 const API = "/api/v1";
+const SVG = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 let currentJob = null;
 
+const apiKey = () => sessionStorage.getItem("codesign-api-key") || "";
+
+function authHeaders(headers = {}) {
+  const key = apiKey();
+  return key ? { ...headers, authorization: `Bearer ${key}` } : headers;
+}
+
+async function request(path, options = {}) {
+  const url = path.startsWith("/") ? path : `${API}/${path}`;
+  return fetch(url, { ...options, headers: authHeaders(options.headers || {}) });
+}
+
 async function api(path, options = {}) {
-  const response = await fetch(path.startsWith("/") ? path : `${API}/${path}`, options);
+  const response = await request(path, options);
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();
+  if (response.status === 401) askForKey();
   if (!response.ok) throw new Error(body.detail || `${response.status} ${response.statusText}`);
   return body;
 }
 
+function el(tag, text, attrs = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+
+function showError(target, message) {
+  target.replaceChildren(el("span", message, { class: "error" }));
+}
+
 function rows(tbody, items, cells) {
-  tbody.innerHTML = "";
+  tbody.replaceChildren();
   for (const item of items) {
     const tr = document.createElement("tr");
     for (const cell of cells(item)) {
@@ -26,29 +61,48 @@ function rows(tbody, items, cells) {
 }
 
 function options(select, items) {
-  select.innerHTML = "";
+  select.replaceChildren();
   for (const [value, label] of items) {
     const o = document.createElement("option");
     o.value = value; o.textContent = label; select.appendChild(o);
   }
 }
 
+function askForKey() {
+  $("key-form").hidden = false;
+  $("who").textContent = "API key needed";
+}
+
+async function refreshWho() {
+  const r = await request("me");
+  if (r.status === 401) { askForKey(); return false; }
+  if (!r.ok) return false;
+  const me = await r.json();
+  $("who").textContent = me.auth_mode === "none" ? "" : `${me.owner} (${me.scope})`;
+  $("key-form").hidden = me.auth_mode !== "api-key" || Boolean(apiKey());
+  return true;
+}
+
 async function refreshHealth() {
-  const el = $("health");
+  const node = $("health");
   try {
     const r = await fetch("/health/ready");
     const body = await r.json();
-    el.textContent = `${body.mode}: ${body.status}`;
-    el.className = "pill " + (r.ok ? "ok" : "bad");
-  } catch (e) { el.textContent = "down"; el.className = "pill bad"; }
+    node.textContent = `${body.mode}: ${body.status}`;
+    node.className = "pill " + (r.ok ? "ok" : "bad");
+  } catch (e) { node.textContent = "down"; node.className = "pill bad"; }
 }
 
 async function refreshModels() {
   const [stored, zoo] = await Promise.all([api("models"), api("models/zoo")]);
   rows($("models").tBodies[0], stored.items, (m) => [m.id, m.name, m.node_count,
     (m.summary.macs / 1e9).toFixed(2), (m.summary.params / 1e6).toFixed(2)]);
-  $("zoo").innerHTML = zoo.map((z) => `<li><b>${z.name}</b> — ${z.family}</li>`).join("");
-  const choices = [...stored.items.map((m) => [`id:${m.id}`, `#${m.id} ${m.name}`]),
+  $("zoo").replaceChildren(...zoo.map((z) => {
+    const li = el("li");
+    li.append(el("b", z.name), ` — ${z.family}`);
+    return li;
+  }));
+  const choices = [...stored.items.map((m) => [`id:${m.id}`, `${m.name} (${m.id})`]),
                    ...zoo.map((z) => [`zoo:${z.name}`, `zoo: ${z.name}`])];
   options($("est-model"), choices);
   options($("exp-model"), choices);
@@ -63,13 +117,13 @@ async function refreshHardware() {
 
 function modelRef(value) {
   const [kind, ref] = value.split(/:(.*)/s);
-  return kind === "id" ? { model_id: Number(ref) } : { zoo: ref };
+  return kind === "id" ? { model_id: ref } : { zoo: ref };
 }
 
 async function hardwareRef(value) {
   const [kind, ref] = value.split(/:(.*)/s);
   if (kind === "chip") return { chip: ref };
-  const spec = await api(`hardware/templates/${ref}`, {
+  const spec = await api(`hardware/templates/${encodeURIComponent(ref)}`, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ params: {} }) });
   return { spec };
 }
@@ -92,7 +146,7 @@ async function runEstimate(event) {
       `latency ${(t.latency_s * 1e3).toFixed(3)} ms · energy ${(t.energy_j * 1e3).toFixed(3)} mJ · ` +
       `area ${t.area_mm2.toFixed(2)} mm² · utilization ${(t.utilization * 100).toFixed(1)} %\n` +
       JSON.stringify(t, null, 2);
-  } catch (e) { out.innerHTML = `<span class="error">${e.message}</span>`; }
+  } catch (e) { showError(out, e.message); }
 }
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
@@ -111,15 +165,15 @@ async function startExploration(event) {
     const job = await api("explorations", { method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ space, model_id: ref.model_id ?? null }) });
     watch(job.id);
-  } catch (e) { $("exp-status").innerHTML = `<span class="error">${e.message}</span>`; }
+  } catch (e) { showError($("exp-status"), e.message); }
 }
 
 async function watch(jobId) {
   currentJob = jobId;
   $("exp-cancel").disabled = false;
-  $("front").innerHTML = "";
+  $("front").replaceChildren();
   while (currentJob === jobId) {
-    const job = await api(`jobs/${jobId}`);
+    const job = await api(`jobs/${encodeURIComponent(jobId)}`);
     const p = job.progress || {};
     const pct = p.total ? Math.round((100 * p.evaluated) / p.total) : 0;
     $("bar").style.width = `${pct}%`;
@@ -129,7 +183,7 @@ async function watch(jobId) {
       (job.error ? ` — ${job.error}` : "");
     if (["succeeded", "failed", "cancelled"].includes(job.status)) {
       $("exp-cancel").disabled = true;
-      if (job.status === "succeeded") drawFront(await api(`explorations/${jobId}/front`));
+      if (job.status === "succeeded") drawFront(await api(`explorations/${encodeURIComponent(jobId)}/front`));
       refreshJobs();
       return;
     }
@@ -141,33 +195,48 @@ function drawFront(front) {
   const [ox, oy] = front.objectives.map((o) => ({ latency: "latency_s", energy: "energy_j", area: "area_mm2",
     power: "power_w", edp: "edp_js", throughput_per_watt: "inferences_per_j", fps: "fps", accuracy: "accuracy" })[o.metric]);
   if (!oy) { $("front").textContent = `${front.count} Pareto points`; return; }
-  const pts = front.front.map((p) => [p[ox], p[oy], p]);
+  const pts = front.front.map((p) => [Number(p[ox]), Number(p[oy]), p]);
   const W = 460, H = 280, M = 50;
   const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const sx = (x) => M + ((x - x0) / ((x1 - x0) || 1)) * (W - 2 * M);
   const sy = (y) => H - M - ((y - y0) / ((y1 - y0) || 1)) * (H - 2 * M);
-  const dots = pts.map(([x, y, p]) => `<circle cx="${sx(x)}" cy="${sy(y)}" r="5" fill="#1f3a5f"><title>` +
-    `${p.rows}x${p.cols} ${p.dataflow}: ${ox}=${x.toPrecision(4)} ${oy}=${y.toPrecision(4)}</title></circle>`).join("");
-  const line = pts.slice().sort((a, b) => a[0] - b[0]).map(([x, y]) => `${sx(x)},${sy(y)}`).join(" ");
-  $("front").innerHTML = `<svg width="${W}" height="${H}" role="img" aria-label="Pareto front">` +
-    `<line x1="${M}" y1="${H - M}" x2="${W - M}" y2="${H - M}" stroke="#999"/>` +
-    `<line x1="${M}" y1="${M}" x2="${M}" y2="${H - M}" stroke="#999"/>` +
-    `<polyline points="${line}" fill="none" stroke="#2a7"/>${dots}` +
-    `<text x="${W / 2}" y="${H - 15}" text-anchor="middle">${ox} (${x0.toPrecision(3)} – ${x1.toPrecision(3)})</text>` +
-    `<text x="12" y="${H / 2}" transform="rotate(-90 12 ${H / 2})" text-anchor="middle">${oy} (${y0.toPrecision(3)} – ${y1.toPrecision(3)})</text>` +
-    `</svg><p>${front.count} Pareto-optimal designs</p>`;
+  const plot = svg("svg", { width: W, height: H, role: "img", "aria-label": "Pareto front" });
+  plot.append(
+    svg("line", { x1: M, y1: H - M, x2: W - M, y2: H - M, stroke: "#999" }),
+    svg("line", { x1: M, y1: M, x2: M, y2: H - M, stroke: "#999" }),
+    svg("polyline", { points: pts.slice().sort((a, b) => a[0] - b[0]).map(([x, y]) => `${sx(x)},${sy(y)}`).join(" "),
+                      fill: "none", stroke: "#2a7" }));
+  for (const [x, y, p] of pts) {
+    const dot = svg("circle", { cx: sx(x), cy: sy(y), r: 5, fill: "#1f3a5f" });
+    dot.append(svg("title", {}, `${p.rows}x${p.cols} ${p.dataflow}: ${ox}=${x.toPrecision(4)} ${oy}=${y.toPrecision(4)}`));
+    plot.append(dot);
+  }
+  plot.append(
+    svg("text", { x: W / 2, y: H - 15, "text-anchor": "middle" }, `${ox} (${x0.toPrecision(3)} – ${x1.toPrecision(3)})`),
+    svg("text", { x: 12, y: H / 2, transform: `rotate(-90 12 ${H / 2})`, "text-anchor": "middle" },
+        `${oy} (${y0.toPrecision(3)} – ${y1.toPrecision(3)})`));
+  $("front").replaceChildren(plot, el("p", `${front.count} Pareto-optimal designs`));
+}
+
+async function download(url, name) {
+  const r = await request(url);
+  if (!r.ok) { alert(`download failed: ${r.status}`); return; }
+  const href = URL.createObjectURL(await r.blob());
+  const a = el("a", "", { href, download: name });
+  document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10000);
 }
 
 async function refreshJobs() {
   const jobs = await api("jobs?limit=10");
   rows($("jobs").tBodies[0], jobs.items, (j) => {
-    const link = document.createElement("a");
-    if (j.status === "succeeded" && j.artifact_name) {
-      link.href = `${API}/${j.kind === "rtl" ? "rtl" : "explorations"}/${j.id}/artifact`;
-      link.textContent = "download";
-    }
-    return [j.id.slice(0, 8), j.kind, j.status, `${j.progress.evaluated}/${j.progress.total ?? "?"}`, link];
+    if (j.status !== "succeeded" || !j.artifact_name) return [j.id.slice(0, 8), j.kind, j.status,
+      `${j.progress.evaluated}/${j.progress.total ?? "?"}`, ""];
+    const button = el("button", "download", { type: "button" });
+    const url = `${API}/${j.kind === "rtl" ? "rtl" : "explorations"}/${encodeURIComponent(j.id)}/artifact`;
+    button.addEventListener("click", () => download(url, j.artifact_name));
+    return [j.id.slice(0, 8), j.kind, j.status, `${j.progress.evaluated}/${j.progress.total ?? "?"}`, button];
   });
 }
 
@@ -181,9 +250,20 @@ async function upload(event) {
   catch (e) { alert(e.message); }
 }
 
+async function loadAll() {
+  if (!(await refreshWho())) return;
+  await Promise.allSettled([refreshModels(), refreshHardware(), refreshJobs()]);
+}
+
+$("key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sessionStorage.setItem("codesign-api-key", $("key-input").value.trim());
+  $("key-input").value = "";
+  loadAll();
+});
 $("upload-form").addEventListener("submit", upload);
 $("estimate-form").addEventListener("submit", runEstimate);
 $("explore-form").addEventListener("submit", startExploration);
-$("exp-cancel").addEventListener("click", () => currentJob && api(`jobs/${currentJob}/cancel`, { method: "POST" }));
-refreshHealth(); refreshModels(); refreshHardware(); refreshJobs();
+$("exp-cancel").addEventListener("click", () => currentJob && api(`jobs/${encodeURIComponent(currentJob)}/cancel`, { method: "POST" }));
+refreshHealth(); loadAll();
 setInterval(refreshHealth, 10000);

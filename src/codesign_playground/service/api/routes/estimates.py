@@ -18,6 +18,7 @@ from codesign_playground.service.analysis import (
 )
 from codesign_playground.service.api.deps import CacheDep, SessionDep, SettingsDep
 from codesign_playground.service.core.metrics import CACHE_REQUESTS, ESTIMATE_SECONDS
+from codesign_playground.service.core.security import PrincipalDep
 from codesign_playground.service.schemas import EstimateRequest
 
 router = APIRouter(prefix="/estimates", tags=["estimates"])
@@ -28,10 +29,12 @@ def create_estimate(
     session: SessionDep,
     settings: SettingsDep,
     cache: CacheDep,
+    principal: PrincipalDep,
     body: EstimateRequest,
 ) -> Response:
     """Estimate a model on hardware (cached for CACHE_TTL_SECONDS; ``X-Cache`` says HIT/MISS)."""
-    key = estimate_key(session, body)
+    owner = principal.owner_filter
+    key = estimate_key(session, body, owner=owner)
     try:
         hit = cache.get(key)
     except Exception:
@@ -41,8 +44,8 @@ def create_estimate(
         return _response(hit, key, cached=True)
     CACHE_REQUESTS.labels("miss").inc()
     started = time.perf_counter()
-    source = resolve_model(session, body.model, settings.codesign_data_dir)
-    spec = hardware_spec(session, body.hardware)
+    source = resolve_model(session, body.model, settings.codesign_data_dir, owner=owner)
+    spec = hardware_spec(session, body.hardware, owner=owner)
     precision = body.precision or spec.default_precision  # as the CLI: int8 on a TPU v1
     net = load_network(source, batch=body.batch, precision=precision)
     data: dict[str, Any] = estimate(net, spec, mode=body.mode).to_dict()

@@ -17,8 +17,11 @@ from codesign_playground.service.api.routes.jobs import (
     load_job,
     submit_job,
 )
+from codesign_playground.service.core.headers import REPORT_CSP
 from codesign_playground.service.core.problems import ProblemError
+from codesign_playground.service.core.security import Principal, PrincipalDep
 from codesign_playground.service.schemas import ExplorationCreate, JobList, JobPublic
+from codesign_playground.service.space_policy import server_space
 from codesign_playground.service.tables import JobRow
 
 router = APIRouter(prefix="/explorations", tags=["explorations"])
@@ -26,45 +29,55 @@ KIND = "exploration"
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
-def create_exploration(session: SessionDep, queue: QueueDep, body: ExplorationCreate) -> Any:
-    """Start an exploration of a design-space document (validated before it is queued)."""
+def create_exploration(
+    session: SessionDep, queue: QueueDep, principal: PrincipalDep, body: ExplorationCreate
+) -> Any:
+    """Start an exploration of a design-space document (validated before it is queued).
+
+    ``space.model.name`` names a zoo model (or give ``model_id``); file paths are refused.
+    """
     from codesign_playground.explore.space import space_from_dict
 
-    if body.model_id is not None and crud.get_model(session, model_id=body.model_id) is None:
+    if body.model_id is not None and (
+        crud.get_model(session, model_id=body.model_id, owner=principal.owner_filter) is None
+    ):
         raise ModelNotFoundError(f"model_id: no stored model with id {body.model_id}")
-    document = dict(body.space)
-    if body.model_id is not None:  # the worker puts the stored file's path here
-        document["model"] = dict(document.get("model") or {}) | {"name": "stored-model.onnx"}
+    document = server_space(body.space, model_id=body.model_id)  # the worker fills model.name
     space_from_dict(document)
-    params = body.model_dump()
-    return submit_job(session, queue, kind=KIND, params=params)
+    params = body.model_dump() | {"space": document}
+    return submit_job(session, queue, owner=principal.owner, kind=KIND, params=params)
 
 
 @router.get("", response_model=JobList)
 def read_explorations(
     session: SessionDep,
+    principal: PrincipalDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """Explorations, newest first."""
-    rows = crud.list_jobs(session, kind=KIND, offset=offset, limit=limit)
+    rows = crud.list_jobs(
+        session, owner=principal.owner_filter, kind=KIND, offset=offset, limit=limit
+    )
     return {"items": rows, "count": len(rows)}
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def read_exploration(session: SessionDep, job_id: str) -> Any:
+def read_exploration(session: SessionDep, principal: PrincipalDep, job_id: str) -> Any:
     """One exploration with its progress (points evaluated, best so far, ETA)."""
-    return load_job(session, job_id, KIND)
+    return load_job(session, principal, job_id, KIND)
 
 
 @router.post("/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
-def cancel_exploration(session: SessionDep, queue: QueueDep, job_id: str) -> Any:
+def cancel_exploration(
+    session: SessionDep, queue: QueueDep, principal: PrincipalDep, job_id: str
+) -> Any:
     """Cancel an exploration; the points evaluated so far are kept."""
-    return cancel_job(session, queue, load_job(session, job_id, KIND))
+    return cancel_job(session, queue, load_job(session, principal, job_id, KIND))
 
 
-def _result(session: Any, job_id: str) -> dict[str, Any]:
-    job = load_job(session, job_id, KIND)
+def _result(session: Any, principal: Principal, job_id: str) -> dict[str, Any]:
+    job = load_job(session, principal, job_id, KIND)
     if job.result is None:
         raise ProblemError(
             409,
@@ -75,15 +88,15 @@ def _result(session: Any, job_id: str) -> dict[str, Any]:
 
 
 @router.get("/{job_id}/results")
-def read_results(session: SessionDep, job_id: str) -> dict[str, Any]:
+def read_results(session: SessionDep, principal: PrincipalDep, job_id: str) -> dict[str, Any]:
     """Every evaluated design point, the Pareto front and the search summary."""
-    return _result(session, job_id)
+    return _result(session, principal, job_id)
 
 
 @router.get("/{job_id}/front")
-def read_front(session: SessionDep, job_id: str) -> dict[str, Any]:
+def read_front(session: SessionDep, principal: PrincipalDep, job_id: str) -> dict[str, Any]:
     """The Pareto-optimal points and the objectives they trade off."""
-    result = _result(session, job_id)
+    result = _result(session, principal, job_id)
     return {
         "objectives": result.get("objectives"),
         "front": result.get("front", []),
@@ -92,20 +105,22 @@ def read_front(session: SessionDep, job_id: str) -> dict[str, Any]:
 
 
 @router.get("/{job_id}/report", response_model=None)
-def read_report(session: SessionDep, job_id: str) -> Response:
-    """The exploration report (HTML or Markdown)."""
-    job = load_job(session, job_id, KIND)
+def read_report(session: SessionDep, principal: PrincipalDep, job_id: str) -> Response:
+    """The exploration report (HTML or Markdown), served as a sandboxed document."""
+    job = load_job(session, principal, job_id, KIND)
     text = session.scalar(select(JobRow.report).where(JobRow.id == job.id))
     if not text:
         raise ProblemError(
             409, "job-not-finished", f"exploration {job_id} has no report (status {job.status})"
         )
     if text.lstrip().lower().startswith(("<!doctype", "<html")):
-        return HTMLResponse(text)
-    return PlainTextResponse(text, media_type="text/markdown")
+        return HTMLResponse(text, headers={"Content-Security-Policy": REPORT_CSP})
+    return PlainTextResponse(
+        text, media_type="text/markdown", headers={"Content-Security-Policy": REPORT_CSP}
+    )
 
 
 @router.get("/{job_id}/artifact", response_model=None)
-def read_artifact(session: SessionDep, job_id: str) -> Response:
+def read_artifact(session: SessionDep, principal: PrincipalDep, job_id: str) -> Response:
     """The report folder as a tarball."""
-    return artifact_response(session, load_job(session, job_id, KIND))
+    return artifact_response(session, load_job(session, principal, job_id, KIND))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from codesign_playground.errors import InputError
 from codesign_playground.hardware import (
@@ -17,7 +17,13 @@ from codesign_playground.service import crud
 from codesign_playground.service.analysis import instantiate_template, template_parameters
 from codesign_playground.service.api.deps import SessionDep
 from codesign_playground.service.core.problems import ProblemError
-from codesign_playground.service.schemas import HardwareCreate, HardwarePublic, TemplateCreate
+from codesign_playground.service.core.security import PrincipalDep
+from codesign_playground.service.schemas import (
+    PUBLIC_ID_PATTERN,
+    HardwareCreate,
+    HardwarePublic,
+    TemplateCreate,
+)
 
 router = APIRouter(prefix="/hardware", tags=["hardware"])
 
@@ -67,28 +73,37 @@ def validate_hardware(body: HardwareCreate) -> dict[str, Any]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=HardwarePublic)
-def create_hardware(session: SessionDep, body: HardwareCreate) -> Any:
+def create_hardware(session: SessionDep, principal: PrincipalDep, body: HardwareCreate) -> Any:
     """Validate and store a description."""
     spec = hardware_from_dict(body.spec)
     return crud.create_hardware(
-        session, name=spec.name, kind=spec.kind, spec=hardware_to_dict(spec)
+        session,
+        owner=principal.owner,
+        name=spec.name,
+        kind=spec.kind,
+        spec=hardware_to_dict(spec),
     )
 
 
 @router.get("", response_model=list[HardwarePublic])
 def read_hardware_list(
     session: SessionDep,
+    principal: PrincipalDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """The stored descriptions."""
-    return crud.list_hardware(session, offset=offset, limit=limit)
+    return crud.list_hardware(session, owner=principal.owner_filter, offset=offset, limit=limit)
 
 
 @router.get("/{hardware_id}", response_model=HardwarePublic)
-def read_hardware(session: SessionDep, hardware_id: int) -> Any:
+def read_hardware(
+    session: SessionDep,
+    principal: PrincipalDep,
+    hardware_id: Annotated[str, Path(pattern=PUBLIC_ID_PATTERN)],
+) -> Any:
     """One stored description."""
-    row = crud.get_hardware(session, hardware_id=hardware_id)
+    row = crud.get_hardware(session, hardware_id=hardware_id, owner=principal.owner_filter)
     if row is None:
         raise ProblemError(
             404, "not-found", f"hardware_id: no stored description with id {hardware_id}"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from codesign_playground.service import crud
 from codesign_playground.service.api.deps import QueueDep, SessionDep
 from codesign_playground.service.core.problems import ProblemError
+from codesign_playground.service.core.security import Principal, PrincipalDep
 from codesign_playground.service.jobs.queue import JobQueue
 from codesign_playground.service.schemas import JobList, JobPublic
 from codesign_playground.service.tables import JobRow
@@ -19,17 +20,20 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 __all__ = ["artifact_response", "cancel_job", "load_job", "router", "submit_job"]
 
 
-def load_job(session: Any, job_id: str, kind: str | None = None) -> JobRow:
-    job = crud.get_job(session, job_id=job_id, kind=kind)
+def load_job(session: Any, principal: Principal, job_id: str, kind: str | None = None) -> JobRow:
+    """The caller's job ``job_id`` (an admin: anyone's), else a 404 problem."""
+    job = crud.get_job(session, job_id=job_id, owner=principal.owner_filter, kind=kind)
     if job is None:
         what = f"{kind} job" if kind else "job"
         raise ProblemError(404, "not-found", f"job_id: no {what} with id {job_id}")
     return job
 
 
-def submit_job(session: Any, queue: JobQueue, *, kind: str, params: dict[str, Any]) -> JobRow:
+def submit_job(
+    session: Any, queue: JobQueue, *, owner: str, kind: str, params: dict[str, Any]
+) -> JobRow:
     """Store the job, commit, then queue it (a worker must find the row)."""
-    job = crud.create_job(session, kind=kind, params=params)
+    job = crud.create_job(session, owner=owner, kind=kind, params=params)
     session.commit()
     queue.submit(job.id)
     return job
@@ -58,22 +62,25 @@ def artifact_response(session: Any, job: JobRow) -> Response:
 @router.get("", response_model=JobList)
 def read_jobs(
     session: SessionDep,
+    principal: PrincipalDep,
     kind: str | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """Jobs of every kind, newest first."""
-    rows = crud.list_jobs(session, kind=kind, offset=offset, limit=limit)
+    rows = crud.list_jobs(
+        session, owner=principal.owner_filter, kind=kind, offset=offset, limit=limit
+    )
     return {"items": rows, "count": len(rows)}
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def read_job(session: SessionDep, job_id: str) -> Any:
+def read_job(session: SessionDep, principal: PrincipalDep, job_id: str) -> Any:
     """One job with its progress."""
-    return load_job(session, job_id)
+    return load_job(session, principal, job_id)
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED)
-def cancel(session: SessionDep, queue: QueueDep, job_id: str) -> Any:
+def cancel(session: SessionDep, queue: QueueDep, principal: PrincipalDep, job_id: str) -> Any:
     """Ask a job to stop; a queued job is cancelled at once, a running one at its next check."""
-    return cancel_job(session, queue, load_job(session, job_id))
+    return cancel_job(session, queue, load_job(session, principal, job_id))

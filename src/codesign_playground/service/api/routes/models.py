@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 
 from codesign_playground.errors import ModelNotFoundError
@@ -20,18 +21,27 @@ from codesign_playground.service.analysis import (
 )
 from codesign_playground.service.api.deps import SessionDep, SettingsDep
 from codesign_playground.service.core.problems import ProblemError
-from codesign_playground.service.schemas import ModelList, ModelPublic, ModelRef, Precision
+from codesign_playground.service.core.security import PrincipalDep
+from codesign_playground.service.schemas import (
+    PUBLIC_ID_PATTERN,
+    ModelList,
+    ModelPublic,
+    ModelRef,
+    Precision,
+)
 from codesign_playground.workload import profile
 
 router = APIRouter(prefix="/models", tags=["models"])
 
 _CHUNK = 1 << 20
+ModelId = Annotated[str, PathParam(pattern=PUBLIC_ID_PATTERN, description="a model's id")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ModelPublic)
 async def upload_model(
     session: SessionDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     file: Annotated[UploadFile, File(description="an ONNX file")],
     name: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Any:
@@ -63,6 +73,7 @@ async def upload_model(
     row = await run_in_threadpool(
         crud.create_model,
         session,
+        owner=principal.owner,
         name=name or Path(filename).stem,
         filename=filename,
         sha256=digest.hexdigest(),
@@ -83,11 +94,12 @@ def _check_upload(content: bytes, *, max_nodes: int, filename: str) -> tuple[int
 @router.get("", response_model=ModelList)
 def read_models(
     session: SessionDep,
+    principal: PrincipalDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """List the stored models."""
-    rows = crud.list_models(session, offset=offset, limit=limit)
+    rows = crud.list_models(session, owner=principal.owner_filter, offset=offset, limit=limit)
     return {"items": rows, "count": len(rows)}
 
 
@@ -117,14 +129,14 @@ def profile_zoo_model(
     precision: Precision | None = None,
 ) -> dict[str, Any]:
     """Per-layer and total work of a zoo model."""
-    source = resolve_model(session, ModelRef(zoo=name), settings.codesign_data_dir)
+    source = resolve_model(session, ModelRef(zoo=name), settings.codesign_data_dir, owner=None)
     return _profile(source, batch, precision)
 
 
 @router.get("/{model_id}", response_model=ModelPublic)
-def read_model(session: SessionDep, model_id: int) -> Any:
+def read_model(session: SessionDep, principal: PrincipalDep, model_id: ModelId) -> Any:
     """One stored model."""
-    row = crud.get_model(session, model_id=model_id)
+    row = crud.get_model(session, model_id=model_id, owner=principal.owner_filter)
     if row is None:
         raise ModelNotFoundError(f"model_id: no stored model with id {model_id}")
     return row
@@ -134,12 +146,18 @@ def read_model(session: SessionDep, model_id: int) -> Any:
 def profile_model(
     session: SessionDep,
     settings: SettingsDep,
-    model_id: int,
+    principal: PrincipalDep,
+    model_id: ModelId,
     batch: Annotated[int, Query(ge=1, le=65536)] = 1,
     precision: Precision | None = None,
 ) -> dict[str, Any]:
     """Per-layer and total work of a stored model."""
-    source = resolve_model(session, ModelRef(model_id=model_id), settings.codesign_data_dir)
+    source = resolve_model(
+        session,
+        ModelRef(model_id=model_id),
+        settings.codesign_data_dir,
+        owner=principal.owner_filter,
+    )
     return _profile(source, batch, precision)
 
 

@@ -14,6 +14,7 @@ from codesign_playground.service.api.routes.jobs import (
     load_job,
     submit_job,
 )
+from codesign_playground.service.core.security import PrincipalDep
 from codesign_playground.service.schemas import JobList, JobPublic, RtlCreate
 
 router = APIRouter(prefix="/rtl", tags=["rtl"])
@@ -21,39 +22,46 @@ KIND = "rtl"
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
-def create_rtl(session: SessionDep, queue: QueueDep, body: RtlCreate) -> Any:
+def create_rtl(
+    session: SessionDep, queue: QueueDep, principal: PrincipalDep, body: RtlCreate
+) -> Any:
     """Start generating Verilog for a systolic array (checked before it is queued)."""
     from codesign_playground.rtl import SystolicDesign
 
     params = body.model_dump()
     SystolicDesign(**(params | {"acc_width": params["acc_width"] or 32}))
-    return submit_job(session, queue, kind=KIND, params=params)
+    return submit_job(session, queue, owner=principal.owner, kind=KIND, params=params)
 
 
 @router.get("", response_model=JobList)
 def read_rtl_jobs(
     session: SessionDep,
+    principal: PrincipalDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """RTL jobs, newest first."""
-    rows = crud.list_jobs(session, kind=KIND, offset=offset, limit=limit)
+    rows = crud.list_jobs(
+        session, owner=principal.owner_filter, kind=KIND, offset=offset, limit=limit
+    )
     return {"items": rows, "count": len(rows)}
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def read_rtl_job(session: SessionDep, job_id: str) -> Any:
+def read_rtl_job(session: SessionDep, principal: PrincipalDep, job_id: str) -> Any:
     """One RTL job."""
-    return load_job(session, job_id, KIND)
+    return load_job(session, principal, job_id, KIND)
 
 
 @router.post("/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
-def cancel_rtl_job(session: SessionDep, queue: QueueDep, job_id: str) -> Any:
+def cancel_rtl_job(
+    session: SessionDep, queue: QueueDep, principal: PrincipalDep, job_id: str
+) -> Any:
     """Cancel an RTL job that has not finished."""
-    return cancel_job(session, queue, load_job(session, job_id, KIND))
+    return cancel_job(session, queue, load_job(session, principal, job_id, KIND))
 
 
 @router.get("/{job_id}/artifact", response_model=None)
-def read_rtl_artifact(session: SessionDep, job_id: str) -> Response:
+def read_rtl_artifact(session: SessionDep, principal: PrincipalDep, job_id: str) -> Response:
     """The generated Verilog folder as a ``.tar.gz``."""
-    return artifact_response(session, load_job(session, job_id, KIND))
+    return artifact_response(session, load_job(session, principal, job_id, KIND))
