@@ -166,3 +166,42 @@ def test_zero_total_for_a_computing_graph_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="totals would be zero"):
         network_from_onnx(path)
     assert network_from_onnx(path, allow_unresolved=True).macs == 0
+
+
+def test_matmul_inside_control_flow_is_an_error(tmp_path: Path) -> None:
+    """An If whose branch multiplies matrices: which branch runs is known at run time only."""
+    w = numpy_helper.from_array(np.ones((4, 4), np.float32), "W")
+
+    def branch(name: str, op: str) -> onnx.GraphProto:
+        inputs = ["x", "W"] if op == "MatMul" else ["x"]
+        return helper.make_graph(
+            [helper.make_node(op, inputs, [f"{name}_out"], name=f"{name}_{op.lower()}")],
+            name,
+            [],
+            [helper.make_tensor_value_info(f"{name}_out", TensorProto.FLOAT, [2, 4])],
+        )
+
+    nodes = [
+        helper.make_node("ReduceSum", ["x"], ["total"], name="total", keepdims=0),
+        helper.make_node("Greater", ["total", "zero"], ["cond"], name="positive"),
+        helper.make_node(
+            "If",
+            ["cond"],
+            ["y"],
+            name="branch",
+            then_branch=branch("then", "MatMul"),
+            else_branch=branch("else", "Identity"),
+        ),
+    ]
+    path = _save(
+        tmp_path / "if.onnx",
+        nodes,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
+        [w, numpy_helper.from_array(np.array(0, np.float32), "zero")],
+    )
+    with pytest.raises(UnresolvedShapeError, match=r"'branch' \(If\).*MatMul"):
+        network_from_onnx(path)
+    net = network_from_onnx(path, allow_unresolved=True)
+    assert [u.name for u in net.unresolved] == ["branch"]
+    assert profile(net)["totals"]["unresolved"] == 1

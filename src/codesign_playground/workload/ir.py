@@ -217,8 +217,11 @@ class UnresolvedInfo:
     role: str  # "input" | "output"
     axis: int | None  # None: not even the rank is known
     dim: str  # the symbolic name inference gave the dimension, or "?"
+    reason: str = ""  # set when the cause is not a shape (work inside control flow)
 
     def describe(self) -> str:
+        if self.reason:
+            return self.reason
         where = "rank" if self.axis is None else f"dimension {self.axis} ({self.dim!r})"
         return f"{self.role} {self.tensor!r} has an unresolved {where}"
 

@@ -609,6 +609,25 @@ def network_from_onnx(
             continue
         builder = _BUILDERS.get(node.op_type) or _builder_for_family(node.op_type)
         if builder is None:
+            inner = _subgraph_arithmetic(node)
+            if inner:
+                # control flow: how often a branch or loop body runs is only known at run
+                # time, so the work inside cannot be counted
+                info = UnresolvedInfo(
+                    tensor=node.output[0] if node.output else node_name,
+                    role="output",
+                    axis=None,
+                    dim="?",
+                    reason=f"its subgraphs compute ({', '.join(inner)}) a number of times "
+                    "known only at run time",
+                )
+                if not allow_unresolved:
+                    raise UnresolvedShapeError(
+                        f"model: node {node_name!r} ({node.op_type}): {info.describe()}; "
+                        "pass --allow-unresolved (allow_unresolved=True) to count the rest"
+                    )
+                unmodeled.append(_unmodeled(node, node_name, ctx, kind="matmul", unresolved=info))
+                continue
             unmodeled.append(_unmodeled(node, node_name, ctx))
             continue
         try:
@@ -675,6 +694,34 @@ def check_computes(net: Network, *, allow_unresolved: bool) -> None:
             f"{', ...' if len(computing) > 3 else ''}); its totals would be zero. "
             "Pass --allow-unresolved (allow_unresolved=True) to list them anyway"
         )
+
+
+#: Kinds whose work is the bulk of a model's (index and shape arithmetic in control flow
+#: is common and cheap; these are not).
+_CORE_KINDS = frozenset({"conv", "gemm", "matmul", "attention", "norm", "softmax"})
+
+
+def _subgraph_arithmetic(node: Any) -> list[str]:
+    """Op types of the core kinds inside a control-flow node's subgraphs (If, Loop, Scan)."""
+    import onnx
+
+    found: dict[str, None] = {}
+    stack = [
+        onnx.helper.get_attribute_value(attr)
+        for attr in node.attribute
+        if attr.type == onnx.AttributeProto.GRAPH
+    ]
+    while stack:
+        graph = stack.pop()
+        for inner in graph.node:
+            if _family_kind(inner.op_type) in _CORE_KINDS:
+                found[inner.op_type] = None
+            stack.extend(
+                onnx.helper.get_attribute_value(attr)
+                for attr in inner.attribute
+                if attr.type == onnx.AttributeProto.GRAPH
+            )
+    return list(found)[:4]
 
 
 _SHAPE_FAMILY = _VIEW_OPS | _META_OPS | _COPY_OPS | {"Constant", "Gather"}
