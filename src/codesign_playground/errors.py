@@ -7,6 +7,7 @@ subclasses to exit codes (CLI) or problem+json responses (service) in one place 
     ├── InputError                 a value given by the user is wrong (names field and fix)
     │   ├── ModelNotFoundError     a model file is missing or a zoo name is unknown
     │   ├── ModelFormatError       a model file is malformed, truncated or not the format
+    │   │   └── UnresolvedShapeError   an op that computes has a shape no inference resolves
     │   ├── HardwareSpecError      a hardware description is invalid
     │   └── DeviceFitError         a design needs more of a device than it has
     ├── ToolError                  an external tool (Yosys, nextpnr, a simulator) failed
@@ -23,6 +24,7 @@ __all__ = [
     "ModelFormatError",
     "ModelNotFoundError",
     "ToolError",
+    "UnresolvedShapeError",
     "UnsupportedError",
 ]
 
@@ -41,6 +43,14 @@ class ModelNotFoundError(InputError):
 
 class ModelFormatError(InputError):
     """A model file cannot be read: malformed, truncated, or not of the expected format."""
+
+
+class UnresolvedShapeError(ModelFormatError):
+    """An op that does arithmetic has a dimension that shape inference cannot resolve.
+
+    Counting such a graph would silently drop the op's work; the message names the node,
+    the input and the unknown dimension (``allow_unresolved`` counts the rest instead).
+    """
 
 
 class HardwareSpecError(InputError):

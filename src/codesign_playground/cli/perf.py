@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from codesign_playground.cli.console import human, out_console, print_json
-from codesign_playground.cli.workload import ModelOptions, load_from_options
+from codesign_playground.cli.workload import ModelOptions, load_from_options, unresolved_summary
 from codesign_playground.errors import InputError
 from codesign_playground.hardware import HardwareSpec, load_hardware
 from codesign_playground.perf.estimate import MODES, Estimate, estimate
@@ -38,6 +38,7 @@ def estimate_command(
     seq_len: ModelOptions.SeqLen = None,
     kv_len: ModelOptions.KvLen = None,
     width: ModelOptions.Width = None,
+    allow_unresolved: ModelOptions.AllowUnresolved = False,
     mode: Annotated[
         str, typer.Option("--mode", help=f"Timing model: {', '.join(MODES)}.")
     ] = "auto",
@@ -75,10 +76,23 @@ def estimate_command(
         return
     spec = resolve_hardware(hardware)
     precision = spec.run_precision(precision)  # none asked: the chip's own (int8 on a TPU v1)
-    net = load_from_options(model, batch, precision, dim, resolution, seq_len, kv_len, width)
+    net = load_from_options(
+        model,
+        batch,
+        precision,
+        dim,
+        resolution,
+        seq_len,
+        kv_len,
+        width,
+        allow_unresolved=allow_unresolved,
+    )
     result = estimate(net, spec, mode=mode)
     if fmt == "json":
-        print_json(result.to_dict())
+        report = result.to_dict()
+        if net.unresolved:  # the estimate leaves these ops out: say how much
+            report["unresolved"] = unresolved_summary(net)
+        print_json(report)
         return
     _render(result)
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from codesign_playground.cli.console import human, out_console, print_json
+from codesign_playground.cli.console import err_console, human, out_console, print_json
 from codesign_playground.errors import InputError
 from codesign_playground.workload import load_workload, parse_precision, profile
 from codesign_playground.workload.ir import Network, Precision
 from codesign_playground.workload.profile import LAYER_FIELDS, totals
 
-__all__ = ["ModelOptions", "load_from_options", "profile_command"]
+__all__ = [
+    "ModelOptions",
+    "load_from_options",
+    "profile_command",
+    "unresolved_summary",
+    "warn_unresolved",
+]
 
 
 def _parse_dims(values: list[str] | None) -> dict[str, int]:
@@ -50,6 +56,14 @@ class ModelOptions:
         int | None, typer.Option("--kv-len", help="Zoo decoders: cached tokens for a decode step.")
     ]
     Width = Annotated[float | None, typer.Option("--width", help="Zoo CNNs: width multiplier.")]
+    AllowUnresolved = Annotated[
+        bool,
+        typer.Option(
+            "--allow-unresolved",
+            help="Count a graph whose arithmetic ops have shapes no inference resolves: "
+            "those ops are left out, listed, and counted in the totals (else exit 2).",
+        ),
+    ]
 
 
 def load_from_options(
@@ -61,10 +75,14 @@ def load_from_options(
     seq_len: int | None,
     kv_len: int | None,
     width: float | None,
+    *,
+    allow_unresolved: bool = False,
 ) -> Network:
-    """Validate the shared model options and load the model."""
+    """Validate the shared model options and load the model.
+
+    With ``allow_unresolved``, a network that left ops out prints a warning on stderr."""
     prec: Precision | None = parse_precision(precision) if precision else None
-    return load_workload(
+    net = load_workload(
         model,
         batch=batch,
         precision=prec,
@@ -73,6 +91,33 @@ def load_from_options(
         seq_len=seq_len,
         kv_len=kv_len,
         width=width,
+        allow_unresolved=allow_unresolved,
+    )
+    warn_unresolved(net)
+    return net
+
+
+def unresolved_summary(net: Network) -> dict[str, Any]:
+    """How much of the network was left out for unresolved shapes (for JSON output)."""
+    return {
+        "count": len(net.unresolved),
+        "fraction_of_nodes": round(net.unresolved_fraction_of_nodes, 6),
+        "fraction_of_arithmetic": round(net.unresolved_fraction_of_arithmetic, 6),
+        "nodes": [u.name for u in net.unresolved],
+    }
+
+
+def warn_unresolved(net: Network) -> None:
+    """One warning line on stderr when arithmetic ops were left out of the totals."""
+    if not net.unresolved:
+        return
+    first = net.unresolved[0]
+    info = first.unresolved.describe() if first.unresolved else ""
+    err_console.print(
+        f"[yellow]warning[/yellow]: {len(net.unresolved)} arithmetic node(s) with unresolved "
+        f"shapes are NOT counted ({net.unresolved_fraction_of_nodes:.1%} of nodes, "
+        f"{net.unresolved_fraction_of_arithmetic:.1%} of arithmetic ops); first: "
+        f"{first.name} ({first.op_type}): {info}"
     )
 
 
@@ -87,6 +132,7 @@ def profile_command(
     seq_len: ModelOptions.SeqLen = None,
     kv_len: ModelOptions.KvLen = None,
     width: ModelOptions.Width = None,
+    allow_unresolved: ModelOptions.AllowUnresolved = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per layer.")] = False,
     summary: Annotated[
@@ -96,7 +142,17 @@ def profile_command(
     """Count the work of MODEL exactly: MACs, FLOPs, parameters and bytes per layer."""
     if as_json and as_csv:
         raise InputError("--json and --csv: choose one output format")
-    net = load_from_options(model, batch, precision, dim, resolution, seq_len, kv_len, width)
+    net = load_from_options(
+        model,
+        batch,
+        precision,
+        dim,
+        resolution,
+        seq_len,
+        kv_len,
+        width,
+        allow_unresolved=allow_unresolved,
+    )
     report = profile(net)
     if as_json:
         print_json(report)

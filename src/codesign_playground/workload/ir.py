@@ -25,6 +25,7 @@ __all__ = [
     "Precision",
     "TensorSpec",
     "UnmodeledOp",
+    "UnresolvedInfo",
     "bytes_for",
     "parse_precision",
 ]
@@ -45,6 +46,10 @@ OpKind = Literal[
 ]
 
 OP_KINDS: tuple[str, ...] = get_args(OpKind)
+
+#: Kinds that do arithmetic: an op of one of these kinds whose shape cannot be resolved
+#: is an error (or, when allowed, counted as unresolved); shape ops and lookups compute nothing.
+ARITHMETIC_KINDS: frozenset[str] = frozenset(OP_KINDS) - {"shape", "embedding"}
 
 
 def parse_precision(value: str, *, field_name: str = "precision") -> Precision:
@@ -194,13 +199,37 @@ class Op:
 
 
 @dataclass(frozen=True, slots=True)
+class UnresolvedInfo:
+    """Why an arithmetic op was left out: which tensor of it had which unknown dimension."""
+
+    tensor: str
+    role: str  # "input" | "output"
+    axis: int | None  # None: not even the rank is known
+    dim: str  # the symbolic name inference gave the dimension, or "?"
+    reason: str = ""  # set when the cause is not a shape (work inside control flow)
+
+    def describe(self) -> str:
+        if self.reason:
+            return self.reason
+        where = "rank" if self.axis is None else f"dimension {self.axis} ({self.dim!r})"
+        return f"{self.role} {self.tensor!r} has an unresolved {where}"
+
+
+@dataclass(frozen=True, slots=True)
 class UnmodeledOp:
-    """A node whose operator type has no cost model: listed, never silently dropped."""
+    """A node left out of the totals: listed, never silently dropped.
+
+    Either its operator type has no cost model (``unresolved`` is None), or it does
+    arithmetic of kind ``kind`` but a shape it needs could not be resolved (only kept when
+    the caller allowed unresolved shapes; otherwise the import is an error).
+    """
 
     name: str
     op_type: str
     inputs: tuple[TensorSpec, ...] = ()
     outputs: tuple[TensorSpec, ...] = ()
+    kind: str = ""
+    unresolved: UnresolvedInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +270,24 @@ class Network:
     @property
     def params(self) -> int:
         return sum(o.params for o in self.ops)
+
+    @property
+    def unresolved(self) -> tuple[UnmodeledOp, ...]:
+        """Arithmetic nodes left out because a shape they need is unknown."""
+        return tuple(u for u in self.unmodeled if u.unresolved is not None)
+
+    @property
+    def unresolved_fraction_of_nodes(self) -> float:
+        """Unresolved nodes over all nodes (modeled ops plus unmodeled nodes)."""
+        total = len(self.ops) + len(self.unmodeled)
+        return len(self.unresolved) / total if total else 0.0
+
+    @property
+    def unresolved_fraction_of_arithmetic(self) -> float:
+        """Unresolved nodes over all nodes that do arithmetic (counted ones and unresolved)."""
+        n = len(self.unresolved)
+        total = sum(1 for o in self.ops if o.kind in ARITHMETIC_KINDS) + n
+        return n / total if total else 0.0
 
     @property
     def weight_bytes(self) -> int:

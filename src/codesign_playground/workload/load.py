@@ -18,6 +18,11 @@ def _looks_like_path(ref: str) -> bool:
     return "/" in ref or "\\" in ref or Path(ref).suffix.lower() in MODEL_SUFFIXES
 
 
+def kind_of(path: Path) -> str | None:
+    """The importer a file's suffix selects (``onnx``, ``scalesim``, ``torch``), or None."""
+    return MODEL_SUFFIXES.get(path.suffix.lower())
+
+
 def load_workload(
     model: str | Path,
     *,
@@ -28,14 +33,22 @@ def load_workload(
     seq_len: int | None = None,
     kv_len: int | None = None,
     width: float | None = None,
+    allow_unresolved: bool = False,
 ) -> Network:
     """Load ``model``: an ONNX file, a SCALE-Sim topology CSV, a ``torch.export`` ``.pt2``
-    archive, or the name of a built-in zoo model (with its knobs)."""
+    archive, or the name of a built-in zoo model (with its knobs).
+
+    ``dims`` binds named symbolic input dimensions of an ONNX file. An op that computes but
+    whose shape cannot be resolved is an :class:`~codesign_playground.errors.UnresolvedShapeError`
+    unless ``allow_unresolved`` (then the network lists it and its totals say how much is
+    missing)."""
     if batch < 1:
         raise InputError(f"batch: must be >= 1 (got {batch})")
     ref = str(model)
     path = Path(ref)
     if path.exists() or _looks_like_path(ref):
+        if dims and kind_of(path) not in (None, "onnx"):
+            raise InputError("dims: --dim binds symbolic inputs of ONNX files only")
         if any(v is not None for v in (resolution, seq_len, kv_len, width)):
             raise InputError(
                 "model: --resolution, --seq-len, --kv-len and --width apply to zoo models only; "
@@ -55,10 +68,14 @@ def load_workload(
         if kind == "torch":
             from codesign_playground.workload.importers.torch_export import network_from_pt2
 
-            return network_from_pt2(path, precision=precision)
+            return network_from_pt2(path, precision=precision, allow_unresolved=allow_unresolved)
         from codesign_playground.workload.importers.onnx_graph import network_from_onnx
 
-        return network_from_onnx(path, batch=batch, dims=dims, precision=precision)
+        return network_from_onnx(
+            path, batch=batch, dims=dims, precision=precision, allow_unresolved=allow_unresolved
+        )
+    if dims:
+        raise InputError("dims: --dim binds symbolic inputs of ONNX files only")
     from codesign_playground.workload.zoo import build_zoo_model
 
     return build_zoo_model(

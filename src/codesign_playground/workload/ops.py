@@ -24,6 +24,7 @@ __all__ = [
     "conv",
     "conv_output_shape",
     "conv_transpose",
+    "einsum",
     "elementwise",
     "embedding",
     "gemm",
@@ -337,6 +338,120 @@ def attention(
         macs=scores * d + scores * dv,
         flops=scores * (1 + FLOPS_PER_ELEMENT["Softmax"]),
         gemms=(Gemm(count, seq_q, seq_k, d), Gemm(count, seq_q, dv, seq_k)),
+        weight_precision=precision,
+        act_precision=precision,
+    )
+
+
+def _einsum_terms(
+    equation: str, shapes: Sequence[tuple[int, ...]], name: str
+) -> tuple[list[str], str, dict[str, int]]:
+    """Operand and output subscripts with ``...`` expanded (right-aligned, broadcast), and
+    each subscript's size."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ModelFormatError(f"{name}: equation {equation!r} has {len(terms)} operands")
+    n_ell = max(
+        (len(s) - len(t) + 3 for t, s in zip(terms, shapes, strict=True) if "..." in t), default=0
+    )
+    ell = [chr(0x3000 + i) for i in range(n_ell)]
+    sizes: dict[str, int] = {}
+    expanded = []
+    for term, shape in zip(terms, shapes, strict=True):
+        if "..." in term:
+            k = len(shape) - len(term) + 3
+            term = term.replace("...", "".join(ell[n_ell - k :]))
+        if len(term) != len(shape):
+            raise ModelFormatError(f"{name}: {term!r} does not fit operand shape {list(shape)}")
+        for letter, d in zip(term, shape, strict=True):
+            if sizes.get(letter, 1) not in (1, d) and d != 1:
+                raise ModelFormatError(
+                    f"{name}: subscript {letter!r} has sizes {sizes[letter]}, {d}"
+                )
+            sizes[letter] = max(sizes.get(letter, 1), d)
+        expanded.append(term)
+    if arrow:
+        out = rhs.replace("...", "".join(ell))
+    else:  # implicit output: broadcast axes, then subscripts used once, in order
+        counts = "".join(expanded)
+        out = "".join(ell) + "".join(
+            sorted(c for c in set(counts) if counts.count(c) == 1 and c not in ell)
+        )
+    return expanded, out, sizes
+
+
+def einsum(
+    name: str,
+    equation: str,
+    inputs: Sequence[TensorSpec],
+    *,
+    weights: Sequence[TensorSpec] = (),
+    out_name: str | None = None,
+    op_type: str = "Einsum",
+    precision: Precision = "fp32",
+) -> Op:
+    """``einsum`` of operands (activations ``inputs`` first, then constant ``weights``).
+
+    Two operands: every combination of subscript values is one multiply-accumulate, so
+    MACs = product of all subscript sizes (what ``torch.einsum`` runs as one ``bmm``); a
+    subscript of one operand only that the output drops is summed out first (one FLOP
+    per element of that operand), as ``torch.einsum`` does.
+    More operands contract left to right, pair by pair. One operand is a transposition
+    (no arithmetic) or a reduction (one FLOP per input element).
+    """
+    operands = [*inputs, *weights]
+    terms, out_letters, sizes = _einsum_terms(
+        equation, [_check(t.shape, f"{name} operand") for t in operands], name
+    )
+    out_shape = tuple(sizes[c] for c in out_letters)
+    out = TensorSpec(out_name or f"{name}.out", out_shape, operands[0].dtype)
+    macs = 0
+    gemms = []
+    flops = 0
+    if len(terms) == 1:
+        flops = operands[0].elements if set(terms[0]) - set(out_letters) else 0
+    left = terms[0]
+    for i, right in enumerate(terms[1:], start=1):
+        later = set(out_letters).union(*terms[i + 1 :])
+        # a subscript in one operand only, and needed nowhere after, is summed out first
+        # (a reduction, as torch.einsum does), not multiplied through the contraction
+        for side in (left, right):
+            other = right if side is left else left
+            alone = [c for c in side if c not in other and c not in later]
+            if alone:
+                flops += math.prod(sizes[c] for c in side)
+        left = "".join(c for c in left if c in right or c in later)
+        right = "".join(c for c in right if c in left or c in later)
+        keep = "".join(dict.fromkeys(c for c in left + right if c in later))
+        batch = [c for c in keep if c in left and c in right]
+        m = [c for c in keep if c in left and c not in right]
+        n = [c for c in keep if c in right and c not in left]
+        k = [c for c in dict.fromkeys(left + right) if c not in keep]
+        g = Gemm(
+            count=math.prod(sizes[c] for c in batch),
+            m=math.prod(sizes[c] for c in m),
+            n=math.prod(sizes[c] for c in n),
+            k=math.prod(sizes[c] for c in k),
+        )
+        gemms.append(g)
+        macs += g.macs
+        left = keep
+    kind: OpKind = "gemm" if weights else ("matmul" if len(terms) > 1 else "reduce")
+    if len(terms) == 1 and not flops:
+        kind = "shape"
+    return Op(
+        name=name,
+        kind=kind,
+        op_type=op_type,
+        inputs=tuple(inputs),
+        outputs=(out,),
+        weights=tuple(weights),
+        macs=macs,
+        flops=flops,
+        gemms=tuple(gemms),
+        attrs={"equation": equation},
         weight_precision=precision,
         act_precision=precision,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codesign_playground.workload.ir import Network, Op
+from codesign_playground.workload.ir import Network, Op, UnmodeledOp
 
 __all__ = ["LAYER_FIELDS", "TOTAL_FIELDS", "layer_record", "profile", "totals"]
 
@@ -23,7 +23,17 @@ LAYER_FIELDS = (
     "weight_precision",
     "act_precision",
 )
-TOTAL_FIELDS = ("layers", "macs", "flops", "params", "weight_bytes", "activation_bytes")
+TOTAL_FIELDS = (
+    "layers",
+    "macs",
+    "flops",
+    "params",
+    "weight_bytes",
+    "activation_bytes",
+    "unresolved",
+    "unresolved_fraction_of_nodes",
+    "unresolved_fraction_of_arithmetic",
+)
 
 
 def layer_record(op: Op) -> dict[str, Any]:
@@ -46,7 +56,11 @@ def layer_record(op: Op) -> dict[str, Any]:
 
 
 def totals(net: Network) -> dict[str, Any]:
-    """Network totals; ``activation_bytes`` sums every op's activation reads and writes."""
+    """Network totals; ``activation_bytes`` sums every op's activation reads and writes.
+
+    ``unresolved`` counts arithmetic nodes left out because a shape was unknown (only when
+    the import allowed it); the two fractions say how much of the graph that is.
+    """
     return {
         "layers": len(net.ops),
         "macs": net.macs,
@@ -54,7 +68,17 @@ def totals(net: Network) -> dict[str, Any]:
         "params": net.params,
         "weight_bytes": net.weight_bytes,
         "activation_bytes": net.activation_bytes,
+        "unresolved": len(net.unresolved),
+        "unresolved_fraction_of_nodes": round(net.unresolved_fraction_of_nodes, 6),
+        "unresolved_fraction_of_arithmetic": round(net.unresolved_fraction_of_arithmetic, 6),
     }
+
+
+def _unmodeled_record(u: UnmodeledOp) -> dict[str, Any]:
+    rec: dict[str, Any] = {"name": u.name, "op": u.op_type}
+    if u.unresolved is not None:
+        rec["unresolved"] = u.unresolved.describe()
+    return rec
 
 
 def profile(net: Network) -> dict[str, Any]:
@@ -65,5 +89,5 @@ def profile(net: Network) -> dict[str, Any]:
         "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in net.inputs],
         "layers": [layer_record(o) for o in net.ops],
         "totals": totals(net),
-        "unmodeled": [{"name": u.name, "op": u.op_type} for u in net.unmodeled],
+        "unmodeled": [_unmodeled_record(u) for u in net.unmodeled],
     }

@@ -21,6 +21,12 @@ the same module ``layer1.0.relu@1``); ops of a module with several nodes are nam
 ``op_type`` is the ATen op (``aten.conv2d``); costs follow the same conventions as the
 ONNX importer (each builder asks :mod:`~codesign_playground.workload.ops` with the
 equivalent ONNX operator). Nodes without a mapping become :class:`UnmodeledOp` entries.
+
+An op that does arithmetic but cannot be sized (a data-dependent dimension without a hint,
+such as the length of ``nonzero``'s output) raises
+:class:`~codesign_playground.errors.UnresolvedShapeError` naming the node, the tensor and
+the symbol, unless ``allow_unresolved=True``: then it is listed as unresolved and the
+network's totals say how much was left out.
 """
 
 from __future__ import annotations
@@ -35,9 +41,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from codesign_playground.errors import ModelFormatError, ModelNotFoundError, UnsupportedError
+from codesign_playground.errors import (
+    ModelFormatError,
+    ModelNotFoundError,
+    UnresolvedShapeError,
+    UnsupportedError,
+)
 from codesign_playground.workload import ops
-from codesign_playground.workload.ir import Network, Op, OpKind, Precision, TensorSpec, UnmodeledOp
+from codesign_playground.workload.ir import (
+    Network,
+    Op,
+    OpKind,
+    Precision,
+    TensorSpec,
+    UnmodeledOp,
+    UnresolvedInfo,
+)
 
 __all__ = [
     "ATEN_KINDS",
@@ -114,7 +133,8 @@ _ELEMENTWISE: Mapping[str, str] = {
     "trunc": "Floor", "sign": "Sign", "erf": "Erf", "square": "Mul", "addcmul": "Addcmul",
     "addcdiv": "Addcmul", "lerp": "Lerp", "isnan": "IsNaN", "isinf": "IsInf", "atan": "Sin",
     "asin": "Sin", "acos": "Sin", "sinh": "Sin", "cosh": "Cos", "atan2": "Sin",
-    "erfinv": "Erf", "frac": "Floor", "max": "Max", "min": "Min",
+    "erfinv": "Erf", "frac": "Floor", "max": "Max", "min": "Min", "__and__": "And",
+    "__or__": "Or", "__xor__": "Or", "__invert__": "Not",
 }
 
 #: FLOPs per output element where the ONNX table has no single entry
@@ -183,6 +203,7 @@ def _kind_table() -> dict[str, str]:
     for names, kind in (
         (_CONVS, "conv"),
         (_GEMMS, "gemm|matmul"),
+        (("einsum",), "gemm|matmul"),
         (_ATTENTION, "attention"),
         (_POOLS, "pool"),
         (_NORMS, "norm"),
@@ -250,6 +271,7 @@ def network_from_torch(
     name: str | None = None,
     precision: Precision | None = None,
     dynamic_shapes: Any = None,
+    allow_unresolved: bool = False,
 ) -> Network:
     """Build a :class:`Network` from a ``torch.nn.Module`` run on ``example_inputs``.
 
@@ -285,11 +307,16 @@ def network_from_torch(
         name=name or label,
         precision=precision,
         source=f"torch.export:{label} (torch {torch.__version__})",
+        allow_unresolved=allow_unresolved,
     )
 
 
 def network_from_pt2(
-    path: str | Path, *, precision: Precision | None = None, name: str | None = None
+    path: str | Path,
+    *,
+    precision: Precision | None = None,
+    name: str | None = None,
+    allow_unresolved: bool = False,
 ) -> Network:
     """Build a :class:`Network` from a ``torch.export.save`` archive (``.pt2``)."""
     torch = _import_torch()
@@ -309,6 +336,7 @@ def network_from_pt2(
         name=name or p.stem,
         precision=precision,
         source=f"torch.export:{p.name} (torch {torch.__version__})",
+        allow_unresolved=allow_unresolved,
     )
 
 
@@ -318,10 +346,11 @@ def network_from_exported_program(
     name: str = "model",
     precision: Precision | None = None,
     source: str = "torch.export",
+    allow_unresolved: bool = False,
 ) -> Network:
     """Build a :class:`Network` from a ``torch.export.ExportedProgram``."""
     try:
-        walker = _Walker(ep)
+        walker = _Walker(ep, allow_unresolved=allow_unresolved)
         return walker.network(name=name, precision=precision, source=source)
     except (ModelFormatError, UnsupportedError):
         raise
@@ -464,6 +493,7 @@ class _Walker:
     precision: Precision = "fp32"
     inputs: list[TensorSpec] = field(default_factory=list)
     param_dtype: str | None = None
+    allow_unresolved: bool = False
 
     def __post_init__(self) -> None:
         sig = self.ep.graph_signature
@@ -605,17 +635,22 @@ class _Walker:
                 if isinstance(src, list) and isinstance(idx, int) and idx < len(src):
                     self.env[node.name] = src[idx]
                 continue
+            ns, base = _base_name(node.target)
+            builder = _BUILDERS.get(base) if ns == "aten" else None
+            if builder is None and ns == "aten":
+                builder = _builder_for_family(base)
             try:
                 entry = self._outputs(node)
             except _ShapeUnknown:
                 entry = None
-            ns, base = _base_name(node.target)
+                if builder is not None and builder in _ARITHMETIC:
+                    # a tensor of data-dependent size: planned so the rule below sees it
+                    self.env[node.name] = None
+                    plans.append(_Plan(node, ns, base, builder))
+                    continue
             arg_nodes = list(_iter_nodes((node.args, list(node.kwargs.values()))))
             if entry is None:
                 continue  # no tensor out: shape arithmetic, asserts, metadata
-            builder = _BUILDERS.get(base) if ns == "aten" else None
-            if builder is None and ns == "aten":
-                builder = _builder_for_family(base)
             has_act = any((v := self.val(a)) is not None and v.origin == "act" for a in arg_nodes)
             if ns == "aten" and base in _CREATION_OPS:
                 self.env[node.name] = self._fold(node, arg_nodes)
@@ -648,6 +683,7 @@ class _Walker:
             node = plan.node
             op_type = f"{plan.ns}.{plan.base}" if plan.ns != "python" else plan.base
             op: Op | None = None
+            unresolved: UnresolvedInfo | None = None
             if plan.builder is not None:
                 try:
                     op = plan.builder(node, op_name, self)
@@ -655,6 +691,12 @@ class _Walker:
                     # torch.export checked the graph: a shape the cost model cannot place
                     # is this importer's gap, so the node is listed, never a crash
                     op = None
+                    unresolved = self._unresolved(node, plan)
+            if unresolved is not None and not self.allow_unresolved:
+                raise UnresolvedShapeError(
+                    f"model: node {op_name!r} ({op_type}): {unresolved.describe()}; pass "
+                    "--allow-unresolved (allow_unresolved=True) to count the rest"
+                )
             if op is None:
                 unmodeled.append(
                     UnmodeledOp(
@@ -666,6 +708,12 @@ class _Walker:
                             if self.val(a) is not None
                         ),
                         outputs=tuple(self.out_specs(node)),
+                        kind=(
+                            _ARITHMETIC_KIND.get(plan.builder, "")
+                            if unresolved and plan.builder is not None
+                            else ""
+                        ),
+                        unresolved=unresolved,
                     )
                 )
                 continue
@@ -679,7 +727,7 @@ class _Walker:
                     v = self.val(n)
                     if v is not None:
                         outputs.append(v.spec)
-        return Network(
+        net = Network(
             name=name,
             ops=tuple(built),
             inputs=tuple(self.inputs),
@@ -687,6 +735,35 @@ class _Walker:
             unmodeled=tuple(unmodeled),
             source=source,
         )
+        if net.flops == 0 and unmodeled and not self.allow_unresolved:
+            listed = ", ".join(f"{u.name} ({u.op_type})" for u in unmodeled[:3])
+            raise UnsupportedError(
+                f"model: {name} computes only in nodes without a cost model ({listed}); its "
+                "totals would be zero. Pass --allow-unresolved (allow_unresolved=True) to "
+                "list them anyway"
+            )
+        return net
+
+    def _unresolved(self, node: Any, plan: _Plan) -> UnresolvedInfo | None:
+        """Why an arithmetic node could not be built: its first tensor of unknown size.
+
+        A node whose shapes are all known but do not fit the cost model is reported the
+        same way (as its output), so its work is never dropped without a word."""
+        if plan.builder not in _ARITHMETIC:
+            return None
+        if plan.builder in (_elementwise, _reduce):
+            vals = [a.meta.get("val") for a in _iter_nodes((node.args, list(node.kwargs.values())))]
+            tensors = [v for v in vals if _is_tensor(v)]
+            if tensors and not any(v.dtype.is_floating_point for v in tensors):
+                return None  # index and mask bookkeeping, not the model's arithmetic
+        for arg in _iter_nodes((node.args, list(node.kwargs.values()))):
+            found = _unknown_axis(arg.meta.get("val"))
+            if found is not None:
+                return UnresolvedInfo(tensor=arg.name, role="input", axis=found[0], dim=found[1])
+        found = _unknown_axis(node.meta.get("val"))
+        if found is not None:
+            return UnresolvedInfo(tensor=node.name, role="output", axis=found[0], dim=found[1])
+        return UnresolvedInfo(tensor=node.name, role="output", axis=None, dim="?")
 
 
 def _op_names(plans: Sequence[_Plan]) -> list[str]:
@@ -859,6 +936,28 @@ def _gemm(node: Any, name: str, w: _Walker) -> Op:
         other = a.get("mat2", a.get("other", a.get("vec", a.get("tensor"))))
         return _matmul_op(name, node, w, a["self"], other)
     raise _ShapeUnknown(name)
+
+
+def _einsum(node: Any, name: str, w: _Walker) -> Op:
+    """``torch.einsum``: constant operands are weights (the last one: a dense layer)."""
+    a = _bind(node)
+    tensors = list(a["tensors"])
+    specs = [w.tensor(t) for t in tensors]
+    consts = [w.is_const(t) for t in tensors]
+    out = w.out(node)
+    acts = [s for s, c in zip(specs, consts, strict=True) if not c]
+    weights, buffers = w.consts([t for t, c in zip(tensors, consts, strict=True) if c])
+    if len(tensors) > 1 and consts[-1] and not any(consts[:-1]):
+        op = ops.einsum(
+            name, str(a["equation"]), specs[:-1], weights=specs[-1:], precision=w.precision
+        )
+    else:
+        op = ops.einsum(name, str(a["equation"]), specs, precision=w.precision)
+    if op.outputs[0].shape != out.shape:
+        raise _ShapeUnknown(name)
+    return replace(
+        op, inputs=tuple(acts), outputs=(out,), weights=tuple(weights), buffers=tuple(buffers)
+    )
 
 
 def _add_bias(op: Op, w: _Walker, bias_arg: Any, out: TensorSpec) -> Op:
@@ -1108,9 +1207,38 @@ _BUILDERS: dict[str, _Builder] = {
     **{n: _norm for n in _NORMS},
     **{n: _softmax for n in _SOFTMAX},
     **{n: _embedding for n in ("embedding",)},
+    "einsum": _einsum,
     "max": _reduce,
     "min": _reduce,
 }
+
+#: Builders of ops that do arithmetic, and the IR kind each makes: such an op that cannot
+#: be sized is an error (or, when allowed, an unresolved node).
+_ARITHMETIC_KIND: dict[_Builder, str] = {
+    _conv: "conv",
+    _gemm: "gemm",
+    _einsum: "matmul",
+    _attention: "attention",
+    _pool: "pool",
+    _norm: "norm",
+    _softmax: "softmax",
+    _reduce: "reduce",
+    _elementwise: "elementwise",
+}
+_ARITHMETIC: frozenset[_Builder] = frozenset(_ARITHMETIC_KIND)
+
+
+def _unknown_axis(val: Any) -> tuple[int, str] | None:
+    """(axis, symbol) of a tensor value's first dimension without a concrete size."""
+    if not _is_tensor(val):
+        return None
+    for axis, d in enumerate(val.shape):
+        try:
+            _dim(d)
+        except _ShapeUnknown:
+            return axis, str(d)
+    return None
+
 
 #: Families whose nodes are folded into a constant when they read no activation.
 _FOLDABLE: frozenset[_Builder] = frozenset({_elementwise, _shape, _reduce})
