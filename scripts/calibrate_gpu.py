@@ -30,7 +30,13 @@ from scipy.optimize import least_squares
 
 from codesign_playground.hardware.catalog import get_chip
 from codesign_playground.perf import gpu_kernels
-from codesign_playground.perf.gpu_bench import FAMILIES, KernelSet, holdout_mask, kernel_set, predict
+from codesign_playground.perf.gpu_bench import (
+    FAMILIES,
+    KernelSet,
+    holdout_mask,
+    kernel_set,
+    predict,
+)
 from codesign_playground.perf.gpu_kernels import GpuParams, gpu_facts
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,8 +47,19 @@ CHIP = "h200-sxm"
 
 #: Start values (order of magnitude) and bounds of every constant; ``None`` bounds: fixed.
 START: dict[str, tuple[float, float | None, float | None, str]] = {
-    "mem.bw_eff": (0.848, None, None, "measured: d2d copy 4071.6 GB/s (read + write) / 4.8 TB/s (models-dev.json device)"),
-    "mem.l2_resident_frac": (0.5, None, None, "structure: half the L2 (one of Hopper's two L2 partitions); the 32 MiB GEMV operands stream at HBM speed"),
+    "mem.bw_eff": (
+        0.848,
+        None,
+        None,
+        "measured: d2d copy 4071.6 GB/s (read + write) / 4.8 TB/s (models-dev.json device)",
+    ),
+    "mem.l2_resident_frac": (
+        0.5,
+        None,
+        None,
+        "structure: half the L2 (one of Hopper's two L2 partitions); "
+        "the 32 MiB GEMV operands stream at HBM speed",
+    ),
     "mem.l2_bw_ratio": (2.5, 1.0, 8.0, "fit: memory"),
     "ew.t0_s.add": (1.2e-6, 1e-7, 2e-5, "fit: memory"),
     "ew.t0_s.gelu": (1.4e-6, 1e-7, 2e-5, "fit: memory"),
@@ -74,7 +91,12 @@ START: dict[str, tuple[float, float | None, float | None, str]] = {
     "conv.t0_s": (3e-6, 1e-7, 2e-5, "fit: conv"),
     "conv.eff.fp16": (0.6, 0.02, 1.3, "fit: conv"),
     "conv.eff.tf32": (0.5, 0.02, 1.3, "fit: conv"),
-    "conv.eff.fp32": (0.7, None, None, "assumed: fp32 convolutions with TF32 off are not in the data; the fp32 GEMM fraction"),
+    "conv.eff.fp32": (
+        0.7,
+        None,
+        None,
+        "assumed: fp32 convolutions with TF32 off are not in the data; the fp32 GEMM fraction",
+    ),
     "conv.throttle.fp16": (0.0, None, None, "assumed: no throttling term for convolutions"),
     "conv.throttle.tf32": (0.0, None, None, "assumed: no throttling term for convolutions"),
     "conv.throttle.fp32": (0.0, None, None, "assumed: no throttling term for convolutions"),
@@ -85,12 +107,26 @@ START: dict[str, tuple[float, float | None, float | None, str]] = {
     "conv.unaligned_eff": (0.3, 0.01, 1.0, "fit: conv (fraction of the fp32 CUDA-core peak)"),
     "conv.layout.fp16": (1.0, 0.01, 6.0, "fit: conv"),
     "conv.layout.tf32": (1.0, 0.01, 6.0, "fit: conv"),
+    "conv.layout_s.fp16": (1e-6, 1e-8, 2e-5, "fit: conv"),
+    "conv.layout_s.tf32": (1e-6, 1e-8, 2e-5, "fit: conv"),
+    "conv.layout_s.fp32": (1e-6, None, None, "assumed: as tf32"),
     "conv.layout.fp32": (1.0, None, None, "assumed: as tf32 (same NCHW fp32 tensors)"),
     "dwconv.t0_s": (3e-6, 1e-7, 3e-5, "fit: conv"),
     "dwconv.mac_rate.fp16": (25e9, 1e8, 1e12, "fit: conv (MAC/s per SM)"),
-    "dwconv.mac_rate.tf32": (8e9, 1e8, 1e12, "fit: conv (MAC/s per SM; fp32 data, TF32 does not apply)"),
+    "dwconv.mac_rate.tf32": (
+        8e9,
+        1e8,
+        1e12,
+        "fit: conv (MAC/s per SM; fp32 data, TF32 does not apply)",
+    ),
     "dwconv.mac_rate.fp32": (8e9, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
-    "dwconv.max_cpg": (4.0, None, None, "structure: <= 4 input channels per group run as direct convolutions (data: 1 and 2 direct, 16+ implicit GEMM)"),
+    "dwconv.max_cpg": (
+        4.0,
+        None,
+        None,
+        "structure: <= 4 input channels per group run as direct convolutions "
+        "(data: 1 and 2 direct, 16+ implicit GEMM)",
+    ),
     "attn.t0_s": (4e-6, 1e-7, 3e-5, "fit: attention"),
     "attn.eff.fp16": (0.6, 0.05, 1.0, "fit: attention"),
     "attn.eff.bf16": (0.6, 0.05, 1.0, "fit: attention"),
@@ -144,7 +180,8 @@ def eager_overheads(ks: KernelSet, train: np.ndarray) -> dict[str, float]:
         out[f"launch.eager_s.{fam}"] = float(np.median(d))
         START[f"launch.eager_s.{fam}"] = (
             out[f"launch.eager_s.{fam}"], None, None,
-            f"measured: median eager_ms - graph_ms of {int(sel.sum())} training {fam} kernels under 20 us",
+            f"measured: median eager_ms - graph_ms of {int(sel.sum())} "
+            f"training {fam} kernels under 20 us",
         )  # fmt: skip
     return out
 
@@ -235,8 +272,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     held_rows = error_table(ks, pred, held)
     train_rows = error_table(ks, pred, ~held)
     for r in held_rows:
-        print(f"held-out {r['family']:9s} {r['dtype']:5s} n={r['n']:2d} median "
-              f"{r['median_ape_pct']:5.1f}%  worst {r['max_ape_pct']:5.1f}% ({r['worst']})")
+        print(
+            f"held-out {r['family']:9s} {r['dtype']:5s} n={r['n']:2d} median "
+            f"{r['median_ape_pct']:5.1f}%  worst {r['max_ape_pct']:5.1f}% ({r['worst']})"
+        )
     if args.check:
         return
     write_yaml(params, held_rows, len(ks.family))

@@ -53,6 +53,7 @@ class Estimate:
     roofline: RooflineResult
     clock_hz: float
     peak_macs_per_cycle: float
+    tokens_per_step: int | None = None
 
     def layer_records(self) -> list[dict[str, Any]]:
         """One flat record per op (JSON-ready)."""
@@ -80,6 +81,12 @@ class Estimate:
         macs = float(self.layers.macs.sum())
         latency = float(self.timing.latency_s.sum())
         energy = self.energy.total_j
+        tokens: dict[str, Any] = {}
+        if self.tokens_per_step:  # token models on the GPU model: tokens per step and per s
+            tokens = {
+                "tokens_per_step": self.tokens_per_step,
+                "tokens_per_s": self.tokens_per_step / latency if latency > 0 else 0.0,
+            }
         return {
             "latency_s": latency,
             "cycles": cycles,
@@ -92,6 +99,7 @@ class Estimate:
             "dram_bytes": float(
                 self.timing.read_bytes[-1].sum() + self.timing.write_bytes[-1].sum()
             ),
+            **tokens,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,12 +157,24 @@ def _is_cell_array(spec: HardwareSpec) -> bool:
     )
 
 
-def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimate:
-    """Estimate ``net`` on ``spec``; ``mode`` picks the timing model (``auto`` by kind)."""
+def estimate(
+    net: Network,
+    spec: HardwareSpec,
+    *,
+    mode: str = "auto",
+    launch: str = "graph",
+    tf32: bool | str | None = None,
+) -> Estimate:
+    """Estimate ``net`` on ``spec``; ``mode`` picks the timing model (``auto`` by kind).
+
+    ``launch`` (``graph`` or ``eager``) and ``tf32`` (``None``: PyTorch's default, or
+    on/off) apply to the GPU model (``perf/gpu.py``)."""
     la = layer_arrays(net)
     rf = roofline(net, spec)
     clock = spec.compute.clock_hz
     chosen = _choose(mode, spec)
+    gpu_energy = None
+    tokens = None
     if chosen == "systolic":
         from codesign_playground.perf.systolic_network import systolic_timing
 
@@ -164,9 +184,10 @@ def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimat
 
         timing = rtl_timing(net, la, spec, rf)
     elif chosen == "gpu":
-        from codesign_playground.perf.gpu import gpu_timing
+        from codesign_playground.perf.gpu_power import gpu_timing_and_energy, tokens_per_step
 
-        timing = gpu_timing(net, la, spec, rf)
+        timing, gpu_energy = gpu_timing_and_energy(net, la, spec, rf, launch=launch, tf32=tf32)
+        tokens = tokens_per_step(net)
     elif chosen == "spatial":
         from codesign_playground.perf.spatial_network import spatial_timing
 
@@ -174,7 +195,7 @@ def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimat
     else:
         timing = _roofline_timing(rf, clock)
     area = area_breakdown(spec)
-    energy = energy_breakdown(
+    energy = gpu_energy or energy_breakdown(
         la,
         spec,
         read_bytes=timing.read_bytes,
@@ -197,4 +218,5 @@ def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimat
         roofline=rf,
         clock_hz=clock,
         peak_macs_per_cycle=peak,
+        tokens_per_step=tokens,
     )

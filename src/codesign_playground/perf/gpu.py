@@ -36,7 +36,6 @@ from codesign_playground.errors import InputError
 from codesign_playground.hardware.spec import HardwareSpec
 from codesign_playground.perf.gpu_kernels import (
     DTYPE_BYTES,
-    GpuFacts,
     GpuParams,
     attention_s,
     conv_s,
@@ -62,6 +61,7 @@ __all__ = [
     "load_calibration",
     "parse_launch",
     "parse_tf32",
+    "timing_from_kernels",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -81,7 +81,9 @@ _TRANSCENDENTAL = frozenset(
     {"gelu", "silu", "sigmoid", "tanh", "erf", "cos", "sin", "exp", "log", "hardswish",
      "swish", "mish", "softplus", "elu", "selu", "hardsigmoid", "sqrt", "rsqrt", "pow"}
 )  # fmt: skip
-_ROW_NORMS = ("layernorm", "rmsnorm", "groupnorm", "instancenorm", "normalization")
+#: Every normalization is priced as the measured row-norm kernel (layer norm), batch norm
+#: in eval mode included (cuDNN runs it as a kernel of its own in PyTorch eager).
+_ROW_NORMS = ("norm",)
 
 
 def parse_launch(launch: str) -> str:
@@ -218,7 +220,7 @@ def gpu_kernels(
     n = len(ops)
     chains = _attention_chains(ops)
     in_chain: set[int] = set()
-    for pv, (qk, first, _) in chains.items():
+    for pv, (_qk, first, _) in chains.items():
         in_chain.update(range(first, pv))
     compiled = _compiled_fusions(ops) if fusion == "compiled" else set()
     cap = p["mem.l2_resident_frac"] * gpu.l2_bytes
@@ -280,7 +282,8 @@ def gpu_kernels(
             dt = _dtype(op, "conv", tf)
             nn_, cc, hh, ww = op.inputs[0].shape
             _, kk, pp, qq = op.outputs[0].shape
-            kr, ks = tuple(op.attrs.get("kernel", (1, 1)))  # type: ignore[misc]
+            kern = op.attrs.get("kernel", (1, 1))
+            kr, ks = (int(v) for v in kern) if isinstance(kern, (tuple, list)) else (1, 1)
             groups = int(op.attrs.get("groups", 1))  # type: ignore[call-overload]
             t[i] = float(conv_s(nn_, cc, kk, pp, qq, kr, ks, groups, hh, ww, dt, gpu, p))
             kernel.append("conv")
@@ -351,6 +354,21 @@ def gpu_timing(
     parse_launch(launch)
     p = params or load_calibration()
     k = gpu_kernels(net, spec, p, tf32=tf32, fusion=fusion)
+    return timing_from_kernels(k, la, spec, rf, launch=launch, params=p)
+
+
+def timing_from_kernels(
+    k: GpuKernels,
+    la: LayerArrays,
+    spec: HardwareSpec,
+    rf: RooflineResult,
+    *,
+    launch: str = "graph",
+    params: GpuParams | None = None,
+) -> Timing:
+    """The :class:`Timing` of priced kernels under a launch mode."""
+    parse_launch(launch)
+    p = params or load_calibration()
     latency = k.gpu_s.copy()
     host = np.zeros_like(latency)
     if launch == "eager":

@@ -124,9 +124,20 @@ def _predict_one(fam: str, dtype: str, r: Mapping[str, Any], gpu: GpuFacts, p: G
         wo = (int(r["W"]) + 2 * pad - int(r["S"])) // stride + 1
         return float(
             conv_s(
-                r["N"], r["C"], r["K"], ho, wo, r["R"], r["S"], r["groups"],
-                r["H"], r["W"], dtype, gpu, p,
-            )  # fmt: skip
+                r["N"],
+                r["C"],
+                r["K"],
+                ho,
+                wo,
+                r["R"],
+                r["S"],
+                r["groups"],
+                r["H"],
+                r["W"],
+                dtype,
+                gpu,
+                p,
+            )
         )
     if fam == "attention":
         b, h, d = int(r["B"]), int(r["heads"]), int(r["d"])
@@ -140,7 +151,9 @@ def _predict_one(fam: str, dtype: str, r: Mapping[str, Any], gpu: GpuFacts, p: G
     return float(memory_op_s(r["n"], op, dtype, gpu, p))
 
 
-def predict(ks: KernelSet, gpu: GpuFacts, p: GpuParams, idx: Sequence[int] | None = None) -> FloatArray:
+def predict(
+    ks: KernelSet, gpu: GpuFacts, p: GpuParams, idx: Sequence[int] | None = None
+) -> FloatArray:
     """Model seconds of the rows ``idx`` (all by default)."""
     sel = range(len(ks.family)) if idx is None else idx
     return np.asarray(

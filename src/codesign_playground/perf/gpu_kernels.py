@@ -52,6 +52,7 @@ __all__ = [
     "gpu_facts",
     "load_calibration",
     "memory_op_s",
+    "power_model",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -154,14 +155,25 @@ class GpuFacts:
 
 
 @cache
-def _gpu_specs() -> dict[str, Any]:
+def _gpu_specs_file() -> dict[str, Any]:
     text = (
         resources.files("codesign_playground.hardware")
         .joinpath("data", "gpu_specs.yaml")
         .read_text(encoding="utf-8")
     )
-    data: dict[str, Any] = yaml.safe_load(text)["gpus"]
+    data: dict[str, Any] = yaml.safe_load(text)
     return data
+
+
+def _gpu_specs() -> dict[str, Any]:
+    gpus: dict[str, Any] = _gpu_specs_file()["gpus"]
+    return gpus
+
+
+def power_model() -> dict[str, Any]:
+    """The board power shares of ``gpu_specs.yaml`` (``perf/gpu_power.py``)."""
+    pm: dict[str, Any] = _gpu_specs_file()["power_model"]
+    return pm
 
 
 def gpu_facts(spec: HardwareSpec) -> GpuFacts:
@@ -170,7 +182,7 @@ def gpu_facts(spec: HardwareSpec) -> GpuFacts:
     peak, idle board power). A description not listed there takes TF32 = half the fp16
     tensor rate (Ampere and Hopper datasheets) and an idle power of 10% of its TDP."""
     extra = _gpu_specs().get(spec.name, {})
-    peaks = {p: float(spec.peak_ops_per_s(p)) for p in spec.precisions}
+    peaks: dict[str, float] = {str(p): float(spec.peak_ops_per_s(p)) for p in spec.precisions}
     sources = {"peaks": "hardware description", "sms": "hardware description: compute.cores"}
     if "tf32" in extra:
         peaks["tf32"] = float(extra["tf32"]["value"])
@@ -223,9 +235,7 @@ def _resident(footprint: FloatArray, gpu: GpuFacts, p: GpuParams) -> npt.NDArray
     return np.asarray(footprint <= p["mem.l2_resident_frac"] * gpu.l2_bytes)
 
 
-def memory_s(
-    nbytes: ArrayLike, footprint: ArrayLike, gpu: GpuFacts, p: GpuParams
-) -> FloatArray:
+def memory_s(nbytes: ArrayLike, footprint: ArrayLike, gpu: GpuFacts, p: GpuParams) -> FloatArray:
     """Seconds to move ``nbytes`` at the achievable bandwidth of the level that holds a
     ``footprint``-byte working set: the L2 when it fits (``l2_bw_ratio`` x DRAM), else DRAM."""
     dram = p["mem.bw_eff"] * gpu.dram_bw
@@ -287,7 +297,9 @@ def _gemm_compute(
     return np.asarray(best, dtype=np.float64)
 
 
-def gemm_bytes(m: ArrayLike, n: ArrayLike, k: ArrayLike, dtype: str, count: ArrayLike = 1) -> FloatArray:
+def gemm_bytes(
+    m: ArrayLike, n: ArrayLike, k: ArrayLike, dtype: str, count: ArrayLike = 1
+) -> FloatArray:
     """Compulsory bytes of a GEMM kernel: both operands read once, the product written
     (int8 products accumulate to int32)."""
     b = DTYPE_BYTES[dtype]
@@ -366,11 +378,13 @@ def conv_s(
     dense = gemm_s(
         m_, kk / gg, cpg * rr * ss, dtype, gpu, p, count=gg, dram_bytes=io, family="conv"
     )
-    layout = p.by_dtype("conv.layout", dtype) * memory_s(in_b + out_b, in_b + out_b, gpu, p)
+    layout = p.by_dtype("conv.layout", dtype) * memory_s(
+        in_b + out_b, in_b + out_b, gpu, p
+    ) + p.by_dtype("conv.layout_s", dtype)
     dense = dense + layout
     # a 1x1 stride-1 convolution over NCHW is a plain batched GEMM, W (K x C) by X (C x HW)
-    # per image: no im2col, no layout change (runs as cuBLAS-like GEMM kernels)
-    pointwise = gemm_s(kk, pp * qq, cc, dtype, gpu, p, count=nn, dram_bytes=io)
+    # per image: no im2col, no layout change
+    pointwise = gemm_s(kk, pp * qq, cc, dtype, gpu, p, count=nn, dram_bytes=io, family="conv")
     is_pw = (rr == 1) & (ss == 1) & (gg == 1) & (pp * qq == hh * ww)
     dense = np.where(is_pw, pointwise, dense)
     macs = m_ * kk * cpg * rr * ss
@@ -419,9 +433,7 @@ def attention_s(
         mean_blocks[i], max_blocks[i] = _causal_blocks(lq[i], lk[i])
     # head dimension: wider heads reuse each loaded key block over more MACs
     rate = (
-        p.by_dtype("attn.eff", dtype)
-        * (dd / 128.0) ** p["attn.d_gamma"]
-        * gpu.peak_per_sm(dtype)
+        p.by_dtype("attn.eff", dtype) * (dd / 128.0) ** p["attn.d_gamma"] * gpu.peak_per_sm(dtype)
     )
     block_s = 2.0 * ATTN_BLOCK_M * ATTN_BLOCK_N * (2.0 * dd) / rate
     ctas = cnt * np.ceil(lq / ATTN_BLOCK_M)
