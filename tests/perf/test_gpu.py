@@ -30,12 +30,16 @@ LIMIT_PCT = {"gemm": 10.0, "conv": 10.0, "attention": 15.0, "memory": 15.0}
 #: Groups the model does not bring under the limit yet (strict xfail: fixing one fails here,
 #: so the list cannot go stale).
 KNOWN_OVER = {("conv", "fp16"), ("conv", "tf32")}
-#: Whole-network dev entries over 10% today (see docs/validation-gpu.md).
+#: Whole-network dev entries over 10% today (see docs/validation-gpu.md): the composed
+#: kernels come out faster than the networks, most for fp16 convolution networks.
 DEV_OVER = {
+    ("resnet18", "fp16_b1"),
     ("resnet18", "fp16_b32"),
     ("resnet18", "fp32_b32"),
+    ("mobilenet_v2", "fp16_b1"),
     ("mobilenet_v2", "fp16_b32"),
     ("mobilenet_v2", "fp32_b1"),
+    ("mobilenet_v2", "fp32_b32"),
 }
 
 

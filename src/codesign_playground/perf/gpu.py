@@ -36,6 +36,7 @@ from codesign_playground.errors import InputError
 from codesign_playground.hardware.spec import HardwareSpec
 from codesign_playground.perf.gpu_kernels import (
     DTYPE_BYTES,
+    GpuFacts,
     GpuParams,
     attention_s,
     conv_s,
@@ -81,9 +82,18 @@ _TRANSCENDENTAL = frozenset(
     {"gelu", "silu", "sigmoid", "tanh", "erf", "cos", "sin", "exp", "log", "hardswish",
      "swish", "mish", "softplus", "elu", "selu", "hardsigmoid", "sqrt", "rsqrt", "pow"}
 )  # fmt: skip
-#: Every normalization is priced as the measured row-norm kernel (layer norm), batch norm
-#: in eval mode included (cuDNN runs it as a kernel of its own in PyTorch eager).
-_ROW_NORMS = ("norm",)
+#: Normalizations over rows (statistics computed in the kernel) are priced as the measured
+#: layer-norm kernel; batch norm in eval mode is a per-channel scale and shift: elementwise.
+_ROW_NORMS = (
+    "layernorm",
+    "rmsnorm",
+    "groupnorm",
+    "instancenorm",
+    "layernormalization",
+    "rmsnormalization",
+    "groupnormalization",
+    "instancenormalization",
+)
 
 
 def parse_launch(launch: str) -> str:
@@ -122,9 +132,9 @@ class GpuKernels:
     dram_bytes: FloatArray
 
 
-def _dtype(op: Op, kind: str, tf32: bool | None) -> str:
+def _dtype(op: Op, kind: str, tf32: bool | None, gpu: GpuFacts) -> str:
     prec = str(op.act_precision)
-    if prec != "fp32":
+    if prec != "fp32" or "tf32" not in gpu.peak_ops:  # no tensor cores for fp32 data
         return prec
     if kind == "conv":
         return "fp32" if tf32 is False else "tf32"
@@ -135,7 +145,7 @@ def _mem_family(op: Op) -> str:
     t = op.op_type.lower()
     if op.kind == "softmax":
         return "softmax"
-    if op.kind == "norm" and any(n in t for n in _ROW_NORMS):
+    if op.kind == "norm" and "batch" not in t and (t in _ROW_NORMS or "norm" in t):
         return "norm"
     if op.kind == "activation" and t in _TRANSCENDENTAL:
         return "gelu"
@@ -257,7 +267,7 @@ def gpu_kernels(
         if i in chains:
             qk_i, _, causal = chains[i]
             g = ops[qk_i].gemms[0]
-            dt = _dtype(op, "attention", tf)
+            dt = _dtype(op, "attention", tf, gpu)
             dt = "fp16" if dt in ("fp32", "tf32") and "fp16" in gpu.peak_ops else dt
             b = DTYPE_BYTES[dt]
             kv = 2.0 * g.count * g.n * g.k * b
@@ -270,7 +280,7 @@ def gpu_kernels(
             continue
         if op.kind == "attention" and op.gemms:
             g = op.gemms[0]
-            dt = _dtype(op, "attention", tf)
+            dt = _dtype(op, "attention", tf, gpu)
             dt = "fp16" if dt in ("fp32", "tf32") and "fp16" in gpu.peak_ops else dt
             causal = bool(op.attrs.get("causal", False))
             t[i] = float(attention_s(g.count, g.m, g.n, g.k, causal, dt, gpu, p))
@@ -279,7 +289,7 @@ def gpu_kernels(
             comp[i], mem[i] = t[i], float(memory_s(nbytes, foot, gpu, p))
             continue
         if op.kind == "conv" and op.gemms and len(op.inputs[0].shape) == 4:
-            dt = _dtype(op, "conv", tf)
+            dt = _dtype(op, "conv", tf, gpu)
             nn_, cc, hh, ww = op.inputs[0].shape
             _, kk, pp, qq = op.outputs[0].shape
             kern = op.attrs.get("kernel", (1, 1))
@@ -291,7 +301,7 @@ def gpu_kernels(
             comp[i], mem[i] = t[i], float(memory_s(nbytes, foot, gpu, p))
             continue
         if op.gemms:
-            dt = _dtype(op, "gemm", tf)
+            dt = _dtype(op, "gemm", tf, gpu)
             rows = [
                 float(gemm_s(g.m, g.n, g.k, dt, gpu, p, count=g.count,
                              dram_bytes=nbytes / len(op.gemms), footprint=foot))

@@ -74,6 +74,7 @@ _FALLBACK: Mapping[str, str] = {"bf16": "fp16", "int4": "int8", "int16": "fp16"}
 #: Memory-bound kernel families and the tensors of their size each touches (read + write).
 MEMORY_OPS: Mapping[str, float] = {"add": 3.0, "gelu": 2.0, "softmax": 2.0, "norm": 2.0}
 
+PW_FAMILY = "gemm"
 ATTN_BLOCK_M = 128
 ATTN_BLOCK_N = 64
 
@@ -251,11 +252,13 @@ def _tile_class(dtype: str) -> str:
     return "tensor"
 
 
-def _aligned(k: FloatArray, n: FloatArray, dtype: str) -> npt.NDArray[np.bool_]:
-    """Tensor-core GEMM kernels need 16-byte aligned rows of both row-major operands
-    (leading dimensions K and N); otherwise cuBLAS/cuDNN fall back to slower kernels."""
+def _aligned(k: FloatArray, dtype: str) -> npt.NDArray[np.bool_]:
+    """Tensor-core GEMM kernels load 16-byte aligned rows of both operands, whose leading
+    dimension is K (activations row-major, a weight stored output x input as nn.Linear
+    keeps it); otherwise cuBLAS/cuDNN fall back to slower kernels. An unaligned N only
+    touches the output store."""
     b = DTYPE_BYTES[dtype]
-    return np.asarray(((k * b) % 16 == 0) & ((n * b) % 16 == 0))
+    return np.asarray((k * b) % 16 == 0)
 
 
 def _gemm_compute(
@@ -293,7 +296,7 @@ def _gemm_compute(
     if cls == "tensor" and "fp32" in gpu.peak_ops:
         # misaligned operands: CUDA-core kernels at a fitted fraction of the fp32 rate
         slow = count * 2.0 * m * n * k / (p[f"{family}.unaligned_eff"] * gpu.peak_ops["fp32"])
-        best = np.where(_aligned(k, n, dtype), best, np.maximum(best, slow))
+        best = np.where(_aligned(k, dtype), best, np.maximum(best, slow))
     return np.asarray(best, dtype=np.float64)
 
 
@@ -382,17 +385,19 @@ def conv_s(
         in_b + out_b, in_b + out_b, gpu, p
     ) + p.by_dtype("conv.layout_s", dtype)
     dense = dense + layout
-    # a 1x1 stride-1 convolution over NCHW is a plain batched GEMM, W (K x C) by X (C x HW)
-    # per image: no im2col, no layout change
-    pointwise = gemm_s(kk, pp * qq, cc, dtype, gpu, p, count=nn, dram_bytes=io, family="conv")
+    # a 1x1 stride-1 convolution is one plain GEMM (N P Q x C by C x K): no im2col, priced
+    # with the GEMM constants (the data: cuDNN runs these at cuBLAS-like rates)
+    pointwise = gemm_s(m_, kk, cc, dtype, gpu, p, dram_bytes=io, family=PW_FAMILY)
     is_pw = (rr == 1) & (ss == 1) & (gg == 1) & (pp * qq == hh * ww)
     dense = np.where(is_pw, pointwise, dense)
-    macs = m_ * kk * cpg * rr * ss
-    dw = (
-        p["dwconv.t0_s"]
-        + memory_s(io, io, gpu, p)
-        + macs / (p.by_dtype("dwconv.mac_rate", dtype) * gpu.sms)
-    )
+    # direct (depthwise-like) kernels: CTAs over output-plane tiles of ``tile_px`` pixels,
+    # two resident per SM, each at a per-CTA CUDA-core MAC rate
+    tile_px = p["dwconv.tile_px"]
+    ctas = nn * kk * np.ceil(pp * qq / tile_px)
+    waves = np.ceil(ctas / (2.0 * gpu.sms))
+    cta_macs = np.minimum(pp * qq, tile_px) * rr * ss * cpg
+    dw_compute = waves * (p["dwconv.cta_s"] + cta_macs / p.by_dtype("dwconv.mac_rate", dtype))
+    dw = p["dwconv.t0_s"] + np.maximum(memory_s(io, io, gpu, p), dw_compute)
     direct = is_depthwise_like(cpg, p) & (gg > 1)
     return np.asarray(np.where(direct, dw, dense), dtype=np.float64)
 
