@@ -190,6 +190,11 @@ def _attention_chains(ops: Sequence[Op]) -> dict[int, tuple[int, int, bool]]:
     return out
 
 
+def _second_input_elements(op: Op) -> int:
+    """Elements of an attention matmul's second operand (K^T or V); large when unknown."""
+    return op.inputs[1].elements if len(op.inputs) > 1 else 2**62
+
+
 def _compiled_fusions(ops: Sequence[Op]) -> set[int]:
     """Ops a compiler folds into the kernel that produces their input (epilogue, norm +
     activation, elementwise chains)."""
@@ -268,9 +273,14 @@ def gpu_kernels(
             qk_i, _, causal = chains[i]
             g = ops[qk_i].gemms[0]
             dt = _dtype(op, "attention", tf, gpu)
-            dt = "fp16" if dt in ("fp32", "tf32") and "fp16" in gpu.peak_ops else dt
+            dt = "fp32" if dt == "tf32" else dt  # SDPA runs fp32 on CUDA cores
             b = DTYPE_BYTES[dt]
-            kv = 2.0 * g.count * g.n * g.k * b
+            # K and V as the graph holds them: fewer KV heads than query heads (GQA)
+            # broadcast over the query heads are read once
+            kv = min(
+                2.0 * g.count * g.n * g.k * b,
+                b * float(_second_input_elements(ops[qk_i]) + _second_input_elements(op)),
+            )
             t[i] = float(attention_s(g.count, g.m, g.n, g.k, causal, dt, gpu, p, kv_bytes=kv))
             kernel.append("decode_attention" if g.m <= 1 else "attention")
             flops[i] = float(sum(ops[j].total_flops for j in range(qk_i, i + 1)))
@@ -281,7 +291,7 @@ def gpu_kernels(
         if op.kind == "attention" and op.gemms:
             g = op.gemms[0]
             dt = _dtype(op, "attention", tf, gpu)
-            dt = "fp16" if dt in ("fp32", "tf32") and "fp16" in gpu.peak_ops else dt
+            dt = "fp32" if dt == "tf32" else dt
             causal = bool(op.attrs.get("causal", False))
             t[i] = float(attention_s(g.count, g.m, g.n, g.k, causal, dt, gpu, p))
             kernel.append("attention")

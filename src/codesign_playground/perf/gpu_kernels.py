@@ -437,9 +437,16 @@ def attention_s(
     for i in np.flatnonzero(cz > 0):
         mean_blocks[i], max_blocks[i] = _causal_blocks(lq[i], lk[i])
     # head dimension: wider heads reuse each loaded key block over more MACs
-    rate = (
-        p.by_dtype("attn.eff", dtype) * (dd / 128.0) ** p["attn.d_gamma"] * gpu.peak_per_sm(dtype)
-    )
+    if dtype in ("fp32", "tf32"):
+        # no FlashAttention kernel for fp32: PyTorch's memory-efficient kernel on the CUDA
+        # cores, assumed at the fp32 GEMM fraction (no fp32 attention in the data)
+        rate = p.by_dtype("gemm.eff", "fp32") * gpu.peak_per_sm("fp32")
+    else:
+        rate = (
+            p.by_dtype("attn.eff", dtype)
+            * (dd / 128.0) ** p["attn.d_gamma"]
+            * gpu.peak_per_sm(dtype)
+        )
     block_s = 2.0 * ATTN_BLOCK_M * ATTN_BLOCK_N * (2.0 * dd) / rate
     ctas = cnt * np.ceil(lq / ATTN_BLOCK_M)
     waves = np.ceil(ctas / gpu.sms)
