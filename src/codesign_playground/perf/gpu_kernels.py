@@ -440,7 +440,7 @@ def attention_s(
     if dtype in ("fp32", "tf32"):
         # no FlashAttention kernel for fp32: PyTorch's memory-efficient kernel on the CUDA
         # cores, assumed at the fp32 GEMM fraction (no fp32 attention in the data)
-        rate = p.by_dtype("gemm.eff", "fp32") * gpu.peak_per_sm("fp32")
+        rate = np.full_like(dd, p.by_dtype("gemm.eff", "fp32") * gpu.peak_per_sm("fp32"))
     else:
         rate = (
             p.by_dtype("attn.eff", dtype)
