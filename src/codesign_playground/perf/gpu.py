@@ -13,7 +13,9 @@ replays), except where a framework fuses ops (``FUSION_RULES``, documented in
   its activation, and a chain of elementwise ops is one kernel.
 
 The default policy, ``framework``, is PyTorch eager graph-captured (what the dev set
-``models-dev.json`` measures): one kernel per op besides the two first rules.
+``models-dev.json`` measures): one kernel per op besides the two first rules, and a
+convolution's bias is a kernel of its own (cuDNN convolutions carry no bias; a linear
+layer's bias is in the cuBLAS epilogue).
 
 Launch: ``graph`` (default) is GPU time only, as CUDA graphs, TensorRT or vLLM run;
 ``eager`` adds an eager framework's per-kernel host cost (fitted from ``eager_ms -
@@ -306,6 +308,15 @@ def gpu_kernels(
             kr, ks = (int(v) for v in kern) if isinstance(kern, (tuple, list)) else (1, 1)
             groups = int(op.attrs.get("groups", 1))  # type: ignore[call-overload]
             t[i] = float(conv_s(nn_, cc, kk, pp, qq, kr, ks, groups, hh, ww, dt, gpu, p))
+            if len(op.weights) > 1 and fusion == "framework":
+                # PyTorch eager adds a convolution's bias in a kernel of its own
+                # (cuDNN's convolution has no bias): read and write the output once more
+                ob = 2.0 * float(op.output_bytes)
+                t[i] += float(
+                    memory_op_s(op.output_elements, "add", str(op.act_precision), gpu, p,
+                                nbytes=ob, footprint=ob)
+                )  # fmt: skip
+                launches[i] = 2.0
             kernel.append("conv")
             peak[i] = gpu.peak_ops.get(dt, 1.0)
             comp[i], mem[i] = t[i], float(memory_s(nbytes, foot, gpu, p))
