@@ -239,3 +239,11 @@ def test_calibration_script_reproduces_the_packaged_fit(
     mod.main(["--check", "--data", str(DATA)])
     out = capsys.readouterr().out
     assert "held-out gemm" in out
+
+
+def test_gpu_options_on_other_models_are_an_error() -> None:
+    net = build_zoo_model("resnet18", precision="int8")
+    with pytest.raises(InputError, match="gpu timing model only"):
+        estimate(net, get_chip("tpu-v1"), launch="eager")
+    with pytest.raises(InputError, match="gpu timing model only"):
+        estimate(net, get_chip("h200-sxm"), mode="roofline", tf32="on")

@@ -173,6 +173,11 @@ def estimate(
     rf = roofline(net, spec)
     clock = spec.compute.clock_hz
     chosen = _choose(mode, spec)
+    if chosen != "gpu" and (launch != "graph" or tf32 is not None):
+        raise InputError(
+            f"launch/tf32: they apply to the gpu timing model only ({chosen} was chosen); "
+            "use --mode gpu on GPU hardware or drop them"
+        )
     gpu_energy = None
     tokens = None
     if chosen == "systolic":
