@@ -247,3 +247,11 @@ def test_gpu_options_on_other_models_are_an_error() -> None:
         estimate(net, get_chip("tpu-v1"), launch="eager")
     with pytest.raises(InputError, match="gpu timing model only"):
         estimate(net, get_chip("h200-sxm"), mode="roofline", tf32="on")
+
+
+def test_template_gpu_without_power_still_times() -> None:
+    from codesign_playground.hardware import gpu
+
+    e = estimate(build_zoo_model("resnet18", precision="fp16"), gpu(), mode="gpu")
+    assert e.totals()["latency_s"] > 0
+    assert "board_idle" not in e.energy.components  # action counts, no board to model

@@ -135,14 +135,15 @@ def load_calibration() -> GpuParams:
 @dataclass(frozen=True)
 class GpuFacts:
     """What the kernel and power models need of a GPU: SMs, per-dtype tensor/CUDA-core
-    peaks (ops/s), DRAM bandwidth, L2 bytes and board power figures, each with a source."""
+    peaks (ops/s), DRAM bandwidth, L2 bytes and board power figures (``tdp_w`` None when
+    the description gives no power), each with a source."""
 
     name: str
     sms: float
     peak_ops: Mapping[str, float]
     dram_bw: float
     l2_bytes: float
-    tdp_w: float
+    tdp_w: float | None
     idle_w: float
     sources: Mapping[str, str]
 
@@ -198,17 +199,12 @@ def gpu_facts(spec: HardwareSpec) -> GpuFacts:
             f"needs the DRAM bandwidth ({spec.name} has none)"
         )
     l2 = max((float(lv.total_capacity_bytes or 0) for lv in spec.memory[:-1]), default=0.0)
-    tdp = float(spec.power_w or 0.0)
-    if tdp <= 0:
-        raise HardwareSpecError(
-            f"hardware field 'power_w': the gpu power model needs the board power "
-            f"(TDP) of {spec.name}"
-        )
+    tdp = float(spec.power_w) if spec.power_w else None
     if "idle_w" in extra:
         idle = float(extra["idle_w"]["value"])
         sources["idle_w"] = str(extra["idle_w"]["source"])
     else:
-        idle = 0.1 * tdp
+        idle = 0.1 * tdp if tdp else 0.0
         sources["idle_w"] = "assumed 10% of TDP (no figure for this GPU)"
     return GpuFacts(
         name=spec.name,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from codesign_playground.errors import HardwareSpecError
 from codesign_playground.hardware.spec import HardwareSpec
 from codesign_playground.perf.energy import EnergyBreakdown
 from codesign_playground.perf.gpu import GpuKernels
@@ -51,13 +52,18 @@ def gpu_power_w(
     """Per-op components ``(4, n_ops)`` in watts (idle, active, compute, memory) after the
     TDP cap, and the per-op total power."""
     gpu = gpu_facts(spec)
+    if gpu.tdp_w is None:
+        raise HardwareSpecError(
+            f"hardware field 'power_w': the gpu power model needs the board power (TDP) "
+            f"of {spec.name}"
+        )
     a_act, a_c, a_m = _shares()
     t = np.asarray(latency_s, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         u_c = np.clip(np.where(t > 0, k.flops / (t * k.peak_ops), 0.0), 0.0, 1.0)
         u_m = np.clip(np.where(t > 0, k.dram_bytes / (t * gpu.dram_bw), 0.0), 0.0, 1.0)
     running = (t > 0).astype(np.float64)
-    span = gpu.tdp_w - gpu.idle_w
+    span = float(gpu.tdp_w) - gpu.idle_w
     dyn = np.stack([a_act * running, a_c * u_c, a_m * u_m]) * span
     total_dyn = dyn.sum(axis=0)
     cap = np.where(total_dyn > span, span / np.maximum(total_dyn, 1e-30), 1.0)
@@ -79,12 +85,16 @@ def gpu_timing_and_energy(
     *,
     launch: str = "graph",
     tf32: bool | str | None = None,
-) -> tuple[Timing, EnergyBreakdown]:
-    """The GPU timing (``perf/gpu.gpu_timing``) and its board energy, from one kernel pass."""
+) -> tuple[Timing, EnergyBreakdown | None]:
+    """The GPU timing (``perf/gpu.gpu_timing``) and its board energy, from one kernel pass;
+    no energy (``None``: the caller falls back to action counts) for a GPU description
+    without a board power."""
     from codesign_playground.perf.gpu import gpu_kernels, timing_from_kernels
 
     k = gpu_kernels(net, spec, tf32=tf32)
     timing = timing_from_kernels(k, la, spec, rf, launch=launch)
+    if not spec.power_w:
+        return timing, None
     return timing, gpu_energy(spec, k, timing.latency_s)
 
 
