@@ -288,7 +288,8 @@ def gpu_kernels(
             flops[i] = float(sum(ops[j].total_flops for j in range(qk_i, i + 1)))
             peak[i] = gpu.peak_ops.get(dt, 1.0)
             dram[i] = 0.0 if kv <= cap else kv
-            comp[i], mem[i] = t[i], float(memory_s(kv, kv, gpu, p))
+            mem[i] = float(memory_s(kv, kv, gpu, p))
+            comp[i] = 0.0 if g.m <= 1 else t[i]
             continue
         if op.kind == "attention" and op.gemms:
             g = op.gemms[0]
@@ -332,7 +333,12 @@ def gpu_kernels(
             launches[i] = float(len(rows))
             kernel.append("gemm")
             peak[i] = gpu.peak_ops.get(dt, 1.0)
-            comp[i], mem[i] = t[i], float(memory_s(nbytes, foot, gpu, p))
+            # the same kernels with no bytes to move: their compute (and fixed) time alone
+            comp[i] = sum(
+                float(gemm_s(g.m, g.n, g.k, dt, gpu, p, count=g.count, dram_bytes=0.0))
+                for g in op.gemms
+            )
+            mem[i] = float(memory_s(nbytes, foot, gpu, p))
             continue
         fam = _mem_family(op)
         dt = str(op.act_precision)

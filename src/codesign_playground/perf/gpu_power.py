@@ -62,12 +62,14 @@ def gpu_power_w(
     with np.errstate(invalid="ignore", divide="ignore"):
         u_c = np.clip(np.where(t > 0, k.flops / (t * k.peak_ops), 0.0), 0.0, 1.0)
         u_m = np.clip(np.where(t > 0, k.dram_bytes / (t * gpu.dram_bw), 0.0), 0.0, 1.0)
-    running = (t > 0).astype(np.float64)
+    # the active share only while a kernel runs (eager: the GPU waits for the host)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        running = np.clip(np.where(t > 0, k.gpu_s / t, 0.0), 0.0, 1.0)
     span = float(gpu.tdp_w) - gpu.idle_w
     dyn = np.stack([a_act * running, a_c * u_c, a_m * u_m]) * span
     total_dyn = dyn.sum(axis=0)
     cap = np.where(total_dyn > span, span / np.maximum(total_dyn, 1e-30), 1.0)
-    comps = np.vstack([np.full_like(t, gpu.idle_w) * running, dyn * cap])
+    comps = np.vstack([np.where(t > 0, gpu.idle_w, 0.0), dyn * cap])
     return comps, comps.sum(axis=0)
 
 
