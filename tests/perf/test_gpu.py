@@ -255,3 +255,26 @@ def test_template_gpu_without_power_still_times() -> None:
     e = estimate(build_zoo_model("resnet18", precision="fp16"), gpu(), mode="gpu")
     assert e.totals()["latency_s"] > 0
     assert "board_idle" not in e.energy.components  # action counts, no board to model
+
+
+def test_exported_bias_and_gelu_run_as_pytorch_runs_them(tmp_path: Path) -> None:
+    """An ONNX export spells out a linear layer's bias Add and the exact GELU's five ops;
+    PyTorch runs them in the GEMM epilogue and as one gelu kernel."""
+    torch = pytest.importorskip("torch")
+    from codesign_playground.workload.load import load_workload
+
+    class Mlp(torch.nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.up = torch.nn.Linear(64, 256)
+            self.down = torch.nn.Linear(256, 64)
+
+        def forward(self, x: Any) -> Any:
+            return self.down(torch.nn.functional.gelu(self.up(x)))
+
+    path = tmp_path / "mlp.onnx"
+    torch.onnx.export(Mlp().eval(), (torch.randn(1, 16, 64),), str(path), dynamo=False)
+    net = load_workload(str(path), precision="fp16")
+    k = gpu_kernels(net, get_chip("h200-sxm"))
+    launched = [kind for kind in k.kernel if kind not in ("fused", "none")]
+    assert launched == ["gemm", "gelu", "gemm"]

@@ -8,6 +8,8 @@ replays), except where a framework fuses ops (``FUSION_RULES``, documented in
 - ``attention``: ``matmul(Q, K^T)`` -> scale / mask -> softmax -> ``matmul(P, V)`` is one
   scaled-dot-product-attention kernel (PyTorch SDPA / FlashAttention), prefill or decode;
 - a view (a ``shape`` op that copies nothing) launches no kernel;
+- an exported linear layer's bias ``Add`` runs in its GEMM's epilogue and an exported exact
+  GELU (``Div, Erf, Add, Mul, Mul``) is one kernel, as PyTorch runs them;
 - ``compiled`` policy only (TensorRT, torch.compile): a convolution or GEMM absorbs the
   batch norm, activation and residual add that follow it (epilogue fusion), a norm absorbs
   its activation, and a chain of elementwise ops is one kernel.
@@ -197,6 +199,25 @@ def _second_input_elements(op: Op) -> int:
     return op.inputs[1].elements if len(op.inputs) > 1 else 2**62
 
 
+def _framework_fusions(ops: Sequence[Op]) -> set[int]:
+    """Ops an eager framework runs inside a neighbour's kernel although an exported graph
+    spells them out: a linear layer's bias ``Add`` after its ``MatMul`` (cuBLASLt epilogue,
+    as ``addmm``), and the ``Div, Erf, Add, Mul, Mul`` of an exported exact GELU (one
+    ``gelu`` kernel in PyTorch; the ``Erf`` op carries it)."""
+    fused: set[int] = set()
+    producer = {t.name: i for i, op in enumerate(ops) for t in op.outputs}
+    for i, op in enumerate(ops):
+        if op.op_type == "Add" and op.weights and len(op.inputs) == 1:
+            j = producer.get(op.inputs[0].name)
+            if j is not None and ops[j].kind in ("gemm", "matmul") and ops[j].weights:
+                fused.add(i)
+        if op.op_type == "Erf" and 1 <= i <= len(ops) - 4:
+            tail = [o.op_type for o in ops[i - 1 : i + 4]]
+            if tail == ["Div", "Erf", "Add", "Mul", "Mul"]:
+                fused.update((i - 1, i + 1, i + 2, i + 3))
+    return fused
+
+
 def _compiled_fusions(ops: Sequence[Op]) -> set[int]:
     """Ops a compiler folds into the kernel that produces their input (epilogue, norm +
     activation, elementwise chains)."""
@@ -239,7 +260,8 @@ def gpu_kernels(
     in_chain: set[int] = set()
     for pv, (_qk, first, _) in chains.items():
         in_chain.update(range(first, pv))
-    compiled = _compiled_fusions(ops) if fusion == "compiled" else set()
+    framework = _framework_fusions(ops)
+    compiled = _compiled_fusions(ops) - framework if fusion == "compiled" else set()
     cap = p["mem.l2_resident_frac"] * gpu.l2_bytes
     total_w = float(sum(o.weight_bytes for o in ops))
     # weights stay in the L2 between inferences only when all of them fit
@@ -260,10 +282,11 @@ def gpu_kernels(
         resident = foot <= cap
         dram[i] = 0.0 if resident else nbytes
         flops[i] = float(op.total_flops)
-        if i in in_chain or i in compiled:
+        if i in in_chain or i in compiled or i in framework:
             kernel.append("fused")
-            if i in compiled:  # the absorbing kernel still reads/writes this op's operands
-                extra = float(memory_s(wb + op.output_bytes, foot, gpu, p))
+            dram[i] = 0.0
+            if i in compiled:  # an epilogue still reads this op's other operands
+                extra = float(memory_s(wb + max(op.input_bytes - op.output_bytes, 0), foot, gpu, p))
                 t[i] = extra
                 mem[i] = extra
             continue
