@@ -145,6 +145,11 @@ def _dtype(op: Op, kind: str, tf32: bool | None, gpu: GpuFacts) -> str:
     return "tf32" if tf32 is True else "fp32"
 
 
+def _mem_dtype(op: Op) -> str:
+    dt = str(op.act_precision)
+    return dt if dt in DTYPE_BYTES else "fp32"
+
+
 def _mem_family(op: Op) -> str:
     t = op.op_type.lower()
     if op.kind == "softmax":
@@ -274,6 +279,9 @@ def gpu_kernels(
     dram = np.zeros(n)
     launches = np.zeros(n)
     kernel: list[str] = []
+    conv_rows: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
+    gemm_rows: dict[str, list[tuple[int, tuple[int, int, int, int], float, float]]] = {}
+    mem_rows: dict[tuple[str, str], list[tuple[int, float, float, float]]] = {}
     for i, op in enumerate(ops):
         io = float(op.input_bytes + op.output_bytes)
         wb = float(op.weight_bytes)
@@ -331,47 +339,58 @@ def gpu_kernels(
             kern = op.attrs.get("kernel", (1, 1))
             kr, ks = (int(v) for v in kern) if isinstance(kern, (tuple, list)) else (1, 1)
             groups = int(op.attrs.get("groups", 1))  # type: ignore[call-overload]
-            t[i] = float(conv_s(nn_, cc, kk, pp, qq, kr, ks, groups, hh, ww, dt, gpu, p))
+            conv_rows.setdefault(dt, []).append((i, (nn_, cc, kk, pp, qq, kr, ks, groups, hh, ww)))
             if len(op.weights) > 1 and fusion == "framework":
                 # PyTorch eager adds a convolution's bias in a kernel of its own
                 # (cuDNN's convolution has no bias): read and write the output once more
                 ob = 2.0 * float(op.output_bytes)
-                t[i] += float(
-                    memory_op_s(op.output_elements, "add", str(op.act_precision), gpu, p,
-                                nbytes=ob, footprint=ob)
-                )  # fmt: skip
+                mem_rows.setdefault(("add", _mem_dtype(op)), []).append(
+                    (i, float(op.output_elements), ob, ob)
+                )
                 launches[i] = 2.0
             kernel.append("conv")
             peak[i] = gpu.peak_ops.get(dt, 1.0)
-            comp[i], mem[i] = t[i], float(memory_s(nbytes, foot, gpu, p))
+            mem[i] = float(memory_s(nbytes, foot, gpu, p))
             continue
         if op.gemms:
             dt = _dtype(op, "gemm", tf, gpu)
-            rows = [
-                float(gemm_s(g.m, g.n, g.k, dt, gpu, p, count=g.count,
-                             dram_bytes=nbytes / len(op.gemms), footprint=foot))
-                for g in op.gemms
-            ]  # fmt: skip
-            t[i] = sum(rows)
-            launches[i] = float(len(rows))
+            share = nbytes / len(op.gemms)
+            for g in op.gemms:
+                gemm_rows.setdefault(dt, []).append((i, (g.count, g.m, g.n, g.k), share, foot))
+            launches[i] = float(len(op.gemms))
             kernel.append("gemm")
             peak[i] = gpu.peak_ops.get(dt, 1.0)
-            # the same kernels with no bytes to move: their compute (and fixed) time alone
-            comp[i] = sum(
-                float(gemm_s(g.m, g.n, g.k, dt, gpu, p, count=g.count, dram_bytes=0.0))
-                for g in op.gemms
-            )
             mem[i] = float(memory_s(nbytes, foot, gpu, p))
             continue
         fam = _mem_family(op)
-        dt = str(op.act_precision)
-        t[i] = float(
-            memory_op_s(max(op.output_elements, 1), fam, dt if dt in DTYPE_BYTES else "fp32",
-                        gpu, p, nbytes=nbytes, footprint=foot)
-        )  # fmt: skip
+        mem_rows.setdefault((fam, _mem_dtype(op)), []).append(
+            (i, float(max(op.output_elements, 1)), nbytes, foot)
+        )
         kernel.append(fam)
         mem[i] = float(memory_s(nbytes, foot, gpu, p))
         peak[i] = gpu.peak_ops.get("fp32", 1.0)
+    # the batched kernel models, one call per kind and dtype
+    for dt, crow in conv_rows.items():
+        idx = np.asarray([r[0] for r in crow])
+        cols = np.asarray([r[1] for r in crow], dtype=np.float64).T
+        c = list(cols)
+        tc = conv_s(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], dt, gpu, p)
+        np.add.at(t, idx, tc)
+        np.add.at(comp, idx, tc)
+    for dt, grow in gemm_rows.items():
+        idx = np.asarray([r[0] for r in grow])
+        cnt, m_, n_, k_ = np.asarray([r[1] for r in grow], dtype=np.float64).T
+        shares = np.asarray([r[2] for r in grow])
+        fp = np.asarray([r[3] for r in grow])
+        np.add.at(
+            t, idx, gemm_s(m_, n_, k_, dt, gpu, p, count=cnt, dram_bytes=shares, footprint=fp)
+        )
+        # the same kernels with no bytes to move: their compute (and fixed) time alone
+        np.add.at(comp, idx, gemm_s(m_, n_, k_, dt, gpu, p, count=cnt, dram_bytes=0.0))
+    for (fam, dt), mrow in mem_rows.items():
+        idx = np.asarray([r[0] for r in mrow])
+        n_el, nb, fp = np.asarray([r[1:] for r in mrow], dtype=np.float64).T
+        np.add.at(t, idx, memory_op_s(n_el, fam, dt, gpu, p, nbytes=nb, footprint=fp))
     return GpuKernels(
         gpu_s=t,
         kernel=tuple(kernel),
