@@ -278,3 +278,32 @@ def test_exported_bias_and_gelu_run_as_pytorch_runs_them(tmp_path: Path) -> None
     k = gpu_kernels(net, get_chip("h200-sxm"))
     launched = [kind for kind in k.kernel if kind not in ("fused", "none")]
     assert launched == ["gemm", "gelu", "gemm"]
+
+
+def test_gqa_decode_reads_the_kv_heads_once() -> None:
+    """K and V of 8 KV heads expanded to 32 query heads: the SDPA kernel reads the 8."""
+    from codesign_playground.workload.ir import Gemm, Network, Op, TensorSpec
+
+    b, h, hkv, kv, d = 4, 32, 8, 4096, 128
+
+    def t(name: str, *shape: int) -> TensorSpec:
+        return TensorSpec(name, shape)
+
+    def expand(name: str, src: TensorSpec) -> Op:
+        return Op(name, "shape", "Expand", (src,), (t(name + ".out", b, h, kv, d),),
+                  act_precision="fp16")  # fmt: skip
+
+    q, k, v = t("q", b, h, 1, d), t("k", b, hkv, kv, d), t("v", b, hkv, kv, d)
+    ops = (
+        expand("expand_k", k),
+        expand("expand_v", v),
+        Op("qk", "matmul", "MatMul", (q, t("expand_k.out", b, h, kv, d)),
+           (t("s", b, h, 1, kv),), gemms=(Gemm(b * h, 1, kv, d),), act_precision="fp16"),
+        Op("softmax", "softmax", "Softmax", (t("s", b, h, 1, kv),), (t("p", b, h, 1, kv),),
+           act_precision="fp16"),
+        Op("pv", "matmul", "MatMul", (t("p", b, h, 1, kv), t("expand_v.out", b, h, kv, d)),
+           (t("o", b, h, 1, d),), gemms=(Gemm(b * h, 1, d, kv),), act_precision="fp16"),
+    )  # fmt: skip
+    k_ = gpu_kernels(Network("gqa", ops), get_chip("h200-sxm"))
+    assert k_.kernel == ("fused", "fused", "fused", "fused", "decode_attention")
+    assert k_.dram_bytes[-1] == pytest.approx(2 * b * hkv * kv * d * 2)

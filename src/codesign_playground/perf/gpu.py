@@ -199,9 +199,22 @@ def _attention_chains(ops: Sequence[Op]) -> dict[int, tuple[int, int, bool]]:
     return out
 
 
-def _second_input_elements(op: Op) -> int:
-    """Elements of an attention matmul's second operand (K^T or V); large when unknown."""
-    return op.inputs[1].elements if len(op.inputs) > 1 else 2**62
+def _kv_source(op: Op, ops: Sequence[Op], producer: Mapping[str, int]) -> tuple[int, set[int]]:
+    """Elements of an attention matmul's second operand (K^T or V) as stored, and the
+    ``Expand`` ops on the way: K and V of fewer KV heads broadcast to the query heads
+    (grouped-query attention, HuggingFace's ``repeat_kv``) are read once by an SDPA kernel
+    with GQA support, the expansion copies nothing."""
+    if len(op.inputs) < 2:
+        return 2**62, set()
+    elements = op.inputs[1].elements
+    expands: set[int] = set()
+    j = producer.get(op.inputs[1].name)
+    while j is not None and ops[j].kind == "shape" and ops[j].inputs:
+        if ops[j].op_type == "Expand":
+            expands.add(j)
+        elements = min(elements, ops[j].inputs[0].elements)
+        j = producer.get(ops[j].inputs[0].name)
+    return elements, expands
 
 
 def _framework_fusions(ops: Sequence[Op]) -> set[int]:
@@ -263,8 +276,14 @@ def gpu_kernels(
     n = len(ops)
     chains = _attention_chains(ops)
     in_chain: set[int] = set()
-    for pv, (_qk, first, _) in chains.items():
+    producer = {t.name: j for j, o in enumerate(ops) for t in o.outputs}
+    kv_elements: dict[int, int] = {}
+    for pv, (qk, first, _) in chains.items():
         in_chain.update(range(first, pv))
+        k_el, k_exp = _kv_source(ops[qk], ops, producer)
+        v_el, v_exp = _kv_source(ops[pv], ops, producer)
+        kv_elements[pv] = k_el + v_el
+        in_chain.update(k_exp | v_exp)
     framework = _framework_fusions(ops)
     compiled = _compiled_fusions(ops) - framework if fusion == "compiled" else set()
     cap = p["mem.l2_resident_frac"] * gpu.l2_bytes
@@ -312,7 +331,7 @@ def gpu_kernels(
             # broadcast over the query heads are read once
             kv = min(
                 2.0 * g.count * g.n * g.k * b,
-                b * float(_second_input_elements(ops[qk_i]) + _second_input_elements(op)),
+                b * float(kv_elements[i]),
             )
             t[i] = float(attention_s(g.count, g.m, g.n, g.k, causal, dt, gpu, p, kv_bytes=kv))
             kernel.append("decode_attention" if g.m <= 1 else "attention")
