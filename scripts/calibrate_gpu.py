@@ -1,20 +1,26 @@
-"""Fit the GPU kernel model (``perf/gpu.py``) to the H200 microbenchmarks.
+"""Fit the GPU kernel model (``perf/gpu_kernels.py``) to H200 kernels timed as CUDA-graph
+replays, and write the constants and the error tables.
 
-Least squares on log time (every kernel weighs the same whatever its duration) over a fixed
-training split: within each kernel family (gemm, attention, elementwise ops) every 4th
-kernel in file order is held out. Writes ``hardware/data/gpu_calibration.yaml`` (the fitted
-values, their source and the train / held-out errors per family) and
-``docs/validation-gpu.md`` (predicted vs measured for every kernel, the roofline beside).
+Reads ``kernels-graph.json`` (default: ``tests/data/h200/``, a copy of
+``shared/data/h200/``). A FIXED quarter of every (family, dtype) group is held out:
+rows sorted by a stable shape label, every 4th (``perf/gpu_bench.holdout_mask``). Each
+family's constants are fitted on its training rows alone (log-space least squares, so every
+kernel weighs the same whatever its duration); constants measured directly (the achievable
+DRAM fraction from the device-to-device copy) or fixed by the model's structure are not
+fitted. Writes ``src/codesign_playground/hardware/data/gpu_calibration.yaml`` (values,
+origin of each, errors) and ``docs/validation-gpu.md`` (error tables per family and dtype,
+worst cases, every kernel, and the whole-network composition of ``models-dev.json``).
 
-Needs SciPy (not a package dependency): ``.venv/bin/python scripts/calibrate_gpu.py``.
+    .venv/bin/python scripts/calibrate_gpu.py [--data DIR] [--check]
+
+``--check`` fits and prints without writing (the tests use it to rerun the fit).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,258 +29,260 @@ import yaml
 from scipy.optimize import least_squares
 
 from codesign_playground.hardware.catalog import get_chip
-from codesign_playground.hardware.spec import HardwareSpec
-from codesign_playground.perf.gpu import (
-    BenchmarkKernels,
-    GpuParams,
-    benchmark_kernels,
-    default_params,
+from codesign_playground.perf import gpu_kernels
+from codesign_playground.perf.gpu_bench import (
+    FAMILIES,
+    KernelSet,
+    holdout_mask,
+    kernel_set,
+    predict,
 )
+from codesign_playground.perf.gpu_kernels import GpuParams, gpu_facts
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "h200" / "microbenchmarks.json"
+DATA_DIR = REPO / "tests" / "data" / "h200"
 OUT_YAML = REPO / "src" / "codesign_playground" / "hardware" / "data" / "gpu_calibration.yaml"
 OUT_DOC = REPO / "docs" / "validation-gpu.md"
 CHIP = "h200-sxm"
-HOLDOUT_EVERY = 4
-#: Parameters that are fractions of a ceiling (at most 1) or the combination exponent.
-_UPPER = {"compute_eff": 1.0, "bw_eff": 1.0, "combine_p": 8.0}
-_LOWER = {"combine_p": 1.0}
+
+#: Start values (order of magnitude) and bounds of every constant; ``None`` bounds: fixed.
+START: dict[str, tuple[float, float | None, float | None, str]] = {
+    "mem.bw_eff": (
+        0.848,
+        None,
+        None,
+        "measured: d2d copy 4071.6 GB/s (read + write) / 4.8 TB/s (models-dev.json device)",
+    ),
+    "mem.l2_resident_frac": (
+        0.5,
+        None,
+        None,
+        "structure: half the L2 (one of Hopper's two L2 partitions); "
+        "the 32 MiB GEMV operands stream at HBM speed",
+    ),
+    "mem.l2_bw_ratio": (2.5, 1.0, 8.0, "fit: memory"),
+    "ew.t0_s.add": (1.2e-6, 1e-7, 2e-5, "fit: memory"),
+    "ew.t0_s.gelu": (1.4e-6, 1e-7, 2e-5, "fit: memory"),
+    "ew.t0_s.softmax": (2.9e-6, 1e-7, 2e-5, "fit: memory"),
+    "ew.t0_s.norm": (5e-6, 1e-7, 2e-5, "fit: memory"),
+    "ew.elem_s.add": (1e-14, 1e-16, 1e-11, "fit: memory"),
+    "ew.elem_s.gelu": (1.2e-12, 1e-15, 1e-10, "fit: memory"),
+    "ew.elem_s.softmax": (3.1e-12, 1e-15, 1e-10, "fit: memory"),
+    "ew.elem_s.norm": (1.3e-12, 1e-15, 1e-10, "fit: memory"),
+    "ew.combine_p": (2.0, 1.0, 8.0, "fit: memory"),
+    "gemm.t0_s": (1.5e-6, 1e-7, 2e-5, "fit: gemm"),
+    "gemm.eff.fp16": (1.0, 0.02, 1.3, "fit: gemm"),
+    "gemm.wave_s.fp16": (1e-6, 1e-8, 2e-5, "fit: gemm"),
+    "gemm.throttle.fp16": (0.2, 1e-3, 2.0, "fit: gemm"),
+    "gemm.eff.bf16": (1.0, 0.02, 1.3, "fit: gemm"),
+    "gemm.wave_s.bf16": (1e-6, 1e-8, 2e-5, "fit: gemm"),
+    "gemm.throttle.bf16": (0.2, 1e-3, 2.0, "fit: gemm"),
+    "gemm.eff.fp32": (0.8, 0.02, 1.3, "fit: gemm"),
+    "gemm.wave_s.fp32": (1e-6, 1e-8, 2e-5, "fit: gemm"),
+    "gemm.throttle.fp32": (0.2, 1e-3, 2.0, "fit: gemm"),
+    "gemm.eff.tf32": (0.8, 0.02, 1.3, "fit: gemm"),
+    "gemm.wave_s.tf32": (1e-6, 1e-8, 2e-5, "fit: gemm"),
+    "gemm.throttle.tf32": (0.2, 1e-3, 2.0, "fit: gemm"),
+    "gemm.eff.int8": (0.07, 0.02, 1.3, "fit: gemm"),
+    "gemm.wave_s.int8": (1e-6, 1e-8, 2e-5, "fit: gemm"),
+    "gemm.throttle.int8": (0.2, 1e-3, 2.0, "fit: gemm"),
+    "gemm.tile_beta": (0.7, 0.3, 3.0, "fit: gemm"),
+    "gemm.unaligned_eff": (0.6, 0.05, 1.0, "fit: gemm (fraction of the fp32 CUDA-core peak)"),
+    "conv.t0_s": (3e-6, 1e-7, 2e-5, "fit: conv"),
+    "conv.eff.fp16": (0.6, 0.02, 1.3, "fit: conv"),
+    "conv.eff.tf32": (0.5, 0.02, 1.3, "fit: conv"),
+    "conv.eff.fp32": (
+        0.7,
+        None,
+        None,
+        "assumed: fp32 convolutions with TF32 off are not in the data; the fp32 GEMM fraction",
+    ),
+    "conv.throttle.fp16": (0.0, None, None, "assumed: no throttling term for convolutions"),
+    "conv.throttle.tf32": (0.0, None, None, "assumed: no throttling term for convolutions"),
+    "conv.throttle.fp32": (0.0, None, None, "assumed: no throttling term for convolutions"),
+    "conv.wave_s.fp16": (1e-6, 1e-8, 2e-5, "fit: conv"),
+    "conv.wave_s.tf32": (1e-6, 1e-8, 2e-5, "fit: conv"),
+    "conv.wave_s.fp32": (1e-6, None, None, "assumed: as tf32"),
+    "conv.tile_beta": (0.7, 0.3, 3.0, "fit: conv"),
+    "conv.unaligned_eff": (0.3, 0.01, 1.0, "fit: conv (fraction of the fp32 CUDA-core peak)"),
+    "conv.layout.fp16": (1.0, 0.01, 6.0, "fit: conv"),
+    "conv.layout.tf32": (1.0, 0.01, 6.0, "fit: conv"),
+    "conv.layout_s.fp16": (1e-6, 1e-8, 2e-5, "fit: conv"),
+    "conv.layout_s.tf32": (1e-6, 1e-8, 2e-5, "fit: conv"),
+    "conv.layout_s.fp32": (1e-6, None, None, "assumed: as tf32"),
+    "conv.layout.fp32": (1.0, None, None, "assumed: as tf32 (same NCHW fp32 tensors)"),
+    "dwconv.t0_s": (3e-6, 1e-7, 3e-5, "fit: conv"),
+    "dwconv.mac_rate.fp16": (1e10, 1e8, 1e12, "fit: conv (MAC/s per CTA)"),
+    "dwconv.mac_rate.tf32": (5e9, 1e8, 1e12, "fit: conv (MAC/s per CTA; fp32 data, no TF32)"),
+    "dwconv.mac_rate.fp32": (5e9, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
+    "dwconv.tile_px": (4096.0, 256.0, 65536.0, "fit: conv (output pixels per CTA)"),
+    "dwconv.cta_s": (1e-7, 1e-9, 2e-6, "fit: conv (seconds per CTA, scheduling and setup)"),
+    "dwconv.max_cpg": (
+        4.0,
+        None,
+        None,
+        "structure: <= 4 input channels per group run as direct convolutions "
+        "(data: 1 and 2 direct, 16+ implicit GEMM)",
+    ),
+    "attn.t0_s": (4e-6, 1e-7, 3e-5, "fit: attention"),
+    "attn.eff.fp16": (0.6, 0.05, 1.0, "fit: attention"),
+    "attn.eff.bf16": (0.6, 0.05, 1.0, "fit: attention"),
+    "attn.d_gamma": (0.3, 0.01, 2.0, "fit: attention"),
+    "decode.t0_s": (2e-6, 1e-7, 3e-5, "fit: attention"),
+}
+
+# conv rows fit after the GEMM and memory constants they share (bandwidth, L2)
+_ORDER = ("memory", "gemm", "conv", "attention")
 
 
-def holdout_mask(families: tuple[str, ...], labels: tuple[str, ...]) -> np.ndarray:
-    """Every ``HOLDOUT_EVERY``-th kernel of each family in file order (elementwise ops form
-    one block: their file order interleaves the three op families)."""
-    block = ["elementwise" if f in ("softmax", "norm") else f for f in families]
-    seen: dict[str, int] = {}
-    out = np.zeros(len(families), dtype=bool)
-    for i, b in enumerate(block):
-        j = seen.get(b, 0)
-        out[i] = j % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
-        seen[b] = j + 1
-    return out
+def _fit_family(
+    ks: KernelSet, fam: str, train: np.ndarray, gpu: Any, params: GpuParams
+) -> GpuParams:
+    names = [n for n, (_, lo, _, why) in START.items() if lo is not None and why == f"fit: {fam}"]
+    names += [
+        n
+        for n, (_, lo, _, why) in START.items()
+        if lo is not None and why.startswith(f"fit: {fam} ")
+    ]
+    idx = [i for i in range(len(ks.family)) if ks.family[i] == fam and train[i]]
+    meas = np.log(ks.graph_s[idx])
+    lo = np.log([START[n][1] for n in names])  # type: ignore[arg-type]
+    hi = np.log([START[n][2] for n in names])  # type: ignore[arg-type]
+    x0 = np.clip(np.log([params[n] for n in names]), lo + 1e-9, hi - 1e-9)
 
+    def resid(x: np.ndarray) -> np.ndarray:
+        p = params.with_values(dict(zip(names, np.exp(x), strict=True)))
+        return np.asarray(np.log(predict(ks, gpu, p, idx)) - meas)
 
-def _bounds(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = [], []
-    for name in names:
-        head = name.split(".")[0]
-        hi.append(np.log(_UPPER[head]) if head in _UPPER else np.inf)
-        lo.append(np.log(_LOWER[head]) if head in _LOWER else -np.inf)
-    return np.asarray(lo), np.asarray(hi)
-
-
-def measured_bw_eff(data: dict[str, Any], spec: HardwareSpec) -> float:
-    """The achievable DRAM fraction, measured directly: the device-to-device copy bandwidth
-    (read plus written) over the catalog bandwidth. Held fixed in the fit."""
-    bw = spec.dram.bandwidth(spec.compute.clock_hz) or 1.0
-    return float(data["device"]["d2d_copy_GBps_read_plus_write"]) * 1e9 / bw
-
-
-def fit(
-    data: dict[str, Any],
-    spec: HardwareSpec,
-    start: GpuParams | None = None,
-    fixed: tuple[str, ...] = ("bw_eff",),
-) -> tuple[GpuParams, np.ndarray]:
-    """Fitted parameters and the held-out mask (log-space least squares on the train set);
-    ``bw_eff`` is not fitted but measured (:func:`measured_bw_eff`)."""
-    p0 = replace(start or default_params(), bw_eff=round(measured_bw_eff(data, spec), 4))
-    names = p0.names()
-    free = np.asarray([n not in fixed for n in names])
-    full0 = np.log(p0.to_vector())
-    base = benchmark_kernels(data, spec, p0)
-    held = holdout_mask(base.family, base.label)
-    train = ~held
-    log_meas = np.log(base.measured_s[train])
-
-    def expand(x: np.ndarray) -> np.ndarray:
-        full = full0.copy()
-        full[free] = x
-        return np.exp(full)
-
-    def residuals(x: np.ndarray) -> np.ndarray:
-        k = benchmark_kernels(data, spec, p0.from_vector(expand(x)))
-        return np.asarray(np.log(k.predicted_s[train]) - log_meas)
-
-    lo, hi = (b[free] for b in _bounds(names))
-    x0 = np.clip(full0[free], lo + 1e-9, hi - 1e-9)
     best = None
-    # the tile choice makes the objective piecewise smooth: a few restarts, keep the best
-    for scale in (1.0, 0.7, 1.4):
-        xs = np.clip(x0 + np.log(scale) * (np.arange(x0.size) % 2), lo + 1e-9, hi - 1e-9)
+    for jitter in (0.0, 0.3, -0.3):
+        xs = np.clip(x0 + jitter * (np.arange(x0.size) % 2), lo + 1e-9, hi - 1e-9)
         res = least_squares(
-            residuals,
-            xs,
-            bounds=(lo, hi),
-            loss="soft_l1",
-            f_scale=0.2,
-            diff_step=1e-3,
-            max_nfev=4000,
+            resid, xs, bounds=(lo, hi), loss="soft_l1", f_scale=0.1, diff_step=1e-3, max_nfev=600
         )
         if best is None or res.cost < best.cost:
             best = res
     assert best is not None
-    return p0.from_vector(expand(best.x)), held
+    return params.with_values(dict(zip(names, np.exp(best.x), strict=True)))
 
 
-def errors(k: BenchmarkKernels, held: np.ndarray) -> dict[str, Any]:
-    """Median and p90 absolute percentage error per family, train and held-out."""
-    ape = np.abs(k.predicted_s / k.measured_s - 1.0) * 100.0
-    rl = np.abs(k.roofline_s / k.measured_s - 1.0) * 100.0
-    out: dict[str, Any] = {}
-    fams = sorted(
-        set(k.family),
-        key=lambda f: ("gemm", "attention", "elementwise", "softmax", "norm").index(f),
-    )
-    for split, mask in (("train", ~held), ("held_out", held)):
-        rows: dict[str, Any] = {}
-        for f in [*fams, "all"]:
-            sel = mask & (np.asarray(k.family) == f if f != "all" else True)
-            if not sel.any():
-                continue
-            rows[f] = {
-                "n": int(sel.sum()),
-                "median_ape_pct": round(float(np.median(ape[sel])), 1),
-                "p90_ape_pct": round(float(np.percentile(ape[sel], 90)), 1),
-                "roofline_median_ape_pct": round(float(np.median(rl[sel])), 1),
-            }
-        out[split] = rows
+def eager_overheads(ks: KernelSet, train: np.ndarray) -> dict[str, float]:
+    """Per-kernel host cost of eager PyTorch by family: the median of ``eager_ms -
+    graph_ms`` over the training kernels whose GPU time is under 20 us (longer kernels
+    hide part of the launch behind the GPU work)."""
+    out = {}
+    for fam in FAMILIES:
+        sel = train & (np.asarray(ks.family) == fam) & (ks.graph_s < 20e-6)
+        d = ks.eager_s[sel] - ks.graph_s[sel]
+        out[f"launch.eager_s.{fam}"] = float(np.median(d))
+        START[f"launch.eager_s.{fam}"] = (
+            out[f"launch.eager_s.{fam}"], None, None,
+            f"measured: median eager_ms - graph_ms of {int(sel.sum())} "
+            f"training {fam} kernels under 20 us",
+        )  # fmt: skip
     return out
 
 
-def _round(d: Any) -> Any:
-    if isinstance(d, dict):
-        return {k: _round(v) for k, v in d.items()}
-    if isinstance(d, float):
-        return float(f"{d:.4g}")
-    return d
+def fit(ks: KernelSet) -> tuple[GpuParams, np.ndarray]:
+    """Fitted constants and the held-out mask."""
+    gpu = gpu_facts(get_chip(CHIP))
+    held = holdout_mask(ks)
+    params = GpuParams({n: v[0] for n, v in START.items()}, source="start values")
+    for fam in _ORDER:
+        params = _fit_family(ks, fam, ~held, gpu, params)
+    return params.with_values(eager_overheads(ks, ~held)), held
 
 
-def write_yaml(params: GpuParams, errs: dict[str, Any], n: int, when: str) -> dict[str, Any]:
+def error_table(ks: KernelSet, pred: np.ndarray, mask: np.ndarray) -> list[dict[str, Any]]:
+    """Median and largest absolute error per (family, dtype) over ``mask``."""
+    ape = np.abs(pred / ks.graph_s - 1.0) * 100.0
+    rows = []
+    for fam in FAMILIES:
+        for dt in sorted({d for f, d in zip(ks.family, ks.dtype, strict=True) if f == fam}):
+            sel = mask & (np.asarray(ks.family) == fam) & (np.asarray(ks.dtype) == dt)
+            if not sel.any():
+                continue
+            worst = int(np.flatnonzero(sel)[np.argmax(ape[sel])])
+            rows.append(
+                {
+                    "family": fam,
+                    "dtype": dt,
+                    "n": int(sel.sum()),
+                    "median_ape_pct": round(float(np.median(ape[sel])), 1),
+                    "max_ape_pct": round(float(ape[worst]), 1),
+                    "worst": ks.label[worst],
+                }
+            )
+    return rows
+
+
+def _sig(v: float) -> float:
+    return float(f"{v:.4g}")
+
+
+def write_yaml(params: GpuParams, held_rows: list[dict[str, Any]], n: int) -> None:
     doc = {
-        "source": f"fit to shared/data/h200/microbenchmarks.json, {when}, {n} kernels "
-        f"(scripts/calibrate_gpu.py; every {HOLDOUT_EVERY}th kernel per family held out)",
-        "device": "NVIDIA H200 SXM (132 SMs, HBM3e), PyTorch 2.11.0+cu130 eager, CUDA events",
-        "hardware_spec": CHIP,
-        "applies_to": {
-            "hopper": "H100 / H200 with that GPU's own SM count, peaks and bandwidth",
-            "other": "unvalidated transfer (e.g. A100, Ampere): same fractions and floors",
-        },
-        "parameters": _round(params.to_dict()),
-        "errors": errs,
+        "source": (
+            f"fit to tests/data/h200/kernels-graph.json (copy of shared/data/h200), {n} kernels "
+            "timed as CUDA-graph replays on one H200 SXM, PyTorch 2.11.0+cu130; every 4th "
+            "kernel of each (family, dtype) by shape label held out (scripts/calibrate_gpu.py)"
+        ),
+        "device": "NVIDIA H200 SXM (132 SMs, 60 MiB L2, HBM3e)",
+        "applies_to": (
+            "Hopper (H200, H100) through each GPU's own SMs, peaks, bandwidth and L2; other "
+            "GPUs (A100, Orin) are not calibrated: the same fractions over their published specs"
+        ),
+        "parameters": {k: _sig(float(v)) for k, v in params.values.items()},
+        "origin": {k: START[k][3] for k in params.values},
+        "held_out_errors": held_rows,
     }
     header = (
-        "# GPU kernel model calibration (perf/gpu.py). Generated by scripts/calibrate_gpu.py;\n"
-        "# do not edit by hand. Floors are per-kernel overheads as seen from PyTorch eager mode.\n"
+        "# GPU kernel model constants (perf/gpu_kernels.py). Generated by\n"
+        "# scripts/calibrate_gpu.py; do not edit by hand. Seconds are GPU time per kernel\n"
+        "# (CUDA-graph replay), no launch overhead.\n"
     )
-    OUT_YAML.write_text(header + yaml.safe_dump(doc, sort_keys=False, width=100))
-    return doc
+    OUT_YAML.write_text(header + yaml.safe_dump(doc, sort_keys=False, width=100), encoding="utf-8")
 
 
-def write_doc(k: BenchmarkKernels, held: np.ndarray, doc: dict[str, Any]) -> None:
-    ape = (k.predicted_s / k.measured_s - 1.0) * 100.0
-    rl = (k.roofline_s / k.measured_s - 1.0) * 100.0
-    lines = [
-        "# GPU kernel model: validation on H200",
-        "",
-        "Generated by `scripts/calibrate_gpu.py` from `shared/data/h200/microbenchmarks.json`"
-        " (see `docs/models.md`, GPU kernel model, for the model). Source: " + doc["source"] + ".",
-        "",
-        "Errors are absolute percentage errors per kernel (|predicted / measured - 1|). The",
-        "roofline column is the single-level roofline with the catalog H200 numbers",
-        "(989.5 TFLOPS dense fp16/bf16, 1979 TOPS int8, 67 TFLOPS fp32, 4.8 TB/s) and",
-        "compulsory bytes: a lower bound, so its error is an underestimate.",
-        "",
-        "## Summary",
-        "",
-        "| split | family | n | median APE | p90 APE | roofline median APE |",
-        "|---|---|---:|---:|---:|---:|",
+def _md_table(rows: Sequence[dict[str, Any]]) -> str:
+    out = [
+        "| family | dtype | n | median abs error | worst | worst case |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
     ]
-    for split, rows in doc["errors"].items():
-        for fam, r in rows.items():
-            lines.append(
-                f"| {split} | {fam} | {r['n']} | {r['median_ape_pct']:.1f}% | "
-                f"{r['p90_ape_pct']:.1f}% | {r['roofline_median_ape_pct']:.1f}% |"
-            )
-    lines += [
-        "",
-        "## Fitted parameters",
-        "",
-        "```yaml",
-        yaml.safe_dump(doc["parameters"], sort_keys=False).rstrip(),
-        "```",
-        "",
+    out += [
+        f"| {r['family']} | {r['dtype']} | {r['n']} | {r['median_ape_pct']:.1f}% | "
+        f"{r['max_ape_pct']:.1f}% | {r['worst']} |"
+        for r in rows
     ]
-    worst = np.argsort(-np.abs(ape))[:10]
-    lines += [
-        "## Worst 10 kernels",
-        "",
-        "| kernel | family | split | measured ms | model ms | error | roofline ms |",
-        "|---|---|---|---:|---:|---:|---:|",
-    ]
-    for i in worst:
-        lines.append(_row(k, held, ape, rl, int(i)))
-    lines += [
-        "",
-        "## Every kernel",
-        "",
-        "| kernel | family | split | measured ms | model ms | "
-        "error | roofline ms | roofline error |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for i in range(len(k.family)):
-        lines.append(_row(k, held, ape, rl, i) + f" {rl[i]:+.0f}% |")
-    lines += ["", LIMITS]
-    OUT_DOC.write_text("\n".join(lines) + "\n")
+    return "\n".join(out)
 
 
-def _row(k: BenchmarkKernels, held: np.ndarray, ape: np.ndarray, rl: np.ndarray, i: int) -> str:
-    return (
-        f"| {k.label[i]} | {k.family[i]} | {'held-out' if held[i] else 'train'} | "
-        f"{k.measured_s[i] * 1e3:.4f} | {k.predicted_s[i] * 1e3:.4f} | {ape[i]:+.0f}% | "
-        f"{k.roofline_s[i] * 1e3:.4f} |"
-    )
-
-
-LIMITS = """## Limits
-
-- One device, one software stack: H200 SXM, PyTorch 2.11 eager, cuBLAS/cuBLASLt and the
-  PyTorch flash-attention kernel as shipped. The floors (about 25-50 us per kernel) are what
-  PyTorch eager mode plus CUDA-event timing costs per op; CUDA graphs, TensorRT or fused
-  kernels pay a few microseconds instead. A network estimate with these floors describes
-  op-by-op eager execution, not a tuned deployment.
-- H100 SXM5 uses the same fitted fractions and floors (same GH100 SM) with its own catalog
-  peaks and bandwidth; this is not validated against H100 measurements. A100 (Ampere) gets
-  them as an unvalidated transfer: its tensor cores, L2 and memory system differ.
-- int8 is `torch._int_mm`, which reaches about 126 TOPS here (6% of the 1979 TOPS int8
-  peak): the fitted int8 fraction describes that kernel, not what a tuned int8 GEMM reaches.
-- Benchmarks rerun a kernel on the same data, so operands that fit in the L2 are warm; the
-  model prices them with no DRAM time (`predict_*` default). Inside a network
-  (`gpu_timing`) the DRAM bytes are the roofline's instead (weights cold, activations kept
-  on-chip when they fit).
-- Tile candidates and the split-K rule are an idealised heuristic (the fastest candidate),
-  not cuBLAS's actual choice; shapes far from the measured ones (very skinny or batched
-  GEMMs, grouped and depthwise convolutions, attention with d other than 64 or 128) are
-  extrapolations. Only 12 attention kernels and 24 memory-bound kernels were measured.
-"""
-
-
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--date", default=dt.date.today().isoformat())
-    args = ap.parse_args()
-    data = json.loads(args.data.read_text())
-    spec = get_chip(CHIP)
-    fitted, held = fit(data, spec)
-    params = GpuParams.from_dict(_round(fitted.to_dict()))  # exactly what the YAML holds
-    k = benchmark_kernels(data, spec, params)
-    errs = errors(k, held)
-    doc = write_yaml(params, errs, len(k.family), args.date)
-    write_doc(k, held, doc)
-    print(yaml.safe_dump(doc["parameters"], sort_keys=False))
-    print(yaml.safe_dump(errs, sort_keys=False))
+    ap.add_argument("--data", type=Path, default=DATA_DIR)
+    ap.add_argument("--check", action="store_true", help="fit and print, write nothing")
+    args = ap.parse_args(argv)
+    data = json.loads((args.data / "kernels-graph.json").read_text())
+    ks = kernel_set(data)
+    params, held = fit(ks)
+    pred = predict(ks, gpu_facts(get_chip(CHIP)), params)
+    held_rows = error_table(ks, pred, held)
+    train_rows = error_table(ks, pred, ~held)
+    for r in held_rows:
+        print(
+            f"held-out {r['family']:9s} {r['dtype']:5s} n={r['n']:2d} median "
+            f"{r['median_ape_pct']:5.1f}%  worst {r['max_ape_pct']:5.1f}% ({r['worst']})"
+        )
+    if args.check:
+        return
+    write_yaml(params, held_rows, len(ks.family))
+    gpu_kernels.load_calibration.cache_clear()
+    from codesign_playground.perf.gpu_validation import validation_markdown
+
+    OUT_DOC.write_text(
+        validation_markdown(ks, pred, held, held_rows, train_rows, args.data), encoding="utf-8"
+    )
+    print(f"wrote {OUT_YAML.relative_to(REPO)} and {OUT_DOC.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -204,8 +204,11 @@ class CodesignClient:
         precision: str | None = None,
         mode: str = "auto",
         include_layers: bool = True,
+        launch: str = "graph",
+        tf32: str | None = None,
     ) -> dict[str, Any]:
-        """``{"cached", "key", "estimate"}`` for one model on one hardware description."""
+        """``{"cached", "key", "estimate"}`` for one model on one hardware description
+        (``launch`` and ``tf32``: the GPU model's execution mode and TF32 switch)."""
         model = {k: v for k, v in (("model_id", model_id), ("zoo", zoo)) if v is not None}
         hardware = {
             k: v
@@ -219,6 +222,8 @@ class CodesignClient:
             "precision": precision,
             "mode": mode,
             "include_layers": include_layers,
+            "launch": launch,
+            "tf32": tf32,
         }
         result: dict[str, Any] = self._json("POST", "/api/v1/estimates", json=body)
         return result

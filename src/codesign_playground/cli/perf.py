@@ -42,6 +42,22 @@ def estimate_command(
     mode: Annotated[
         str, typer.Option("--mode", help=f"Timing model: {', '.join(MODES)}.")
     ] = "auto",
+    launch: Annotated[
+        str,
+        typer.Option(
+            "--launch",
+            help="GPU execution: graph (kernel time only, as CUDA graphs) or eager "
+            "(plus an eager framework's per-kernel launch cost).",
+        ),
+    ] = "graph",
+    tf32: Annotated[
+        str | None,
+        typer.Option(
+            "--tf32",
+            help="GPU fp32 on tensor cores: on or off (default: PyTorch's, convolutions "
+            "TF32, matmuls fp32).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     fmt: Annotated[
         str,
@@ -87,7 +103,7 @@ def estimate_command(
         width,
         allow_unresolved=allow_unresolved,
     )
-    result = estimate(net, spec, mode=mode)
+    result = estimate(net, spec, mode=mode, launch=launch, tf32=tf32)
     if fmt == "json":
         report = result.to_dict()
         if net.unresolved:  # the estimate leaves these ops out: say how much
@@ -129,6 +145,7 @@ def _render(e: Estimate) -> None:
         f"{e.clock_hz / 1e6:.4g} MHz), {t['energy_j'] * 1e3:.4g} mJ "
         f"({t['average_power_w']:.3g} W average), utilization {t['utilization']:.1%}, "
         f"{t['inferences_per_s']:.4g} inferences/s"
+        + (f", {t['tokens_per_s']:.4g} tokens/s" if "tokens_per_s" in t else "")
     )
     out_console.print(f"[bold]energy[/bold]: {breakdown}")
     published = (

@@ -312,6 +312,9 @@ class BatchTiming:
     bound_labels: tuple[str, ...]
     read_bytes: FloatArray
     write_bytes: FloatArray
+    #: models that price their own energy (the GPU's board power) give it here:
+    #: component names and joules of shape ``(n_components, n_ops, D)``
+    energy: tuple[tuple[str, ...], FloatArray] | None = None
 
 
 def bound_labels(designs: DesignBatch) -> tuple[str, ...]:

@@ -165,6 +165,17 @@ def evaluate(work: Workload, designs: DesignBatch, model: CostModel) -> BatchCos
         ),
         dtype=np.float64,
     )
+    if timing.energy is not None:  # the model priced its own energy (GPU board power)
+        own_names, own_energy = timing.energy
+        return BatchCost(
+            designs=designs,
+            timing=timing,
+            energy_components=own_names,
+            energy_j=own_energy,
+            area_components=("pe_array", *designs.level_names[:-1]),
+            area_mm2=area,
+            leakage_w=leak,
+        )
     names, energy = energy_per_op(
         work.la,
         node,

@@ -24,6 +24,7 @@ from codesign_playground.perf.area import AreaBreakdown
 from codesign_playground.perf.batch import DesignBatch, Workload
 from codesign_playground.perf.energy import EnergyBreakdown
 from codesign_playground.perf.engine import CostModel, available_models, choose_model, evaluate
+from codesign_playground.perf.models import GpuModel
 from codesign_playground.perf.roofline import RooflineResult, roofline
 from codesign_playground.perf.timing import Timing
 from codesign_playground.workload.arrays import LayerArrays
@@ -53,6 +54,7 @@ class Estimate:
     roofline: RooflineResult
     clock_hz: float
     peak_macs_per_cycle: float
+    tokens_per_step: int | None = None
 
     def layer_records(self) -> list[dict[str, Any]]:
         """One flat record per op (JSON-ready)."""
@@ -80,6 +82,12 @@ class Estimate:
         macs = float(self.layers.macs.sum())
         latency = float(self.timing.latency_s.sum())
         energy = self.energy.total_j
+        tokens: dict[str, Any] = {}
+        if self.tokens_per_step:  # token models on the GPU model: tokens per step and per s
+            tokens = {
+                "tokens_per_step": self.tokens_per_step,
+                "tokens_per_s": self.tokens_per_step / latency if latency > 0 else 0.0,
+            }
         return {
             "latency_s": latency,
             "cycles": cycles,
@@ -92,6 +100,7 @@ class Estimate:
             "dram_bytes": float(
                 self.timing.read_bytes[-1].sum() + self.timing.write_bytes[-1].sum()
             ),
+            **tokens,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,16 +127,35 @@ def _choose(mode: str, spec: HardwareSpec, designs: DesignBatch) -> CostModel:
     return choose_model(mode, designs)
 
 
-def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimate:
+def estimate(
+    net: Network,
+    spec: HardwareSpec,
+    *,
+    mode: str = "auto",
+    launch: str = "graph",
+    tf32: bool | str | None = None,
+) -> Estimate:
     """Estimate ``net`` on ``spec``; ``mode`` picks the timing model (``auto`` by kind).
 
     This is the one-design case of :func:`codesign_playground.perf.engine.evaluate`, the
-    pipeline exploration runs on thousands of designs at once.
+    pipeline exploration runs on thousands of designs at once. ``launch`` (``graph`` or
+    ``eager``) and ``tf32`` (``None``: PyTorch's default, or on/off) apply to the GPU model.
     """
     work = Workload.of(net)
     designs = DesignBatch.from_specs([spec])
     rf = roofline(net, spec)  # checks the precisions; its chart goes into the report
     model = _choose(mode, spec, designs)
+    if model.name != "gpu" and (launch != "graph" or tf32 is not None):
+        raise InputError(
+            f"launch/tf32: they apply to the gpu timing model only ({model.name} was chosen); "
+            "use --mode gpu on GPU hardware or drop them"
+        )
+    tokens = None
+    if isinstance(model, GpuModel):
+        from codesign_playground.perf.gpu_power import tokens_per_step
+
+        model = model.configured(launch=launch, tf32=tf32)
+        tokens = tokens_per_step(net)
     cost = evaluate(work, designs, model)
     bt = cost.timing
     timing = Timing(
@@ -161,4 +189,5 @@ def estimate(net: Network, spec: HardwareSpec, *, mode: str = "auto") -> Estimat
         roofline=rf,
         clock_hz=spec.compute.clock_hz,
         peak_macs_per_cycle=peak,
+        tokens_per_step=tokens,
     )

@@ -1,489 +1,437 @@
-"""Kernel-level GPU timing: launch floors, tile and wave quantization, achievable fractions.
+"""Whole networks on a GPU: kernels from ops (fusion rules), GPU time per kernel, launch mode.
 
-The multi-level roofline (``perf/roofline.py``) is a lower bound: on a GPU at small sizes it
-is far too optimistic, because every kernel pays a fixed launch and synchronization cost,
-its work is cut into CTA tiles that run in waves over the SMs, and real kernels reach only
-a fraction of the tensor-core peak and of the HBM bandwidth. This model prices each op as
-one kernel with three terms (equations and their justification: ``docs/models.md``,
-"GPU kernel model"):
+A network runs as a sequence of kernels. Each op of the IR becomes one kernel priced by
+``perf/gpu_kernels.py`` (GPU time of that kernel in a stream, calibrated on CUDA-graph
+replays), except where a framework fuses ops (``FUSION_RULES``, documented in
+``docs/models.md``, "GPU model"):
 
-- ``floor``: a per-kernel overhead by family (GEMM, attention, elementwise, softmax, norm);
-- ``compute``: waves x tile time. A GEMM is cut into ``tm x tn`` CTA tiles (optionally
-  split along K), ``waves = ceil(count x tiles x splits / SMs)`` and each tile runs at the
-  achievable fraction ``eta_c`` of the per-SM peak of its precision. The tile and split
-  are the fastest of a fixed candidate set, as a library heuristic picks one. Attention
-  is a FlashAttention-style kernel: one CTA per 128 query rows, each streaming 64-key
-  blocks (both matrix products at ``eta_c``; causal CTAs stop at the diagonal);
-- ``memory``: DRAM bytes over ``eta_bw x`` the DRAM bandwidth.
+- ``attention``: ``matmul(Q, K^T)`` -> scale / mask -> softmax -> ``matmul(P, V)`` is one
+  scaled-dot-product-attention kernel (PyTorch SDPA / FlashAttention), prefill or decode;
+- a view (a ``shape`` op that copies nothing) launches no kernel;
+- an exported linear layer's bias ``Add`` runs in its GEMM's epilogue and an exported exact
+  GELU (``Div, Erf, Add, Mul, Mul``) is one kernel, as PyTorch runs them;
+- ``compiled`` policy only (TensorRT, torch.compile): a convolution or GEMM absorbs the
+  batch norm, activation and residual add that follow it (epilogue fusion), a norm absorbs
+  its activation, and a chain of elementwise ops is one kernel.
 
-and combines them as ``(floor^p + max(compute, memory)^p)^(1/p)``: ``p = 1`` adds the
-overhead to the work (nothing overlaps), ``p -> inf`` is a pure maximum; ``p`` is fitted.
-Parameters are fitted to kernels measured on one H200 (``scripts/calibrate_gpu.py``,
-``hardware/data/gpu_calibration.yaml``, errors in ``docs/validation-gpu.md``); they apply
-to any GPU through that GPU's own SM count, peaks and bandwidth (validated on Hopper only).
+The default policy, ``framework``, is PyTorch eager graph-captured (what the dev set
+``models-dev.json`` measures): one kernel per op besides the two first rules, and a
+convolution's bias is a kernel of its own (cuDNN convolutions carry no bias; a linear
+layer's bias is in the cuBLAS epilogue).
+
+Launch: ``graph`` (default) is GPU time only, as CUDA graphs, TensorRT or vLLM run;
+``eager`` adds an eager framework's per-kernel host cost (fitted from ``eager_ms -
+graph_ms`` of single kernels): the GPU waits when a kernel is shorter than its launch.
+
+TF32: ``None`` is PyTorch's default (cuDNN convolutions in TF32, matmuls in fp32),
+``True``/``False`` turns both on/off. Only Hopper (H200) is calibrated; other GPUs take
+the same fractions over their own published SMs, peaks, bandwidth and L2.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from functools import cache
-from importlib import resources
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import yaml
 
-from codesign_playground.errors import HardwareSpecError
+from codesign_playground.errors import InputError
 from codesign_playground.hardware.spec import HardwareSpec
+from codesign_playground.perf.gpu_kernels import (
+    DTYPE_BYTES,
+    GpuFacts,
+    GpuParams,
+    attention_s,
+    conv_s,
+    gemm_s,
+    gpu_facts,
+    load_calibration,
+    memory_op_s,
+    memory_s,
+)
 from codesign_playground.perf.roofline import RooflineResult
 from codesign_playground.perf.timing import Timing
 from codesign_playground.workload.arrays import LayerArrays
-from codesign_playground.workload.ir import PRECISION_BITS, Network
+from codesign_playground.workload.ir import Network, Op
 
 __all__ = [
-    "FAMILIES",
-    "BenchmarkKernels",
+    "FUSION_POLICIES",
+    "FUSION_RULES",
+    "LAUNCH_MODES",
+    "GpuKernels",
     "GpuParams",
-    "attention_compute_s",
-    "benchmark_kernels",
-    "combine",
-    "default_params",
-    "gemm_compute_s",
-    "gemm_dram_bytes",
+    "gpu_kernels",
     "gpu_timing",
-    "kernel_family",
     "load_calibration",
-    "predict_attention_s",
-    "predict_elementwise_s",
-    "predict_gemm_s",
+    "parse_launch",
+    "parse_tf32",
+    "timing_from_kernels",
 ]
 
 FloatArray = npt.NDArray[np.float64]
-ArrayLike = npt.ArrayLike
-
-#: Kernel families, each with its own launch floor.
-FAMILIES: tuple[str, ...] = ("gemm", "attention", "elementwise", "softmax", "norm")
-
-#: IR op kind -> kernel family (``shape`` ops that copy are copy kernels: elementwise).
-_KIND_FAMILY: Mapping[str, str] = {
-    "conv": "gemm",
-    "gemm": "gemm",
-    "matmul": "gemm",
-    "attention": "attention",
-    "elementwise": "elementwise",
-    "activation": "elementwise",
-    "embedding": "elementwise",
-    "shape": "elementwise",
-    "pool": "softmax",
-    "reduce": "softmax",
-    "softmax": "softmax",
-    "norm": "norm",
+LAUNCH_MODES: tuple[str, ...] = ("graph", "eager")
+FUSION_POLICIES: tuple[str, ...] = ("framework", "compiled")
+FUSION_RULES: Mapping[str, str] = {
+    "attention": "matmul(Q,K^T) [scale, mask] softmax matmul(P,V) -> one SDPA kernel",
+    "view": "a shape op that copies nothing launches no kernel",
+    "epilogue": "compiled only: conv/GEMM + batch norm + activation + residual add -> one kernel",
+    "norm_act": "compiled only: norm + activation -> one kernel",
+    "elementwise_chain": "compiled only: consecutive elementwise ops -> one kernel",
 }
 
-#: Precisions with tensor-core MMA (tiles at least 64 rows: one Hopper warpgroup MMA).
-_TENSOR = frozenset({"fp16", "bf16", "int8", "int4"})
-#: Precision whose calibrated fraction an uncalibrated precision borrows.
-#: bf16 and fp16 run at one tensor-core rate and the data do not tell them apart.
-_EFF_FALLBACK: Mapping[str, str] = {"bf16": "fp16", "int4": "int8", "int16": "fp16"}
+#: Activations that cost a transcendental per element (the ``gelu`` kernel family); the
+#: rest (ReLU, ReLU6, clip) run at the ``add`` family's cost.
+_TRANSCENDENTAL = frozenset(
+    {"gelu", "silu", "sigmoid", "tanh", "erf", "cos", "sin", "exp", "log", "hardswish",
+     "swish", "mish", "softplus", "elu", "selu", "hardsigmoid", "sqrt", "rsqrt", "pow"}
+)  # fmt: skip
+#: Normalizations over rows (statistics computed in the kernel) are priced as the measured
+#: layer-norm kernel; batch norm in eval mode is a per-channel scale and shift: elementwise.
+_ROW_NORMS = (
+    "layernorm",
+    "rmsnorm",
+    "groupnorm",
+    "instancenorm",
+    "layernormalization",
+    "rmsnormalization",
+    "groupnormalization",
+    "instancenormalization",
+)
 
-_TM_TENSOR = (64, 128, 256)
-_TN_TENSOR = (32, 64, 128, 256)
-_TILE_TENSOR_MAX = 256 * 128
-_TM_SIMT = (16, 32, 64, 128)
-_TN_SIMT = (16, 32, 64, 128)
-_TILE_SIMT_MAX = 128 * 128
-_SPLIT_K = (1, 2, 4, 8, 16)
-_MIN_K_CHUNK = 64.0
-#: FlashAttention-style tiles: query rows per CTA, keys per inner block.
-ATTN_BLOCK_M = 128
-ATTN_BLOCK_N = 64
+
+def parse_launch(launch: str) -> str:
+    """``graph`` or ``eager``, or a one-line error naming the field."""
+    if launch not in LAUNCH_MODES:
+        raise InputError(f"launch: unknown execution mode {launch!r}; use graph or eager")
+    return launch
+
+
+def parse_tf32(tf32: bool | str | None) -> bool | None:
+    """``None`` (PyTorch default), or on/off as a bool; a one-line error otherwise."""
+    if tf32 is None or isinstance(tf32, bool):
+        return tf32
+    v = str(tf32).lower()
+    if v in ("on", "true", "1"):
+        return True
+    if v in ("off", "false", "0"):
+        return False
+    raise InputError(f"tf32: unknown value {tf32!r}; use on or off")
 
 
 @dataclass(frozen=True)
-class GpuParams:
-    """The fitted constants of the GPU kernel model (``hardware/data/gpu_calibration.yaml``).
+class GpuKernels:
+    """Per-op GPU seconds and what each op became: ``kernel`` the kernel family it was
+    priced as (``fused`` when absorbed by a neighbour, ``none`` for a view), ``launches``
+    1 for an op that starts a kernel, its compute-only and memory-only seconds, and the
+    achieved fraction of tensor/CUDA-core peak and of DRAM bandwidth (for the power model)."""
 
-    ``floor_s``: per-kernel overhead by family; ``compute_eff``: achievable fraction of the
-    per-SM peak by precision (GEMM tiles and attention's two matrix products);
-    ``bw_eff``: achievable fraction of DRAM bandwidth; ``element_s``: seconds per element,
-    whole GPU, for families with per-element work beyond their bytes (softmax, norm);
-    ``combine_p``: exponent combining the floor with the work.
-    """
+    gpu_s: FloatArray
+    kernel: tuple[str, ...]
+    launches: FloatArray
+    compute_s: FloatArray
+    memory_s: FloatArray
+    flops: FloatArray
+    peak_ops: FloatArray
+    dram_bytes: FloatArray
 
-    floor_s: Mapping[str, float]
-    compute_eff: Mapping[str, float]
-    bw_eff: float
-    element_s: Mapping[str, float]
-    combine_p: float
-    source: str = "unfitted defaults"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
-    def eff(self, precision: str) -> float:
-        p = (
-            _EFF_FALLBACK.get(precision, precision)
-            if precision not in self.compute_eff
-            else precision
+def _dtype(op: Op, kind: str, tf32: bool | None, gpu: GpuFacts) -> str:
+    prec = str(op.act_precision)
+    if prec != "fp32" or "tf32" not in gpu.peak_ops:  # no tensor cores for fp32 data
+        return prec
+    if kind == "conv":
+        return "fp32" if tf32 is False else "tf32"
+    return "tf32" if tf32 is True else "fp32"
+
+
+def _mem_dtype(op: Op) -> str:
+    dt = str(op.act_precision)
+    return dt if dt in DTYPE_BYTES else "fp32"
+
+
+def _mem_family(op: Op) -> str:
+    t = op.op_type.lower()
+    if op.kind == "softmax":
+        return "softmax"
+    if op.kind == "norm" and "batch" not in t and (t in _ROW_NORMS or "norm" in t):
+        return "norm"
+    if op.kind == "activation" and t in _TRANSCENDENTAL:
+        return "gelu"
+    if op.kind == "elementwise" and t in _TRANSCENDENTAL:
+        return "gelu"
+    return "add"
+
+
+def _attention_chains(ops: Sequence[Op]) -> dict[int, tuple[int, int, bool]]:
+    """``{pv index: (qk index, first index, causal)}`` for every matmul-softmax-matmul chain."""
+    out: dict[int, tuple[int, int, bool]] = {}
+    passable = ("elementwise", "shape", "activation")
+    for s, op in enumerate(ops):
+        if op.kind != "softmax":
+            continue
+        qk = next(
+            (
+                i
+                for i in range(s - 1, max(s - 5, -1), -1)
+                if ops[i].kind in ("matmul", "attention") and ops[i].gemms
+            ),
+            None,
         )
-        if p not in self.compute_eff:
-            raise HardwareSpecError(
-                f"gpu model: no calibrated compute fraction for precision '{precision}'"
+        pv = next(
+            (
+                j
+                for j in range(s + 1, min(s + 4, len(ops)))
+                if ops[j].kind in ("matmul", "attention") and ops[j].gemms
+            ),
+            None,
+        )
+        if qk is None or pv is None or ops[qk].weights or ops[pv].weights:
+            continue
+        if any(ops[i].kind not in passable for i in range(qk + 1, s)):
+            continue
+        if any(ops[j].kind not in passable for j in range(s + 1, pv)):
+            continue
+        causal = any(
+            "mask" in ops[i].name.lower() or ops[i].attrs.get("causal") for i in range(qk, pv)
+        )
+        out[pv] = (qk, qk, bool(causal))
+    return out
+
+
+def _kv_source(op: Op, ops: Sequence[Op], producer: Mapping[str, int]) -> tuple[int, set[int]]:
+    """Elements of an attention matmul's second operand (K^T or V) as stored, and the
+    ``Expand`` ops on the way: K and V of fewer KV heads broadcast to the query heads
+    (grouped-query attention, HuggingFace's ``repeat_kv``) are read once by an SDPA kernel
+    with GQA support, the expansion copies nothing."""
+    if len(op.inputs) < 2:
+        return 2**62, set()
+    elements = op.inputs[1].elements
+    expands: set[int] = set()
+    j = producer.get(op.inputs[1].name)
+    while j is not None and ops[j].kind == "shape" and ops[j].inputs:
+        if ops[j].op_type == "Expand":
+            expands.add(j)
+        elements = min(elements, ops[j].inputs[0].elements)
+        j = producer.get(ops[j].inputs[0].name)
+    return elements, expands
+
+
+def _framework_fusions(ops: Sequence[Op]) -> set[int]:
+    """Ops an eager framework runs inside a neighbour's kernel although an exported graph
+    spells them out: a linear layer's bias ``Add`` after its ``MatMul`` (cuBLASLt epilogue,
+    as ``addmm``), and the ``Div, Erf, Add, Mul, Mul`` of an exported exact GELU (one
+    ``gelu`` kernel in PyTorch; the ``Erf`` op carries it)."""
+    fused: set[int] = set()
+    producer = {t.name: i for i, op in enumerate(ops) for t in op.outputs}
+    for i, op in enumerate(ops):
+        if op.op_type == "Add" and op.weights and len(op.inputs) == 1:
+            j = producer.get(op.inputs[0].name)
+            if j is not None and ops[j].kind in ("gemm", "matmul") and ops[j].weights:
+                fused.add(i)
+        if op.op_type == "Erf" and 1 <= i <= len(ops) - 4:
+            tail = [o.op_type for o in ops[i - 1 : i + 4]]
+            if tail == ["Div", "Erf", "Add", "Mul", "Mul"]:
+                fused.update((i - 1, i + 1, i + 2, i + 3))
+    return fused
+
+
+def _compiled_fusions(ops: Sequence[Op]) -> set[int]:
+    """Ops a compiler folds into the kernel that produces their input (epilogue, norm +
+    activation, elementwise chains)."""
+    fused: set[int] = set()
+    producer: dict[str, int] = {}
+    for i, op in enumerate(ops):
+        for t in op.outputs:
+            producer[t.name] = i
+    absorbing = ("conv", "gemm", "matmul", "norm", "elementwise", "activation")
+    for i, op in enumerate(ops):
+        if op.kind not in ("norm", "activation", "elementwise") or not op.inputs:
+            continue
+        if op.kind == "norm" and "batch" not in op.op_type.lower():
+            continue  # a row norm needs a reduction over its row: a kernel of its own
+        src = [producer.get(t.name) for t in op.inputs]
+        prev = max((j for j in src if j is not None), default=None)
+        if prev is not None and prev == i - 1 and ops[prev].kind in absorbing:
+            fused.add(i)
+    return fused
+
+
+def gpu_kernels(
+    net: Network,
+    spec: HardwareSpec,
+    params: GpuParams | None = None,
+    *,
+    tf32: bool | str | None = None,
+    fusion: str = "framework",
+) -> GpuKernels:
+    """GPU seconds of every op of ``net`` on ``spec`` (fused ops 0, their time in the kernel
+    that absorbs them)."""
+    if fusion not in FUSION_POLICIES:
+        raise InputError(f"fusion: unknown policy {fusion!r}; use framework or compiled")
+    tf = parse_tf32(tf32)
+    p = params or load_calibration()
+    gpu = gpu_facts(spec)
+    ops = net.ops
+    n = len(ops)
+    chains = _attention_chains(ops)
+    in_chain: set[int] = set()
+    producer = {t.name: j for j, o in enumerate(ops) for t in o.outputs}
+    kv_elements: dict[int, int] = {}
+    for pv, (qk, first, _) in chains.items():
+        in_chain.update(range(first, pv))
+        k_el, k_exp = _kv_source(ops[qk], ops, producer)
+        v_el, v_exp = _kv_source(ops[pv], ops, producer)
+        kv_elements[pv] = k_el + v_el
+        in_chain.update(k_exp | v_exp)
+    framework = _framework_fusions(ops)
+    compiled = _compiled_fusions(ops) - framework if fusion == "compiled" else set()
+    cap = p["mem.l2_resident_frac"] * gpu.l2_bytes
+    total_w = float(sum(o.weight_bytes for o in ops))
+    # weights stay in the L2 between inferences only when all of them fit
+    w_foot = total_w if total_w > cap else 0.0
+    t = np.zeros(n)
+    comp = np.zeros(n)
+    mem = np.zeros(n)
+    flops = np.zeros(n)
+    peak = np.ones(n)
+    dram = np.zeros(n)
+    launches = np.zeros(n)
+    kernel: list[str] = []
+    conv_rows: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
+    gemm_rows: dict[str, list[tuple[int, tuple[int, int, int, int], float, float]]] = {}
+    mem_rows: dict[tuple[str, str], list[tuple[int, float, float, float]]] = {}
+    for i, op in enumerate(ops):
+        io = float(op.input_bytes + op.output_bytes)
+        wb = float(op.weight_bytes)
+        nbytes = io + wb
+        foot = max(io, w_foot if wb > 0 else 0.0)
+        resident = foot <= cap
+        dram[i] = 0.0 if resident else nbytes
+        flops[i] = float(op.total_flops)
+        if i in in_chain or i in compiled or i in framework:
+            kernel.append("fused")
+            dram[i] = 0.0
+            if i in compiled:  # an epilogue still reads this op's other operands
+                extra = float(memory_s(wb + max(op.input_bytes - op.output_bytes, 0), foot, gpu, p))
+                t[i] = extra
+                mem[i] = extra
+            continue
+        if op.kind == "shape" and not op.copies:
+            kernel.append("none")
+            continue
+        launches[i] = 1.0
+        if i in chains:
+            qk_i, _, causal = chains[i]
+            g = ops[qk_i].gemms[0]
+            dt = _dtype(op, "attention", tf, gpu)
+            dt = "fp32" if dt == "tf32" else dt  # SDPA runs fp32 on CUDA cores
+            b = DTYPE_BYTES[dt]
+            # K and V as the graph holds them: fewer KV heads than query heads (GQA)
+            # broadcast over the query heads are read once
+            kv = min(
+                2.0 * g.count * g.n * g.k * b,
+                b * float(kv_elements[i]),
             )
-        return float(self.compute_eff[p])
-
-    # -- flat vector view, for fitting ------------------------------------------------
-    def names(self) -> list[str]:
-        return [
-            *(f"floor_s.{f}" for f in self.floor_s),
-            *(f"compute_eff.{p}" for p in self.compute_eff),
-            "bw_eff",
-            *(f"element_s.{f}" for f in self.element_s),
-            "combine_p",
-        ]
-
-    def to_vector(self) -> FloatArray:
-        return np.asarray(
-            [
-                *self.floor_s.values(),
-                *self.compute_eff.values(),
-                self.bw_eff,
-                *self.element_s.values(),
-                self.combine_p,
-            ],
-            dtype=np.float64,
+            t[i] = float(attention_s(g.count, g.m, g.n, g.k, causal, dt, gpu, p, kv_bytes=kv))
+            kernel.append("decode_attention" if g.m <= 1 else "attention")
+            flops[i] = float(sum(ops[j].total_flops for j in range(qk_i, i + 1)))
+            peak[i] = gpu.peak_ops.get(dt, 1.0)
+            dram[i] = 0.0 if kv <= cap else kv
+            mem[i] = float(memory_s(kv, kv, gpu, p))
+            comp[i] = 0.0 if g.m <= 1 else t[i]
+            continue
+        if op.kind == "attention" and op.gemms:
+            g = op.gemms[0]
+            dt = _dtype(op, "attention", tf, gpu)
+            dt = "fp32" if dt == "tf32" else dt
+            causal = bool(op.attrs.get("causal", False))
+            t[i] = float(attention_s(g.count, g.m, g.n, g.k, causal, dt, gpu, p))
+            kernel.append("attention")
+            peak[i] = gpu.peak_ops.get(dt, 1.0)
+            comp[i], mem[i] = t[i], float(memory_s(nbytes, foot, gpu, p))
+            continue
+        if op.kind == "conv" and op.gemms and len(op.inputs[0].shape) == 4:
+            dt = _dtype(op, "conv", tf, gpu)
+            nn_, cc, hh, ww = op.inputs[0].shape
+            _, kk, pp, qq = op.outputs[0].shape
+            kern = op.attrs.get("kernel", (1, 1))
+            kr, ks = (int(v) for v in kern) if isinstance(kern, (tuple, list)) else (1, 1)
+            groups = int(op.attrs.get("groups", 1))  # type: ignore[call-overload]
+            conv_rows.setdefault(dt, []).append((i, (nn_, cc, kk, pp, qq, kr, ks, groups, hh, ww)))
+            if len(op.weights) > 1 and fusion == "framework":
+                # PyTorch eager adds a convolution's bias in a kernel of its own
+                # (cuDNN's convolution has no bias): read and write the output once more
+                ob = 2.0 * float(op.output_bytes)
+                mem_rows.setdefault(("add", _mem_dtype(op)), []).append(
+                    (i, float(op.output_elements), ob, ob)
+                )
+                launches[i] = 2.0
+            kernel.append("conv")
+            peak[i] = gpu.peak_ops.get(dt, 1.0)
+            mem[i] = float(memory_s(nbytes, foot, gpu, p))
+            continue
+        if op.gemms:
+            dt = _dtype(op, "gemm", tf, gpu)
+            share = nbytes / len(op.gemms)
+            for g in op.gemms:
+                gemm_rows.setdefault(dt, []).append((i, (g.count, g.m, g.n, g.k), share, foot))
+            launches[i] = float(len(op.gemms))
+            kernel.append("gemm")
+            peak[i] = gpu.peak_ops.get(dt, 1.0)
+            mem[i] = float(memory_s(nbytes, foot, gpu, p))
+            continue
+        fam = _mem_family(op)
+        mem_rows.setdefault((fam, _mem_dtype(op)), []).append(
+            (i, float(max(op.output_elements, 1)), nbytes, foot)
         )
-
-    def from_vector(self, v: ArrayLike) -> GpuParams:
-        x = [float(a) for a in np.asarray(v, dtype=np.float64)]
-        i = 0
-
-        def take(keys: Mapping[str, float]) -> dict[str, float]:
-            nonlocal i
-            out = {key: x[i + j] for j, key in enumerate(keys)}
-            i += len(keys)
-            return out
-
-        floor = take(self.floor_s)
-        eff = take(self.compute_eff)
-        bw = x[i]
-        i += 1
-        elem = take(self.element_s)
-        return replace(
-            self,
-            floor_s=floor,
-            compute_eff=eff,
-            bw_eff=bw,
-            element_s=elem,
-            combine_p=x[i],
+        kernel.append(fam)
+        mem[i] = float(memory_s(nbytes, foot, gpu, p))
+        peak[i] = gpu.peak_ops.get("fp32", 1.0)
+    # the batched kernel models, one call per kind and dtype
+    for dt, crow in conv_rows.items():
+        idx = np.asarray([r[0] for r in crow])
+        cols = np.asarray([r[1] for r in crow], dtype=np.float64).T
+        c = list(cols)
+        tc = conv_s(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], dt, gpu, p)
+        np.add.at(t, idx, tc)
+        np.add.at(comp, idx, tc)
+    for dt, grow in gemm_rows.items():
+        idx = np.asarray([r[0] for r in grow])
+        cnt, m_, n_, k_ = np.asarray([r[1] for r in grow], dtype=np.float64).T
+        shares = np.asarray([r[2] for r in grow])
+        fp = np.asarray([r[3] for r in grow])
+        np.add.at(
+            t, idx, gemm_s(m_, n_, k_, dt, gpu, p, count=cnt, dram_bytes=shares, footprint=fp)
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "floor_s": dict(self.floor_s),
-            "compute_eff": dict(self.compute_eff),
-            "bw_eff": self.bw_eff,
-            "element_s": dict(self.element_s),
-            "combine_p": self.combine_p,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], *, source: str = "", extra: Any = None) -> GpuParams:
-        return cls(
-            floor_s={str(k): float(v) for k, v in d["floor_s"].items()},
-            compute_eff={str(k): float(v) for k, v in d["compute_eff"].items()},
-            bw_eff=float(d["bw_eff"]),
-            element_s={str(k): float(v) for k, v in d["element_s"].items()},
-            combine_p=float(d["combine_p"]),
-            source=source,
-            extra=dict(extra or {}),
-        )
-
-
-def default_params() -> GpuParams:
-    """Starting point of the fit (order of magnitude values, not a calibration)."""
-    return GpuParams(
-        floor_s={f: 30e-6 for f in FAMILIES},
-        compute_eff={"fp16": 0.8, "fp32": 0.8, "int8": 0.4},
-        bw_eff=0.85,
-        element_s={"softmax": 3e-12, "norm": 2e-12},
-        combine_p=1.5,
+        # the same kernels with no bytes to move: their compute (and fixed) time alone
+        np.add.at(comp, idx, gemm_s(m_, n_, k_, dt, gpu, p, count=cnt, dram_bytes=0.0))
+    for (fam, dt), mrow in mem_rows.items():
+        idx = np.asarray([r[0] for r in mrow])
+        n_el, nb, fp = np.asarray([r[1:] for r in mrow], dtype=np.float64).T
+        np.add.at(t, idx, memory_op_s(n_el, fam, dt, gpu, p, nbytes=nb, footprint=fp))
+    return GpuKernels(
+        gpu_s=t,
+        kernel=tuple(kernel),
+        launches=launches,
+        compute_s=comp,
+        memory_s=mem,
+        flops=flops,
+        peak_ops=peak,
+        dram_bytes=dram,
     )
 
 
-@cache
-def load_calibration() -> GpuParams:
-    """The packaged calibration (``hardware/data/gpu_calibration.yaml``)."""
-    text = (
-        resources.files("codesign_playground.hardware")
-        .joinpath("data", "gpu_calibration.yaml")
-        .read_text(encoding="utf-8")
-    )
-    data = yaml.safe_load(text)
-    return GpuParams.from_dict(data["parameters"], source=str(data["source"]), extra=data)
-
-
-# -- hardware facts --------------------------------------------------------------------
-
-
-def _sms(spec: HardwareSpec) -> float:
-    return float(spec.compute.cores)
-
-
-def _dram_bw(spec: HardwareSpec) -> float:
-    bw = spec.dram.bandwidth(spec.compute.clock_hz)
-    if bw is None:
-        raise HardwareSpecError(
-            f"hardware field 'memory.{spec.dram.name}.bandwidth_bytes_per_s': the gpu model "
-            f"needs the DRAM bandwidth ({spec.name} has none)"
-        )
-    return float(bw * spec.dram.instances)
-
-
-def _onchip_bytes(spec: HardwareSpec) -> float:
-    """The largest on-chip level (the L2 on a GPU): what stays warm between kernels."""
-    caps = [lv.total_capacity_bytes or 0 for lv in spec.memory[:-1]]
-    return float(max(caps, default=0))
-
-
-def _peak_per_sm(spec: HardwareSpec, precision: str) -> float:
-    if precision not in spec.precisions:
-        raise HardwareSpecError(
-            f"precision: {spec.name} does not compute in {precision}; "
-            f"use one of {', '.join(spec.precisions)}"
-        )
-    return spec.peak_ops_per_s(precision) / _sms(spec)
-
-
-def _bytes(precision: str) -> float:
-    return PRECISION_BITS[precision] / 8.0  # type: ignore[index]
-
-
-def _out_bytes(precision: str) -> float:
-    """GEMM output element: int8 products accumulate to int32, others keep their type."""
-    return 4.0 if precision in ("int8", "int4") else _bytes(precision)
-
-
-def _by_precision(values: ArrayLike, n: int) -> list[str]:
-    arr = np.broadcast_to(np.asarray(values, dtype=object), (n,))
-    return [str(a) for a in arr]
-
-
-# -- the three terms --------------------------------------------------------------------
-
-
-def combine(floor: ArrayLike, work: ArrayLike, p: float) -> FloatArray:
-    """``(floor^p + work^p)^(1/p)``: between their sum (p = 1) and their maximum (p -> inf)."""
-    f = np.asarray(floor, dtype=np.float64)
-    w = np.asarray(work, dtype=np.float64)
-    top = np.maximum(f, w)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.where(top > 0, np.minimum(f, w) / top, 0.0)
-    return np.asarray(top * (1.0 + lo**p) ** (1.0 / p), dtype=np.float64)
-
-
-def _tile_candidates(tensor: bool) -> FloatArray:
-    tms, tns, cap = (
-        (_TM_TENSOR, _TN_TENSOR, _TILE_TENSOR_MAX)
-        if tensor
-        else (_TM_SIMT, _TN_SIMT, _TILE_SIMT_MAX)
-    )
-    rows = [(tm, tn, s) for tm in tms for tn in tns if tm * tn <= cap for s in _SPLIT_K]
-    return np.asarray(rows, dtype=np.float64)
-
-
-def gemm_compute_s(
-    count: ArrayLike,
-    m: ArrayLike,
-    n: ArrayLike,
-    k: ArrayLike,
-    precision: ArrayLike,
-    spec: HardwareSpec,
-    params: GpuParams,
-) -> FloatArray:
-    """Compute time of ``count`` (m x k)(k x n) products in one kernel: the fastest CTA tile
-    and K split of the candidates, waves over the SMs, each tile at the achievable rate."""
-    cnt, mm, nn, kk = np.broadcast_arrays(
-        *(np.asarray(a, dtype=np.float64) for a in (count, m, n, k))
-    )
-    shape = mm.shape
-    cnt, mm, nn, kk = (a.reshape(-1) for a in (cnt, mm, nn, kk))
-    precs = _by_precision(precision, mm.size) if mm.size else []
-    out = np.zeros(mm.size)
-    sms = _sms(spec)
-    for prec in sorted(set(precs)):
-        sel = np.asarray([p == prec for p in precs])
-        cand = _tile_candidates(prec in _TENSOR)
-        tm, tn, sk = (c[np.newaxis, :] for c in cand.T)
-        c_, m_, n_, k_ = (a[sel][:, np.newaxis] for a in (cnt, mm, nn, kk))
-        # a split-K slice is at least one 64-deep chunk (monotone in k: no shape gains by
-        # growing into a split)
-        k_chunk = np.where(sk > 1, np.maximum(np.ceil(k_ / sk), _MIN_K_CHUNK), k_)
-        ctas = c_ * np.ceil(m_ / tm) * np.ceil(n_ / tn) * sk
-        waves = np.ceil(ctas / sms)
-        rate = params.eff(prec) * _peak_per_sm(spec, prec)
-        t = waves * 2.0 * tm * tn * k_chunk / rate
-        out[sel] = np.min(t, axis=1)
-    out = np.where(cnt * mm * nn * kk > 0, out, 0.0)
-    return out.reshape(shape)
-
-
-def gemm_dram_bytes(
-    count: ArrayLike, m: ArrayLike, n: ArrayLike, k: ArrayLike, precision: ArrayLike
-) -> FloatArray:
-    """Compulsory bytes of a GEMM kernel: both operands read once, the product written."""
-    cnt, mm, nn, kk = np.broadcast_arrays(
-        *(np.asarray(a, dtype=np.float64) for a in (count, m, n, k))
-    )
-    precs = _by_precision(precision, mm.size)
-    b_in = np.asarray([_bytes(p) for p in precs]).reshape(mm.shape)
-    b_out = np.asarray([_out_bytes(p) for p in precs]).reshape(mm.shape)
-    return np.asarray(cnt * ((mm * kk + kk * nn) * b_in + mm * nn * b_out), dtype=np.float64)
-
-
-def _warm_dram_bytes(footprint: FloatArray, spec: HardwareSpec) -> FloatArray:
-    """DRAM bytes of a kernel rerun on the same data (as in a benchmark loop): nothing when
-    its whole footprint fits in the L2, all of it otherwise (LRU streaming keeps nothing)."""
-    return np.where(footprint > _onchip_bytes(spec), footprint, 0.0)
-
-
-def _memory_s(dram_bytes: FloatArray, spec: HardwareSpec, params: GpuParams) -> FloatArray:
-    return np.asarray(dram_bytes / (params.bw_eff * _dram_bw(spec)), dtype=np.float64)
-
-
-def predict_gemm_s(
-    m: ArrayLike,
-    n: ArrayLike,
-    k: ArrayLike,
-    dtype: ArrayLike,
-    spec: HardwareSpec,
-    params: GpuParams | None = None,
-    *,
-    count: ArrayLike = 1,
-    dram_bytes: ArrayLike | None = None,
-) -> FloatArray:
-    """Seconds of one GEMM kernel per element of the (broadcast) arrays.
-
-    ``dram_bytes`` defaults to the warm-L2 benchmark case (rerun on the same operands);
-    pass the traffic of a cold or network context instead.
-    """
-    p = params or load_calibration()
-    compute = gemm_compute_s(count, m, n, k, dtype, spec, p)
-    if dram_bytes is None:
-        dram = _warm_dram_bytes(gemm_dram_bytes(count, m, n, k, dtype), spec)
-    else:
-        dram = np.broadcast_to(np.asarray(dram_bytes, dtype=np.float64), compute.shape)
-    work = np.maximum(compute, _memory_s(dram, spec, p))
-    return combine(p.floor_s["gemm"], work, p.combine_p)
-
-
-def _causal_mean_max_blocks(lq: float, lk: float) -> tuple[float, float]:
-    """Mean and largest number of key blocks per query block under a causal mask
-    (bottom-right aligned, as when the queries are the last ``lq`` of ``lk`` positions)."""
-    n_q = max(math.ceil(lq / ATTN_BLOCK_M), 1)
-    ends = np.minimum(np.arange(1, n_q + 1) * ATTN_BLOCK_M + (lk - lq), lk)
-    blocks = np.ceil(np.maximum(ends, 1.0) / ATTN_BLOCK_N)
-    return float(blocks.mean()), float(blocks.max())
-
-
-def attention_compute_s(
-    count: ArrayLike,
-    seq_q: ArrayLike,
-    seq_k: ArrayLike,
-    d: ArrayLike,
-    dv: ArrayLike,
-    causal: ArrayLike,
-    spec: HardwareSpec,
-    params: GpuParams,
-    precision: str = "fp16",
-) -> FloatArray:
-    """Compute time of a fused attention kernel: CTAs of 128 query rows in waves over the
-    SMs; each streams 64-key blocks (QK^T and PV of a 128 x 64 block at ``eta_c``)."""
-    cnt, lq, lk, dd, ddv, cz = np.broadcast_arrays(
-        *(np.asarray(a, dtype=np.float64) for a in (count, seq_q, seq_k, d, dv, causal))
-    )
-    shape = lq.shape
-    cnt, lq, lk, dd, ddv, cz = (a.reshape(-1) for a in (cnt, lq, lk, dd, ddv, cz))
-    mean_blocks = np.ceil(lk / ATTN_BLOCK_N)
-    max_blocks = mean_blocks.copy()
-    for i in np.flatnonzero(cz > 0):
-        mean_blocks[i], max_blocks[i] = _causal_mean_max_blocks(lq[i], lk[i])
-    rate = params.eff(precision) * _peak_per_sm(spec, precision)
-    block_s = 2.0 * ATTN_BLOCK_M * ATTN_BLOCK_N * (dd + ddv) / rate
-    ctas = cnt * np.ceil(lq / ATTN_BLOCK_M)
-    waves = np.ceil(ctas / _sms(spec))
-    t = np.maximum(waves * mean_blocks, max_blocks) * block_s
-    return np.asarray(np.where(ctas * lk > 0, t, 0.0).reshape(shape), dtype=np.float64)
-
-
-def predict_attention_s(
-    batch: ArrayLike,
-    heads: ArrayLike,
-    seq: ArrayLike,
-    d: ArrayLike,
-    causal: ArrayLike,
-    spec: HardwareSpec,
-    params: GpuParams | None = None,
-    *,
-    precision: str = "fp16",
-    seq_k: ArrayLike | None = None,
-    dram_bytes: ArrayLike | None = None,
-) -> FloatArray:
-    """Seconds of one fused scaled-dot-product attention kernel, ``(batch, heads, seq, d)``."""
-    p = params or load_calibration()
-    count = np.asarray(batch, dtype=np.float64) * np.asarray(heads, dtype=np.float64)
-    lk = seq if seq_k is None else seq_k
-    compute = attention_compute_s(count, seq, lk, d, d, causal, spec, p, precision)
-    if dram_bytes is None:
-        lq_a = np.asarray(seq, dtype=np.float64)
-        lk_a = np.asarray(lk, dtype=np.float64)
-        foot = count * np.asarray(d, dtype=np.float64) * (2 * lq_a + 2 * lk_a) * _bytes(precision)
-        dram = _warm_dram_bytes(np.asarray(foot, dtype=np.float64), spec)
-    else:
-        dram = np.asarray(dram_bytes, dtype=np.float64)
-    work = np.maximum(compute, _memory_s(np.broadcast_to(dram, compute.shape), spec, p))
-    return combine(p.floor_s["attention"], work, p.combine_p)
-
-
-def predict_elementwise_s(
-    n_elements: ArrayLike,
-    family: ArrayLike,
-    dtype: ArrayLike,
-    spec: HardwareSpec,
-    params: GpuParams | None = None,
-    *,
-    tensors: ArrayLike = 2,
-    dram_bytes: ArrayLike | None = None,
-) -> FloatArray:
-    """Seconds of one memory-bound kernel over ``n_elements`` touching ``tensors`` tensors
-    of that size (read plus written: 3 for a binary add, 2 for softmax or layernorm)."""
-    p = params or load_calibration()
-    n = np.asarray(n_elements, dtype=np.float64)
-    fam, prec, tens, n = np.broadcast_arrays(
-        np.asarray(family, dtype=object),
-        np.asarray(dtype, dtype=object),
-        np.asarray(tensors, dtype=np.float64),
-        n,
-    )
-    flat_f = [str(f) for f in fam.reshape(-1)]
-    b = np.asarray([_bytes(str(d)) for d in prec.reshape(-1)]).reshape(n.shape)
-    if dram_bytes is None:
-        dram = _warm_dram_bytes(np.asarray(n * tens * b, dtype=np.float64), spec)
-    else:
-        dram = np.broadcast_to(np.asarray(dram_bytes, dtype=np.float64), n.shape)
-    per_elem = np.asarray([p.element_s.get(f, 0.0) for f in flat_f]).reshape(n.shape)
-    floor = np.asarray([p.floor_s[f] for f in flat_f]).reshape(n.shape)
-    work = np.maximum(n * per_elem, _memory_s(dram, spec, p))
-    return combine(floor, work, p.combine_p)
-
-
-# -- whole networks ---------------------------------------------------------------------
-
-
-def kernel_family(kind: str) -> str:
-    """The kernel family (launch floor) of an IR op kind."""
-    return _KIND_FAMILY.get(kind, "elementwise")
+def eager_host_s(kernel: Sequence[str], p: GpuParams) -> FloatArray:
+    """Per-op host time of an eager framework: its kernels' launch cost by family."""
+    fam = {"conv": "conv", "gemm": "gemm", "attention": "attention"}
+    out = []
+    for k in kernel:
+        if k in ("fused", "none"):
+            out.append(0.0)
+        else:
+            out.append(p[f"launch.eager_s.{fam.get(k, 'memory')}"])
+    return np.asarray(out, dtype=np.float64)
 
 
 def gpu_timing(
@@ -492,66 +440,49 @@ def gpu_timing(
     spec: HardwareSpec,
     rf: RooflineResult,
     params: GpuParams | None = None,
+    *,
+    launch: str = "graph",
+    tf32: bool | str | None = None,
+    fusion: str = "framework",
 ) -> Timing:
-    """Per-op seconds and per-level bytes of ``net`` on GPU ``spec``, one kernel per op.
+    """Per-op seconds and per-level bytes of ``net`` on GPU ``spec``.
 
-    Traffic is the roofline's (compulsory, activations passed between ops kept in the L2
-    when they fit, weights cold); every term is at least the roofline's, so this model is
-    never faster than the roofline. A view (a ``shape`` op that copies nothing)
-    launches no kernel and costs nothing.
-    """
+    ``launch="graph"``: GPU time only; ``"eager"``: each kernel takes at least its
+    framework launch cost. Bytes per level are the roofline's (compulsory traffic)."""
+    parse_launch(launch)
     p = params or load_calibration()
-    n_ops = la.n_ops
+    k = gpu_kernels(net, spec, p, tf32=tf32, fusion=fusion)
+    return timing_from_kernels(k, la, spec, rf, launch=launch, params=p)
+
+
+def timing_from_kernels(
+    k: GpuKernels,
+    la: LayerArrays,
+    spec: HardwareSpec,
+    rf: RooflineResult,
+    *,
+    launch: str = "graph",
+    params: GpuParams | None = None,
+) -> Timing:
+    """The :class:`Timing` of priced kernels under a launch mode."""
+    parse_launch(launch)
+    p = params or load_calibration()
+    latency = k.gpu_s.copy()
+    host = np.zeros_like(latency)
+    if launch == "eager":
+        host = eager_host_s(k.kernel, p) * k.launches
+        latency = np.where(k.launches > 0, np.maximum(latency, host), latency)
     clock = spec.compute.clock_hz
-    g = la.gemm_op
-    compute = np.zeros(n_ops)
-    if g.size:
-        precs = [la.act_precisions[i] for i in g]
-        kinds = [la.kinds[i] for i in g]
-        is_attn = np.asarray([k == "attention" for k in kinds])
-        gemm_t = gemm_compute_s(la.gemm_count, la.gemm_m, la.gemm_n, la.gemm_k, precs, spec, p)
-        compute += np.bincount(g, weights=np.where(is_attn, 0.0, gemm_t), minlength=n_ops)
-        for i in sorted(set(g[is_attn].tolist())):
-            rows = np.flatnonzero(g == i)
-            qk, pv = rows[0], rows[-1]
-            causal = bool(net.ops[i].attrs.get("causal", False))
-            compute[i] += float(
-                attention_compute_s(
-                    la.gemm_count[qk],
-                    la.gemm_m[qk],
-                    la.gemm_n[qk],
-                    la.gemm_k[qk],
-                    la.gemm_n[pv],
-                    causal,
-                    spec,
-                    p,
-                    la.act_precisions[i],
-                )
-            )
-    # ops without a GEMM: their per-element work (softmax, norm) over their output
-    out_elems = np.asarray([op.output_elements for op in net.ops], dtype=np.float64)
-    fams = [kernel_family(k) for k in la.kinds]
-    per_elem = np.asarray([p.element_s.get(f, 0.0) for f in fams])
-    has_gemm = np.bincount(g, minlength=n_ops) > 0 if g.size else np.zeros(n_ops, dtype=bool)
-    compute = np.where(has_gemm, compute, out_elems * per_elem)
-    # never under the roofline: on-chip levels at their published bandwidth, the DRAM at
-    # the achievable fraction of its own, compute at least the roofline's
-    memory = _memory_s(rf.traffic_bytes[-1], spec, p)
-    if rf.memory_s.shape[0] > 1:
-        memory = np.maximum(memory, rf.memory_s[:-1].max(axis=0))
-    compute = np.maximum(compute, rf.compute_s)
-    work = np.maximum(compute, memory)
-    moves = (la.flops > 0) | (rf.traffic_bytes.sum(axis=0) > 0)
-    floor = np.where(moves, np.asarray([p.floor_s[f] for f in fams]), 0.0)
-    latency = combine(floor, work, p.combine_p)
     dram_name = spec.dram.name
     bound = tuple(
         "none"
-        if latency[i] == 0
+        if k.kernel[i] == "none"
+        else "fused"
+        if k.kernel[i] == "fused"
         else "launch"
-        if floor[i] >= work[i]
-        else ("compute" if compute[i] >= memory[i] else dram_name)
-        for i in range(n_ops)
+        if host[i] >= k.gpu_s[i] and host[i] > 0
+        else ("compute" if k.compute_s[i] >= k.memory_s[i] else dram_name)
+        for i in range(la.n_ops)
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         util = np.where(latency > 0, rf.compute_s / latency, 0.0)
@@ -564,95 +495,4 @@ def gpu_timing(
         bound=bound,
         read_bytes=by_op[:, 0] + by_op[:, 1],
         write_bytes=by_op[:, 2],
-    )
-
-
-# -- measured kernels (the calibration set) -------------------------------------------
-
-_BENCH_FAMILY: Mapping[str, tuple[str, int]] = {
-    "add": ("elementwise", 3),
-    "softmax_rows4096": ("softmax", 2),
-    "layernorm4096": ("norm", 2),
-}
-
-
-@dataclass(frozen=True)
-class BenchmarkKernels:
-    """The kernels of a microbenchmark file as arrays: their family, a label, the measured
-    seconds, the model's prediction and the single-level roofline (compulsory bytes)."""
-
-    family: tuple[str, ...]
-    label: tuple[str, ...]
-    measured_s: FloatArray
-    predicted_s: FloatArray
-    roofline_s: FloatArray
-
-
-def benchmark_kernels(
-    data: Mapping[str, Any], spec: HardwareSpec, params: GpuParams | None = None
-) -> BenchmarkKernels:
-    """Predict every kernel of ``data`` (the layout of ``microbenchmarks.json``) on ``spec``."""
-    from codesign_playground.perf.roofline import roofline_times
-
-    p = params or load_calibration()
-    fam: list[str] = []
-    label: list[str] = []
-    meas: list[float] = []
-    pred: list[FloatArray] = []
-    flops: list[float] = []
-    foot: list[float] = []
-    peak: list[float] = []
-    g = list(data.get("gemm", ()))
-    if g:
-        m, n, k = (np.asarray([r[c] for r in g], dtype=np.float64) for c in ("M", "N", "K"))
-        dt = [str(r["dtype"]) for r in g]
-        pred.append(predict_gemm_s(m, n, k, dt, spec, p))
-        foot.extend(gemm_dram_bytes(1, m, n, k, dt).tolist())
-        flops.extend((2 * m * n * k).tolist())
-        peak.extend(spec.peak_ops_per_s(d) for d in dt)  # type: ignore[arg-type]
-        fam.extend("gemm" for _ in g)
-        label.extend(f"{r['M']}x{r['N']}x{r['K']} {r['dtype']}" for r in g)
-        meas.extend(float(r["ms"]) * 1e-3 for r in g)
-    a = list(data.get("attention", ()))
-    if a:
-        b, h, s, d = (
-            np.asarray([r[c] for r in a], dtype=np.float64) for c in ("B", "heads", "seq", "d")
-        )
-        cz = np.asarray([bool(r["causal"]) for r in a])
-        pred.append(predict_attention_s(b, h, s, d, cz, spec, p))
-        f = 4.0 * b * h * s * s * d * np.where(cz, 0.5, 1.0)
-        flops.extend(f.tolist())
-        foot.extend((4.0 * b * h * s * d * 2.0).tolist())
-        peak.extend(spec.peak_ops_per_s(str(r["dtype"])) for r in a)  # type: ignore[arg-type]
-        fam.extend("attention" for _ in a)
-        label.extend(
-            f"B{r['B']} h{r['heads']} s{r['seq']} d{r['d']}{' causal' if r['causal'] else ''}"
-            for r in a
-        )
-        meas.extend(float(r["ms"]) * 1e-3 for r in a)
-    e = list(data.get("elementwise", ()))
-    if e:
-        fams = [_BENCH_FAMILY[str(r["op"])][0] for r in e]
-        tens = np.asarray([_BENCH_FAMILY[str(r["op"])][1] for r in e], dtype=np.float64)
-        n_el = np.asarray([r["n"] for r in e], dtype=np.float64)
-        dt = [str(r["dtype"]) for r in e]
-        pred.append(predict_elementwise_s(n_el, fams, dt, spec, p, tensors=tens))
-        foot.extend((n_el * tens * np.asarray([_bytes(x) for x in dt])).tolist())
-        flops.extend([0.0] * len(e))
-        peak.extend([1.0] * len(e))
-        fam.extend(fams)
-        label.extend(f"{r['op']} n={r['n']} {r['dtype']}" for r in e)
-        meas.extend(float(r["ms"]) * 1e-3 for r in e)
-    _, _, rl, _ = roofline_times(
-        np.asarray(flops),
-        np.asarray(foot)[np.newaxis],
-        np.asarray(peak),
-        np.asarray([[_dram_bw(spec)]]),
-    )
-    return BenchmarkKernels(
-        family=tuple(fam),
-        label=tuple(label),
-        measured_s=np.asarray(meas, dtype=np.float64),
-        predicted_s=np.concatenate(pred) if pred else np.zeros(0),
-        roofline_s=np.asarray(rl, dtype=np.float64),
     )

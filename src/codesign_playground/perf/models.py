@@ -16,7 +16,7 @@ gpu           gpu            kernel-level GPU model (``perf/gpu.py``): one desig
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -252,24 +252,46 @@ class SpatialModel:
 
 @dataclass(frozen=True)
 class GpuModel:
-    """The kernel-level GPU model: an adapter calling ``perf.gpu.gpu_timing`` per design
-    (GPU design points are catalog chips or a few template variants)."""
+    """The kernel-level GPU model: an adapter calling ``perf.gpu`` per design (GPU design
+    points are catalog chips or a few template variants).
+
+    ``launch`` (``graph``: kernel time only, as CUDA graphs and compilers run; ``eager``: plus
+    the per-call host overhead) and ``tf32`` (``None``: PyTorch's defaults) are execution
+    settings. Energy is board power x time (``perf/gpu_power.py``) when every design has a
+    board power; otherwise the action-count energy of the other models.
+    """
 
     name: str = "gpu"
     kinds: tuple[str, ...] = ("gpu",)
     op_independent: bool = False
+    launch: str = "graph"
+    tf32: bool | str | None = None
+
+    def configured(self, *, launch: str = "graph", tf32: bool | str | None = None) -> GpuModel:
+        """This model with other execution settings."""
+        return replace(self, launch=launch, tf32=tf32)
 
     def accepts(self, designs: DesignBatch) -> str | None:
         return None
 
     def timing(self, work: Workload, designs: DesignBatch) -> BatchTiming:
-        from codesign_playground.perf.gpu import gpu_timing
+        from codesign_playground.perf.gpu_power import gpu_timing_and_energy
 
         labels = bound_labels(designs)
         parts: list[Timing] = []
+        energies = []
         for i in range(designs.n):
             spec = designs.make_spec(i)
-            parts.append(gpu_timing(work.net, work.la, spec, roofline(work.net, spec)))
+            t, e = gpu_timing_and_energy(
+                work.net,
+                work.la,
+                spec,
+                roofline(work.net, spec),
+                launch=self.launch,
+                tf32=self.tf32,
+            )
+            parts.append(t)
+            energies.append(e)
 
         def stack(get: str) -> FloatArray:
             return np.stack([np.asarray(getattr(t, get), dtype=np.float64) for t in parts], -1)
@@ -278,6 +300,10 @@ class GpuModel:
         bound = np.array(
             [[index.get(b, 1) for b in t.bound] for t in parts], dtype=np.int64
         ).T.reshape(work.la.n_ops, designs.n)
+        energy = None
+        if energies and all(e is not None for e in energies):
+            per = [e for e in energies if e is not None]
+            energy = (per[0].components, np.stack([e.per_op_j for e in per], -1))
         return BatchTiming(
             model=parts[0].model if parts else self.name,
             cycles=stack("cycles"),
@@ -287,6 +313,7 @@ class GpuModel:
             bound_labels=labels,
             read_bytes=stack("read_bytes"),
             write_bytes=stack("write_bytes"),
+            energy=energy,
         )
 
 

@@ -185,6 +185,8 @@ def estimate_key(session: Session, request: EstimateRequest, *, owner: str | Non
             "batch": request.batch,
             "precision": request.precision,
             "mode": request.mode,
+            "launch": request.launch,
+            "tf32": request.tf32,
             "layers": request.include_layers,
         },
         sort_keys=True,

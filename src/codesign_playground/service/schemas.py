@@ -129,6 +129,14 @@ class EstimateRequest(_Strict):
         ),
     )
     mode: Mode = "auto"
+    launch: Literal["graph", "eager"] = Field(
+        default="graph",
+        description="GPU execution: graph (kernel time only) or eager (plus launch cost)",
+    )
+    tf32: Literal["on", "off"] | None = Field(
+        default=None,
+        description="GPU fp32 on tensor cores; default PyTorch's (convolutions TF32 only)",
+    )
     include_layers: bool = Field(default=True, description="include one record per layer")
 
 

@@ -48,7 +48,8 @@ def create_estimate(
     spec = hardware_spec(session, body.hardware, owner=owner)
     precision = spec.run_precision(body.precision)  # as the CLI: int8 on a TPU v1
     net = load_network(source, batch=body.batch, precision=precision)
-    data: dict[str, Any] = estimate(net, spec, mode=body.mode).to_dict()
+    est = estimate(net, spec, mode=body.mode, launch=body.launch, tf32=body.tf32)
+    data: dict[str, Any] = est.to_dict()
     if not body.include_layers:
         data.pop("layers", None)
     ESTIMATE_SECONDS.observe(time.perf_counter() - started)
