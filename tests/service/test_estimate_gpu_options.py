@@ -33,8 +33,8 @@ def test_bad_values_are_rejected_by_field() -> None:
 def test_cache_key_depends_on_launch_and_tf32() -> None:
     session = cast(Any, None)  # zoo model and catalog chip: the key needs no database
     keys = {
-        estimate_key(session, _req()),
-        estimate_key(session, _req(launch="eager")),
-        estimate_key(session, _req(tf32="off")),
+        estimate_key(session, _req(), owner="local"),
+        estimate_key(session, _req(launch="eager"), owner="local"),
+        estimate_key(session, _req(tf32="off"), owner="local"),
     }
     assert len(keys) == 3
