@@ -100,6 +100,16 @@ def test_upload_list_profile_estimate(deployment: Deployment, stored_model: dict
             },
         )
         assert chip.status_code == 200 and "layers" not in chip.json()["estimate"]
+        # every answer says what it ran with and where each default came from
+        settings = chip.json()["estimate"]["settings"]
+        assert settings["precision"] == {
+            "value": "fp32",
+            "source": "default: fp32, which the hardware computes",
+        }
+        assert settings["batch"] == {"value": 1, "source": "default: 1"}
+        assert settings["timing_model"]["value"] == "gpu"
+        assert settings["launch"]["value"] == "graph"
+        assert first.json()["estimate"]["settings"]["precision"]["source"] == "asked"
 
 
 def test_hardware_catalog_templates_store(deployment: Deployment) -> None:

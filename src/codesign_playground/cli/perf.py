@@ -43,13 +43,13 @@ def estimate_command(
         str, typer.Option("--mode", help=f"Timing model: {', '.join(MODES)}.")
     ] = "auto",
     launch: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--launch",
             help="GPU execution: graph (kernel time only, as CUDA graphs) or eager "
             "(plus an eager framework's per-kernel launch cost).",
         ),
-    ] = "graph",
+    ] = None,  # None: the default (graph), reported as such
     tf32: Annotated[
         str | None,
         typer.Option(
@@ -91,6 +91,10 @@ def estimate_command(
         )
         return
     spec = resolve_hardware(hardware)
+    sources = {
+        "precision": spec.precision_source(precision),
+        "batch": "asked (--batch)" if batch != 1 else "default: 1",
+    }
     precision = spec.run_precision(precision)  # none asked: the chip's own (int8 on a TPU v1)
     net = load_from_options(
         model,
@@ -103,7 +107,7 @@ def estimate_command(
         width,
         allow_unresolved=allow_unresolved,
     )
-    result = estimate(net, spec, mode=mode, launch=launch, tf32=tf32)
+    result = estimate(net, spec, mode=mode, launch=launch, tf32=tf32, sources=sources)
     if fmt == "json":
         report = result.to_dict()
         if net.unresolved:  # the estimate leaves these ops out: say how much
@@ -113,11 +117,27 @@ def estimate_command(
     _render(result)
 
 
+def run_line(e: Estimate) -> str:
+    """What the estimate ran with, for a title: ``int8, batch 1, systolic model``."""
+    st = e.settings
+    prec = st["precision"]["value"]
+    parts = [
+        "/".join(prec) if isinstance(prec, list) else str(prec),
+        f"batch {st['batch']['value']}",
+        f"{st['timing_model']['value']} model",
+    ]
+    if "launch" in st:
+        parts.append(f"{st['launch']['value']} launch")
+    return ", ".join(parts)
+
+
+def run_sources(e: Estimate) -> str:
+    """Where each setting came from, one line."""
+    return "; ".join(f"{k} {v['value']}: {v['source']}" for k, v in e.settings.items())
+
+
 def _render(e: Estimate) -> None:
-    table = Table(
-        title=f"{e.model_name} on {e.hardware_name}  (timing model: {e.timing_model})",
-        header_style="bold",
-    )
+    table = Table(title=f"{e.model_name} on {e.hardware_name}: {run_line(e)}", header_style="bold")
     table.add_column("layer")
     table.add_column("op")
     for col in ("MACs", "cycles", "latency us", "energy uJ", "util"):
@@ -148,6 +168,7 @@ def _render(e: Estimate) -> None:
         + (f", {t['tokens_per_s']:.4g} tokens/s" if "tokens_per_s" in t else "")
     )
     out_console.print(f"[bold]energy[/bold]: {breakdown}")
+    out_console.print(f"[bold]settings[/bold]: {run_sources(e)}", highlight=False)
     published = (
         f"; published die {e.area.published_die_area_mm2:g} mm^2"
         if e.area.published_die_area_mm2

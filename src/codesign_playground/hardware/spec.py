@@ -303,6 +303,14 @@ class HardwareSpec(_Frozen):
         :attr:`default_precision` (the library's decision for every front end)."""
         return requested or self.default_precision
 
+    def precision_source(self, requested: str | None = None) -> str:
+        """Where :meth:`run_precision`'s answer comes from, in words (for reports)."""
+        if requested:
+            return "asked"
+        if self.default_precision == "fp32":
+            return "default: fp32, which the hardware computes"
+        return f"default: {self.default_precision}, the hardware's first precision (no fp32)"
+
     def peak_ops_per_s(self, precision: Precision) -> float:
         """Computed peak ops/s (2 per MAC) at ``precision``."""
         return self.compute.peak_ops_per_s(precision)

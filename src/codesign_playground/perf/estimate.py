@@ -15,7 +15,8 @@ Ops run one after another, so network latency is the sum of op latencies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from codesign_playground.errors import InputError
@@ -55,6 +56,9 @@ class Estimate:
     clock_hz: float
     peak_macs_per_cycle: float
     tokens_per_step: int | None = None
+    #: what the estimate ran with (precision, batch, timing model, GPU launch and TF32),
+    #: each as {"value": ..., "source": where it came from}
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def layer_records(self) -> list[dict[str, Any]]:
         """One flat record per op (JSON-ready)."""
@@ -109,6 +113,7 @@ class Estimate:
             "model": self.model_name,
             "hardware": self.hardware_name,
             "timing_model": self.timing_model,
+            "settings": {k: dict(v) for k, v in self.settings.items()},
             "clock_hz": self.clock_hz,
             "layers": self.layer_records(),
             "totals": self.totals(),
@@ -132,8 +137,9 @@ def estimate(
     spec: HardwareSpec,
     *,
     mode: str = "auto",
-    launch: str = "graph",
+    launch: str | None = None,
     tf32: bool | str | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> Estimate:
     """Estimate ``net`` on ``spec``; ``mode`` picks the timing model (``auto`` by kind).
 
@@ -145,7 +151,7 @@ def estimate(
     designs = DesignBatch.from_specs([spec])
     rf = roofline(net, spec)  # checks the precisions; its chart goes into the report
     model = _choose(mode, spec, designs)
-    if model.name != "gpu" and (launch != "graph" or tf32 is not None):
+    if model.name != "gpu" and (launch not in (None, "graph") or tf32 is not None):
         raise InputError(
             f"launch/tf32: they apply to the gpu timing model only ({model.name} was chosen); "
             "use --mode gpu on GPU hardware or drop them"
@@ -154,7 +160,7 @@ def estimate(
     if isinstance(model, GpuModel):
         from codesign_playground.perf.gpu_power import tokens_per_step
 
-        model = model.configured(launch=launch, tf32=tf32)
+        model = model.configured(launch=launch or "graph", tf32=tf32)
         tokens = tokens_per_step(net)
     cost = evaluate(work, designs, model)
     bt = cost.timing
@@ -190,4 +196,50 @@ def estimate(
         clock_hz=spec.compute.clock_hz,
         peak_macs_per_cycle=peak,
         tokens_per_step=tokens,
+        settings=_settings(net, spec, mode, model, launch, tf32, sources or {}),
     )
+
+
+def _settings(
+    net: Network,
+    spec: HardwareSpec,
+    mode: str,
+    model: CostModel,
+    launch: str | None,
+    tf32: bool | str | None,
+    sources: Mapping[str, str],
+) -> dict[str, dict[str, Any]]:
+    """What the estimate ran with, and where each value came from."""
+    precisions = sorted(
+        {op.act_precision for op in net.ops if op.macs} or {op.act_precision for op in net.ops}
+    )
+    shape = net.inputs[0].shape if net.inputs else ()
+    out: dict[str, dict[str, Any]] = {
+        "precision": {
+            "value": precisions[0] if len(precisions) == 1 else precisions,
+            "source": sources.get("precision", "the network's own"),
+        },
+        "batch": {
+            "value": int(shape[0]) if shape and isinstance(shape[0], int) else None,
+            "source": sources.get("batch", "the network's input"),
+        },
+        "timing_model": {
+            "value": model.name,
+            "source": "asked"
+            if mode != "auto"
+            else f"auto: the {model.name} model for {spec.kind} hardware",
+        },
+    }
+    if model.name == "gpu":
+        out["launch"] = {
+            "value": launch or "graph",
+            "source": "asked" if launch else "default: graph (kernel time, as CUDA graphs run)",
+        }
+        tf32_value = tf32 if tf32 is None or isinstance(tf32, str) else ("on" if tf32 else "off")
+        out["tf32"] = {
+            "value": tf32_value,
+            "source": "asked"
+            if tf32 is not None
+            else "default: PyTorch's (convolutions TF32 on, matmul off)",
+        }
+    return out

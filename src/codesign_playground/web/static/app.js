@@ -145,6 +145,8 @@ async function runEstimate(event) {
     out.textContent = `${r.cached ? "cached" : "computed"} — ${r.estimate.model} on ${r.estimate.hardware} (${r.estimate.timing_model})\n` +
       `latency ${(t.latency_s * 1e3).toFixed(3)} ms · energy ${(t.energy_j * 1e3).toFixed(3)} mJ · ` +
       `area ${t.area_mm2.toFixed(2)} mm² · utilization ${(t.utilization * 100).toFixed(1)} %\n` +
+      Object.entries(r.estimate.settings || {})
+        .map(([k, v]) => `${k} ${v.value}: ${v.source}`).join("\n") + "\n" +
       JSON.stringify(t, null, 2);
   } catch (e) { showError(out, e.message); }
 }

@@ -46,9 +46,14 @@ def create_estimate(
     started = time.perf_counter()
     source = resolve_model(session, body.model, settings.codesign_data_dir, owner=owner)
     spec = hardware_spec(session, body.hardware, owner=owner)
+    sources = {
+        "precision": spec.precision_source(body.precision),
+        "batch": "asked" if "batch" in body.model_fields_set else "default: 1",
+    }
     precision = spec.run_precision(body.precision)  # as the CLI: int8 on a TPU v1
     net = load_network(source, batch=body.batch, precision=precision)
-    est = estimate(net, spec, mode=body.mode, launch=body.launch, tf32=body.tf32)
+    launch = body.launch if "launch" in body.model_fields_set else None
+    est = estimate(net, spec, mode=body.mode, launch=launch, tf32=body.tf32, sources=sources)
     data: dict[str, Any] = est.to_dict()
     if not body.include_layers:
         data.pop("layers", None)
