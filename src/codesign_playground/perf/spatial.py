@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codesign_playground.errors import HardwareSpecError, InputError, UnsupportedError
+from codesign_playground.hardware.mapping_constraints import MappingConstraints
 from codesign_playground.hardware.spec import HardwareSpec
 from codesign_playground.hardware.technology import (
     REFERENCE_NODE_NM,
@@ -304,6 +305,7 @@ class _Hierarchy:
     bits_per_cycle: FloatArray  # per level, all instances (inf: no ceiling)
     clock_hz: float
     macs_per_pe: dict[str, float]
+    mac_pj: dict[str, float]  # MAC energy per precision given by the spec (else technology)
     node_nm: float
     dataflow: str
 
@@ -387,6 +389,7 @@ def _hierarchy(spec: HardwareSpec) -> _Hierarchy:
         bits_per_cycle=np.asarray(bpc, dtype=np.float64),
         clock_hz=spec.compute.clock_hz,
         macs_per_pe={str(k): float(v) for k, v in spec.compute.macs_per_pe_per_cycle.items()},
+        mac_pj={str(k): float(v) for k, v in (spec.compute.mac_energy_pj or {}).items()},
         node_nm=node,
         dataflow=spec.dataflow,
     )
@@ -1015,6 +1018,8 @@ def _precision_of(nest: LoopNest, h: _Hierarchy, precision: str) -> tuple[float,
             f"precision: the spec does not compute in {precision} (layer {nest.name!r}); "
             f"use one of {supported}"
         )
+    if precision in h.mac_pj:
+        return h.mac_pj[precision], h.macs_per_pe[precision]
     return float(mac_energy_pj(precision, h.node_nm)), h.macs_per_pe[precision]
 
 
@@ -1040,12 +1045,16 @@ def _map_nest(
     budget: int,
     seed: int,
     search: Search,
+    fixed_spatial: tuple[int, ...] | None = None,
 ) -> NestMapping:
     _check_minimum(nest, h)
     mac_pj, per_pe = _precision_of(nest, h, precision)
     n_t = h.n_tiers
     rng = np.random.default_rng(seed)
-    spr, spc = _spatial_options(nest, h, None if search == "exhaustive" else SPATIAL_CHOICES)
+    if fixed_spatial is not None:
+        spr, spc = _fixed_spatial(nest, h, fixed_spatial)
+    else:
+        spr, spc = _spatial_options(nest, h, None if search == "exhaustive" else SPATIAL_CHOICES)
     space = _space(nest, h, spr, spc)
     size = _space_size(space, n_t)
 
@@ -1113,6 +1122,19 @@ def _map_nest(
         per_pe,
         evaluated,
     )
+
+
+def _fixed_spatial(
+    nest: LoopNest, h: _Hierarchy, factors: tuple[int, ...]
+) -> tuple[IntArray, IntArray]:
+    """A constrained spatial split: each factor capped at the loop bound (as ZigZag does)."""
+    sp = np.minimum(np.asarray(factors, dtype=np.int64), np.asarray(nest.bounds, dtype=np.int64))
+    if int(np.prod(sp)) > h.pes:
+        raise HardwareSpecError(
+            f"mapping constraint for {nest.name}: spatial factors {tuple(int(v) for v in sp)} "
+            f"need {int(np.prod(sp))} PEs, the array has {h.pes}"
+        )
+    return sp[np.newaxis], np.ones((1, N_DIMS), dtype=np.int64)
 
 
 def _mapping(
@@ -1213,6 +1235,7 @@ def map_layer(
     budget: int = DEFAULT_BUDGET,
     seed: int = 0,
     search: Search = "auto",
+    constraints: MappingConstraints | None = None,
 ) -> LayerMapping:
     """Best mapping of one conv / dense / matmul op on ``spec`` for ``objective``.
 
@@ -1223,7 +1246,7 @@ def map_layer(
     nests = loop_nests(op)
     if not nests:
         raise InputError(f"op {op.name!r} ({op.kind}) has no MAC loop nest to map")
-    return _map_op(op, nests, _hierarchy(spec), objective, budget, seed, search, {})
+    return _map_op(op, nests, _hierarchy(spec), objective, budget, seed, search, {}, constraints)
 
 
 def _map_op(
@@ -1235,17 +1258,32 @@ def _map_op(
     seed: int,
     search: Search,
     cache: dict[tuple[object, ...], NestMapping],
+    constraints: MappingConstraints | None = None,
 ) -> LayerMapping:
     if objective not in ("energy", "latency", "edp"):
         raise InputError(f"objective: {objective!r} is unknown; use energy, latency or edp")
     if budget < 1:
         raise InputError(f"budget: must be >= 1 (got {budget})")
+    fixed = constraints.spatial_for(op.name, op.op_type) if constraints is not None else None
+    psum = constraints.partial_sum_bits if constraints is not None else None
     out = []
     for nest in nests:
-        key = (nest.bounds, nest.stride, nest.dilation, nest.groups, nest.bits, op.act_precision)
+        if psum is not None and psum != nest.bits[2]:
+            from dataclasses import replace
+
+            nest = replace(nest, bits=(nest.bits[0], nest.bits[1], psum))
+        key = (
+            nest.bounds,
+            nest.stride,
+            nest.dilation,
+            nest.groups,
+            nest.bits,
+            op.act_precision,
+            fixed,
+        )
         hit = cache.get(key)
         if hit is None:
-            hit = _map_nest(nest, h, op.act_precision, objective, budget, seed, search)
+            hit = _map_nest(nest, h, op.act_precision, objective, budget, seed, search, fixed)
             cache[key] = hit
         out.append(hit if hit.nest.name == nest.name else _renamed(hit, nest))
     return LayerMapping(op=op.name, nests=tuple(out), level_names=h.level_names)
@@ -1288,12 +1326,14 @@ def spatial_model(
     budget: int = DEFAULT_BUDGET,
     seed: int = 0,
     search: Search = "auto",
+    constraints: MappingConstraints | None = None,
 ) -> SpatialResult:
     """Map every op of ``net`` on ``spec`` and return per-op cycles, accesses and energy.
 
     Ops with a MAC core are mapped by :func:`map_layer` (identical layers are mapped once);
     the others stream their weights, inputs and outputs once through the levels that hold
-    them. The ops' latencies add up (no overlap between layers).
+    them. The ops' latencies add up (no overlap between layers). ``constraints`` (from a
+    ZigZag mapping file or Timeloop constraints) fix each layer's spatial unrolling.
     """
     h = _hierarchy(spec)
     n_ops = len(net.ops)
@@ -1319,7 +1359,7 @@ def spatial_model(
         nests = loop_nests(op)
         macs[i] = op.macs
         if nests:
-            lm = _map_op(op, nests, h, objective, budget, seed, search, cache)
+            lm = _map_op(op, nests, h, objective, budget, seed, search, cache, constraints)
             mappings.append(lm)
             evaluated += lm.candidates
             for m in lm.nests:
