@@ -161,6 +161,134 @@ def _worker(acc: str, net: str, objective: str, out: Path) -> None:
     out.write_text(json.dumps(data, indent=1) + "\n")
 
 
+# ------------------------------------------------------------------------------ our side
+def _ours(acc: str, net: str, objective: str) -> dict[str, Any]:
+    """Maps the same files with the spatial mapper; per-layer figures and wall time."""
+    import warnings
+
+    from codesign_playground.hardware.zigzag import ZigZagWarning, read_zigzag
+    from codesign_playground.perf.spatial import spatial_model
+    from codesign_playground.workload.load import load_workload
+
+    hw, mp = ACCELERATORS[acc]
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ZigZagWarning)
+        zz = read_zigzag(DATA / hw, DATA / mp)
+    network = load_workload(DATA / WORKLOADS[net], precision="int8")
+    res = spatial_model(network, zz.spec, objective=objective, constraints=zz.constraints)  # type: ignore[arg-type]
+    wall = time.perf_counter() - t0
+    layers = {}
+    for i, name in enumerate(res.names):
+        if res.mappings[i] is None:
+            continue  # ZigZag gives ops without a MAC core no cost; so do we here
+        layers[name] = {
+            "energy_pj": float(res.energy_pj[i]),
+            "latency_cycles": float(res.cycles[i]),
+            "mac_utilization": float(res.utilization[i]),
+        }
+    return {
+        "energy_pj": sum(v["energy_pj"] for v in layers.values()),
+        "latency_cycles": sum(v["latency_cycles"] for v in layers.values()),
+        "wall_s": wall,
+        "layers": layers,
+    }
+
+
+def _pct(ours: float, ref: float) -> float:
+    return 100.0 * (ours - ref) / ref if ref else float("nan")
+
+
+def compare(pairs: list[tuple[str, str]], objective: str) -> list[dict[str, Any]]:
+    """Runs ours on every pair that has a ZigZag reference; writes the tables into the docs."""
+    rows: list[dict[str, Any]] = []
+    for acc, net in pairs:
+        ref_path = REF_DIR / f"{acc}__{net}.json"
+        if not ref_path.exists():
+            print(f"no ZigZag reference for {acc} x {net}; run the 'reference' step", flush=True)
+            continue
+        ref = json.loads(ref_path.read_text())
+        if ref["objective"] != objective:
+            print(f"{ref_path.name}: reference objective {ref['objective']}, skipping")
+            continue
+        ours = _ours(acc, net, objective)
+        row = {"accelerator": acc, "workload": net, "zigzag": ref, "ours": ours}
+        rows.append(row)
+        print(
+            f"{acc:15s} {net:18s} energy {_pct(ours['energy_pj'], ref['energy_pj']):+6.1f}%  "
+            f"latency {_pct(ours['latency_cycles'], ref['latency_cycles']):+6.1f}%  "
+            f"wall {ref['wall_s']:.1f} s vs {ours['wall_s']:.2f} s "
+            f"({ref['wall_s'] / ours['wall_s']:.0f}x)",
+            flush=True,
+        )
+    if rows:
+        _write_doc(rows, objective)
+    return rows
+
+
+def _table(rows: list[dict[str, Any]], objective: str) -> str:
+    out = [
+        f"Objective: {objective} (both tools). Energy in uJ, latency in cycles; ZigZag's network "
+        "totals sum its per-layer results (ops without a MAC core cost nothing in either).",
+        "",
+        "| accelerator | workload | ZigZag energy | ours | diff | ZigZag latency | ours | diff "
+        "| ZigZag util | ours | ZigZag wall s | ours wall s | speed-up |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        z, o = r["zigzag"], r["ours"]
+        macs = sum(la["macs"] for la in z["layers"])
+        pes = max(la["macs"] / la["ideal_cycles"] for la in z["layers"] if la["ideal_cycles"])
+        zu = macs / (z["latency_cycles"] * pes)
+        ou = macs / (o["latency_cycles"] * pes)
+        out.append(
+            f"| {r['accelerator']} | {r['workload']} | {z['energy_pj'] / 1e6:.1f} | "
+            f"{o['energy_pj'] / 1e6:.1f} | {_pct(o['energy_pj'], z['energy_pj']):+.1f}% | "
+            f"{z['latency_cycles']:.4g} | {o['latency_cycles']:.4g} | "
+            f"{_pct(o['latency_cycles'], z['latency_cycles']):+.1f}% | {zu:.2f} | {ou:.2f} | "
+            f"{z['wall_s']:.0f} | {o['wall_s']:.2f} | {z['wall_s'] / o['wall_s']:.0f}x |"
+        )
+    out.append("")
+    for r in rows:
+        z, o = r["zigzag"], r["ours"]
+        out += [
+            "<details>",
+            f"<summary>Per layer: {r['accelerator']} x {r['workload']}</summary>",
+            "",
+            "| layer | ZigZag energy uJ | ours | diff | ZigZag cycles | ours | diff "
+            "| ZigZag util | ours |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for la in z["layers"]:
+            mine = o["layers"].get(la["name"])
+            if mine is None:
+                out.append(f"| {la['name']} | {la['energy_pj'] / 1e6:.2f} | - | - | "
+                           f"{la['latency_cycles']:.4g} | - | - | {la['mac_utilization']:.2f} | - |")
+                continue
+            out.append(
+                f"| {la['name']} | {la['energy_pj'] / 1e6:.2f} | {mine['energy_pj'] / 1e6:.2f} | "
+                f"{_pct(mine['energy_pj'], la['energy_pj']):+.1f}% | {la['latency_cycles']:.4g} | "
+                f"{mine['latency_cycles']:.4g} | "
+                f"{_pct(mine['latency_cycles'], la['latency_cycles']):+.1f}% | "
+                f"{la['mac_utilization']:.2f} | {mine['mac_utilization']:.2f} |"
+            )
+        out += ["", "</details>", ""]
+    return "\n".join(out)
+
+
+def _write_doc(rows: list[dict[str, Any]], objective: str) -> None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Validation\n"
+    block = f"{BEGIN}\n{_table(rows, objective)}\n{END}"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n## ZigZag 3.9.1 comparison\n\n" + block + "\n"
+    DOC.write_text(text, encoding="utf-8")
+    print(f"wrote {DOC.relative_to(REPO)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["reference", "compare", "all", "_worker"])

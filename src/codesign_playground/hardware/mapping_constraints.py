@@ -26,14 +26,24 @@ class MappingConstraints:
     ``spatial`` maps a key (a layer name such as ``/conv1/Conv``, an ONNX op type such as
     ``Conv``/``Gemm``/``MatMul``, or ``default``) to ``{dimension: factor}``.
     ``partial_sum_bits``: width of partial sums (ZigZag's intermediate output precision);
-    ``None`` keeps the output precision.
+    ``None`` keeps the output precision. ``spatial_allowed``: for layers without a fixed
+    unrolling, the dimensions the mapper may unroll over the array's rows and over its
+    columns (Timeloop's spatial ``factors: [X=1]`` forbid the others); ``None``: the
+    dataflow's defaults.
     """
 
     spatial: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    spatial_allowed: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     partial_sum_bits: int | None = None
     source: str = ""
 
     def __post_init__(self) -> None:
+        for dim in (d for axis in self.spatial_allowed or () for d in axis):
+            if dim not in LOOP_DIMS:
+                raise ValueError(
+                    f"mapping constraint spatial_allowed: unknown loop dimension {dim!r}; use "
+                    f"one of {', '.join(LOOP_DIMS)}"
+                )
         for key, factors in self.spatial.items():
             for dim, factor in factors.items():
                 if dim not in LOOP_DIMS:

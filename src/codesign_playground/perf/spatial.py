@@ -158,6 +158,8 @@ class LoopNest:
     dilation: tuple[int, int] = (1, 1)
     groups: int = 1
     bits: tuple[int, int, int] = (16, 16, 16)
+    final_output_bits: int | None = None  # outputs at the outermost level, when ``bits[2]``
+    # is a wider partial-sum width (ZigZag's O vs O_final precision)
 
     def bound(self, d: Dim) -> int:
         return self.bounds[d]
@@ -528,15 +530,17 @@ def _evaluate(
     valid = np.all(over <= 1.0, axis=1) & np.all(sp <= np.maximum(bounds, 1.0), axis=1)
 
     g = float(nest.groups)
-    rbits = np.einsum("nxl,x->nl", reads, bits) * g
-    wbits = np.einsum("nxl,x->nl", writes, bits) * g
+    bits_xl = _level_bits(nest, h)
+    rbits = np.einsum("nxl,xl->nl", reads, bits_xl) * g
+    wbits = np.einsum("nxl,xl->nl", writes, bits_xl) * g
     level_e = rbits * h.read_pj_per_bit + wbits * h.write_pj_per_bit
     mac_e = mac_pj * real * g
     energy = level_e.sum(axis=1) + mac_e
     compute = temporal * g / macs_per_pe
     with np.errstate(divide="ignore", invalid="ignore"):
         mem = np.where(np.isinf(h.bits_per_cycle), 0.0, (rbits + wbits) / h.bits_per_cycle)
-    cycles = np.maximum(compute, mem.max(axis=1))
+    onload = _onload_cycles(nest, h, cum, sp, bits_xl)
+    cycles = np.maximum(compute, mem.max(axis=1)) + onload
     return _Eval(
         valid=valid,
         reads=reads,
@@ -550,6 +554,37 @@ def _evaluate(
         over=over,
         need=need,
     )
+
+
+def _onload_cycles(
+    nest: LoopNest, h: _Hierarchy, cum: FloatArray, sp: FloatArray, bits_xl: FloatArray
+) -> FloatArray:
+    """Cycles before the first MAC: the first tile of weights or inputs (the larger) below
+    the outermost level that holds it, at that level's bandwidth (later tiles overlap with
+    compute; ZigZag's data onloading, ``CostModelEvaluation.calc_data_loading_latency``)."""
+    n = cum.shape[0]
+    out = np.zeros(n)
+    for x in (Operand.WEIGHTS, Operand.INPUTS):
+        chain = h.chains[x]
+        if len(chain) < 2:
+            continue
+        t = chain[-2]
+        top = h.holder[chain[-1]][x]
+        bpc = float(h.bits_per_cycle[top])
+        if not math.isfinite(bpc):
+            continue
+        ucum = cum[:, t, :] * sp if t <= h.spatial_tier else cum[:, t, :]
+        out = np.maximum(out, _footprints(ucum, nest)[x] * bits_xl[x, top] / bpc)
+    return out
+
+
+def _level_bits(nest: LoopNest, h: _Hierarchy) -> FloatArray:
+    """(3, L) element width of each operand at each level (final outputs at the top level)."""
+    bits_xl = np.repeat(np.asarray(nest.bits, dtype=np.float64)[:, np.newaxis], h.n_levels, 1)
+    if nest.final_output_bits is not None:
+        top = h.holder[h.chains[Operand.OUTPUTS][-1]][Operand.OUTPUTS]
+        bits_xl[Operand.OUTPUTS, top] = nest.final_output_bits
+    return bits_xl
 
 
 def _score(ev: _Eval, objective: Objective) -> FloatArray:
@@ -617,9 +652,17 @@ def _pad_ok(bound: int, factor: int) -> bool:
     return bound % factor == 0 or -(-bound // factor) * factor <= bound * 1.25
 
 
-def _spatial_options(nest: LoopNest, h: _Hierarchy, keep: int | None) -> tuple[IntArray, IntArray]:
-    """Spatial splits (rows factors, cols factors), best PE utilization first."""
+def _spatial_options(
+    nest: LoopNest,
+    h: _Hierarchy,
+    keep: int | None,
+    allowed: tuple[tuple[Dim, ...], tuple[Dim, ...]] | None = None,
+) -> tuple[IntArray, IntArray]:
+    """Spatial splits (rows factors, cols factors), best PE utilization first; ``allowed``
+    limits the dimensions that may be unrolled (mapping constraints)."""
     row_dims, col_dims = _AXIS_DIMS.get(h.dataflow, (_ALL_DIMS, _ALL_DIMS))
+    if allowed is not None:
+        row_dims, col_dims = allowed
     ro = _axis_options(h.rows, row_dims, nest.bounds)
     co = _axis_options(h.cols, col_dims, nest.bounds)
     spr = np.repeat(ro, len(co), axis=0)
@@ -1046,6 +1089,7 @@ def _map_nest(
     seed: int,
     search: Search,
     fixed_spatial: tuple[int, ...] | None = None,
+    allowed_spatial: tuple[tuple[Dim, ...], tuple[Dim, ...]] | None = None,
 ) -> NestMapping:
     _check_minimum(nest, h)
     mac_pj, per_pe = _precision_of(nest, h, precision)
@@ -1054,7 +1098,9 @@ def _map_nest(
     if fixed_spatial is not None:
         spr, spc = _fixed_spatial(nest, h, fixed_spatial)
     else:
-        spr, spc = _spatial_options(nest, h, None if search == "exhaustive" else SPATIAL_CHOICES)
+        spr, spc = _spatial_options(
+            nest, h, None if search == "exhaustive" else SPATIAL_CHOICES, allowed_spatial
+        )
     space = _space(nest, h, spr, spc)
     size = _space_size(space, n_t)
 
@@ -1149,7 +1195,7 @@ def _mapping(
     evaluated: int,
 ) -> NestMapping:
     ev = _evaluate(nest, h, spr * spc, f, order, mac_pj, per_pe)
-    bits = np.asarray(nest.bits, dtype=np.float64)
+    bits_xl = _level_bits(nest, h)
     g = float(nest.groups)
     reads = ev.reads[0] * g
     writes = ev.writes[0] * g
@@ -1172,8 +1218,8 @@ def _mapping(
         spatial_cols=tuple(int(v) for v in spc[0]),
         reads=reads,
         writes=writes,
-        read_bits=bits @ reads,
-        write_bits=bits @ writes,
+        read_bits=np.einsum("xl,xl->l", bits_xl, reads),
+        write_bits=np.einsum("xl,xl->l", bits_xl, writes),
         level_energy_pj=ev.level_energy_pj[0],
         mac_energy_pj=ev.mac_energy_pj,
         energy_pj=float(ev.energy_pj[0]),
@@ -1265,25 +1311,38 @@ def _map_op(
     if budget < 1:
         raise InputError(f"budget: must be >= 1 (got {budget})")
     fixed = constraints.spatial_for(op.name, op.op_type) if constraints is not None else None
+    allowed = None
+    if constraints is not None and constraints.spatial_allowed is not None:
+        rows_a, cols_a = constraints.spatial_allowed
+        allowed = (
+            tuple(Dim[d] for d in rows_a),
+            tuple(Dim[d] for d in cols_a),
+        )
     psum = constraints.partial_sum_bits if constraints is not None else None
     out = []
     for nest in nests:
         if psum is not None and psum != nest.bits[2]:
             from dataclasses import replace
 
-            nest = replace(nest, bits=(nest.bits[0], nest.bits[1], psum))
+            nest = replace(
+                nest, bits=(nest.bits[0], nest.bits[1], psum), final_output_bits=nest.bits[2]
+            )
         key = (
             nest.bounds,
             nest.stride,
             nest.dilation,
             nest.groups,
             nest.bits,
+            nest.final_output_bits,
             op.act_precision,
             fixed,
+            allowed,
         )
         hit = cache.get(key)
         if hit is None:
-            hit = _map_nest(nest, h, op.act_precision, objective, budget, seed, search, fixed)
+            hit = _map_nest(
+                nest, h, op.act_precision, objective, budget, seed, search, fixed, allowed
+            )
             cache[key] = hit
         out.append(hit if hit.nest.name == nest.name else _renamed(hit, nest))
     return LayerMapping(op=op.name, nests=tuple(out), level_names=h.level_names)
