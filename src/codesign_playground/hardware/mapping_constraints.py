@@ -29,12 +29,18 @@ class MappingConstraints:
     ``None`` keeps the output precision. ``spatial_allowed``: for layers without a fixed
     unrolling, the dimensions the mapper may unroll over the array's rows and over its
     columns (Timeloop's spatial ``factors: [X=1]`` forbid the others); ``None``: the
-    dataflow's defaults.
+    dataflow's defaults. ``stationary_reads_once``: count one read of a weight or input
+    that stays at its innermost memory's output over consecutive MACs (ZigZag's cost
+    convention, ``access_same_data_considered_as_no_access``); Timeloop counts every read.
+    ``onload_latency``: add the load of the first tile of weights or inputs before the first
+    MAC to each layer's cycles (ZigZag's data onloading; Timeloop reports steady state).
     """
 
     spatial: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     spatial_allowed: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     partial_sum_bits: int | None = None
+    stationary_reads_once: bool = False
+    onload_latency: bool = False
     source: str = ""
 
     def __post_init__(self) -> None:

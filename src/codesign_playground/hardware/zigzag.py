@@ -230,7 +230,11 @@ def read_zigzag_mapping(
                 factors[ours] = factors.get(ours, 1) * factor
         spatial[name] = factors
     constraints = MappingConstraints(
-        spatial=spatial, partial_sum_bits=PARTIAL_SUM_BITS, source=str(p)
+        spatial=spatial,
+        partial_sum_bits=PARTIAL_SUM_BITS,
+        stationary_reads_once=True,
+        onload_latency=True,
+        source=str(p),
     )
     return constraints, links, notes
 
@@ -314,6 +318,12 @@ def read_zigzag(path: str | Path, mapping: str | Path | None = None) -> ZigZagAc
             "no mapping file: memory operands linked as I1=inputs, I2=weights, O=outputs and "
             "the spatial unrolling is searched"
         )
+        constraints = MappingConstraints(
+            partial_sum_bits=PARTIAL_SUM_BITS,
+            stationary_reads_once=True,
+            onload_latency=True,
+            source=str(p),
+        )
 
     memories = data["memories"]
     if not isinstance(memories, Mapping) or not memories:
@@ -376,7 +386,18 @@ def read_zigzag(path: str | Path, mapping: str | Path | None = None) -> ZigZagAc
                 f"{where}.served_dimensions: {served} (one instance per {shared} PEs, "
                 f"{pes // shared} instances) modelled as one instance per PE"
             )
-        # ZigZag energies are per access of one bandwidth_max word (r_cost may be 0)
+        # ZigZag charges r_cost per bandwidth_max word, and a whole word for a smaller
+        # transfer (ceil(bits / bandwidth_min)): a per-PE memory moves one element per access,
+        # so its energy is per element when the word is wider (8-bit operands, 16-bit
+        # partial sums: ZigZag's defaults for 8-bit layers)
+        if instances == pes and len(holds) == 1:
+            elem = PARTIAL_SUM_BITS if holds[0] == "outputs" else 8
+            if widest > elem:
+                notes.append(
+                    f"{where}: a {widest:g}-bit word per {elem}-bit element access, as "
+                    "ZigZag charges it"
+                )
+                widest = float(elem)
         level: dict[str, Any] = {
             "name": str(mem_name).replace(".", "_"),
             "capacity_bytes": max(1, math.ceil(size_bits / 8)),

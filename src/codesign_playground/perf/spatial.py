@@ -37,7 +37,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import lru_cache
 from typing import Literal, cast
@@ -160,6 +160,10 @@ class LoopNest:
     bits: tuple[int, int, int] = (16, 16, 16)
     final_output_bits: int | None = None  # outputs at the outermost level, when ``bits[2]``
     # is a wider partial-sum width (ZigZag's O vs O_final precision)
+    stationary_reads_once: bool = False  # an operand that stays at the innermost memory's
+    # output over consecutive MACs is read once (ZigZag's access_same_data_considered_as_no_access)
+    onload_latency: bool = False  # add the first tile's load before compute (ZigZag's
+    # data onloading) to the cycles
 
     def bound(self, d: Dim) -> int:
         return self.bounds[d]
@@ -492,6 +496,8 @@ def _evaluate(
             first = o_rel * fps[chain[0]][x] * inst(chain[0])
             writes[:, x, lv0] += per_mac
             reads[:, x, lv0] += np.maximum(per_mac - first, 0.0)
+        elif nest.stationary_reads_once:
+            reads[:, x, lv0] += per_mac / _stationary_run(x, chain[0], order, grp)
         else:
             reads[:, x, lv0] += per_mac
         for j in range(len(chain) - 1):
@@ -539,8 +545,9 @@ def _evaluate(
     compute = temporal * g / macs_per_pe
     with np.errstate(divide="ignore", invalid="ignore"):
         mem = np.where(np.isinf(h.bits_per_cycle), 0.0, (rbits + wbits) / h.bits_per_cycle)
-    onload = _onload_cycles(nest, h, cum, sp, bits_xl)
-    cycles = np.maximum(compute, mem.max(axis=1)) + onload
+    cycles = np.maximum(compute, mem.max(axis=1))
+    if nest.onload_latency:
+        cycles = cycles + _onload_cycles(nest, h, cum, sp, bits_xl)
     return _Eval(
         valid=valid,
         reads=reads,
@@ -554,6 +561,24 @@ def _evaluate(
         over=over,
         need=need,
     )
+
+
+def _stationary_run(x: int, top_tier: int, order: IntArray, grp: FloatArray) -> FloatArray:
+    """Product of the innermost loops (tiers 0..``top_tier``) that do not index operand ``x``,
+    up to the first loop that does: MACs over which ``x`` stays the same."""
+    n = order.shape[0]
+    rows_idx = np.arange(n)
+    run = np.ones(n)
+    open_ = np.ones(n, dtype=bool)
+    for u in range(top_tier + 1):
+        ordu = _ORDER_ARR[order[:, u]]
+        for pos in (2, 1, 0):
+            g = ordu[:, pos]
+            gg = grp[rows_idx, u, g]
+            irr = g == x
+            run = np.where(open_ & irr, run * gg, run)
+            open_ &= ~(~irr & (gg > 1))
+    return run
 
 
 def _onload_cycles(
@@ -1311,6 +1336,8 @@ def _map_op(
     if budget < 1:
         raise InputError(f"budget: must be >= 1 (got {budget})")
     fixed = constraints.spatial_for(op.name, op.op_type) if constraints is not None else None
+    once = constraints is not None and constraints.stationary_reads_once
+    onload = constraints is not None and constraints.onload_latency
     allowed = None
     if constraints is not None and constraints.spatial_allowed is not None:
         rows_a, cols_a = constraints.spatial_allowed
@@ -1322,11 +1349,11 @@ def _map_op(
     out = []
     for nest in nests:
         if psum is not None and psum != nest.bits[2]:
-            from dataclasses import replace
-
             nest = replace(
                 nest, bits=(nest.bits[0], nest.bits[1], psum), final_output_bits=nest.bits[2]
             )
+        if once or onload:
+            nest = replace(nest, stationary_reads_once=once, onload_latency=onload)
         key = (
             nest.bounds,
             nest.stride,
@@ -1334,6 +1361,8 @@ def _map_op(
             nest.groups,
             nest.bits,
             nest.final_output_bits,
+            nest.stationary_reads_once,
+            nest.onload_latency,
             op.act_precision,
             fixed,
             allowed,
@@ -1349,8 +1378,6 @@ def _map_op(
 
 
 def _renamed(m: NestMapping, nest: LoopNest) -> NestMapping:
-    from dataclasses import replace
-
     return replace(m, nest=nest, candidates=0)
 
 
