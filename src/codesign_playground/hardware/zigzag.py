@@ -375,16 +375,22 @@ def read_zigzag(path: str | Path, mapping: str | Path | None = None) -> ZigZagAc
         unknown = [d for d in served if d not in dims]
         if unknown:
             raise _field(f"{where}.served_dimensions", f"{unknown[0]} is not an array dimension")
+        share = 1.0  # energy scale of a memory shared by a group of PEs, see below
         if not served:
             instances = pes
         elif set(served) == set(dims):
             instances = 1
         else:
+            # One instance per group of PEs along the served dimensions: it multicasts a
+            # read to (or reduces the writes of) the group. Modelled as one per PE with the
+            # per-access energy scaled by groups / PEs, which counts one access per group
+            # when the served dimensions unroll loops that do not index the operand.
             shared = math.prod(s for d, s in zip(dims, sizes, strict=True) if d in served)
             instances = pes
+            share = 1.0 / shared
             notes.append(
-                f"{where}.served_dimensions: {served} (one instance per {shared} PEs, "
-                f"{pes // shared} instances) modelled as one instance per PE"
+                f"{where}.served_dimensions: {served} (one instance per {shared} PEs) "
+                f"modelled as one per PE with 1/{shared} of the energy per access"
             )
         # ZigZag charges r_cost per bandwidth_max word, and a whole word for a smaller
         # transfer (ceil(bits / bandwidth_min)): a per-PE memory moves one element per access,
@@ -408,9 +414,9 @@ def read_zigzag(path: str | Path, mapping: str | Path | None = None) -> ZigZagAc
             "ports": n_ports,
         }
         if r_cost > 0:
-            level["read_energy_pj"] = r_cost
+            level["read_energy_pj"] = r_cost * share
         if w_cost > 0:
-            level["write_energy_pj"] = w_cost
+            level["write_energy_pj"] = w_cost * share
         if r_cost <= 0 or w_cost <= 0:
             notes.append(f"{where}: a zero r_cost/w_cost is replaced by the other one")
         levels.append(level)

@@ -250,7 +250,10 @@ def loop_nests(op: Op) -> tuple[LoopNest, ...]:
 
 
 def _footprints(cum: FloatArray, nest: LoopNest) -> FloatArray:
-    """Elements of each operand in a tile of extents ``cum`` (..., 7): shape (3, ...)."""
+    """Elements of each operand in a tile of extents ``cum`` (..., 7): shape (3, ...).
+
+    Extents beyond a loop bound (padded factorizations) touch no further data: clipped."""
+    cum = np.minimum(cum, np.asarray(nest.bounds, dtype=np.float64))
     n, m, c, p, q, r, s = (cum[..., d] for d in range(N_DIMS))
     h, w = _window(p, q, r, s, nest)
     return np.stack([m * c * r * s, n * c * h * w, n * m * p * q])
