@@ -34,6 +34,9 @@ class MappingConstraints:
     convention, ``access_same_data_considered_as_no_access``); Timeloop counts every read.
     ``onload_latency``: add the load of the first tile of weights or inputs before the first
     MAC to each layer's cycles (ZigZag's data onloading; Timeloop reports steady state).
+    ``shared_levels_apart``: each shared memory level gets its own loops, so one operand's
+    buffer can be refilled by loops that leave another's in place (ZigZag's per-operand
+    memory-level allocation); otherwise levels holding different operands share a tier.
     """
 
     spatial: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
@@ -41,6 +44,7 @@ class MappingConstraints:
     partial_sum_bits: int | None = None
     stationary_reads_once: bool = False
     onload_latency: bool = False
+    shared_levels_apart: bool = False
     source: str = ""
 
     def __post_init__(self) -> None:

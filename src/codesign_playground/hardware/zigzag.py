@@ -234,6 +234,7 @@ def read_zigzag_mapping(
         partial_sum_bits=PARTIAL_SUM_BITS,
         stationary_reads_once=True,
         onload_latency=True,
+        shared_levels_apart=True,
         source=str(p),
     )
     return constraints, links, notes
@@ -322,6 +323,7 @@ def read_zigzag(path: str | Path, mapping: str | Path | None = None) -> ZigZagAc
             partial_sum_bits=PARTIAL_SUM_BITS,
             stationary_reads_once=True,
             onload_latency=True,
+            shared_levels_apart=True,
             source=str(p),
         )
 

@@ -331,14 +331,19 @@ class _Hierarchy:
         return self.rows * self.cols
 
 
-def _hierarchy(spec: HardwareSpec) -> _Hierarchy:
+def _hierarchy(spec: HardwareSpec, *, shared_levels_apart: bool = False) -> _Hierarchy:
+    """Levels grouped into storage tiers: consecutive levels holding different operands with
+    the same instance count share one tier (one set of loops), unless
+    ``shared_levels_apart``: then every shared level is its own tier (ZigZag allocates the
+    loops of each operand's memory levels separately)."""
     levels = spec.memory
     node = float(spec.tech_node_nm) if spec.tech_node_nm else REFERENCE_NODE_NM
     tiers: list[list[int]] = []
     tier_inst: list[int] = []
     for i, lv in enumerate(levels):
         held = {op for j in (tiers[-1] if tiers else []) for op in levels[j].holds}
-        if tiers and not (held & set(lv.holds)) and tier_inst[-1] == lv.instances:
+        apart = shared_levels_apart and lv.instances == 1
+        if tiers and not apart and not (held & set(lv.holds)) and tier_inst[-1] == lv.instances:
             tiers[-1].append(i)
         else:
             tiers.append([i])
@@ -1320,7 +1325,8 @@ def map_layer(
     nests = loop_nests(op)
     if not nests:
         raise InputError(f"op {op.name!r} ({op.kind}) has no MAC loop nest to map")
-    return _map_op(op, nests, _hierarchy(spec), objective, budget, seed, search, {}, constraints)
+    h = _hierarchy(spec, shared_levels_apart=bool(constraints and constraints.shared_levels_apart))
+    return _map_op(op, nests, h, objective, budget, seed, search, {}, constraints)
 
 
 def _map_op(
@@ -1424,7 +1430,7 @@ def spatial_model(
     them. The ops' latencies add up (no overlap between layers). ``constraints`` (from a
     ZigZag mapping file or Timeloop constraints) fix each layer's spatial unrolling.
     """
-    h = _hierarchy(spec)
+    h = _hierarchy(spec, shared_levels_apart=bool(constraints and constraints.shared_levels_apart))
     n_ops = len(net.ops)
     n_l = h.n_levels
     rbits = np.zeros((n_l, n_ops))
