@@ -65,7 +65,15 @@ def _ensure_venv() -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run(
             # zigzag-dse 3.9.1 imports six without declaring it
-            [str(python), "-m", "pip", "install", "--quiet", f"zigzag-dse=={ZIGZAG_VERSION}", "six"],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                f"zigzag-dse=={ZIGZAG_VERSION}",
+                "six",
+            ],
             check=True,
         )
     return python
@@ -146,7 +154,17 @@ def reference(pairs: list[tuple[str, str]], objective: str) -> None:
         out = REF_DIR / f"{acc}__{net}.json"
         print(f"zigzag {acc} x {net} ...", flush=True)
         subprocess.run(
-            [str(python), __file__, "_worker", acc, net, "--objective", objective, "--out", str(out)],
+            [
+                str(python),
+                __file__,
+                "_worker",
+                acc,
+                net,
+                "--objective",
+                objective,
+                "--out",
+                str(out),
+            ],
             check=True,
         )
         data = json.loads(out.read_text())
@@ -272,8 +290,10 @@ def _table(rows: list[dict[str, Any]], objective: str) -> str:
         for la in z["layers"]:
             mine = o["layers"].get(la["name"])
             if mine is None:
-                out.append(f"| {la['name']} | {la['energy_pj'] / 1e6:.2f} | - | - | "
-                           f"{la['latency_cycles']:.4g} | - | - | {la['mac_utilization']:.2f} | - |")
+                out.append(
+                    f"| {la['name']} | {la['energy_pj'] / 1e6:.2f} | - | - | "
+                    f"{la['latency_cycles']:.4g} | - | - | {la['mac_utilization']:.2f} | - |"
+                )
                 continue
             out.append(
                 f"| {la['name']} | {la['energy_pj'] / 1e6:.2f} | {mine['energy_pj'] / 1e6:.2f} | "

@@ -11,7 +11,11 @@ import pytest
 
 from codesign_playground.errors import HardwareSpecError, ModelFormatError
 from codesign_playground.hardware.foreign import foreign_format
-from codesign_playground.hardware.timeloop import TimeloopWarning, read_timeloop
+from codesign_playground.hardware.timeloop import (
+    TimeloopAccelerator,
+    TimeloopWarning,
+    read_timeloop,
+)
 from codesign_playground.perf.mapped import estimate_mapped
 from codesign_playground.workload.load import load_workload
 
@@ -26,7 +30,7 @@ def _published(design: str) -> dict[str, float]:
     return {"energy_uj": energy, "cycles": cycles}
 
 
-def _read(design: str, *, ert: bool = True) -> tuple[object, list[str]]:
+def _read(design: str, *, ert: bool = True) -> tuple[TimeloopAccelerator, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t = read_timeloop(
@@ -37,7 +41,7 @@ def _read(design: str, *, ert: bool = True) -> tuple[object, list[str]]:
 
 def test_eyeriss_like_hierarchy_and_ert() -> None:
     t, notes = _read("eyeriss_like")
-    spec = t.spec  # type: ignore[attr-defined]
+    spec = t.spec
     assert foreign_format(DATA / "eyeriss_like" / "arch.yaml") == "timeloop"
     assert (spec.compute.rows, spec.compute.cols) == (12, 14)  # meshY 12 x meshX 14
     assert spec.tech_node_nm == 65
@@ -51,17 +55,19 @@ def test_eyeriss_like_hierarchy_and_ert() -> None:
     assert levels["DRAM"].capacity_bytes is None
     # energies from the ERT summary: DRAM read 512 pJ per 64-bit word
     assert levels["DRAM"].read_energy_pj == pytest.approx(512.0)
-    assert spec.compute.mac_energy_pj == {"int8": pytest.approx(0.207692)}
+    assert spec.compute.mac_energy_pj is not None
+    assert spec.compute.mac_energy_pj["int8"] == pytest.approx(0.207692)
     # the 16-bit psum_spad carries partial sums; spatial factors=1 forbid dimensions per axis
-    assert t.constraints.partial_sum_bits == 16  # type: ignore[attr-defined]
-    assert t.constraints.spatial_allowed == (("M", "C", "S"), ("M", "Q"))  # type: ignore[attr-defined]
+    assert t.constraints is not None
+    assert t.constraints.partial_sum_bits == 16
+    assert t.constraints.spatial_allowed == (("M", "C", "S"), ("M", "Q"))
     assert any("constraints.temporal" in n for n in notes)
     assert any("n_banks" in n for n in notes)
 
 
 def test_without_ert_the_technology_tables_price_the_accesses() -> None:
     t, _ = _read("simple_weight_stationary", ert=False)
-    spec = t.spec  # type: ignore[attr-defined]
+    spec = t.spec
     assert all(lv.read_energy_pj is None for lv in spec.memory)
     assert spec.compute.mac_energy_pj is None
     assert spec.tech_node_nm == 45
@@ -70,11 +76,14 @@ def test_without_ert_the_technology_tables_price_the_accesses() -> None:
 @pytest.mark.parametrize("design", DESIGNS)
 def test_estimates_beside_the_published_results(design: str) -> None:
     t, _ = _read(design)
-    prec = next(iter(t.spec.compute.macs_per_pe_per_cycle))  # type: ignore[attr-defined]
+    prec = next(iter(t.spec.compute.macs_per_pe_per_cycle))
     net = load_workload(DATA / "default_problem.yaml", precision=prec)
     assert net.ops[0].macs == 10838016  # Timeloop's "Computes"
     est = estimate_mapped(
-        net, t.spec, objective="energy", constraints=t.constraints  # type: ignore[attr-defined]
+        net,
+        t.spec,
+        objective="energy",
+        constraints=t.constraints,
     )
     pub = _published(design)
     energy_uj = est.totals()["energy_j"] * 1e6
@@ -91,11 +100,13 @@ def test_estimates_beside_the_published_results(design: str) -> None:
 
 def test_bad_files_are_one_line_errors(tmp_path: Path) -> None:
     bad = tmp_path / "arch.yaml"
-    bad.write_text("architecture:\n  version: 0.4\n  nodes:\n  - !Component\n    name: buf\n"
-                   "    class: SRAM\n    attributes: {depth: 4, width: 8}\n")
+    bad.write_text(
+        "architecture:\n  version: 0.4\n  nodes:\n  - !Component\n    name: buf\n"
+        "    class: SRAM\n    attributes: {depth: 4, width: 8}\n"
+    )
     with pytest.raises(HardwareSpecError, match="no compute component"):
         read_timeloop(bad)
     prob = tmp_path / "p.yaml"
     prob.write_text("problem:\n  instance: {C: -3}\n")
-    with pytest.raises(ModelFormatError, match="problem.instance.C"):
+    with pytest.raises(ModelFormatError, match=r"problem\.instance\.C"):
         load_workload(prob)

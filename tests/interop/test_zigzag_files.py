@@ -9,7 +9,7 @@ import pytest
 
 from codesign_playground.errors import HardwareSpecError
 from codesign_playground.hardware.foreign import foreign_format, read_foreign_hardware
-from codesign_playground.hardware.zigzag import ZigZagWarning, read_zigzag
+from codesign_playground.hardware.zigzag import ZigZagAccelerator, ZigZagWarning, read_zigzag
 from codesign_playground.perf.mapped import estimate_mapped
 from codesign_playground.workload.load import load_workload
 
@@ -22,7 +22,7 @@ PAIRS = {
 }
 
 
-def _read(acc: str) -> tuple[object, ...]:
+def _read(acc: str) -> tuple[ZigZagAccelerator, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         z = read_zigzag(DATA / "hardware" / f"{acc}.yaml", DATA / "mapping" / f"{PAIRS[acc]}.yaml")
@@ -31,7 +31,7 @@ def _read(acc: str) -> tuple[object, ...]:
 
 def test_tpu_like_fields_land_on_the_spec() -> None:
     z, notes = _read("tpu_like")
-    spec = z.spec  # type: ignore[attr-defined]
+    spec = z.spec
     assert (spec.compute.rows, spec.compute.cols) == (32, 32)
     assert spec.compute.mac_energy_pj == {"int8": 0.04}
     levels = {lv.name: lv for lv in spec.memory}
@@ -49,7 +49,15 @@ def test_tpu_like_fields_land_on_the_spec() -> None:
     assert set(levels["sram_2MB"].holds) == {"inputs", "outputs"}
     assert levels["dram"].bytes_per_cycle == pytest.approx(8.0)
     # the mapping's default entry: D1 K 32 -> M, D2 C 32 -> C
-    assert z.constraints.spatial_for("any", "Conv") == (1, 32, 32, 1, 1, 1, 1)  # type: ignore[attr-defined]
+    assert z.constraints is not None and z.constraints.spatial_for("any", "Conv") == (
+        1,
+        32,
+        32,
+        1,
+        1,
+        1,
+        1,
+    )
     # fields the model cannot honour are named
     assert any("temporal_ordering" in n for n in notes)
     assert any("bandwidth_min" in n for n in notes)
@@ -57,11 +65,19 @@ def test_tpu_like_fields_land_on_the_spec() -> None:
 
 def test_served_dimension_subsets_and_array_caps_are_warned() -> None:
     z, notes = _read("edge_tpu_like")
-    assert z.spec.compute.num_pes == 8 * 8 * 4 * 4  # type: ignore[attr-defined]
+    assert z.spec.compute.num_pes == 8 * 8 * 4 * 4
     assert any("rf_1B.served_dimensions" in n for n in notes)
     ey, _ = _read("eyeriss_like")
     # default.yaml unrolls K 32 x C 32; the 14 x 12 array caps it (as ZigZag does)
-    assert ey.constraints.spatial_for("x", "Conv") == (1, 14, 12, 1, 1, 1, 1)  # type: ignore[attr-defined]
+    assert ey.constraints is not None and ey.constraints.spatial_for("x", "Conv") == (
+        1,
+        14,
+        12,
+        1,
+        1,
+        1,
+        1,
+    )
 
 
 @pytest.mark.parametrize("acc", sorted(PAIRS))
@@ -75,10 +91,12 @@ def test_every_example_accelerator_is_detected_and_read(acc: str) -> None:
 
 
 def test_bad_fields_are_one_line_errors(tmp_path: Path) -> None:
-    text = (DATA / "hardware" / "tpu_like.yaml").read_text().replace("sizes: [32, 32]", "sizes: [32]")
+    text = (
+        (DATA / "hardware" / "tpu_like.yaml").read_text().replace("sizes: [32, 32]", "sizes: [32]")
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
-    with pytest.raises(HardwareSpecError, match="operational_array.sizes"):
+    with pytest.raises(HardwareSpecError, match=r"operational_array\.sizes"):
         read_zigzag(bad)
     mapping = tmp_path / "m.yaml"
     mapping.write_text("- name: default\n  spatial_mapping:\n    D7:\n      - K, 4\n")
@@ -107,7 +125,14 @@ def test_mapping_honours_the_spatial_unrolling() -> None:
     est = estimate_mapped(net, z.spec, objective="latency", constraints=z.constraints)
     mapped = [la for la in est.layers if la.mapped]
     assert {la.name for la in mapped} == {
-        "proj_q", "proj_k", "proj_v", "attn_scores", "attn_context", "proj_o", "ffn_up", "ffn_down",
+        "proj_q",
+        "proj_k",
+        "proj_v",
+        "attn_scores",
+        "attn_context",
+        "proj_o",
+        "ffn_up",
+        "ffn_down",
     }
     for la in mapped:
         # K (columns, M here) x 32 and C x 32: every product of this block fills 1024 PEs

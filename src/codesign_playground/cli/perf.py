@@ -81,7 +81,9 @@ def estimate_command(
     if fmt not in ("table", "json", "scalesim", "zigzag"):
         raise InputError(f"--format: unknown format {fmt!r}; use table, json, scalesim or zigzag")
     if objective is not None and objective not in OBJECTIVES:
-        raise InputError(f"--objective: unknown objective {objective!r}; use latency, energy or edp")
+        raise InputError(
+            f"--objective: unknown objective {objective!r}; use latency, energy or edp"
+        )
     if mapping is not None or objective is not None or ert is not None or fmt == "zigzag":
         zoo = (resolution, seq_len, kv_len, width)
         _mapped_command(

@@ -41,7 +41,7 @@ def foreign_format(path: str | Path) -> Literal["zigzag", "timeloop"] | None:
         from codesign_playground.hardware.timeloop import _Loader
 
         try:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError:
             return None
         return "timeloop" if is_timeloop_architecture(data) else None

@@ -93,7 +93,7 @@ def _load(path: Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as err:
         raise HardwareSpecError(f"{what} '{path}' cannot be read: {err}") from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as err:
         raise HardwareSpecError(f"{what} '{path}': not valid YAML ({err})") from None
 
@@ -167,9 +167,7 @@ def _allowed_spatial(cons: Mapping[str, Any]) -> set[str] | None:
     return {d for d in LOOP_DIMS if d not in fixed_one}
 
 
-def read_timeloop(
-    path: str | Path, *, ert: str | Path | None = None
-) -> TimeloopAccelerator:
+def read_timeloop(path: str | Path, *, ert: str | Path | None = None) -> TimeloopAccelerator:
     """A Timeloop/Accelergy v0.4 architecture file (and optional ERT) as a spec.
 
     Every field the spatial model cannot honour is named in a :class:`TimeloopWarning`.
@@ -294,7 +292,9 @@ def read_timeloop(
     # element width: the outermost storage's datawidth (the words the workload is stored in)
     outer = storage[0]["attrs"]
     mult_w = int(
-        outer.get("datawidth", mac["attrs"].get("multiplier_width", mac["attrs"].get("datawidth", 8)))
+        outer.get(
+            "datawidth", mac["attrs"].get("multiplier_width", mac["attrs"].get("datawidth", 8))
+        )
     )
     precision = {4: "int4", 8: "int8", 16: "int16"}.get(mult_w)
     if precision is None:

@@ -113,7 +113,7 @@ def _load_yaml(path: Path, what: str) -> Any:
 
 
 def is_zigzag_accelerator(data: object) -> bool:
-    """Whether parsed YAML looks like a ZigZag accelerator (``operational_array`` + ``memories``)."""
+    """Whether parsed YAML is a ZigZag accelerator (``operational_array``, ``memories``)."""
     return isinstance(data, Mapping) and "operational_array" in data and "memories" in data
 
 
@@ -139,9 +139,9 @@ def _num(value: object, where: str, *, positive: bool = False) -> float:
 
 
 def _entries(data: object, where: str) -> list[Mapping[str, Any]]:
-    if not is_zigzag_mapping(data):
+    if not isinstance(data, list) or not is_zigzag_mapping(data):
         raise _field(where, "a mapping file is a list of entries, each with a 'name'")
-    return list(data)  # type: ignore[arg-type]
+    return [e for e in data if isinstance(e, Mapping)]
 
 
 def _links(entries: Sequence[Mapping[str, Any]], where: str) -> dict[str, Operand]:
@@ -296,7 +296,10 @@ def read_zigzag(path: str | Path, mapping: str | Path | None = None) -> ZigZagAc
     sizes_raw = oa.get("sizes")
     if not dims or not isinstance(sizes_raw, list) or len(sizes_raw) != len(dims):
         raise _field("operational_array.sizes", "give one size per entry of 'dimensions'")
-    sizes = [int(_num(s, f"operational_array.sizes[{i}]", positive=True)) for i, s in enumerate(sizes_raw)]
+    sizes = [
+        int(_num(s, f"operational_array.sizes[{i}]", positive=True))
+        for i, s in enumerate(sizes_raw)
+    ]
     unit_energy = _num(oa.get("unit_energy"), "operational_array.unit_energy", positive=True)
     if "unit_area" in oa:
         notes.append(
@@ -307,9 +310,7 @@ def read_zigzag(path: str | Path, mapping: str | Path | None = None) -> ZigZagAc
             notes.append(f"operational_array.{key}: not honoured")
     pes = math.prod(sizes)
 
-    links: dict[str, Operand] = dict(
-        (m, _LAYER_TO_OURS[lo]) for lo, m in _DEFAULT_LINKS.items()
-    )
+    links: dict[str, Operand] = dict((m, _LAYER_TO_OURS[lo]) for lo, m in _DEFAULT_LINKS.items())
     constraints: MappingConstraints | None = None
     if mapping is not None:
         constraints, links, mnotes = read_zigzag_mapping(mapping, dims, sizes)
@@ -364,9 +365,7 @@ def read_zigzag(path: str | Path, mapping: str | Path | None = None) -> ZigZagAc
         for m_op in ops_raw:
             ours = links.get(str(m_op))
             if ours is None:
-                notes.append(
-                    f"{where}.operands: {m_op} is linked to no layer operand; not stored"
-                )
+                notes.append(f"{where}.operands: {m_op} is linked to no layer operand; not stored")
                 continue
             holds.append(ours)
         if not holds:

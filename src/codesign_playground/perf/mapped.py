@@ -146,7 +146,11 @@ class MappedEstimate:
                 }
             )
         t = self.totals()
-        return {"energy": t["mapped_energy_j"] * 1e12, "latency": t["mapped_cycles"], "layers": layers}
+        return {
+            "energy": t["mapped_energy_j"] * 1e12,
+            "latency": t["mapped_cycles"],
+            "layers": layers,
+        }
 
 
 def estimate_mapped(
@@ -167,7 +171,7 @@ def estimate_mapped(
             f"hardware: {spec.name} is a {spec.kind} design; the loop-nest mapper estimates "
             "spatial designs (ZigZag/Timeloop files, the spatial template)"
         )
-    obj: Objective = objective  # type: ignore[assignment]
+    obj: Objective = objective
     res = spatial_model(net, spec, objective=obj, budget=budget, seed=seed, constraints=constraints)
     layers = []
     for i, op in enumerate(net.ops):

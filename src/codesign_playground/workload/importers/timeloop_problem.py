@@ -50,9 +50,7 @@ def _int(inst: Mapping[str, Any], key: str, default: int | None = None) -> int:
     return value
 
 
-def network_from_timeloop_problem(
-    path: str | Path, *, precision: Precision = "int8"
-) -> Network:
+def network_from_timeloop_problem(path: str | Path, *, precision: Precision = "int8") -> Network:
     """The problem's convolution as a network of one op at ``precision``."""
     p = Path(path)
     if not p.is_file():
@@ -68,8 +66,7 @@ def network_from_timeloop_problem(
     name = str(shape.get("name", "conv2D")) if isinstance(shape, Mapping) else "conv2D"
     if name not in ("conv2D", "cnn-layer", "cnn_layer"):
         raise ModelFormatError(
-            f"Timeloop problem field 'problem.shape.name': {name!r}; only the conv2D shape "
-            "is read"
+            f"Timeloop problem field 'problem.shape.name': {name!r}; only the conv2D shape is read"
         )
     inst = problem["instance"]
     for key in inst:
