@@ -11,13 +11,13 @@ Three steps, each runnable on its own:
 ``compare``    (under the project's interpreter) reads the same accelerator, mapping and
     workload files with :mod:`codesign_playground.hardware.zigzag`, maps every layer with the
     spatial mapper (same objective), times it, and writes the table between the markers in
-    ``docs/validation.md``;
+    ``docs/validation-interop.md``;
 ``all``        both.
 
 ZigZag takes minutes per network; run it with ``nice`` in the background::
 
     nice python scripts/zigzag_compare.py reference   # makes .venv-zigzag, then runs ZigZag
-    python scripts/zigzag_compare.py compare          # ours, table into docs/validation.md
+    python scripts/zigzag_compare.py compare          # ours, table into docs/validation-interop.md
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ DATA = REPO / "tests" / "data" / "zigzag"
 REF_DIR = DATA / "reference"
 VENV = REPO / ".venv-zigzag"
 ZIGZAG_VERSION = "3.9.1"
-DOC = REPO / "docs" / "validation.md"
+DOC = (
+    REPO / "docs" / "validation-interop.md"
+)  # validation.md is rewritten whole by rtl_validation.py
 BEGIN = "<!-- zigzag-compare:begin -->"
 END = "<!-- zigzag-compare:end -->"
 
@@ -186,7 +188,7 @@ def _ours(acc: str, net: str, objective: str) -> dict[str, Any]:
     import warnings
 
     from codesign_playground.hardware.zigzag import ZigZagWarning, read_zigzag
-    from codesign_playground.perf.spatial import spatial_model
+    from codesign_playground.perf.mapped import estimate_mapped
     from codesign_playground.workload.load import load_workload
 
     hw, mp = ACCELERATORS[acc]
@@ -198,23 +200,18 @@ def _ours(acc: str, net: str, objective: str) -> dict[str, Any]:
             warnings.simplefilter("ignore", ZigZagWarning)
             zz = read_zigzag(DATA / hw, DATA / mp)
         network = load_workload(DATA / WORKLOADS[net], precision="int8")
-        res = spatial_model(
-            network,
-            zz.spec,
-            objective=objective,  # type: ignore[arg-type]
-            constraints=zz.constraints,
-        )
+        est = estimate_mapped(network, zz.spec, objective=objective, constraints=zz.constraints)
         walls.append(time.perf_counter() - t0)
     wall = sorted(walls)[1]  # median of three
-    layers = {}
-    for i, name in enumerate(res.names):
-        if res.mappings[i] is None:
-            continue  # ZigZag gives ops without a MAC core no cost; so do we here
-        layers[name] = {
-            "energy_pj": float(res.energy_pj[i]),
-            "latency_cycles": float(res.cycles[i]),
-            "mac_utilization": float(res.utilization[i]),
+    layers = {
+        la.name: {
+            "energy_pj": la.energy_pj,
+            "latency_cycles": la.cycles,
+            "mac_utilization": la.utilization,
         }
+        for la in est.layers
+        if la.mapped  # ZigZag gives ops without a MAC core no cost; so do we here
+    }
     return {
         "energy_pj": sum(v["energy_pj"] for v in layers.values()),
         "latency_cycles": sum(v["latency_cycles"] for v in layers.values()),

@@ -89,7 +89,7 @@ def test_estimates_beside_the_published_results(design: str) -> None:
     energy_uj = est.totals()["energy_j"] * 1e6
     # Eyeriss-like: same hierarchy, ERT energies and spatial constraints -> within 5 % of
     # Timeloop's energy. The simple weight-stationary design's temporal constraints, which
-    # the mapper does not honour, make Timeloop's mapping far costlier (docs/validation.md).
+    # the mapper does not honour, make Timeloop's mapping far costlier (docs/validation-interop.md).
     if design == "eyeriss_like":
         assert energy_uj == pytest.approx(pub["energy_uj"], rel=0.05)
         assert est.totals()["cycles"] <= pub["cycles"]

@@ -47,6 +47,6 @@ def test_network_energy_and_latency_within_tolerance(path: Path) -> None:
     assert cycles == pytest.approx(ref["latency_cycles"], rel=tol)
 
 
-# Pairs outside 10 %: the measured gap (docs/validation.md explains where it comes from);
+# Pairs outside 10 %: the measured gap (docs/validation-interop.md explains where it comes from);
 # a looser bound here keeps them from drifting further.
 TOLERANCE: dict[str, float] = {}

@@ -459,7 +459,8 @@ def _evaluate(
     real = float(math.prod(nest.bounds))
     ratio = real / (temporal * active)
     red = np.prod(sp[:, [Dim.C, Dim.R, Dim.S]], axis=1)
-    fps = [_footprints(cum[:, t, :], nest) for t in range(n_t)]  # each (3, n)
+    fps_all = _footprints(cum, nest)  # (3, n, T), one array computation for all tiers
+    fps = [fps_all[:, :, t] for t in range(n_t)]  # each (3, n)
     sp_fp = _footprints(sp, nest)
 
     def inst(t: int) -> FloatArray | float:
@@ -469,26 +470,47 @@ def _evaluate(
     in_npq = np.where(f[:, :, Dim.Q] > 1, Dim.Q, np.where(f[:, :, Dim.P] > 1, Dim.P, Dim.N))
     in_crs = np.where(f[:, :, Dim.S] > 1, Dim.S, np.where(f[:, :, Dim.R] > 1, Dim.R, Dim.C))
 
-    def fills(t: int, x: int) -> tuple[FloatArray, IntArray, FloatArray]:
-        above = np.prod(tier_tot[:, t + 1 :], axis=1)
-        reuse = np.ones(n)
-        open_ = np.ones(n, dtype=bool)
-        idim = np.full(n, -1, dtype=np.int64)
-        ib = np.ones(n)
-        for u in range(t + 1, n_t):
+    # Per operand, per tier u: the product of the innermost loops of u that do not index
+    # the operand before the first one that does (``run``), whether such a loop exists
+    # (``closed``) and, for inputs, that loop's dimension and factor; then, scanning tiers
+    # from the outermost down, the reuse of a tile held just below tier u. One O(T) pass
+    # per operand instead of a scan per (tier, operand).
+    scans: dict[int, tuple[FloatArray, IntArray, FloatArray]] = {}
+
+    def scan(x: int) -> tuple[FloatArray, IntArray, FloatArray]:
+        if x in scans:
+            return scans[x]
+        red_all = np.ones((n, n_t + 1))
+        dim_all = np.full((n, n_t + 1), -1, dtype=np.int64)
+        ib_all = np.ones((n, n_t + 1))
+        for u in range(n_t - 1, -1, -1):
             ordu = _ORDER_ARR[order[:, u]]
+            run = np.ones(n)
+            open_ = np.ones(n, dtype=bool)
+            idim = np.full(n, -1, dtype=np.int64)
+            ib = np.ones(n)
             for pos in (2, 1, 0):
                 g = ordu[:, pos]
                 gg = grp[rows_idx, u, g]
                 irr = g == x
-                reuse = np.where(open_ & irr, reuse * gg, reuse)
+                run = np.where(open_ & irr, run * gg, run)
                 hit = open_ & ~irr & (gg > 1)
                 if x == Operand.INPUTS:
                     d = np.where(g == 0, in_npq[:, u], in_crs[:, u])
                     idim = np.where(hit, d, idim)
                     ib = np.where(hit, f[rows_idx, u, np.maximum(d, 0)], ib)
                 open_ &= ~hit
-        return above / reuse, idim, ib
+            closed = ~open_
+            red_all[:, u] = np.where(closed, run, run * red_all[:, u + 1])
+            dim_all[:, u] = np.where(closed, idim, dim_all[:, u + 1])
+            ib_all[:, u] = np.where(closed, ib, ib_all[:, u + 1])
+        scans[x] = (red_all, dim_all, ib_all)
+        return scans[x]
+
+    def fills(t: int, x: int) -> tuple[FloatArray, IntArray, FloatArray]:
+        above = np.prod(tier_tot[:, t + 1 :], axis=1)
+        red_all, dim_all, ib_all = scan(x)
+        return above / red_all[:, t + 1], dim_all[:, t + 1], ib_all[:, t + 1]
 
     n_l = h.n_levels
     reads = np.zeros((n, 3, n_l))
