@@ -93,6 +93,8 @@ _FIRST_FRACTION = 0.3  # share of the budget sampled at random; the rest refines
 _ROUNDS = 8  # refinement rounds (mutating 1-2 dimensions' splits and one tier's order)
 _PARENTS = 16  # candidates kept between rounds
 _PER_NICHE = 2  # ... plus this many of each spatial split
+_STALE_ROUNDS = 2  # with a fixed spatial split, stop refining after this many rounds
+# without a better candidate
 _CHUNK = 65536  # candidates evaluated per array computation in exhaustive search
 
 
@@ -1184,7 +1186,11 @@ def _map_nest(
         score = run(cands)
         evaluated += n_first
         per_round = max((budget - n_first) // _ROUNDS, 8)
+        stale = 0
         for _ in range(_ROUNDS):
+            if fixed_spatial is not None and stale >= _STALE_ROUNDS:
+                break  # one spatial split: the temporal search has converged
+            before = float(np.min(score)) if len(score) else math.inf
             good = np.flatnonzero(np.isfinite(score))
             if not len(good):
                 cands = _sample(space, per_round, n_t, rng)
@@ -1197,6 +1203,7 @@ def _map_nest(
             evaluated += per_round
             cands = cands.take(top).concat(kids)
             score = np.concatenate([score[top], kscore])
+            stale = stale + 1 if float(np.min(score)) >= before else 0
     best = int(np.argmin(score))
     nsp, nf, nord = _naive(nest, n_t)
     nev = _evaluate(nest, h, nsp, nf, nord, mac_pj, per_pe)
