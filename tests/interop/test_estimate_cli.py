@@ -95,4 +95,5 @@ def test_bad_input_exits_2() -> None:
             str(ZZ / "mapping" / "tpu_like.yaml"),
         ],
     )
-    assert res.exit_code == ExitStatus.BAD_INPUT and "mapping" in res.stderr
+    # a ZigZag mapping is no Timeloop constraints file
+    assert res.exit_code == ExitStatus.BAD_INPUT and "constraints.targets" in res.stderr

@@ -110,3 +110,30 @@ def test_bad_files_are_one_line_errors(tmp_path: Path) -> None:
     prob.write_text("problem:\n  instance: {C: -3}\n")
     with pytest.raises(ModelFormatError, match=r"problem\.instance\.C"):
         load_workload(prob)
+
+
+def test_constraints_file_targets_merge_into_the_nodes(tmp_path: Path) -> None:
+    cons = tmp_path / "c.yaml"
+    cons.write_text(
+        "constraints:\n  version: 0.4\n  targets:\n"
+        "  - target: PE\n    type: spatial\n    factors: N=1 C=1 P=1 Q=1 R=1 S=1\n"
+        "  - target: shared_glb\n    type: bypass\n    keep: [Inputs, Outputs]\n"
+        "    bypass: [Weights]\n"
+        "  - target: DRAM\n    type: temporal\n    permutation: MCPQRSN\n"
+    )
+    design = DATA / "simple_weight_stationary"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t = read_timeloop(design / "arch.yaml", ert=design / "ERT_summary.yaml", constraints=cons)
+    glb = next(lv for lv in t.spec.memory if lv.name == "shared_glb")
+    assert set(glb.holds) == {"inputs", "outputs"}
+    # the node's split puts C (now fixed to 1) on X and M on Y: only M is unrolled, on rows
+    assert t.constraints is not None and t.constraints.spatial_allowed == (("M",), ())
+    assert any("DRAM.constraints.temporal" in str(w.message) for w in caught)
+    net = load_workload(DATA / "default_problem.yaml", precision="int16")
+    est = estimate_mapped(net, t.spec, objective="energy", constraints=t.constraints)
+    assert est.layers[0].utilization <= 16 / 256
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("constraints:\n  targets:\n  - target: nowhere\n    type: spatial\n")
+    with pytest.raises(HardwareSpecError, match="nowhere"):
+        read_timeloop(design / "arch.yaml", constraints=bad)

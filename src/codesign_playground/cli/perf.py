@@ -57,7 +57,10 @@ def estimate_command(
     ] = None,
     mapping: Annotated[
         str | None,
-        typer.Option("--mapping", help="A ZigZag mapping .yaml for a ZigZag accelerator."),
+        typer.Option(
+            "--mapping",
+            help="A ZigZag mapping .yaml, or a Timeloop constraints .yaml, for -H.",
+        ),
     ] = None,
     objective: Annotated[
         str | None,

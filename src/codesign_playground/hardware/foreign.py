@@ -56,7 +56,8 @@ def read_foreign_hardware(
     path: str | Path, *, mapping: str | Path | None = None, ert: str | Path | None = None
 ) -> ForeignHardware | None:
     """Read a ZigZag accelerator (with its ``mapping`` file) or a Timeloop architecture
-    (with an Accelergy ``ert``); None when ``path`` is neither."""
+    (with an Accelergy ``ert`` and a constraints file as ``mapping``); None when ``path`` is
+    neither."""
     fmt = foreign_format(path)
     if fmt is None:
         return None
@@ -65,10 +66,5 @@ def read_foreign_hardware(
             raise HardwareSpecError("ert: an Accelergy ERT applies to Timeloop architectures")
         z = read_zigzag(path, mapping)
         return ForeignHardware(z.spec, z.constraints, z.warnings, "zigzag")
-    if mapping is not None:
-        raise HardwareSpecError(
-            "mapping: a ZigZag mapping file applies to ZigZag accelerators; Timeloop "
-            "constraints are read from the architecture's nodes"
-        )
-    t = read_timeloop(path, ert=ert)
+    t = read_timeloop(path, ert=ert, constraints=mapping)
     return ForeignHardware(t.spec, t.constraints, t.warnings, "timeloop")

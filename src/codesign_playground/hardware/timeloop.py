@@ -160,15 +160,67 @@ def _allowed_spatial(cons: Mapping[str, Any]) -> set[str] | None:
     if not isinstance(spatial, Mapping):
         return None
     fixed_one = set()
-    for f in spatial.get("factors", []) or []:
+    factors = spatial.get("factors", []) or []
+    if isinstance(factors, str):
+        factors = factors.split()
+    for f in factors:
         m = re.match(r"^\s*([A-Za-z]+)\s*=\s*(\d+)\s*$", str(f))
         if m and int(m.group(2)) == 1:
             fixed_one.add(m.group(1))
     return {d for d in LOOP_DIMS if d not in fixed_one}
 
 
-def read_timeloop(path: str | Path, *, ert: str | Path | None = None) -> TimeloopAccelerator:
-    """A Timeloop/Accelergy v0.4 architecture file (and optional ERT) as a spec.
+_TARGET_TYPES = {
+    "spatial": "spatial",
+    "temporal": "temporal",
+    "bypass": "dataspace",
+    "dataspace": "dataspace",
+}
+
+
+def _apply_constraints_file(nodes: list[tuple[dict[str, Any], int]], path: Path) -> None:
+    """Merge a v0.4 constraints file (``constraints``/``mapspace_constraints`` with
+    ``targets``) into the architecture nodes' own ``constraints``."""
+    data = _load(path, "constraints file")
+    body = None
+    if isinstance(data, Mapping):
+        body = data.get("constraints", data.get("mapspace_constraints"))
+    targets = body.get("targets") if isinstance(body, Mapping) else body
+    if not isinstance(targets, list):
+        raise HardwareSpecError(
+            f"constraints file '{path}': needs constraints.targets (a list of targets)"
+        )
+    by_name = {str(node.get("name", "")): node for node, _ in nodes}
+    for i, t in enumerate(targets):
+        where = f"constraints file '{path.name}' targets[{i}]"
+        if not isinstance(t, Mapping):
+            raise HardwareSpecError(f"{where}: must be a mapping with target and type")
+        name = str(t.get("target", ""))
+        node = by_name.get(name)
+        if node is None:
+            raise HardwareSpecError(
+                f"{where}: target {name!r} is not a node of the architecture; use one of "
+                f"{', '.join(sorted(n for n in by_name if n))}"
+            )
+        kind = _TARGET_TYPES.get(str(t.get("type", "")))
+        if kind is None:
+            raise HardwareSpecError(
+                f"{where}: type {t.get('type')!r}; use spatial, temporal or bypass"
+            )
+        body_t = {k: v for k, v in t.items() if k not in ("target", "type")}
+        cons = node.get("constraints") or {}
+        node["constraints"] = cons
+        cons[kind] = {**(cons.get(kind) or {}), **body_t}
+
+
+def read_timeloop(
+    path: str | Path,
+    *,
+    ert: str | Path | None = None,
+    constraints: str | Path | None = None,
+) -> TimeloopAccelerator:
+    """A Timeloop/Accelergy v0.4 architecture file (with an optional Accelergy ERT and a
+    constraints file, whose targets merge into the nodes' constraints) as a spec.
 
     Every field the spatial model cannot honour is named in a :class:`TimeloopWarning`.
     """
@@ -188,6 +240,8 @@ def read_timeloop(path: str | Path, *, ert: str | Path | None = None) -> Timeloo
             notes.append(f"{p.name}.{key}: not honoured (only the architecture is read)")
     energies = read_timeloop_ert(ert) if ert is not None else None
     nodes = _flatten(list(arch.get("nodes", [])), "architecture.nodes")
+    if constraints is not None:
+        _apply_constraints_file(nodes, Path(constraints))
     fanout = 1
     mesh_x = 1
     mesh_y = 1
@@ -398,9 +452,11 @@ def read_timeloop(path: str | Path, *, ert: str | Path | None = None) -> Timeloo
     allowed = None
     if rows_allowed is not None or cols_allowed is not None:
         everything = set(LOOP_DIMS)
+        rows_set = everything if rows_allowed is None else rows_allowed
+        cols_set = everything if cols_allowed is None else cols_allowed
         allowed = (
-            tuple(d for d in LOOP_DIMS if d in (rows_allowed or everything)),
-            tuple(d for d in LOOP_DIMS if d in (cols_allowed or everything)),
+            tuple(d for d in LOOP_DIMS if d in rows_set),
+            tuple(d for d in LOOP_DIMS if d in cols_set),
         )
     constraints = None
     if allowed is not None or psum_bits is not None:
