@@ -60,6 +60,12 @@ OBJECTIVE = "edp"
 _ZZ_OPT = {"energy": "energy", "latency": "latency", "edp": "EDP"}
 
 
+def _ref_path(acc: str, net: str, objective: str) -> Path:
+    """Where ZigZag's result for a pair is stored (the default objective has no suffix)."""
+    suffix = "" if objective == OBJECTIVE else f"__{objective}"
+    return REF_DIR / f"{acc}__{net}{suffix}.json"
+
+
 def _ensure_venv() -> Path:
     """The ZigZag interpreter; creates ``.venv-zigzag`` with zigzag-dse pinned when missing."""
     python = VENV / "bin" / "python"
@@ -153,7 +159,7 @@ def reference(pairs: list[tuple[str, str]], objective: str) -> None:
     python = _ensure_venv()
     REF_DIR.mkdir(parents=True, exist_ok=True)
     for acc, net in pairs:
-        out = REF_DIR / f"{acc}__{net}.json"
+        out = _ref_path(acc, net, objective)
         print(f"zigzag {acc} x {net} ...", flush=True)
         subprocess.run(
             [
@@ -228,7 +234,7 @@ def compare(pairs: list[tuple[str, str]], objective: str) -> list[dict[str, Any]
     """Runs ours on every pair that has a ZigZag reference; writes the tables into the docs."""
     rows: list[dict[str, Any]] = []
     for acc, net in pairs:
-        ref_path = REF_DIR / f"{acc}__{net}.json"
+        ref_path = _ref_path(acc, net, objective)
         if not ref_path.exists():
             print(f"no ZigZag reference for {acc} x {net}; run the 'reference' step", flush=True)
             continue
@@ -246,7 +252,7 @@ def compare(pairs: list[tuple[str, str]], objective: str) -> list[dict[str, Any]
             f"({ref['wall_s'] / ours['wall_s']:.0f}x)",
             flush=True,
         )
-    if rows:
+    if rows and objective == OBJECTIVE:
         _write_doc(rows, objective)
     return rows
 

@@ -458,11 +458,11 @@ def read_timeloop(
             tuple(d for d in LOOP_DIMS if d in rows_set),
             tuple(d for d in LOOP_DIMS if d in cols_set),
         )
-    constraints = None
+    found: MappingConstraints | None = None
     if allowed is not None or psum_bits is not None:
-        constraints = MappingConstraints(
+        found = MappingConstraints(
             spatial_allowed=allowed, partial_sum_bits=psum_bits, source=str(p)
         )
     for note in notes:
         warnings.warn(note, TimeloopWarning, stacklevel=2)
-    return TimeloopAccelerator(spec=spec, constraints=constraints, warnings=tuple(notes))
+    return TimeloopAccelerator(spec=spec, constraints=found, warnings=tuple(notes))
