@@ -252,7 +252,7 @@ def compare(pairs: list[tuple[str, str]], objective: str) -> list[dict[str, Any]
             f"({ref['wall_s'] / ours['wall_s']:.0f}x)",
             flush=True,
         )
-    if rows and objective == OBJECTIVE:
+    if rows:
         _write_doc(rows, objective)
     return rows
 
@@ -310,14 +310,20 @@ def _table(rows: list[dict[str, Any]], objective: str) -> str:
 
 
 def _write_doc(rows: list[dict[str, Any]], objective: str) -> None:
+    """The table between this objective's markers (the default's: BEGIN/END)."""
+    begin, end = BEGIN, END
+    if objective != OBJECTIVE:
+        begin = BEGIN.replace("compare:", f"compare-{objective}:")
+        end = END.replace("compare:", f"compare-{objective}:")
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Validation\n"
-    block = f"{BEGIN}\n{_table(rows, objective)}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
+    block = f"{begin}\n{_table(rows, objective)}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
         text = head + block + tail
     else:
-        text = text.rstrip("\n") + "\n\n## ZigZag 3.9.1 comparison\n\n" + block + "\n"
+        title = f"ZigZag 3.9.1 comparison, objective {objective}"
+        text = text.rstrip("\n") + f"\n\n### {title}\n\n" + block + "\n"
     DOC.write_text(text, encoding="utf-8")
     print(f"wrote {DOC.relative_to(REPO)}")
 

@@ -577,9 +577,12 @@ def _evaluate(
     compute = temporal * g / macs_per_pe
     with np.errstate(divide="ignore", invalid="ignore"):
         mem = np.where(np.isinf(h.bits_per_cycle), 0.0, (rbits + wbits) / h.bits_per_cycle)
-    cycles = np.maximum(compute, mem.max(axis=1))
     if nest.onload_latency:
-        cycles = cycles + _onload_cycles(nest, h, cum, sp, bits_xl)
+        # the first tile's load precedes compute; in a memory-bound layer it is part of the
+        # memory time already
+        cycles = np.maximum(compute + _onload_cycles(nest, h, cum, sp, bits_xl), mem.max(axis=1))
+    else:
+        cycles = np.maximum(compute, mem.max(axis=1))
     return _Eval(
         valid=valid,
         reads=reads,
