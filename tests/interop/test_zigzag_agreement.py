@@ -42,11 +42,15 @@ def test_network_energy_and_latency_within_tolerance(path: Path) -> None:
         assert ours[la["name"]].macs == la["macs"]
     energy = sum(la.energy_pj for la in ours.values())
     cycles = sum(la.cycles for la in ours.values())
-    tol = TOLERANCE.get(path.stem, 0.10)
-    assert energy == pytest.approx(ref["energy_pj"], rel=tol)
-    assert cycles == pytest.approx(ref["latency_cycles"], rel=tol)
+    tol_e, tol_c = TOLERANCE.get(path.stem, (0.10, 0.10))
+    assert energy == pytest.approx(ref["energy_pj"], rel=tol_e)
+    assert cycles == pytest.approx(ref["latency_cycles"], rel=tol_c)
 
 
-# Pairs outside 10 %: the measured gap (docs/validation-interop.md explains where it comes from);
-# a looser bound here keeps them from drifting further.
-TOLERANCE: dict[str, float] = {}
+# Pairs outside 10 % (energy, latency): the measured gap, explained in
+# docs/validation-interop.md; the looser bound keeps them from drifting further.
+TOLERANCE: dict[str, tuple[float, float]] = {
+    # objective energy: ZigZag's energy-optimal FFN-down mapping takes 2.2x the cycles of its
+    # EDP one for 8 % less energy; ours stays fast (+5.3 % energy, -19.7 % cycles)
+    "eyeriss_like__transformer_block__energy": (0.10, 0.25),
+}

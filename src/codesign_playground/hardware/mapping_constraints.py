@@ -37,6 +37,9 @@ class MappingConstraints:
     ``shared_levels_apart``: each shared memory level gets its own loops, so one operand's
     buffer can be refilled by loops that leave another's in place (ZigZag's per-operand
     memory-level allocation); otherwise levels holding different operands share a tier.
+    ``tie_tolerance``: under the energy (latency) objective, mappings within a factor
+    ``1 + tie_tolerance`` of each other count as equal and the faster (cheaper) one wins:
+    a model that differs from the source tool's by about a percent cannot rank them.
     """
 
     spatial: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
@@ -45,6 +48,7 @@ class MappingConstraints:
     stationary_reads_once: bool = False
     onload_latency: bool = False
     shared_levels_apart: bool = False
+    tie_tolerance: float = 0.0
     source: str = ""
 
     def __post_init__(self) -> None:

@@ -61,6 +61,10 @@ PARTIAL_SUM_BITS = 16
 """ZigZag's intermediate output precision for 8-bit layers: twice the activation width
 (``ONNXOperatorParser.get_intermediate_output_precision`` in zigzag-dse 3.9.1)."""
 
+TIE_TOLERANCE = 0.01
+"""Energies (latencies) within 1 % count as equal under the energy (latency) objective; the
+model agrees with ZigZag's to a few percent per layer, so it cannot rank closer mappings."""
+
 _LAYER_TO_OURS: dict[str, Operand] = {"W": "weights", "I": "inputs", "O": "outputs"}
 _DEFAULT_LINKS: dict[str, str] = {"O": "O", "W": "I2", "I": "I1"}
 _DIM_TO_OURS: dict[str, str] = {
@@ -235,6 +239,7 @@ def read_zigzag_mapping(
         stationary_reads_once=True,
         onload_latency=True,
         shared_levels_apart=True,
+        tie_tolerance=TIE_TOLERANCE,
         source=str(p),
     )
     return constraints, links, notes
@@ -325,6 +330,7 @@ def read_zigzag(path: str | Path, mapping: str | Path | None = None) -> ZigZagAc
             stationary_reads_once=True,
             onload_latency=True,
             shared_levels_apart=True,
+            tie_tolerance=TIE_TOLERANCE,
             source=str(p),
         )
 

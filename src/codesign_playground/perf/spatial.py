@@ -166,6 +166,8 @@ class LoopNest:
     # output over consecutive MACs is read once (ZigZag's access_same_data_considered_as_no_access)
     onload_latency: bool = False  # add the first tile's load before compute (ZigZag's
     # data onloading) to the cycles
+    tie_tolerance: float = 0.0  # energy (latency) objective: values within 1 + tie count as
+    # equal and cycles (energy) decide
 
     def bound(self, d: Dim) -> int:
         return self.bounds[d]
@@ -647,7 +649,16 @@ def _level_bits(nest: LoopNest, h: _Hierarchy) -> FloatArray:
     return bits_xl
 
 
-def _score(ev: _Eval, objective: Objective) -> FloatArray:
+def _score(ev: _Eval, objective: Objective, tie: float = 0.0, scale: float = 1.0) -> FloatArray:
+    """Lower is better. ``tie`` > 0: values of the objective within a factor ``1 + tie`` of
+    each other (log buckets, the same for every batch) count as equal and the other figure
+    decides (``scale``: a fixed positive reference for it)."""
+    if tie > 0 and objective in ("energy", "latency"):
+        main, other = (
+            (ev.energy_pj, ev.cycles) if objective == "energy" else (ev.cycles, ev.energy_pj)
+        )
+        bucket = np.floor(np.log(np.maximum(main, 1e-30)) / math.log1p(tie))
+        return np.where(ev.valid, bucket + other / (other + scale), np.inf)
     if objective == "energy":
         key = ev.energy_pj * (1.0 + 1e-12 * ev.cycles / np.maximum(ev.cycles.max(), 1.0))
     elif objective == "latency":
@@ -1164,9 +1175,13 @@ def _map_nest(
     space = _space(nest, h, spr, spc)
     size = _space_size(space, n_t)
 
+    def tie_scale(obj: Objective) -> float:
+        # fixed references for the deciding figure: ideal cycles, MAC energy
+        return float(nest.macs) / h.pes if obj == "energy" else float(nest.macs) * mac_pj
+
     def run(c: _Cands) -> FloatArray:
         ev = _evaluate(nest, h, _spatial_of(space, c), c.f, c.order, mac_pj, per_pe)
-        return _score(ev, objective)
+        return _score(ev, objective, nest.tie_tolerance, tie_scale(objective))
 
     evaluated = 0
     if search == "exhaustive" or (search == "auto" and size <= budget):
@@ -1211,7 +1226,7 @@ def _map_nest(
     nsp, nf, nord = _naive(nest, n_t)
     nev = _evaluate(nest, h, nsp, nf, nord, mac_pj, per_pe)
     evaluated += 1
-    nscore = _score(nev, objective)
+    nscore = _score(nev, objective, nest.tie_tolerance, tie_scale(objective))
     if not np.isfinite(score[best]) or nscore[0] < score[best]:
         if not np.isfinite(nscore[0]):
             li = int(np.argmax(nev.over[0]))
@@ -1379,6 +1394,7 @@ def _map_op(
     fixed = constraints.spatial_for(op.name, op.op_type) if constraints is not None else None
     once = constraints is not None and constraints.stationary_reads_once
     onload = constraints is not None and constraints.onload_latency
+    tie = constraints.tie_tolerance if constraints is not None else 0.0
     allowed = None
     if constraints is not None and constraints.spatial_allowed is not None:
         rows_a, cols_a = constraints.spatial_allowed
@@ -1393,8 +1409,10 @@ def _map_op(
             nest = replace(
                 nest, bits=(nest.bits[0], nest.bits[1], psum), final_output_bits=nest.bits[2]
             )
-        if once or onload:
-            nest = replace(nest, stationary_reads_once=once, onload_latency=onload)
+        if once or onload or tie:
+            nest = replace(
+                nest, stationary_reads_once=once, onload_latency=onload, tie_tolerance=tie
+            )
         key = (
             nest.bounds,
             nest.stride,
@@ -1404,6 +1422,7 @@ def _map_op(
             nest.final_output_bits,
             nest.stationary_reads_once,
             nest.onload_latency,
+            nest.tie_tolerance,
             op.act_precision,
             fixed,
             allowed,
