@@ -246,6 +246,7 @@ def read_timeloop(
     mesh_x = 1
     mesh_y = 1
     node_nm: float | None = None
+    clock_hz = ASSUMED_CLOCK_HZ
     storage: list[dict[str, Any]] = []
     mac: dict[str, Any] | None = None
     rows_allowed: set[str] | None = None
@@ -289,7 +290,18 @@ def read_timeloop(
                         "and Y is honoured (the mapper orders the spatial loops)"
                     )
             for key in attrs:
-                if key != "technology":
+                if key == "global_cycle_seconds":
+                    try:
+                        cycle_s = float(attrs[key])
+                    except (TypeError, ValueError):
+                        cycle_s = 0.0
+                    if not cycle_s > 0:
+                        raise HardwareSpecError(
+                            f"Timeloop field '{where}.attributes.global_cycle_seconds': must be "
+                            f"a positive number (got {attrs[key]!r})"
+                        )
+                    clock_hz = 1.0 / cycle_s
+                elif key != "technology":
                     notes.append(f"{where}.attributes.{key}: not honoured")
             continue
         cls = str(node.get("class", "")).lower()
@@ -425,8 +437,10 @@ def read_timeloop(
         "rows": mesh_y if mesh_y * mesh_x == pes else 1,
         "cols": mesh_x if mesh_y * mesh_x == pes else pes,
         "macs_per_pe_per_cycle": {precision: 1.0},
-        "clock_hz": ASSUMED_CLOCK_HZ,
+        "clock_hz": clock_hz,
     }
+    if clock_hz != ASSUMED_CLOCK_HZ:
+        sources["compute.clock_hz"] = f"Timeloop file {p.name}: global_cycle_seconds"
     if energies is not None and mac["name"] in energies:
         acts = energies[mac["name"]]
         e = acts.get("compute", acts.get("mac_random", acts.get("multiply_accumulate", 0.0)))
