@@ -582,7 +582,7 @@ def _evaluate(
     if nest.onload_latency:
         # the first tile's load precedes compute; in a memory-bound layer it is part of the
         # memory time already
-        cycles = np.maximum(compute + _onload_cycles(nest, h, cum, sp, bits_xl), mem.max(axis=1))
+        cycles = np.maximum(compute + _onload_cycles(nest, h, bits_xl), mem.max(axis=1))
     else:
         cycles = np.maximum(compute, mem.max(axis=1))
     return _Eval(
@@ -618,25 +618,26 @@ def _stationary_run(x: int, top_tier: int, order: IntArray, grp: FloatArray) -> 
     return run
 
 
-def _onload_cycles(
-    nest: LoopNest, h: _Hierarchy, cum: FloatArray, sp: FloatArray, bits_xl: FloatArray
-) -> FloatArray:
-    """Cycles before the first MAC: the first tile of weights or inputs (the larger) below
-    the outermost level that holds it, at that level's bandwidth (later tiles overlap with
-    compute; ZigZag's data onloading, ``CostModelEvaluation.calc_data_loading_latency``)."""
-    n = cum.shape[0]
-    out = np.zeros(n)
+def _onload_cycles(nest: LoopNest, h: _Hierarchy, bits_xl: FloatArray) -> float:
+    """Cycles before the first MAC: the weights or inputs (the larger) that the innermost
+    level holding them starts with when filled bottom-up, i.e. the whole operand or as much
+    as fits (all instances), at the outermost level's bandwidth. ZigZag's LOMA allocates
+    loops to the lowest memory that holds them; its data onloading loads that first tile
+    (``CostModelEvaluation.calc_data_loading_latency``); later tiles overlap with compute."""
+    out = 0.0
     for x in (Operand.WEIGHTS, Operand.INPUTS):
         chain = h.chains[x]
         if len(chain) < 2:
             continue
-        t = chain[-2]
+        t = chain[0]
         top = h.holder[chain[-1]][x]
         bpc = float(h.bits_per_cycle[top])
         if not math.isfinite(bpc):
             continue
-        ucum = cum[:, t, :] * sp if t <= h.spatial_tier else cum[:, t, :]
-        out = np.maximum(out, _footprints(ucum, nest)[x] * bits_xl[x, top] / bpc)
+        li = h.holder[t][x]
+        room = float(h.capacity_bits[li]) * (h.pes if t <= h.spatial_tier else 1)
+        bits = min(nest.footprint(x) * float(bits_xl[x, top]), room)
+        out = max(out, bits / bpc)
     return out
 
 
