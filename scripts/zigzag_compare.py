@@ -334,16 +334,17 @@ def main() -> None:
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--objective", default=OBJECTIVE, choices=sorted(_ZZ_OPT))
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--only", help="accelerator or workload name substring")
+    parser.add_argument("--only", help="an accelerator or workload name (or a substring)")
     args = parser.parse_args()
     if args.step == "_worker":
         _worker(args.rest[0], args.rest[1], args.objective, args.out)
         return
+    exact = args.only in ACCELERATORS or args.only in WORKLOADS
     pairs = [
         (a, n)
         for n in WORKLOADS
         for a in ACCELERATORS
-        if not args.only or args.only in a or args.only in n
+        if not args.only or (args.only in (a, n) if exact else (args.only in a or args.only in n))
     ]
     if args.step in ("reference", "all"):
         reference(pairs, args.objective)
