@@ -19,11 +19,13 @@ EXPECTED = {
     "UnsupportedError",
     "__version__",
     "estimate",
+    "estimate_mapped",
     "get_chip",
     "list_catalog",
     "load_hardware",
     "load_workload",
     "profile",
+    "read_foreign_hardware",
     "spatial",
     "systolic",
 }

@@ -25,7 +25,9 @@ from codesign_playground.hardware import (
     spatial,
     systolic,
 )
+from codesign_playground.hardware.foreign import read_foreign_hardware
 from codesign_playground.perf.estimate import Estimate, estimate
+from codesign_playground.perf.mapped import estimate_mapped
 from codesign_playground.workload import Network, Op, load_workload, profile
 
 __all__ = [
@@ -41,11 +43,13 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "estimate",
+    "estimate_mapped",
     "get_chip",
     "list_catalog",
     "load_hardware",
     "load_workload",
     "profile",
+    "read_foreign_hardware",
     "spatial",
     "systolic",
 ]

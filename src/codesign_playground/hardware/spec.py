@@ -91,6 +91,11 @@ class ComputeFabric(_Frozen):
         description="multiply-accumulates one PE completes per cycle, per supported precision"
     )
     clock_hz: PositiveFloat = Field(description="clock of the PE array")
+    mac_energy_pj: dict[Precision, PositiveFloat] | None = Field(
+        default=None,
+        description="energy of one MAC per precision, when the description gives it "
+        "(otherwise the models use the technology tables)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ComputeFabric:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import lru_cache
 from typing import Literal, cast
@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codesign_playground.errors import HardwareSpecError, InputError, UnsupportedError
+from codesign_playground.hardware.mapping_constraints import MappingConstraints
 from codesign_playground.hardware.spec import HardwareSpec
 from codesign_playground.hardware.technology import REFERENCE_NODE_NM, mac_energy_pj, op_energy_pj
 from codesign_playground.perf.energy import access_energy_pj_per_byte
@@ -87,6 +88,8 @@ _FIRST_FRACTION = 0.3  # share of the budget sampled at random; the rest refines
 _ROUNDS = 8  # refinement rounds (mutating 1-2 dimensions' splits and one tier's order)
 _PARENTS = 16  # candidates kept between rounds
 _PER_NICHE = 2  # ... plus this many of each spatial split
+_STALE_ROUNDS = 2  # with a fixed spatial split, stop refining after this many rounds
+# without a better candidate
 _CHUNK = 65536  # candidates evaluated per array computation in exhaustive search
 
 
@@ -152,6 +155,14 @@ class LoopNest:
     dilation: tuple[int, int] = (1, 1)
     groups: int = 1
     bits: tuple[int, int, int] = (16, 16, 16)
+    final_output_bits: int | None = None  # outputs at the outermost level, when ``bits[2]``
+    # is a wider partial-sum width (ZigZag's O vs O_final precision)
+    stationary_reads_once: bool = False  # an operand that stays at the innermost memory's
+    # output over consecutive MACs is read once (ZigZag's access_same_data_considered_as_no_access)
+    onload_latency: bool = False  # add the first tile's load before compute (ZigZag's
+    # data onloading) to the cycles
+    tie_tolerance: float = 0.0  # energy (latency) objective: values within 1 + tie count as
+    # equal and cycles (energy) decide
 
     def bound(self, d: Dim) -> int:
         return self.bounds[d]
@@ -238,7 +249,10 @@ def loop_nests(op: Op) -> tuple[LoopNest, ...]:
 
 
 def _footprints(cum: FloatArray, nest: LoopNest) -> FloatArray:
-    """Elements of each operand in a tile of extents ``cum`` (..., 7): shape (3, ...)."""
+    """Elements of each operand in a tile of extents ``cum`` (..., 7): shape (3, ...).
+
+    Extents beyond a loop bound (padded factorizations) touch no further data: clipped."""
+    cum = np.minimum(cum, np.asarray(nest.bounds, dtype=np.float64))
     n, m, c, p, q, r, s = (cum[..., d] for d in range(N_DIMS))
     h, w = _window(p, q, r, s, nest)
     return np.stack([m * c * r * s, n * c * h * w, n * m * p * q])
@@ -299,6 +313,7 @@ class _Hierarchy:
     bits_per_cycle: FloatArray  # per level, all instances (inf: no ceiling)
     clock_hz: float
     macs_per_pe: dict[str, float]
+    mac_pj: dict[str, float]  # MAC energy per precision given by the spec (else technology)
     node_nm: float
     dataflow: str
 
@@ -315,14 +330,19 @@ class _Hierarchy:
         return self.rows * self.cols
 
 
-def _hierarchy(spec: HardwareSpec) -> _Hierarchy:
+def _hierarchy(spec: HardwareSpec, *, shared_levels_apart: bool = False) -> _Hierarchy:
+    """Levels grouped into storage tiers: consecutive levels holding different operands with
+    the same instance count share one tier (one set of loops), unless
+    ``shared_levels_apart``: then every shared level is its own tier (ZigZag allocates the
+    loops of each operand's memory levels separately)."""
     levels = spec.memory
     node = float(spec.tech_node_nm) if spec.tech_node_nm else REFERENCE_NODE_NM
     tiers: list[list[int]] = []
     tier_inst: list[int] = []
     for i, lv in enumerate(levels):
         held = {op for j in (tiers[-1] if tiers else []) for op in levels[j].holds}
-        if tiers and not (held & set(lv.holds)) and tier_inst[-1] == lv.instances:
+        apart = shared_levels_apart and lv.instances == 1
+        if tiers and not apart and not (held & set(lv.holds)) and tier_inst[-1] == lv.instances:
             tiers[-1].append(i)
         else:
             tiers.append([i])
@@ -373,6 +393,7 @@ def _hierarchy(spec: HardwareSpec) -> _Hierarchy:
         bits_per_cycle=np.asarray(bpc, dtype=np.float64),
         clock_hz=spec.compute.clock_hz,
         macs_per_pe={str(k): float(v) for k, v in spec.compute.macs_per_pe_per_cycle.items()},
+        mac_pj={str(k): float(v) for k, v in (spec.compute.mac_energy_pj or {}).items()},
         node_nm=node,
         dataflow=spec.dataflow,
     )
@@ -428,7 +449,8 @@ def _evaluate(
     real = float(math.prod(nest.bounds))
     ratio = real / (temporal * active)
     red = np.prod(sp[:, [Dim.C, Dim.R, Dim.S]], axis=1)
-    fps = [_footprints(cum[:, t, :], nest) for t in range(n_t)]  # each (3, n)
+    fps_all = _footprints(cum, nest)  # (3, n, T), one array computation for all tiers
+    fps = [fps_all[:, :, t] for t in range(n_t)]  # each (3, n)
     sp_fp = _footprints(sp, nest)
 
     def inst(t: int) -> FloatArray | float:
@@ -438,26 +460,47 @@ def _evaluate(
     in_npq = np.where(f[:, :, Dim.Q] > 1, Dim.Q, np.where(f[:, :, Dim.P] > 1, Dim.P, Dim.N))
     in_crs = np.where(f[:, :, Dim.S] > 1, Dim.S, np.where(f[:, :, Dim.R] > 1, Dim.R, Dim.C))
 
-    def fills(t: int, x: int) -> tuple[FloatArray, IntArray, FloatArray]:
-        above = np.prod(tier_tot[:, t + 1 :], axis=1)
-        reuse = np.ones(n)
-        open_ = np.ones(n, dtype=bool)
-        idim = np.full(n, -1, dtype=np.int64)
-        ib = np.ones(n)
-        for u in range(t + 1, n_t):
+    # Per operand, per tier u: the product of the innermost loops of u that do not index
+    # the operand before the first one that does (``run``), whether such a loop exists
+    # (``closed``) and, for inputs, that loop's dimension and factor; then, scanning tiers
+    # from the outermost down, the reuse of a tile held just below tier u. One O(T) pass
+    # per operand instead of a scan per (tier, operand).
+    scans: dict[int, tuple[FloatArray, IntArray, FloatArray]] = {}
+
+    def scan(x: int) -> tuple[FloatArray, IntArray, FloatArray]:
+        if x in scans:
+            return scans[x]
+        red_all = np.ones((n, n_t + 1))
+        dim_all = np.full((n, n_t + 1), -1, dtype=np.int64)
+        ib_all = np.ones((n, n_t + 1))
+        for u in range(n_t - 1, -1, -1):
             ordu = _ORDER_ARR[order[:, u]]
+            run = np.ones(n)
+            open_ = np.ones(n, dtype=bool)
+            idim = np.full(n, -1, dtype=np.int64)
+            ib = np.ones(n)
             for pos in (2, 1, 0):
                 g = ordu[:, pos]
                 gg = grp[rows_idx, u, g]
                 irr = g == x
-                reuse = np.where(open_ & irr, reuse * gg, reuse)
+                run = np.where(open_ & irr, run * gg, run)
                 hit = open_ & ~irr & (gg > 1)
                 if x == Operand.INPUTS:
                     d = np.where(g == 0, in_npq[:, u], in_crs[:, u])
                     idim = np.where(hit, d, idim)
                     ib = np.where(hit, f[rows_idx, u, np.maximum(d, 0)], ib)
                 open_ &= ~hit
-        return above / reuse, idim, ib
+            closed = ~open_
+            red_all[:, u] = np.where(closed, run, run * red_all[:, u + 1])
+            dim_all[:, u] = np.where(closed, idim, dim_all[:, u + 1])
+            ib_all[:, u] = np.where(closed, ib, ib_all[:, u + 1])
+        scans[x] = (red_all, dim_all, ib_all)
+        return scans[x]
+
+    def fills(t: int, x: int) -> tuple[FloatArray, IntArray, FloatArray]:
+        above = np.prod(tier_tot[:, t + 1 :], axis=1)
+        red_all, dim_all, ib_all = scan(x)
+        return above / red_all[:, t + 1], dim_all[:, t + 1], ib_all[:, t + 1]
 
     n_l = h.n_levels
     reads = np.zeros((n, 3, n_l))
@@ -473,6 +516,8 @@ def _evaluate(
             first = o_rel * fps[chain[0]][x] * inst(chain[0])
             writes[:, x, lv0] += per_mac
             reads[:, x, lv0] += np.maximum(per_mac - first, 0.0)
+        elif nest.stationary_reads_once:
+            reads[:, x, lv0] += per_mac / _stationary_run(x, chain[0], order, grp)
         else:
             reads[:, x, lv0] += per_mac
         for j in range(len(chain) - 1):
@@ -511,15 +556,21 @@ def _evaluate(
     valid = np.all(over <= 1.0, axis=1) & np.all(sp <= np.maximum(bounds, 1.0), axis=1)
 
     g = float(nest.groups)
-    rbits = np.einsum("nxl,x->nl", reads, bits) * g
-    wbits = np.einsum("nxl,x->nl", writes, bits) * g
+    bits_xl = _level_bits(nest, h)
+    rbits = np.einsum("nxl,xl->nl", reads, bits_xl) * g
+    wbits = np.einsum("nxl,xl->nl", writes, bits_xl) * g
     level_e = rbits * h.read_pj_per_bit + wbits * h.write_pj_per_bit
     mac_e = mac_pj * real * g
     energy = level_e.sum(axis=1) + mac_e
     compute = temporal * g / macs_per_pe
     with np.errstate(divide="ignore", invalid="ignore"):
         mem = np.where(np.isinf(h.bits_per_cycle), 0.0, (rbits + wbits) / h.bits_per_cycle)
-    cycles = np.maximum(compute, mem.max(axis=1))
+    if nest.onload_latency:
+        # the first tile's load precedes compute; in a memory-bound layer it is part of the
+        # memory time already
+        cycles = np.maximum(compute + _onload_cycles(nest, h, bits_xl), mem.max(axis=1))
+    else:
+        cycles = np.maximum(compute, mem.max(axis=1))
     return _Eval(
         valid=valid,
         reads=reads,
@@ -535,7 +586,66 @@ def _evaluate(
     )
 
 
-def _score(ev: _Eval, objective: Objective) -> FloatArray:
+def _stationary_run(x: int, top_tier: int, order: IntArray, grp: FloatArray) -> FloatArray:
+    """Product of the innermost loops (tiers 0..``top_tier``) that do not index operand ``x``,
+    up to the first loop that does: MACs over which ``x`` stays the same."""
+    n = order.shape[0]
+    rows_idx = np.arange(n)
+    run = np.ones(n)
+    open_ = np.ones(n, dtype=bool)
+    for u in range(top_tier + 1):
+        ordu = _ORDER_ARR[order[:, u]]
+        for pos in (2, 1, 0):
+            g = ordu[:, pos]
+            gg = grp[rows_idx, u, g]
+            irr = g == x
+            run = np.where(open_ & irr, run * gg, run)
+            open_ &= ~(~irr & (gg > 1))
+    return run
+
+
+def _onload_cycles(nest: LoopNest, h: _Hierarchy, bits_xl: FloatArray) -> float:
+    """Cycles before the first MAC: the weights or inputs (the larger) that the innermost
+    level holding them starts with when filled bottom-up, i.e. the whole operand or as much
+    as fits (all instances), at the outermost level's bandwidth. ZigZag's LOMA allocates
+    loops to the lowest memory that holds them; its data onloading loads that first tile
+    (``CostModelEvaluation.calc_data_loading_latency``); later tiles overlap with compute."""
+    out = 0.0
+    for x in (Operand.WEIGHTS, Operand.INPUTS):
+        chain = h.chains[x]
+        if len(chain) < 2:
+            continue
+        t = chain[0]
+        top = h.holder[chain[-1]][x]
+        bpc = float(h.bits_per_cycle[top])
+        if not math.isfinite(bpc):
+            continue
+        li = h.holder[t][x]
+        room = float(h.capacity_bits[li]) * (h.pes if t <= h.spatial_tier else 1)
+        bits = min(nest.footprint(x) * float(bits_xl[x, top]), room)
+        out = max(out, bits / bpc)
+    return out
+
+
+def _level_bits(nest: LoopNest, h: _Hierarchy) -> FloatArray:
+    """(3, L) element width of each operand at each level (final outputs at the top level)."""
+    bits_xl = np.repeat(np.asarray(nest.bits, dtype=np.float64)[:, np.newaxis], h.n_levels, 1)
+    if nest.final_output_bits is not None:
+        top = h.holder[h.chains[Operand.OUTPUTS][-1]][Operand.OUTPUTS]
+        bits_xl[Operand.OUTPUTS, top] = nest.final_output_bits
+    return bits_xl
+
+
+def _score(ev: _Eval, objective: Objective, tie: float = 0.0, scale: float = 1.0) -> FloatArray:
+    """Lower is better. ``tie`` > 0: values of the objective within a factor ``1 + tie`` of
+    each other (log buckets, the same for every batch) count as equal and the other figure
+    decides (``scale``: a fixed positive reference for it)."""
+    if tie > 0 and objective in ("energy", "latency"):
+        main, other = (
+            (ev.energy_pj, ev.cycles) if objective == "energy" else (ev.cycles, ev.energy_pj)
+        )
+        bucket = np.floor(np.log(np.maximum(main, 1e-30)) / math.log1p(tie))
+        return np.where(ev.valid, bucket + other / (other + scale), np.inf)
     if objective == "energy":
         key = ev.energy_pj * (1.0 + 1e-12 * ev.cycles / np.maximum(ev.cycles.max(), 1.0))
     elif objective == "latency":
@@ -600,9 +710,17 @@ def _pad_ok(bound: int, factor: int) -> bool:
     return bound % factor == 0 or -(-bound // factor) * factor <= bound * 1.25
 
 
-def _spatial_options(nest: LoopNest, h: _Hierarchy, keep: int | None) -> tuple[IntArray, IntArray]:
-    """Spatial splits (rows factors, cols factors), best PE utilization first."""
+def _spatial_options(
+    nest: LoopNest,
+    h: _Hierarchy,
+    keep: int | None,
+    allowed: tuple[tuple[Dim, ...], tuple[Dim, ...]] | None = None,
+) -> tuple[IntArray, IntArray]:
+    """Spatial splits (rows factors, cols factors), best PE utilization first; ``allowed``
+    limits the dimensions that may be unrolled (mapping constraints)."""
     row_dims, col_dims = _AXIS_DIMS.get(h.dataflow, (_ALL_DIMS, _ALL_DIMS))
+    if allowed is not None:
+        row_dims, col_dims = allowed
     ro = _axis_options(h.rows, row_dims, nest.bounds)
     co = _axis_options(h.cols, col_dims, nest.bounds)
     spr = np.repeat(ro, len(co), axis=0)
@@ -1001,6 +1119,8 @@ def _precision_of(nest: LoopNest, h: _Hierarchy, precision: str) -> tuple[float,
             f"precision: the spec does not compute in {precision} (layer {nest.name!r}); "
             f"use one of {supported}"
         )
+    if precision in h.mac_pj:
+        return h.mac_pj[precision], h.macs_per_pe[precision]
     return float(mac_energy_pj(precision, h.node_nm)), h.macs_per_pe[precision]
 
 
@@ -1026,18 +1146,29 @@ def _map_nest(
     budget: int,
     seed: int,
     search: Search,
+    fixed_spatial: tuple[int, ...] | None = None,
+    allowed_spatial: tuple[tuple[Dim, ...], tuple[Dim, ...]] | None = None,
 ) -> NestMapping:
     _check_minimum(nest, h)
     mac_pj, per_pe = _precision_of(nest, h, precision)
     n_t = h.n_tiers
     rng = np.random.default_rng(seed)
-    spr, spc = _spatial_options(nest, h, None if search == "exhaustive" else SPATIAL_CHOICES)
+    if fixed_spatial is not None:
+        spr, spc = _fixed_spatial(nest, h, fixed_spatial)
+    else:
+        spr, spc = _spatial_options(
+            nest, h, None if search == "exhaustive" else SPATIAL_CHOICES, allowed_spatial
+        )
     space = _space(nest, h, spr, spc)
     size = _space_size(space, n_t)
 
+    def tie_scale(obj: Objective) -> float:
+        # fixed references for the deciding figure: ideal cycles, MAC energy
+        return float(nest.macs) / h.pes if obj == "energy" else float(nest.macs) * mac_pj
+
     def run(c: _Cands) -> FloatArray:
         ev = _evaluate(nest, h, _spatial_of(space, c), c.f, c.order, mac_pj, per_pe)
-        return _score(ev, objective)
+        return _score(ev, objective, nest.tie_tolerance, tie_scale(objective))
 
     evaluated = 0
     if search == "exhaustive" or (search == "auto" and size <= budget):
@@ -1060,7 +1191,11 @@ def _map_nest(
         score = run(cands)
         evaluated += n_first
         per_round = max((budget - n_first) // _ROUNDS, 8)
+        stale = 0
         for _ in range(_ROUNDS):
+            if fixed_spatial is not None and stale >= _STALE_ROUNDS:
+                break  # one spatial split: the temporal search has converged
+            before = float(np.min(score)) if len(score) else math.inf
             good = np.flatnonzero(np.isfinite(score))
             if not len(good):
                 cands = _sample(space, per_round, n_t, rng)
@@ -1073,11 +1208,12 @@ def _map_nest(
             evaluated += per_round
             cands = cands.take(top).concat(kids)
             score = np.concatenate([score[top], kscore])
+            stale = stale + 1 if float(np.min(score)) >= before else 0
     best = int(np.argmin(score))
     nsp, nf, nord = _naive(nest, n_t)
     nev = _evaluate(nest, h, nsp, nf, nord, mac_pj, per_pe)
     evaluated += 1
-    nscore = _score(nev, objective)
+    nscore = _score(nev, objective, nest.tie_tolerance, tie_scale(objective))
     if not np.isfinite(score[best]) or nscore[0] < score[best]:
         if not np.isfinite(nscore[0]):
             li = int(np.argmax(nev.over[0]))
@@ -1101,6 +1237,19 @@ def _map_nest(
     )
 
 
+def _fixed_spatial(
+    nest: LoopNest, h: _Hierarchy, factors: tuple[int, ...]
+) -> tuple[IntArray, IntArray]:
+    """A constrained spatial split: each factor capped at the loop bound (as ZigZag does)."""
+    sp = np.minimum(np.asarray(factors, dtype=np.int64), np.asarray(nest.bounds, dtype=np.int64))
+    if int(np.prod(sp)) > h.pes:
+        raise HardwareSpecError(
+            f"mapping constraint for {nest.name}: spatial factors {tuple(int(v) for v in sp)} "
+            f"need {int(np.prod(sp))} PEs, the array has {h.pes}"
+        )
+    return sp[np.newaxis], np.ones((1, N_DIMS), dtype=np.int64)
+
+
 def _mapping(
     nest: LoopNest,
     h: _Hierarchy,
@@ -1113,7 +1262,7 @@ def _mapping(
     evaluated: int,
 ) -> NestMapping:
     ev = _evaluate(nest, h, spr * spc, f, order, mac_pj, per_pe)
-    bits = np.asarray(nest.bits, dtype=np.float64)
+    bits_xl = _level_bits(nest, h)
     g = float(nest.groups)
     reads = ev.reads[0] * g
     writes = ev.writes[0] * g
@@ -1136,8 +1285,8 @@ def _mapping(
         spatial_cols=tuple(int(v) for v in spc[0]),
         reads=reads,
         writes=writes,
-        read_bits=bits @ reads,
-        write_bits=bits @ writes,
+        read_bits=np.einsum("xl,xl->l", bits_xl, reads),
+        write_bits=np.einsum("xl,xl->l", bits_xl, writes),
         level_energy_pj=ev.level_energy_pj[0],
         mac_energy_pj=ev.mac_energy_pj,
         energy_pj=float(ev.energy_pj[0]),
@@ -1199,6 +1348,7 @@ def map_layer(
     budget: int = DEFAULT_BUDGET,
     seed: int = 0,
     search: Search = "auto",
+    constraints: MappingConstraints | None = None,
 ) -> LayerMapping:
     """Best mapping of one conv / dense / matmul op on ``spec`` for ``objective``.
 
@@ -1209,7 +1359,8 @@ def map_layer(
     nests = loop_nests(op)
     if not nests:
         raise InputError(f"op {op.name!r} ({op.kind}) has no MAC loop nest to map")
-    return _map_op(op, nests, _hierarchy(spec), objective, budget, seed, search, {})
+    h = _hierarchy(spec, shared_levels_apart=bool(constraints and constraints.shared_levels_apart))
+    return _map_op(op, nests, h, objective, budget, seed, search, {}, constraints)
 
 
 def _map_op(
@@ -1221,25 +1372,59 @@ def _map_op(
     seed: int,
     search: Search,
     cache: dict[tuple[object, ...], NestMapping],
+    constraints: MappingConstraints | None = None,
 ) -> LayerMapping:
     if objective not in ("energy", "latency", "edp"):
         raise InputError(f"objective: {objective!r} is unknown; use energy, latency or edp")
     if budget < 1:
         raise InputError(f"budget: must be >= 1 (got {budget})")
+    fixed = constraints.spatial_for(op.name, op.op_type) if constraints is not None else None
+    once = constraints is not None and constraints.stationary_reads_once
+    onload = constraints is not None and constraints.onload_latency
+    tie = constraints.tie_tolerance if constraints is not None else 0.0
+    allowed = None
+    if constraints is not None and constraints.spatial_allowed is not None:
+        rows_a, cols_a = constraints.spatial_allowed
+        allowed = (
+            tuple(Dim[d] for d in rows_a),
+            tuple(Dim[d] for d in cols_a),
+        )
+    psum = constraints.partial_sum_bits if constraints is not None else None
     out = []
     for nest in nests:
-        key = (nest.bounds, nest.stride, nest.dilation, nest.groups, nest.bits, op.act_precision)
+        if psum is not None and psum != nest.bits[2]:
+            nest = replace(
+                nest, bits=(nest.bits[0], nest.bits[1], psum), final_output_bits=nest.bits[2]
+            )
+        if once or onload or tie:
+            nest = replace(
+                nest, stationary_reads_once=once, onload_latency=onload, tie_tolerance=tie
+            )
+        key = (
+            nest.bounds,
+            nest.stride,
+            nest.dilation,
+            nest.groups,
+            nest.bits,
+            nest.final_output_bits,
+            nest.stationary_reads_once,
+            nest.onload_latency,
+            nest.tie_tolerance,
+            op.act_precision,
+            fixed,
+            allowed,
+        )
         hit = cache.get(key)
         if hit is None:
-            hit = _map_nest(nest, h, op.act_precision, objective, budget, seed, search)
+            hit = _map_nest(
+                nest, h, op.act_precision, objective, budget, seed, search, fixed, allowed
+            )
             cache[key] = hit
         out.append(hit if hit.nest.name == nest.name else _renamed(hit, nest))
     return LayerMapping(op=op.name, nests=tuple(out), level_names=h.level_names)
 
 
 def _renamed(m: NestMapping, nest: LoopNest) -> NestMapping:
-    from dataclasses import replace
-
     return replace(m, nest=nest, candidates=0)
 
 
@@ -1274,14 +1459,16 @@ def spatial_model(
     budget: int = DEFAULT_BUDGET,
     seed: int = 0,
     search: Search = "auto",
+    constraints: MappingConstraints | None = None,
 ) -> SpatialResult:
     """Map every op of ``net`` on ``spec`` and return per-op cycles, accesses and energy.
 
     Ops with a MAC core are mapped by :func:`map_layer` (identical layers are mapped once);
     the others stream their weights, inputs and outputs once through the levels that hold
-    them. The ops' latencies add up (no overlap between layers).
+    them. The ops' latencies add up (no overlap between layers). ``constraints`` (from a
+    ZigZag mapping file or Timeloop constraints) fix each layer's spatial unrolling.
     """
-    h = _hierarchy(spec)
+    h = _hierarchy(spec, shared_levels_apart=bool(constraints and constraints.shared_levels_apart))
     n_ops = len(net.ops)
     n_l = h.n_levels
     rbits = np.zeros((n_l, n_ops))
@@ -1305,7 +1492,7 @@ def spatial_model(
         nests = loop_nests(op)
         macs[i] = op.macs
         if nests:
-            lm = _map_op(op, nests, h, objective, budget, seed, search, cache)
+            lm = _map_op(op, nests, h, objective, budget, seed, search, cache, constraints)
             mappings.append(lm)
             evaluated += lm.candidates
             for m in lm.nests:

@@ -11,7 +11,13 @@ from codesign_playground.workload.ir import Network, Precision
 __all__ = ["MODEL_SUFFIXES", "load_workload"]
 
 #: File suffixes read as models, and the importer each selects.
-MODEL_SUFFIXES = {".onnx": "onnx", ".csv": "scalesim", ".pt2": "torch"}
+MODEL_SUFFIXES = {
+    ".onnx": "onnx",
+    ".csv": "scalesim",
+    ".pt2": "torch",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
 
 
 def _looks_like_path(ref: str) -> bool:
@@ -65,6 +71,15 @@ def load_workload(
             )
 
             return network_from_scalesim_csv(path, precision=precision or "int8", batch=batch)
+        if kind == "yaml":
+            from codesign_playground.workload.importers.yaml_workloads import network_from_yaml
+
+            if batch != 1 or dims:
+                raise InputError(
+                    "model: --batch and --dim do not apply to ZigZag/Timeloop YAML workloads; "
+                    "their loop sizes come from the file"
+                )
+            return network_from_yaml(path, precision=precision)
         if kind == "torch":
             from codesign_playground.workload.importers.torch_export import network_from_pt2
 
