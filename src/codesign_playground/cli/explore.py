@@ -25,6 +25,8 @@ from codesign_playground.explore.space import STRATEGIES, load_space
 
 __all__ = ["explore_command"]
 
+_FRONT_ROWS = 15  # front points shown in the terminal; front.csv has them all
+
 
 def explore_command(
     space: Annotated[Path, typer.Argument(help="design-space YAML file (docs/explore.md)")],
@@ -45,7 +47,12 @@ def explore_command(
         bool, typer.Option("--resume", help="continue the interrupted run in --out")
     ] = False,
     no_report: Annotated[
-        bool, typer.Option("--no-report", help="write the tables only, no HTML/PNG")
+        bool,
+        typer.Option(
+            "--no-report",
+            help="write the tables only (points.csv/.parquet, front.csv, summary.json), "
+            "no HTML/PNG",
+        ),
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
@@ -82,13 +89,9 @@ def explore_command(
             base_dir=space.parent,
             log=log,
         )
-    paths = {}
-    if not no_report:
-        from codesign_playground.explore.report import write_report
+    from codesign_playground.explore.report import write_report, write_tables
 
-        paths = write_report(result, out_dir)
-    else:
-        result.points.to_csv(out_dir / "points.csv", index=False)
+    paths = write_tables(result, out_dir) if no_report else write_report(result, out_dir)
     if json_out:
         summary = result.to_dict()
         summary["files"] = {k: str(v) for k, v in paths.items()}
@@ -99,7 +102,8 @@ def explore_command(
     knobs = [k for k in result.knob_names if result.points[k].nunique() > 1]
     for c in [*knobs, *show]:
         table.add_column(c)
-    for _, row in result.front.head(15).iterrows():
+    shown = result.front.head(_FRONT_ROWS)
+    for _, row in shown.iterrows():
         table.add_row(
             *(
                 f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c])
@@ -107,6 +111,12 @@ def explore_command(
             )
         )
     out_console.print(table)
+    if len(result.front) > len(shown):
+        where = paths.get("front_csv", out_dir / "front.csv")
+        out_console.print(
+            f"(the first {len(shown)} of {len(result.front)} front points, by "
+            f"{show[0]}; all of them are in {where})"
+        )
     out_console.print(
         f"{result.evaluations} evaluations in {result.elapsed_s:.2f} s; hypervolume "
         f"{result.hypervolume:.4f}; knee: "
@@ -114,5 +124,7 @@ def explore_command(
     )
     for note in result.notes:
         out_console.print(f"note: {note}")
-    if paths:
+    if "html" in paths:
         out_console.print(f"report: {paths['html']}")
+    else:
+        out_console.print(f"tables: {paths['front_csv'].parent}")

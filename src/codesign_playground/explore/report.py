@@ -329,9 +329,11 @@ def _pngs(result: ExplorationResult, est: Estimate | None, out: Path) -> list[Pa
     return written
 
 
-def write_report(result: ExplorationResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``points.csv``, ``points.parquet``, ``front.csv``, ``summary.json``,
-    ``report.html`` and PNG figures to ``out_dir``; return the paths by kind."""
+def write_tables(
+    result: ExplorationResult, out_dir: str | Path, est: Estimate | None = None
+) -> dict[str, Path]:
+    """Write the tables: ``points.csv``, ``points.parquet``, ``front.csv`` and
+    ``summary.json`` (with the chosen design's totals when ``est`` is given)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -345,12 +347,20 @@ def write_report(result: ExplorationResult, out_dir: str | Path) -> dict[str, Pa
         result.notes.append("points.parquet not written: install pyarrow")
     paths["front_csv"] = out / "front.csv"
     result.front.to_csv(paths["front_csv"], index=False)
-    est = chosen_estimate(result)
     summary = result.to_dict()
     if est is not None:
         summary["chosen_design_totals"] = est.totals()
     paths["summary"] = out / "summary.json"
     paths["summary"].write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return paths
+
+
+def write_report(result: ExplorationResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write the tables (:func:`write_tables`), ``report.html`` and PNG figures to
+    ``out_dir``; return the paths by kind."""
+    out = Path(out_dir)
+    est = chosen_estimate(result)
+    paths = write_tables(result, out, est)
     paths["html"] = out / "report.html"
     paths["html"].write_text(_plotly_html(result, est), encoding="utf-8")
     for p in _pngs(result, est, out):
