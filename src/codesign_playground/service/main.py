@@ -18,6 +18,7 @@ from codesign_playground.config import Settings, get_settings
 from codesign_playground.service.api.main import api_router
 from codesign_playground.service.api.routes import health
 from codesign_playground.service.core.db import DatabaseNotMigratedError
+from codesign_playground.service.core.limits import BodyLimitMiddleware
 from codesign_playground.service.core.logging import setup_logging
 from codesign_playground.service.core.middleware import (
     MemoryWindows,
@@ -79,6 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return FileResponse(str(web.joinpath("static/index.html")))
 
     # outermost last: metrics see every response, including 400 host and 429 rate-limit ones
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.api_max_body_bytes,
+        max_upload_bytes=settings.model_max_upload_bytes,
+    )
     if settings.rate_limit_enabled:
         store = (
             RedisWindows(settings.redis_url, settings.redis_key_prefix)

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "DB_INT_MAX",
+    "MAX_SEED",
     "EstimatePublic",
     "EstimateRequest",
     "ExplorationCreate",
@@ -31,6 +33,13 @@ def _utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+DB_INT_MAX = 2**31 - 1
+"""Largest id or offset a request may carry: ids are 32-bit INTEGER columns in PostgreSQL, and
+a larger number would fail in the driver (a 500) instead of finding nothing (a 404)."""
+
+MAX_SEED = 2**32 - 1
+"""Largest seed (NumPy's and optuna's samplers take seeds in [0, 2^32))."""
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 Precision = Literal["fp32", "fp16", "bf16", "int16", "int8", "int4"]
 
@@ -62,7 +71,9 @@ class ModelList(BaseModel):
 class ModelRef(_Strict):
     """Exactly one of a stored model id or a zoo model name."""
 
-    model_id: int | None = Field(default=None, ge=1, description="id of an uploaded model")
+    model_id: int | None = Field(
+        default=None, ge=1, le=DB_INT_MAX, description="id of an uploaded model"
+    )
     zoo: str | None = Field(default=None, min_length=1, description="a zoo model name")
 
     @model_validator(mode="after")
@@ -75,7 +86,7 @@ class ModelRef(_Strict):
 class HardwareRef(_Strict):
     """Exactly one of a stored description id, a catalog chip, or an inline description."""
 
-    hardware_id: int | None = Field(default=None, ge=1)
+    hardware_id: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     chip: str | None = Field(default=None, min_length=1, description="catalog id or alias")
     spec: dict[str, Any] | None = Field(default=None, description="an inline description")
 
@@ -128,13 +139,18 @@ class EstimatePublic(BaseModel):
 class ExplorationCreate(_Strict):
     space: dict[str, Any] = Field(description="a design-space document (see docs/explore.md)")
     model_id: int | None = Field(
-        default=None, ge=1, description="an uploaded model to explore (replaces space.model.name)"
+        default=None,
+        ge=1,
+        le=DB_INT_MAX,
+        description="an uploaded model to explore (replaces space.model.name)",
     )
     strategy: Literal["grid", "random", "nsga2", "tpe"] | None = Field(
         default=None, description="overrides space.search.strategy"
     )
     budget: int | None = Field(default=None, ge=1, le=1_000_000, description="evaluations")
-    seed: int | None = Field(default=None, description="overrides space.search.seed")
+    seed: int | None = Field(
+        default=None, ge=0, le=MAX_SEED, description="overrides space.search.seed"
+    )
 
 
 class RtlCreate(_Strict):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from codesign_playground.errors import ModelNotFoundError
 from codesign_playground.service import crud
-from codesign_playground.service.api.deps import QueueDep, SessionDep
+from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep, SettingsDep
 from codesign_playground.service.api.routes.jobs import (
     artifact_response,
     cancel_job,
@@ -26,7 +26,9 @@ KIND = "exploration"
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
-def create_exploration(session: SessionDep, queue: QueueDep, body: ExplorationCreate) -> Any:
+def create_exploration(
+    session: SessionDep, queue: QueueDep, settings: SettingsDep, body: ExplorationCreate
+) -> Any:
     """Start an exploration of a design-space document (validated before it is queued)."""
     from codesign_playground.explore.space import space_from_dict
 
@@ -35,7 +37,7 @@ def create_exploration(session: SessionDep, queue: QueueDep, body: ExplorationCr
     document = dict(body.space)
     if body.model_id is not None:  # the worker puts the stored file's path here
         document["model"] = dict(document.get("model") or {}) | {"name": "stored-model.onnx"}
-    space_from_dict(document)
+    space_from_dict(document, max_points=settings.explore_max_points)
     params = body.model_dump()
     return submit_job(session, queue, kind=KIND, params=params)
 
@@ -43,7 +45,7 @@ def create_exploration(session: SessionDep, queue: QueueDep, body: ExplorationCr
 @router.get("", response_model=JobList)
 def read_explorations(
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """Explorations, newest first."""

@@ -15,7 +15,7 @@ from codesign_playground.hardware import (
 )
 from codesign_playground.service import crud
 from codesign_playground.service.analysis import instantiate_template, template_parameters
-from codesign_playground.service.api.deps import SessionDep
+from codesign_playground.service.api.deps import IdPath, OffsetQuery, SessionDep
 from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.schemas import HardwareCreate, HardwarePublic, TemplateCreate
 
@@ -78,7 +78,7 @@ def create_hardware(session: SessionDep, body: HardwareCreate) -> Any:
 @router.get("", response_model=list[HardwarePublic])
 def read_hardware_list(
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """The stored descriptions."""
@@ -86,7 +86,7 @@ def read_hardware_list(
 
 
 @router.get("/{hardware_id}", response_model=HardwarePublic)
-def read_hardware(session: SessionDep, hardware_id: int) -> Any:
+def read_hardware(session: SessionDep, hardware_id: IdPath) -> Any:
     """One stored description."""
     row = crud.get_hardware(session, hardware_id=hardware_id)
     if row is None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import select
 
 from codesign_playground.service import crud
-from codesign_playground.service.api.deps import QueueDep, SessionDep
+from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep
 from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.jobs.queue import JobQueue
 from codesign_playground.service.schemas import JobList, JobPublic
@@ -59,7 +59,7 @@ def artifact_response(session: Any, job: JobRow) -> Response:
 def read_jobs(
     session: SessionDep,
     kind: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """Jobs of every kind, newest first."""

@@ -14,11 +14,12 @@ from codesign_playground.errors import ModelNotFoundError
 from codesign_playground.service import crud
 from codesign_playground.service.analysis import (
     ModelSource,
+    OnnxLimits,
     check_onnx_upload,
     load_network,
     resolve_model,
 )
-from codesign_playground.service.api.deps import SessionDep, SettingsDep
+from codesign_playground.service.api.deps import IdPath, OffsetQuery, SessionDep, SettingsDep
 from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.schemas import ModelList, ModelPublic, ModelRef, Precision
 from codesign_playground.workload import profile
@@ -57,8 +58,14 @@ async def upload_model(
     content = b"".join(chunks)
     if not content:
         raise ProblemError(422, "invalid-input", f"file: {filename} is empty")
+    limits = OnnxLimits(
+        max_nodes=settings.model_max_nodes,
+        max_rank=settings.model_max_rank,
+        max_dim=settings.model_max_dim,
+        max_elements=settings.model_max_tensor_elements,
+    )
     nodes, summary = await run_in_threadpool(
-        _check_upload, content, max_nodes=settings.model_max_nodes, filename=filename
+        _check_upload, content, limits=limits, filename=filename
     )
     row = await run_in_threadpool(
         crud.create_model,
@@ -73,17 +80,19 @@ async def upload_model(
     return row
 
 
-def _check_upload(content: bytes, *, max_nodes: int, filename: str) -> tuple[int, dict[str, Any]]:
+def _check_upload(
+    content: bytes, *, limits: OnnxLimits, filename: str
+) -> tuple[int, dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.onnx"
         path.write_bytes(content)
-        return check_onnx_upload(path, max_nodes=max_nodes, filename=filename)
+        return check_onnx_upload(path, max_nodes=limits.max_nodes, filename=filename, limits=limits)
 
 
 @router.get("", response_model=ModelList)
 def read_models(
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """List the stored models."""
@@ -122,7 +131,7 @@ def profile_zoo_model(
 
 
 @router.get("/{model_id}", response_model=ModelPublic)
-def read_model(session: SessionDep, model_id: int) -> Any:
+def read_model(session: SessionDep, model_id: IdPath) -> Any:
     """One stored model."""
     row = crud.get_model(session, model_id=model_id)
     if row is None:
@@ -134,7 +143,7 @@ def read_model(session: SessionDep, model_id: int) -> Any:
 def profile_model(
     session: SessionDep,
     settings: SettingsDep,
-    model_id: int,
+    model_id: IdPath,
     batch: Annotated[int, Query(ge=1, le=65536)] = 1,
     precision: Precision | None = None,
 ) -> dict[str, Any]:
