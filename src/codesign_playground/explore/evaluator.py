@@ -21,6 +21,7 @@ from codesign_playground.explore.evaluate import (
     variant_arrays,
 )
 from codesign_playground.explore.space import (
+    METRICS,
     Knob,
     Scalar,
     Space,
@@ -230,6 +231,9 @@ class Evaluator:
                     for c, i in zip(self.group_cols, key, strict=True)
                 }
                 extra["accuracy"][rows] = self._lookup_accuracy(mk)
+        if n == 0:  # no rows (a run stopped before its first batch): the columns still exist
+            for column, _goal in METRICS.values():
+                metrics.setdefault(column, np.zeros(0))
         cols.update(metrics)
         cols.update(extra)
         df = pd.DataFrame(cols)

@@ -237,9 +237,10 @@ def _draw_pngs(
             ax.scatter([result.knee[x]], [result.knee[y]], s=120, marker="*", c="k", label="knee")
         ax.set_xlabel(x)
         ax.set_ylabel(y)
-        if x != "accuracy":
+        # log axes need positive data (a run cancelled before its first batch has none)
+        if x != "accuracy" and (pts[x] > 0).any():
             ax.set_xscale("log")
-        if y != "accuracy":
+        if y != "accuracy" and (pts[y] > 0).any():
             ax.set_yscale("log")
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"{result.space.name}: Pareto front ({result.strategy})")

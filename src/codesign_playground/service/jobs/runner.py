@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,16 +248,31 @@ def execute(
         _finish(db, job_id, status="failed", error=" ".join(str(exc).split()))
         return "failed"
     except TRANSIENT_ERRORS as exc:
-        message = f"transient error (attempt {attempts}): {type(exc).__name__}: {exc}"
-        _log.warning("job attempt failed", extra={"job_id": job_id, "error": message})
+        error_id = uuid.uuid4().hex[:12]
+        # clients see a safe sentence and an id; the exception (hosts, SQL) goes to the log
+        message = (
+            f"transient error (attempt {attempts}): the database or Redis was unreachable "
+            f"(error id {error_id})"
+        )
+        _log.warning(
+            "job attempt failed",
+            extra={"job_id": job_id, "error_id": error_id, "error": f"{type(exc).__name__}"},
+            exc_info=exc,
+        )
         if attempts > settings.job_max_retries:
             _finish(db, job_id, status="failed", error=message.splitlines()[0])
             return "failed"
         _requeue(db, job_id, error=message.splitlines()[0])
         raise TransientJobError(message) from exc
-    except Exception as exc:
-        _log.exception("job crashed", extra={"job_id": job_id})
-        _finish(db, job_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    except Exception:
+        error_id = uuid.uuid4().hex[:12]
+        _log.exception("job crashed", extra={"job_id": job_id, "error_id": error_id})
+        _finish(
+            db,
+            job_id,
+            status="failed",
+            error=f"internal error (error id {error_id}); the server log has the details",
+        )
         return "failed"
     finally:
         tracker.close()
