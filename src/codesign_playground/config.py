@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     job_max_retries: int = Field(default=3, ge=0)
     worker_concurrency: int = Field(default=2, ge=1)
     worker_heartbeat_seconds: float = Field(default=5, gt=0)
+    job_stale_after_seconds: float = Field(
+        default=15, ge=1, description="a running job silent this long is taken over"
+    )
 
     # -- deployment facts the service only reports or passes on -------------------------------
     pod_name: str = ""

@@ -14,17 +14,41 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import kombu.exceptions
+import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from codesign_playground.errors import CodesignError, ModelNotFoundError, UnsupportedError
 
-__all__ = ["PROBLEM_JSON", "ProblemError", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "RETRY_AFTER_S",
+    "UNAVAILABLE_ERRORS",
+    "ProblemError",
+    "install_problem_handlers",
+    "problem_response",
+    "unavailable",
+]
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("codesign_playground.service")
+
+RETRY_AFTER_S = 5
+"""Seconds a client is asked to wait (``Retry-After``) while the database or Redis is down."""
+
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,  # the database is unreachable (or SQLite is locked)
+    sa_exc.TimeoutError,  # no pooled connection came free in DATABASE_POOL_TIMEOUT
+    sa_exc.InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    kombu.exceptions.OperationalError,  # the Celery broker (Redis) is unreachable
+)
+"""Errors of a dependency being down: a 503 with ``Retry-After``, not a 500."""
 
 
 class ProblemError(Exception):
@@ -109,6 +133,27 @@ async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status, exc.detail, slug=exc.slug, headers=exc.headers)
 
 
+def unavailable(what: str) -> ProblemError:
+    """The 503 problem for ``what`` (``database``, ``queue`` ...) being unreachable."""
+    return ProblemError(
+        503,
+        "service-unavailable",
+        f"{what}: temporarily unreachable; nothing was changed, retry in {RETRY_AFTER_S} s",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    what = "database" if isinstance(exc, sa_exc.SQLAlchemyError) else "redis"
+    _log.warning(
+        "dependency unavailable on %s: %s", request.url.path, type(exc).__name__, exc_info=exc
+    )
+    problem = unavailable(what)
+    return problem_response(
+        request, 503, problem.detail, slug=problem.slug, headers=problem.headers
+    )
+
+
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     _log.error("unhandled error on %s", request.url.path, exc_info=exc)
     return problem_response(
@@ -122,4 +167,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ProblemError, _problem_error)
+    for error in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _unavailable)
     app.add_exception_handler(Exception, _internal_error)

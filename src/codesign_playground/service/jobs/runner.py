@@ -83,7 +83,7 @@ class JobContext:
 
 def stale_after_s(settings: Settings) -> float:
     """A running job whose heartbeat is older than this is claimable again."""
-    return max(15.0, 3 * settings.worker_heartbeat_seconds)
+    return max(settings.job_stale_after_seconds, 3 * settings.worker_heartbeat_seconds)
 
 
 class _Tracker:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from codesign_playground.service import crud
 from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep
-from codesign_playground.service.core.problems import ProblemError
+from codesign_playground.service.core.problems import ProblemError, unavailable
 from codesign_playground.service.jobs.queue import JobQueue
 from codesign_playground.service.schemas import JobList, JobPublic
 from codesign_playground.service.tables import JobRow
@@ -28,7 +28,14 @@ def load_job(session: Any, job_id: str, kind: str | None = None) -> JobRow:
 
 
 def submit_job(session: Any, queue: JobQueue, *, kind: str, params: dict[str, Any]) -> JobRow:
-    """Store the job, commit, then queue it (a worker must find the row)."""
+    """Store the job, commit, then queue it (a worker must find the row).
+
+    Atomic for the client: the queue is checked first (503, nothing stored, while Redis is
+    down); a stored job is the queue's outbox entry and runs exactly once, even when the
+    message cannot be sent at once. A database error before the commit stores nothing (503).
+    """
+    if not queue.available():
+        raise unavailable("queue")
     job = crud.create_job(session, kind=kind, params=params)
     session.commit()
     queue.submit(job.id)
