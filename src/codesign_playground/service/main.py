@@ -27,6 +27,7 @@ from codesign_playground.service.core.middleware import (
     RedisWindows,
     RequestMetricsMiddleware,
 )
+from codesign_playground.service.core.openapi import install_problem_openapi
 from codesign_playground.service.core.problems import install_problem_handlers
 from codesign_playground.service.core.services import start_services
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if explicit:
         app.dependency_overrides[get_settings] = lambda: settings
     install_problem_handlers(app)
+    install_problem_openapi(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
 

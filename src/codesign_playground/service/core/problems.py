@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -105,8 +106,27 @@ async def _codesign_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 422, _one_line(str(exc)), slug=slug)
 
 
+def _allowed(request: Request, *, literal_only: bool = False) -> list[str]:
+    """Methods the OpenAPI document lists for this request's path (any method); a literal
+    path (``/hardware/validate``) wins over a template (``/hardware/{hardware_id}``)."""
+    literal: set[str] = set()
+    templated: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            (templated if "{" in template else literal).update(m.upper() for m in item)
+    return sorted(literal if literal or literal_only else templated)
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if exc.errors() and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
+        # GET /hardware/validate reached GET /hardware/{hardware_id}: the path names a
+        # literal resource with other methods, so the method is what is wrong (405)
+        literal = _allowed(request, literal_only=True)
+        if literal and request.method not in literal:
+            detail = f"method {request.method} is not allowed on {request.url.path}"
+            return problem_response(request, 405, detail, headers={"Allow": ", ".join(literal)})
     errors = [
         {"field": _field(e.get("loc", ())), "message": str(e.get("msg", "")), "type": e["type"]}
         for e in exc.errors()
@@ -125,6 +145,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     elif exc.status_code == 405:
         detail = f"method {request.method} is not allowed on {request.url.path}"
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:  # every method of the path, not only the first route's
+        headers = (headers or {}) | {"Allow": ", ".join(_allowed(request))}
     return problem_response(request, exc.status_code, _one_line(detail), headers=headers)
 
 
