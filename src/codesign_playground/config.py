@@ -126,6 +126,7 @@ class Settings(BaseSettings):
     prometheus_url: str = ""
     grafana_url: str = ""
     jaeger_endpoint: str = ""
+    otel_exporter_otlp_endpoint: str = ""
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from codesign_playground import __version__
 from codesign_playground.config import Settings, get_settings
 from codesign_playground.service.api.main import api_router
 from codesign_playground.service.api.routes import health
+from codesign_playground.service.core import tracing
 from codesign_playground.service.core.db import DatabaseNotMigratedError
 from codesign_playground.service.core.limits import BodyLimitMiddleware
 from codesign_playground.service.core.logging import setup_logging
@@ -57,7 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await run_in_threadpool(app.state.services.close)
+            tracing.flush()
 
+    provider = tracing.setup_tracing(settings, "api")  # before any engine or client exists
     app = FastAPI(
         title="codesign-playground",
         version=__version__,
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if explicit:
         app.dependency_overrides[get_settings] = lambda: settings
     install_problem_handlers(app)
+    tracing.instrument_app(app, provider)
     install_problem_openapi(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")

@@ -28,6 +28,7 @@ from codesign_playground.config import Settings
 from codesign_playground.errors import CodesignError
 from codesign_playground.service import crud
 from codesign_playground.service.core.db import Database
+from codesign_playground.service.core.tracing import job_span
 from codesign_playground.service.tables import JobRow, utcnow
 
 __all__ = [
@@ -243,7 +244,8 @@ def execute(
         stop_reason=tracker.reason,
     )
     try:
-        outcome = KINDS[kind](ctx)
+        with job_span(job_id, kind):
+            outcome = KINDS[kind](ctx)
     except CodesignError as exc:
         _finish(db, job_id, status="failed", error=" ".join(str(exc).split()))
         return "failed"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from codesign_playground.service import crud
 from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep
 from codesign_playground.service.core.problems import ProblemError, unavailable
+from codesign_playground.service.core.tracing import capture_context
 from codesign_playground.service.jobs.queue import JobQueue
 from codesign_playground.service.schemas import JobList, JobPublic
 from codesign_playground.service.tables import JobRow
@@ -38,6 +39,7 @@ def submit_job(session: Any, queue: JobQueue, *, kind: str, params: dict[str, An
         raise unavailable("queue")
     job = crud.create_job(session, kind=kind, params=params)
     session.commit()
+    capture_context(job.id)  # the job continues this request's trace
     queue.submit(job.id)
     return job
 
