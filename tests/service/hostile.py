@@ -96,13 +96,25 @@ def constant_of_shape_bomb() -> bytes:
     return _model([cos, add], inits=[shape]).SerializeToString()  # type: ignore[no-any-return]
 
 
-def external_data() -> bytes:
-    t = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 4])
+def _external(name: str) -> onnx.TensorProto:
+    t = onnx.TensorProto(name=name, data_type=TensorProto.FLOAT, dims=[4, 4])
     t.data_location = TensorProto.EXTERNAL
     entry = t.external_data.add()
     entry.key, entry.value = "location", "/etc/passwd"
+    return t
+
+
+def external_data() -> bytes:
+    # weights left out (never read: only shapes count); accepted or refused, never read
     mm = helper.make_node("MatMul", ["x", "w"], ["y"])
-    return _model([mm], inits=[t]).SerializeToString()  # type: ignore[no-any-return]
+    return _model([mm], inits=[_external("w")]).SerializeToString()  # type: ignore[no-any-return]
+
+
+def external_data_constant() -> bytes:
+    # a Constant's values are read by the importer: a server path there must be refused
+    c = helper.make_node("Constant", [], ["c"], value=_external("c"))
+    add = helper.make_node("Add", ["x", "c"], ["y"])
+    return _model([c, add]).SerializeToString()  # type: ignore[no-any-return]
 
 
 def reshape_to_garbage() -> bytes:
@@ -153,6 +165,7 @@ CORPUS: dict[str, Callable[[], bytes]] = {
         subgraph_node_bomb,
         constant_of_shape_bomb,
         external_data,
+        external_data_constant,
         reshape_to_garbage,
         truncated_protobuf,
         random_bytes,

@@ -190,6 +190,14 @@ def test_hostile_onnx_corpus(client: TestClient, name: str) -> None:
         assert "\n" not in detail
 
 
+def test_constant_with_external_data_is_refused(client: TestClient) -> None:
+    r = client.post(
+        "/api/v1/models", files={"file": ("e.onnx", CORPUS["external_data_constant"]())}
+    )
+    problem(r, 422, "file")
+    assert "root:" not in r.text
+
+
 def test_constant_dims_disagreeing_with_data_is_422(client: TestClient) -> None:
     r = client.post(
         "/api/v1/models", files={"file": ("c.onnx", CORPUS["constant_dims_disagree"]())}

@@ -278,14 +278,20 @@ def _check_dims(dims: list[int], where: str, filename: str, limits: OnnxLimits) 
     return elements
 
 
-def _check_tensor(t: Any, where: str, filename: str, limits: OnnxLimits) -> None:
+def _check_tensor(
+    t: Any, where: str, filename: str, limits: OnnxLimits, *, external_ok: bool = False
+) -> None:
     where = f"{where} {t.name!r}" if t.name else where
-    if t.data_location == 1 or len(t.external_data):  # TensorProto.EXTERNAL
+    external = t.data_location == 1 or len(t.external_data) > 0  # TensorProto.EXTERNAL
+    if external and not external_ok:
+        # a node attribute's values are read by the importer: they must be in the file
         raise InputError(
-            f"file: {filename}: {where} refers to external data; upload a self-contained model "
-            "(onnx.save(model, path, save_as_external_data=False))"
+            f"file: {filename}: {where} refers to external data; node attributes must hold "
+            "their values (onnx.save(model, path, save_as_external_data=False))"
         )
     elements = _check_dims(list(t.dims), where, filename, limits)
+    if external:
+        return  # weights left out of the upload: never read, only their shapes count
     if t.raw_data:
         size = _ITEMSIZE.get(t.data_type)
         if size is not None and len(t.raw_data) != elements * size:
@@ -321,7 +327,7 @@ def check_onnx_limits(model: Any, filename: str, limits: OnnxLimits) -> int:
         )
     for g in graphs:
         for t in g.initializer:
-            _check_tensor(t, "initializer", filename, limits)
+            _check_tensor(t, "initializer", filename, limits, external_ok=True)
         for info in [*g.input, *g.output, *g.value_info]:
             tt = info.type.tensor_type
             if tt.HasField("shape"):
