@@ -65,6 +65,7 @@ def test_schemathesis_no_server_errors_and_conformance(api: Deployment) -> None:
         capture_output=True,
         text=True,
         timeout=1500,
+        cwd=api.root,  # st keeps its example database in the working folder
     )
     out = proc.stdout
     found = re.search(r"(\d+) generated", out)
