@@ -49,3 +49,4 @@ ruff check src tests scripts benchmarks
 ruff format --check src tests scripts benchmarks
 mypy
 lint-imports
+bandit -q -c pyproject.toml -r src

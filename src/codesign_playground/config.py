@@ -110,9 +110,20 @@ class Settings(BaseSettings):
     enable_performance_monitoring: bool = True
     enable_distributed_tracing: bool = False
 
-    # -- uploads -------------------------------------------------------------------------------
+    # -- uploads and request limits ------------------------------------------------------------
     model_max_upload_mb: float = Field(default=50, gt=0)
     model_max_nodes: int = Field(default=20000, ge=1)
+    model_max_rank: int = Field(default=8, ge=1, description="most dimensions of one tensor")
+    model_max_dim: int = Field(default=2**24, ge=1, description="largest one dimension")
+    model_max_tensor_elements: int = Field(
+        default=2**31 - 1, ge=1, description="most elements of one tensor (shape product)"
+    )
+    api_max_body_kb: float = Field(
+        default=1024, gt=0, description="largest request body other than a model upload"
+    )
+    explore_max_points: int = Field(
+        default=10_000_000, ge=1, description="largest design space (product of knob counts)"
+    )
 
     # -- jobs ----------------------------------------------------------------------------------
     job_queue: str = "codesign"
@@ -120,6 +131,9 @@ class Settings(BaseSettings):
     job_max_retries: int = Field(default=3, ge=0)
     worker_concurrency: int = Field(default=2, ge=1)
     worker_heartbeat_seconds: float = Field(default=5, gt=0)
+    job_stale_after_seconds: float = Field(
+        default=15, ge=1, description="a running job silent this long is taken over"
+    )
 
     # -- deployment facts the service only reports or passes on -------------------------------
     pod_name: str = ""
@@ -131,6 +145,7 @@ class Settings(BaseSettings):
     prometheus_url: str = ""
     grafana_url: str = ""
     jaeger_endpoint: str = ""
+    otel_exporter_otlp_endpoint: str = ""
 
     @field_validator(
         "allowed_hosts", "cors_origins", "forwarded_allow_ips", "oidc_algorithms", mode="before"
@@ -207,6 +222,10 @@ class Settings(BaseSettings):
     @property
     def cache_max_bytes(self) -> int:
         return int(self.cache_max_size_mb * 1024 * 1024)
+
+    @property
+    def api_max_body_bytes(self) -> int:
+        return int(self.api_max_body_kb * 1024)
 
     @property
     def model_max_upload_bytes(self) -> int:

@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     """Start the worker; extra arguments are passed to ``celery worker``."""
     from celery import signals  # type: ignore[import-untyped]
 
+    from codesign_playground.service.core import tracing
     from codesign_playground.service.core.db import (
         Database,
         DatabaseNotMigratedError,
@@ -73,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         from codesign_playground.service.jobs import celery_app
 
         celery_app._DATABASES.clear()  # never reuse the parent's connections after fork
+        # after the fork: the span exporter's thread does not survive one
+        tracing.setup_tracing(settings, "worker")
+
+    @signals.worker_process_shutdown.connect(weak=False)  # type: ignore[untyped-decorator]
+    def _child_exit(**_: Any) -> None:
+        tracing.flush()
 
     args = [
         "--quiet",  # no banner: the output carries JSON log lines only

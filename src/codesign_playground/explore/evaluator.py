@@ -21,6 +21,7 @@ import pandas as pd
 
 from codesign_playground.errors import InputError
 from codesign_playground.explore.space import (
+    METRICS,
     HardwareSpace,
     Knob,
     Scalar,
@@ -313,6 +314,9 @@ class Evaluator:
                     for c, i in zip(self.model_cols, model_key, strict=True)
                 }
                 extra["accuracy"][rows] = self._lookup_accuracy(mk)
+        if n == 0:  # no rows (a run stopped before its first batch): the columns still exist
+            for column, _goal in METRICS.values():
+                metrics.setdefault(column, np.zeros(0))
         cols.update(metrics)
         cols.update(extra)
         for name in self.names:  # knobs of other alternatives are None: keep ints as ints

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -268,18 +269,30 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
     )
 
 
+_MPL_LOCK = threading.Lock()
+"""Held while matplotlib draws: its mathtext parser (log-axis tick labels) and font cache are
+shared by the whole process and not thread-safe, and the embedded service renders reports
+from several worker threads at once."""
+
+
 def _pngs(result: ExplorationResult, est: Estimate | None, out: Path) -> list[Path]:
-    import matplotlib
+    # the object-oriented API (no pyplot): no global current figure, no backend switch
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    with _MPL_LOCK:
+        return _draw_pngs(Figure, result, est, out)
 
+
+def _draw_pngs(
+    Figure: Any, result: ExplorationResult, est: Estimate | None, out: Path
+) -> list[Path]:
     pts = result.points
     objs = result.objectives
     written = []
     cols = [o.column for o in objs] if len(objs) > 1 else [objs[0].column, "area_mm2"]
     pairs = [(cols[i], cols[j]) for i in range(len(cols)) for j in range(i + 1, len(cols))]
-    fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.2), squeeze=False)
+    fig = Figure(figsize=(5 * len(pairs), 4.2))
+    axes = fig.subplots(1, len(pairs), squeeze=False)
     for ax, (x, y) in zip(axes[0], pairs, strict=True):
         ax.scatter(pts[x], pts[y], s=4, c="#cccccc", label="all")
         for group, mask, color in _groups(pts, result):
@@ -300,20 +313,21 @@ def _pngs(result: ExplorationResult, est: Estimate | None, out: Path) -> list[Pa
             ax.scatter([result.knee[x]], [result.knee[y]], s=120, marker="*", c="k", label="knee")
         ax.set_xlabel(x)
         ax.set_ylabel(y)
-        if x != "accuracy":
+        # log axes need positive data (a run cancelled before its first batch has none)
+        if x != "accuracy" and (pts[x] > 0).any():
             ax.set_xscale("log")
-        if y != "accuracy":
+        if y != "accuracy" and (pts[y] > 0).any():
             ax.set_yscale("log")
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"{result.space.name}: Pareto front ({result.strategy})")
     fig.tight_layout()
     p = out / "pareto.png"
     fig.savefig(p, dpi=110)
-    plt.close(fig)
     written.append(p)
     if est is not None:
         recs = est.layer_records()
-        fig, (a1, a2) = plt.subplots(2, 1, figsize=(max(6, len(recs) * 0.12), 6), sharex=True)
+        fig = Figure(figsize=(max(6, len(recs) * 0.12), 6))
+        a1, a2 = fig.subplots(2, 1, sharex=True)
         xs = np.arange(len(recs))
         a1.bar(xs, [r["latency_s"] for r in recs])
         a1.set_ylabel("latency (s)")
@@ -324,7 +338,6 @@ def _pngs(result: ExplorationResult, est: Estimate | None, out: Path) -> list[Pa
         fig.tight_layout()
         p = out / "layers.png"
         fig.savefig(p, dpi=110)
-        plt.close(fig)
         written.append(p)
     return written
 

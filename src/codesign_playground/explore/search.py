@@ -9,15 +9,20 @@
   points the uninterrupted run would have.
 
 Checkpoint (``out_dir``): ``checkpoint.jsonl`` (a header naming the space digest, strategy
-and seed, then one line per finished batch) and, for the optuna strategies,
-``optuna_journal.log``. Evaluation is deterministic, so resuming recomputes the metrics of
-the recorded points in one vectorized call and continues with the next batch.
+and seed, then fsync'd lines: a batch begun, with the journal's size, and a batch finished)
+and, for the optuna strategies, ``optuna_journal.log`` (every ask and tell, fsync'd by
+optuna, locked with ``flock`` so a killed process leaves no stale lock). A batch cut short by
+a kill is rewound (the journal truncated to its start) and asked again, so a resumed run gives
+exactly the uninterrupted run's points, each once. Evaluation is deterministic, so resuming
+recomputes the metrics of the recorded points in one vectorized call.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -121,6 +126,10 @@ def hypervolume_with_bounds(
 
 # ----------------------------------------------------------------------- checkpoint
 class _Checkpoint:
+    """``checkpoint.jsonl``: a header, then durable (fsync'd) records, one line each.
+
+    A line cut short by a kill is dropped on reading (it was never acknowledged)."""
+
     def __init__(self, out_dir: Path | None, header: dict[str, Any], resume: bool) -> None:
         self.path = None if out_dir is None else out_dir / "checkpoint.jsonl"
         self.records: list[dict[str, Any]] = []
@@ -129,7 +138,14 @@ class _Checkpoint:
         assert out_dir is not None
         out_dir.mkdir(parents=True, exist_ok=True)
         if resume and self.path.is_file():
-            lines = [json.loads(x) for x in self.path.read_text().splitlines() if x.strip()]
+            lines = []
+            for text in self.path.read_text().splitlines():
+                try:
+                    lines.append(json.loads(text))
+                except json.JSONDecodeError:
+                    break  # a record torn by a kill, and nothing after it
+            if lines:  # rewrite without a torn tail so appends start on a fresh line
+                self.path.write_text("".join(json.dumps(x) + "\n" for x in lines))
             if not lines or lines[0].get("header") != header:
                 raise InputError(
                     f"resume: {self.path} was written for another space, strategy or seed; "
@@ -146,6 +162,47 @@ class _Checkpoint:
         if self.path is not None:
             with self.path.open("a") as fh:
                 fh.write(json.dumps(record) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+
+
+class _FlockLock:
+    """Lock of optuna's journal file taken with ``flock``: the kernel releases it when its
+    process dies, so a SIGKILLed run leaves no stale lock (optuna's own file locks wait out
+    a 30 s grace period)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _rewind_journal(journal: Path, ckpt: _Checkpoint) -> None:
+    """Cut the journal back to where the last unfinished batch began.
+
+    Each batch is recorded as begun (with the journal's size) before its first ``ask``, and
+    as finished after its last ``tell``. A batch cut short by a kill is undone entirely, so
+    the resumed run asks it again from the same study state with the same seed: the points
+    equal the uninterrupted run's, and no trial is lost or counted twice."""
+    finished = {int(r["batch"]) for r in ckpt.records if "trials" in r}
+    begun = [r for r in ckpt.records if "begin" in r and int(r["begin"]) not in finished]
+    if begun and journal.is_file():
+        size = int(begun[0]["journal_bytes"])
+        if journal.stat().st_size > size:
+            with journal.open("r+b") as fh:
+                fh.truncate(size)
+                os.fsync(fh.fileno())
 
 
 # ----------------------------------------------------------------------- strategies
@@ -252,7 +309,10 @@ def _optuna(
     else:
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-        storage = JournalStorage(JournalFileBackend(str(out_dir / "optuna_journal.log")))
+        journal = out_dir / "optuna_journal.log"
+        _rewind_journal(journal, ckpt)
+        lock = _FlockLock(out_dir / "optuna_journal.flock")
+        storage = JournalStorage(JournalFileBackend(str(journal), lock_obj=lock))  # type: ignore[arg-type]
     directions: list[Any] = [
         "maximize" if o.direction == "max" else "minimize" for o in ev.objectives
     ]
@@ -323,6 +383,9 @@ def _optuna(
             return
         study.sampler = _make_sampler(strategy, (seed * 1_000_003 + b) % (2**32), batch)
         n = min(batch, budget - n_done)
+        if out_dir is not None:
+            size = (out_dir / "optuna_journal.log").stat().st_size
+            ckpt.append({"begin": b, "journal_bytes": size})
         trials, rows = [], []
         for _ in range(n):
             t = study.ask()

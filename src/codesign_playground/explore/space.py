@@ -24,7 +24,12 @@ from codesign_playground.hardware import TEMPLATES, DesignTemplate, get_template
 from codesign_playground.units import PRECISION_BITS, Precision
 
 __all__ = [
+    "DEFAULT_MAX_POINTS",
     "HARDWARE_KNOBS",
+    "MAX_BUDGET",
+    "MAX_EPOCHS",
+    "MAX_RANGE_VALUES",
+    "MAX_SEED",
     "METRICS",
     "STRATEGIES",
     "AccuracySource",
@@ -42,6 +47,7 @@ __all__ = [
     "load_space",
     "space_from_dict",
     "space_json_schema",
+    "space_size",
 ]
 
 Scalar = int | float | str
@@ -49,9 +55,26 @@ Strategy = Literal["grid", "random", "nsga2", "tpe"]
 """Search strategies (``explore/search.py``)."""
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
+MAX_RANGE_VALUES = 1_000_000
+"""Most values one range may expand to (a knob with more choices is a typo, not a design)."""
+
+DEFAULT_MAX_POINTS = 10_000_000
+"""Default limit on a space's size (the product of its knobs' choice counts)."""
+
+MAX_SEED = 2**32 - 1
+"""Largest seed: NumPy's and optuna's samplers take seeds in [0, 2^32)."""
+
+MAX_BUDGET = 10_000_000
+"""Most evaluations one search may be asked for."""
+
+MAX_EPOCHS = 1000
+"""Most digits training epochs per configuration."""
+
+_HUGE = 2**62  # stands for "more than any limit" when a count is not even finite
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Range(_Strict):
@@ -63,7 +86,9 @@ class Range(_Strict):
     factor: float | None = Field(
         default=None, gt=1, description="geometric step: min, min*factor, ... (e.g. 2)"
     )
-    num: int | None = Field(default=None, ge=2, description="number of evenly spaced values")
+    num: int | None = Field(
+        default=None, ge=2, le=MAX_RANGE_VALUES, description="number of evenly spaced values"
+    )
     log: bool = Field(default=False, description="with num: space the values geometrically")
 
     @model_validator(mode="after")
@@ -75,7 +100,28 @@ class Range(_Strict):
             raise ValueError(f"range: max ({self.max:g}) is below min ({self.min:g})")
         if (self.factor is not None or self.log) and self.min <= 0:
             raise ValueError("range: a geometric range needs min > 0")
+        n = self.count()
+        if n > MAX_RANGE_VALUES:
+            what = "step" if self.step is not None else "factor"
+            raise ValueError(
+                f"range: {'more than ' if n >= _HUGE else ''}{min(n, _HUGE):.3g} values between "
+                f"min and max; at most {MAX_RANGE_VALUES} per knob: raise {what}"
+            )
         return self
+
+    def count(self) -> int:
+        """How many values :meth:`values` yields, in O(1) (no expansion; exact up to rounding
+        at the ends, which the limits do not care about)."""
+        if self.num is not None:
+            return self.num
+        if self.step is not None:
+            k = (self.max - self.min) / self.step + 1e-9
+        else:
+            assert self.factor is not None
+            k = math.log(self.max * (1 + 1e-9) / self.min) / math.log(self.factor)
+        if not math.isfinite(k) or k >= _HUGE:
+            return _HUGE
+        return math.floor(k) + 1
 
     def values(self) -> list[float]:
         out: list[float] = []
@@ -185,7 +231,7 @@ class ModelSpace(_Strict):
     name: str = Field(
         description="zoo model (resnet50, mobilenet_v2, ...), 'digits_cnn', or a model file"
     )
-    batch: int = Field(default=1, ge=1, description="batch size")
+    batch: int = Field(default=1, ge=1, le=65536, description="batch size")
     width: Param | None = Field(default=None, description="width multiplier (zoo/digits_cnn)")
     resolution: Param | None = Field(default=None, description="input resolution (vision zoo)")
     seq_len: Param | None = Field(default=None, description="sequence length (language zoo)")
@@ -225,7 +271,9 @@ class AccuracySource(_Strict):
     measure: Literal["digits"] | None = Field(
         default=None, description="'digits': train the digits CNN with QAT and measure"
     )
-    epochs: int = Field(default=30, ge=1, description="digits: training epochs per config")
+    epochs: int = Field(
+        default=30, ge=1, le=MAX_EPOCHS, description="digits: training epochs per config"
+    )
     cache: str | None = Field(
         default=None, description="digits: CSV cache (default: digits_accuracy.csv in --out)"
     )
@@ -284,10 +332,12 @@ class SearchSettings(_Strict):
     """Defaults for the search (the CLI and ``run_exploration`` arguments override them)."""
 
     strategy: Strategy = "grid"
-    budget: int | None = Field(default=None, ge=1, description="evaluations (grid: all)")
+    budget: int | None = Field(
+        default=None, ge=1, le=MAX_BUDGET, description="evaluations (grid: all)"
+    )
     time_budget_s: float | None = Field(default=None, gt=0, description="stop after this time")
-    seed: int = 0
-    batch_size: int = Field(default=64, ge=2, description="points per ask/tell batch")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="random seed (0 to 2^32-1)")
+    batch_size: int = Field(default=64, ge=2, le=65536, description="points per ask/tell batch")
 
 
 class Space(_Strict):
@@ -397,13 +447,38 @@ def _expand(field: str, param: Param) -> tuple[Scalar, ...]:
         vals = [param]
     if not vals:
         raise InputError(f"{field}: the list of choices is empty; give at least one value")
-    out: list[Scalar] = []
+    # order-keeping de-duplication in O(n) (a dict, not a list scan: 10^5 choices once took
+    # minutes); equal numbers (2 and 2.0) hash alike, so they merge as before
+    seen: dict[Scalar, None] = {}
     for v in vals:
         if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
             v = int(v)
-        if v not in out:
-            out.append(v)
-    return tuple(out)
+        seen.setdefault(v, None)
+    return tuple(seen)
+
+
+def _param_count(param: Param | None) -> int:
+    if param is None:
+        return 1
+    if isinstance(param, Range):
+        return param.count()
+    if isinstance(param, list):
+        return max(len(param), 1)
+    return 1
+
+
+def space_size(space: Space) -> int:
+    """The number of points of ``space`` (product of its knobs' choice counts), computed
+    without expanding any range; an upper bound when lists repeat values."""
+    params: list[Param | None] = [getattr(space.hardware, n) for n in HARDWARE_KNOBS]
+    m = space.model
+    params += [getattr(m, n) for n in ("width", "resolution", "seq_len", "prune", "bits")]
+    params += [m.weight_bits, m.act_bits]
+    params += [p for g in m.groups for p in (g.weight_bits, g.act_bits)]
+    total = 1
+    for p in params:
+        total = min(total * _param_count(p), _HUGE)
+    return total
 
 
 def space_knobs(space: Space) -> list[Knob]:
@@ -460,29 +535,46 @@ def _check_knob_values(knobs: Sequence[Knob]) -> None:
 
 
 # --------------------------------------------------------------------------- loading
+_UNION_TAGS = ("int", "float", "str", "bool")
+
+
 def _format_loc(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
+        if isinstance(part, str) and (part in _UNION_TAGS or "[" in part):
+            continue  # pydantic's union-branch tags (e.g. 'function-after[_check(), Range]')
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "space"
 
 
-def space_from_dict(data: Mapping[str, Any]) -> Space:
-    """Validate ``data`` as a :class:`Space`, raising :class:`InputError` on the first problem."""
+def space_from_dict(data: Mapping[str, Any], *, max_points: int = DEFAULT_MAX_POINTS) -> Space:
+    """Validate ``data`` as a :class:`Space`, raising :class:`InputError` on the first problem.
+
+    The size is checked against ``max_points`` before any range is expanded."""
     try:
         space = Space.model_validate(dict(data))
     except ValidationError as err:
-        first = err.errors()[0]
+        # the deepest location is the most specific: for a knob given as a mapping that is the
+        # Range branch's error, not "Input should be a valid integer"
+        errors = err.errors()
+        first = max(errors, key=lambda e: (len(e["loc"]), any("Range" in str(p) for p in e["loc"])))
         loc = _format_loc(tuple(first["loc"]))
         msg = str(first["msg"]).replace("Value error, ", "").replace("\n", " ")
         raise InputError(f"space field '{loc}': {msg}") from None
     except ValueError as err:  # raised by objective_list inside a validator
         raise InputError(f"space: {err}") from None
+    size = space_size(space)
+    if size > max_points:
+        shown = f"more than {_HUGE:.3g}" if size >= _HUGE else f"{size:.3g}"
+        raise InputError(
+            f"space: the design space has {shown} points, above the limit of {max_points} "
+            "(EXPLORE_MAX_POINTS); narrow the ranges or lists of the hardware and model knobs"
+        )
     space_knobs(space)  # value checks
     return space
 
 
-def load_space(path: str | Path) -> Space:
+def load_space(path: str | Path, *, max_points: int = DEFAULT_MAX_POINTS) -> Space:
     """Read and validate a design-space YAML (or JSON) file."""
     p = Path(path)
     if not p.is_file():
@@ -495,7 +587,7 @@ def load_space(path: str | Path) -> Space:
         raise InputError(f"space: {p} is not valid YAML{where}; fix the syntax") from None
     if not isinstance(data, dict):
         raise InputError(f"space: {p} must hold a mapping with model, hardware, objectives, ...")
-    return space_from_dict(data)
+    return space_from_dict(data, max_points=max_points)
 
 
 def space_json_schema() -> dict[str, Any]:

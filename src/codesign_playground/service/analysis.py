@@ -9,19 +9,26 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import logging
 import os
 import re
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from codesign_playground.errors import InputError, ModelFormatError, ModelNotFoundError
+from codesign_playground.errors import (
+    CodesignError,
+    InputError,
+    ModelFormatError,
+    ModelNotFoundError,
+)
 from codesign_playground.hardware import (
     HardwareSpec,
     get_chip,
@@ -40,6 +47,8 @@ from codesign_playground.workload import Network, load_workload, parse_precision
 __all__ = [
     "TEMPLATES",
     "ModelSource",
+    "OnnxLimits",
+    "check_onnx_limits",
     "check_onnx_upload",
     "estimate_key",
     "hardware_spec",
@@ -56,6 +65,9 @@ TEMPLATES: dict[str, Callable[..., HardwareSpec]] = {
     "spatial": spatial,
     "gpu": gpu,
 }
+
+
+_log = logging.getLogger("codesign_playground.service")
 
 
 class ModelSource:
@@ -227,7 +239,132 @@ def instantiate_template(kind: str, params: dict[str, Any]) -> HardwareSpec:
     return spec
 
 
-def check_onnx_upload(path: Path, *, max_nodes: int, filename: str) -> tuple[int, dict[str, Any]]:
+@dataclass(frozen=True)
+class OnnxLimits:
+    """What an uploaded graph may hold (``MODEL_MAX_*`` settings)."""
+
+    max_nodes: int = 20000
+    max_rank: int = 8
+    max_dim: int = 2**24
+    max_elements: int = 2**31 - 1
+
+
+# bytes per element of the ONNX tensor types whose size is fixed (TensorProto.DataType)
+_ITEMSIZE = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2}
+_TYPED_FIELDS = (
+    "float_data",
+    "int32_data",
+    "int64_data",
+    "double_data",
+    "uint64_data",
+    "string_data",
+)
+
+
+def _graphs(graph: Any) -> Iterator[Any]:
+    """``graph`` and every subgraph held in node attributes (If, Loop, Scan bodies)."""
+    yield graph
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("g"):
+                yield from _graphs(attr.g)
+            for sub in attr.graphs:
+                yield from _graphs(sub)
+
+
+def _check_dims(dims: list[int], where: str, filename: str, limits: OnnxLimits) -> int:
+    if len(dims) > limits.max_rank:
+        raise InputError(
+            f"file: {filename}: {where} has rank {len(dims)}; the limit is {limits.max_rank} "
+            "(MODEL_MAX_RANK)"
+        )
+    elements = 1
+    for d in dims:
+        if d < 0 or d > limits.max_dim:
+            raise InputError(
+                f"file: {filename}: {where} has dimension {d}; dimensions must be in "
+                f"0..{limits.max_dim} (MODEL_MAX_DIM)"
+            )
+        elements *= d
+    if elements > limits.max_elements:
+        raise InputError(
+            f"file: {filename}: {where} has {elements} elements; the limit is "
+            f"{limits.max_elements} (MODEL_MAX_TENSOR_ELEMENTS)"
+        )
+    return elements
+
+
+def _check_tensor(
+    t: Any, where: str, filename: str, limits: OnnxLimits, *, external_ok: bool = False
+) -> None:
+    where = f"{where} {t.name!r}" if t.name else where
+    external = t.data_location == 1 or len(t.external_data) > 0  # TensorProto.EXTERNAL
+    if external and not external_ok:
+        # a node attribute's values are read by the importer: they must be in the file
+        raise InputError(
+            f"file: {filename}: {where} refers to external data; node attributes must hold "
+            "their values (onnx.save(model, path, save_as_external_data=False))"
+        )
+    elements = _check_dims(list(t.dims), where, filename, limits)
+    if external:
+        return  # weights left out of the upload: never read, only their shapes count
+    if t.raw_data:
+        size = _ITEMSIZE.get(t.data_type)
+        if size is not None and len(t.raw_data) != elements * size:
+            raise InputError(
+                f"file: {filename}: {where} declares dims {list(t.dims)} ({elements} elements) "
+                f"but holds {len(t.raw_data)} bytes of data; fix the tensor"
+            )
+        return
+    for name in _TYPED_FIELDS:
+        n = len(getattr(t, name))
+        if n:
+            if t.data_type in (14, 15):  # complex numbers take two values each
+                n //= 2
+            if n != elements and not (name == "int32_data" and t.data_type in (2, 3, 4, 5, 9)):
+                raise InputError(
+                    f"file: {filename}: {where} declares dims {list(t.dims)} ({elements} "
+                    f"elements) but holds {n} values; fix the tensor"
+                )
+            return
+
+
+def check_onnx_limits(model: Any, filename: str, limits: OnnxLimits) -> int:
+    """Refuse graphs beyond ``limits`` before any import work; returns the node count.
+
+    Checks every graph and subgraph: node count, the rank and dimensions of every declared
+    shape and stored tensor, and that each stored tensor's data matches its dims (a Constant
+    whose data disagree with its shape is refused here, not in the importer)."""
+    graphs = list(_graphs(model.graph))
+    nodes = sum(len(g.node) for g in graphs)
+    if nodes > limits.max_nodes:
+        raise InputError(
+            f"file: {filename} has {nodes} nodes; the limit is {limits.max_nodes} (MODEL_MAX_NODES)"
+        )
+    for g in graphs:
+        for t in g.initializer:
+            _check_tensor(t, "initializer", filename, limits, external_ok=True)
+        for info in [*g.input, *g.output, *g.value_info]:
+            tt = info.type.tensor_type
+            if tt.HasField("shape"):
+                dims = [d.dim_value for d in tt.shape.dim if d.HasField("dim_value")]
+                if len(tt.shape.dim) > limits.max_rank:
+                    dims = [1] * len(tt.shape.dim)
+                _check_dims(dims, f"value {info.name!r}", filename, limits)
+        for node in g.node:
+            for attr in node.attribute:
+                if attr.HasField("t"):
+                    _check_tensor(attr.t, f"{node.op_type} node", filename, limits)
+                for t in attr.tensors:
+                    _check_tensor(t, f"{node.op_type} node", filename, limits)
+                if len(attr.ints) > limits.max_elements or len(attr.floats) > limits.max_elements:
+                    raise InputError(f"file: {filename}: attribute {attr.name!r} is too long")
+    return nodes
+
+
+def check_onnx_upload(
+    path: Path, *, max_nodes: int, filename: str, limits: OnnxLimits | None = None
+) -> tuple[int, dict[str, Any]]:
     """Node count and profile totals of an uploaded file, or an ``InputError`` naming the file."""
     from codesign_playground.workload.importers.onnx_graph import load_onnx, network_from_onnx
     from codesign_playground.workload.profile import totals
@@ -236,12 +373,20 @@ def check_onnx_upload(path: Path, *, max_nodes: int, filename: str) -> tuple[int
         model = load_onnx(path)
     except ModelFormatError as exc:
         raise ModelFormatError(str(exc).replace(path.name, filename)) from None
-    nodes = len(model.graph.node)
-    if nodes > max_nodes:
-        raise InputError(
-            f"file: {filename} has {nodes} nodes; the limit is {max_nodes} (MODEL_MAX_NODES)"
-        )
-    net = network_from_onnx(path, name=Path(filename).stem)
+    limits = limits or OnnxLimits(max_nodes=max_nodes)
+    nodes = check_onnx_limits(model, filename, limits)
+    del model
+    try:
+        net = network_from_onnx(path, name=Path(filename).stem)
+    except CodesignError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError, MemoryError) as exc:
+        # a hostile or broken graph the importer does not name: refuse it, keep the detail
+        _log.warning("upload %s refused by the importer", filename, exc_info=exc)
+        raise ModelFormatError(
+            f"file: {filename} could not be imported ({type(exc).__name__}); check the graph "
+            "with onnx.checker.check_model"
+        ) from None
     summary = totals(net) | {
         "model": net.name,
         "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in net.inputs],

@@ -18,6 +18,7 @@ from codesign_playground import __version__
 from codesign_playground.config import Settings, get_settings
 from codesign_playground.service.api.main import api_router
 from codesign_playground.service.api.routes import health
+from codesign_playground.service.core import tracing
 from codesign_playground.service.core.db import DatabaseNotMigratedError
 from codesign_playground.service.core.headers import (
     DASHBOARD_CSP,
@@ -25,11 +26,13 @@ from codesign_playground.service.core.headers import (
     OriginCheckMiddleware,
     install_docs,
 )
+from codesign_playground.service.core.limits import BodyLimitMiddleware
 from codesign_playground.service.core.logging import setup_logging
 from codesign_playground.service.core.middleware import (
     ProblemTrustedHostMiddleware,
     RequestMetricsMiddleware,
 )
+from codesign_playground.service.core.openapi import install_problem_openapi
 from codesign_playground.service.core.problems import install_problem_handlers
 from codesign_playground.service.core.ratelimit import (
     MemorySlidingWindows,
@@ -74,7 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await run_in_threadpool(app.state.services.close)
+            tracing.flush()
 
+    provider = tracing.setup_tracing(settings, "api")  # before any engine or client exists
     app = FastAPI(
         title="codesign-playground",
         version=__version__,
@@ -88,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if explicit:
         app.dependency_overrides[get_settings] = lambda: settings
     install_problem_handlers(app)
+    tracing.instrument_app(app, provider)
+    install_problem_openapi(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
     install_docs(app)
@@ -105,6 +112,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     # outermost last: metrics see every response, including 400 host and 429 rate-limit ones
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.api_max_body_bytes,
+        max_upload_bytes=settings.model_max_upload_bytes,
+    )
     if settings.rate_limit_enabled:
         store: WindowStore = (
             RedisSlidingWindows(settings.redis_url, settings.redis_key_prefix)

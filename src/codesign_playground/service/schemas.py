@@ -12,6 +12,8 @@ from codesign_playground.perf.estimate import Mode
 from codesign_playground.units import Precision
 
 __all__ = [
+    "DB_INT_MAX",
+    "MAX_SEED",
     "PUBLIC_ID_PATTERN",
     "ApiKeyCreate",
     "ApiKeyCreated",
@@ -41,6 +43,13 @@ def _utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+DB_INT_MAX = 2**31 - 1
+"""Largest id or offset a request may carry: ids are 32-bit INTEGER columns in PostgreSQL, and
+a larger number would fail in the driver (a 500) instead of finding nothing (a 404)."""
+
+MAX_SEED = 2**32 - 1
+"""Largest seed (NumPy's and optuna's samplers take seeds in [0, 2^32))."""
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 PublicId = Annotated[str, Field(pattern=PUBLIC_ID_PATTERN, description="a random public id")]
@@ -153,7 +162,9 @@ class ExplorationCreate(_Strict):
     )
     strategy: Strategy | None = Field(default=None, description="overrides space.search.strategy")
     budget: int | None = Field(default=None, ge=1, le=1_000_000, description="evaluations")
-    seed: int | None = Field(default=None, description="overrides space.search.seed")
+    seed: int | None = Field(
+        default=None, ge=0, le=MAX_SEED, description="overrides space.search.seed"
+    )
 
 
 class RtlCreate(_Strict):

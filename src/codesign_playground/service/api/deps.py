@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from codesign_playground.config import Settings, get_settings
 from codesign_playground.service.core.cache import Cache
 from codesign_playground.service.core.services import Services
 from codesign_playground.service.jobs.queue import JobQueue
+from codesign_playground.service.schemas import DB_INT_MAX
 
-__all__ = ["CacheDep", "QueueDep", "ServicesDep", "SessionDep", "SettingsDep"]
+__all__ = [
+    "CacheDep",
+    "OffsetQuery",
+    "QueueDep",
+    "ServicesDep",
+    "SessionDep",
+    "SettingsDep",
+]
+
+OffsetQuery = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="items to skip")]
 
 
 def get_services(request: Request) -> Services:

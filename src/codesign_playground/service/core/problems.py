@@ -11,20 +11,45 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
+import kombu.exceptions
+import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from codesign_playground.errors import CodesignError, ModelNotFoundError, UnsupportedError
 
-__all__ = ["PROBLEM_JSON", "ProblemError", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "RETRY_AFTER_S",
+    "UNAVAILABLE_ERRORS",
+    "ProblemError",
+    "install_problem_handlers",
+    "problem_response",
+    "unavailable",
+]
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("codesign_playground.service")
+
+RETRY_AFTER_S = 5
+"""Seconds a client is asked to wait (``Retry-After``) while the database or Redis is down."""
+
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,  # the database is unreachable (or SQLite is locked)
+    sa_exc.TimeoutError,  # no pooled connection came free in DATABASE_POOL_TIMEOUT
+    sa_exc.InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    kombu.exceptions.OperationalError,  # the Celery broker (Redis) is unreachable
+)
+"""Errors of a dependency being down: a 503 with ``Retry-After``, not a 500."""
 
 
 class ProblemError(Exception):
@@ -81,8 +106,27 @@ async def _codesign_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 422, _one_line(str(exc)), slug=slug)
 
 
+def _allowed(request: Request, *, literal_only: bool = False) -> list[str]:
+    """Methods the OpenAPI document lists for this request's path (any method); a literal
+    path (``/hardware/validate``) wins over a template (``/hardware/{hardware_id}``)."""
+    literal: set[str] = set()
+    templated: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            (templated if "{" in template else literal).update(m.upper() for m in item)
+    return sorted(literal if literal or literal_only else templated)
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if exc.errors() and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
+        # GET /hardware/validate reached GET /hardware/{hardware_id}: the path names a
+        # literal resource with other methods, so the method is what is wrong (405)
+        literal = _allowed(request, literal_only=True)
+        if literal and request.method not in literal:
+            detail = f"method {request.method} is not allowed on {request.url.path}"
+            return problem_response(request, 405, detail, headers={"Allow": ", ".join(literal)})
     errors = [
         {"field": _field(e.get("loc", ())), "message": str(e.get("msg", "")), "type": e["type"]}
         for e in exc.errors()
@@ -101,12 +145,35 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     elif exc.status_code == 405:
         detail = f"method {request.method} is not allowed on {request.url.path}"
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:  # every method of the path, not only the first route's
+        headers = (headers or {}) | {"Allow": ", ".join(_allowed(request))}
     return problem_response(request, exc.status_code, _one_line(detail), headers=headers)
 
 
 async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
     return problem_response(request, exc.status, exc.detail, slug=exc.slug, headers=exc.headers)
+
+
+def unavailable(what: str) -> ProblemError:
+    """The 503 problem for ``what`` (``database``, ``queue`` ...) being unreachable."""
+    return ProblemError(
+        503,
+        "service-unavailable",
+        f"{what}: temporarily unreachable; nothing was changed, retry in {RETRY_AFTER_S} s",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    what = "database" if isinstance(exc, sa_exc.SQLAlchemyError) else "redis"
+    _log.warning(
+        "dependency unavailable on %s: %s", request.url.path, type(exc).__name__, exc_info=exc
+    )
+    problem = unavailable(what)
+    return problem_response(
+        request, 503, problem.detail, slug=problem.slug, headers=problem.headers
+    )
 
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -122,4 +189,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ProblemError, _problem_error)
+    for error in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _unavailable)
     app.add_exception_handler(Exception, _internal_error)

@@ -122,7 +122,13 @@ def reconcile(app: Celery, db: Database, settings: Settings, *, queued_older_tha
             )
         ).all()
     for job_id in ids:
-        app.send_task(TASK_NAME, args=[job_id], queue=settings.job_queue)
+        app.send_task(
+            TASK_NAME,
+            args=[job_id],
+            queue=settings.job_queue,
+            exchange="",
+            routing_key=settings.job_queue,
+        )
     if ids:
         _log.info("re-sent jobs", extra={"count": len(ids)})
     return len(ids)
@@ -159,7 +165,8 @@ class WorkerHeartbeat:
         while not self.stop_event.wait(every):
             try:
                 self._beat()
-                if beats % max(1, int(60 / every)) == 0:
+                # as often as a job can go stale: a killed worker's job is re-sent promptly
+                if beats % max(1, int(stale_after_s(self.settings) / every)) == 0:
                     reconcile(self.app, db, self.settings, queued_older_than_s=120)
                 beats += 1
             except Exception:
@@ -168,4 +175,20 @@ class WorkerHeartbeat:
 
 def submit(app: Celery, settings: Settings, job_id: str) -> Any:
     """Queue job ``job_id`` (the task id is the job id, so a cancel can revoke it)."""
-    return app.send_task(TASK_NAME, args=[job_id], queue=settings.job_queue, task_id=job_id)
+    # a short retry policy: a client waits seconds, not the default ~20 s, when Redis is down;
+    # the anonymous exchange puts the message straight on the queue's list, so it does not
+    # depend on exchange bindings that a restarted Redis without persistence has lost
+    return app.send_task(
+        TASK_NAME,
+        args=[job_id],
+        queue=settings.job_queue,
+        exchange="",
+        routing_key=settings.job_queue,
+        task_id=job_id,
+        retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        },
+    )

@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from codesign_playground.config import Settings
 from codesign_playground.errors import CodesignError
 from codesign_playground.service import crud
 from codesign_playground.service.core.db import Database
+from codesign_playground.service.core.tracing import job_span
 from codesign_playground.service.tables import JobRow, utcnow
 
 __all__ = [
@@ -82,7 +84,7 @@ class JobContext:
 
 def stale_after_s(settings: Settings) -> float:
     """A running job whose heartbeat is older than this is claimable again."""
-    return max(15.0, 3 * settings.worker_heartbeat_seconds)
+    return max(settings.job_stale_after_seconds, 3 * settings.worker_heartbeat_seconds)
 
 
 class _Tracker:
@@ -242,21 +244,37 @@ def execute(
         stop_reason=tracker.reason,
     )
     try:
-        outcome = KINDS[kind](ctx)
+        with job_span(job_id, kind):
+            outcome = KINDS[kind](ctx)
     except CodesignError as exc:
         _finish(db, job_id, status="failed", error=" ".join(str(exc).split()))
         return "failed"
     except TRANSIENT_ERRORS as exc:
-        message = f"transient error (attempt {attempts}): {type(exc).__name__}: {exc}"
-        _log.warning("job attempt failed", extra={"job_id": job_id, "error": message})
+        error_id = uuid.uuid4().hex[:12]
+        # clients see a safe sentence and an id; the exception (hosts, SQL) goes to the log
+        message = (
+            f"transient error (attempt {attempts}): the database or Redis was unreachable "
+            f"(error id {error_id})"
+        )
+        _log.warning(
+            "job attempt failed",
+            extra={"job_id": job_id, "error_id": error_id, "error": f"{type(exc).__name__}"},
+            exc_info=exc,
+        )
         if attempts > settings.job_max_retries:
             _finish(db, job_id, status="failed", error=message.splitlines()[0])
             return "failed"
         _requeue(db, job_id, error=message.splitlines()[0])
         raise TransientJobError(message) from exc
-    except Exception as exc:
-        _log.exception("job crashed", extra={"job_id": job_id})
-        _finish(db, job_id, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    except Exception:
+        error_id = uuid.uuid4().hex[:12]
+        _log.exception("job crashed", extra={"job_id": job_id, "error_id": error_id})
+        _finish(
+            db,
+            job_id,
+            status="failed",
+            error=f"internal error (error id {error_id}); the server log has the details",
+        )
         return "failed"
     finally:
         tracker.close()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from codesign_playground.errors import ModelNotFoundError
 from codesign_playground.service import crud
-from codesign_playground.service.api.deps import QueueDep, SessionDep
+from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep, SettingsDep
 from codesign_playground.service.api.routes.jobs import (
     artifact_response,
     cancel_job,
@@ -30,7 +30,11 @@ KIND = "exploration"
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
 def create_exploration(
-    session: SessionDep, queue: QueueDep, principal: PrincipalDep, body: ExplorationCreate
+    session: SessionDep,
+    queue: QueueDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    body: ExplorationCreate,
 ) -> Any:
     """Start an exploration of a design-space document (validated before it is queued).
 
@@ -43,7 +47,7 @@ def create_exploration(
     ):
         raise ModelNotFoundError(f"model_id: no stored model with id {body.model_id}")
     document = server_space(body.space, model_id=body.model_id)  # the worker fills model.name
-    space_from_dict(document)
+    space_from_dict(document, max_points=settings.explore_max_points)
     params = body.model_dump() | {"space": document}
     return submit_job(session, queue, owner=principal.owner, kind=KIND, params=params)
 
@@ -52,7 +56,7 @@ def create_exploration(
 def read_explorations(
     session: SessionDep,
     principal: PrincipalDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """Explorations, newest first."""

@@ -15,7 +15,7 @@ from codesign_playground.hardware import (
 )
 from codesign_playground.service import crud
 from codesign_playground.service.analysis import instantiate_template, template_parameters
-from codesign_playground.service.api.deps import SessionDep
+from codesign_playground.service.api.deps import OffsetQuery, SessionDep
 from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.core.security import PrincipalDep
 from codesign_playground.service.schemas import (
@@ -89,7 +89,7 @@ def create_hardware(session: SessionDep, principal: PrincipalDep, body: Hardware
 def read_hardware_list(
     session: SessionDep,
     principal: PrincipalDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """The stored descriptions."""

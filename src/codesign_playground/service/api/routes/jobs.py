@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import select
 
 from codesign_playground.service import crud
-from codesign_playground.service.api.deps import QueueDep, SessionDep
-from codesign_playground.service.core.problems import ProblemError
+from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep
+from codesign_playground.service.core.problems import ProblemError, unavailable
 from codesign_playground.service.core.security import Principal, PrincipalDep
+from codesign_playground.service.core.tracing import capture_context
 from codesign_playground.service.jobs.queue import JobQueue
 from codesign_playground.service.schemas import JobList, JobPublic
 from codesign_playground.service.tables import JobRow
@@ -32,9 +33,17 @@ def load_job(session: Any, principal: Principal, job_id: str, kind: str | None =
 def submit_job(
     session: Any, queue: JobQueue, *, owner: str, kind: str, params: dict[str, Any]
 ) -> JobRow:
-    """Store the job, commit, then queue it (a worker must find the row)."""
+    """Store the job, commit, then queue it (a worker must find the row).
+
+    Atomic for the client: the queue is checked first (503, nothing stored, while Redis is
+    down); a stored job is the queue's outbox entry and runs exactly once, even when the
+    message cannot be sent at once. A database error before the commit stores nothing (503).
+    """
+    if not queue.available():
+        raise unavailable("queue")
     job = crud.create_job(session, owner=owner, kind=kind, params=params)
     session.commit()
+    capture_context(job.id)  # the job continues this request's trace
     queue.submit(job.id)
     return job
 
@@ -64,7 +73,7 @@ def read_jobs(
     session: SessionDep,
     principal: PrincipalDep,
     kind: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """Jobs of every kind, newest first."""

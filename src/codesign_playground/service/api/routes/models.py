@@ -15,11 +15,12 @@ from codesign_playground.errors import ModelNotFoundError
 from codesign_playground.service import crud
 from codesign_playground.service.analysis import (
     ModelSource,
+    OnnxLimits,
     check_onnx_upload,
     load_network,
     resolve_model,
 )
-from codesign_playground.service.api.deps import SessionDep, SettingsDep
+from codesign_playground.service.api.deps import OffsetQuery, SessionDep, SettingsDep
 from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.core.security import PrincipalDep
 from codesign_playground.service.schemas import (
@@ -67,8 +68,14 @@ async def upload_model(
     content = b"".join(chunks)
     if not content:
         raise ProblemError(422, "invalid-input", f"file: {filename} is empty")
+    limits = OnnxLimits(
+        max_nodes=settings.model_max_nodes,
+        max_rank=settings.model_max_rank,
+        max_dim=settings.model_max_dim,
+        max_elements=settings.model_max_tensor_elements,
+    )
     nodes, summary = await run_in_threadpool(
-        _check_upload, content, max_nodes=settings.model_max_nodes, filename=filename
+        _check_upload, content, limits=limits, filename=filename
     )
     row = await run_in_threadpool(
         crud.create_model,
@@ -84,18 +91,20 @@ async def upload_model(
     return row
 
 
-def _check_upload(content: bytes, *, max_nodes: int, filename: str) -> tuple[int, dict[str, Any]]:
+def _check_upload(
+    content: bytes, *, limits: OnnxLimits, filename: str
+) -> tuple[int, dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.onnx"
         path.write_bytes(content)
-        return check_onnx_upload(path, max_nodes=max_nodes, filename=filename)
+        return check_onnx_upload(path, max_nodes=limits.max_nodes, filename=filename, limits=limits)
 
 
 @router.get("", response_model=ModelList)
 def read_models(
     session: SessionDep,
     principal: PrincipalDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """List the stored models."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from codesign_playground.service import crud
-from codesign_playground.service.api.deps import QueueDep, SessionDep
+from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep
 from codesign_playground.service.api.routes.jobs import (
     artifact_response,
     cancel_job,
@@ -37,7 +37,7 @@ def create_rtl(
 def read_rtl_jobs(
     session: SessionDep,
     principal: PrincipalDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """RTL jobs, newest first."""
