@@ -14,14 +14,14 @@ from codesign_playground.explore.evaluator import Evaluator
 from codesign_playground.hardware import get_template
 from codesign_playground.perf import estimate
 
-MODEL = {"name": "resnet18", "bits": 8, "resolution": 64}
+MODEL = {"name": "resnet18", "resolution": 64}
 MIXED: dict[str, Any] = {
     "name": "mixed",
     "model": MODEL,
-    "hardware": [
-        {"template": "systolic", "rows": [16, 32, 64], "cols": [16, 32]},
-        {"template": "spatial", "label": "eyeriss", "glb_kb": [64, 108]},
-        {"template": "catalog", "label": "gpu", "chip": ["a100", "h100"]},
+    "hardware": [  # each alternative at its own precision (GPUs: floating point)
+        {"template": "systolic", "rows": [16, 32, 64], "cols": [16, 32], "precision": "int8"},
+        {"template": "spatial", "label": "eyeriss", "glb_kb": [64, 108], "precision": "int8"},
+        {"template": "catalog", "label": "gpu", "chip": ["a100", "h100"], "precision": "fp16"},
     ],
     "objectives": ["latency", "energy"],
 }
@@ -44,15 +44,14 @@ def test_each_alternative_prices_like_estimate_on_its_spec() -> None:
     space = space_from_dict(MIXED)
     ev = Evaluator(space)
     df = ev.evaluate(ev.grid_rows(0, ev.grid_total))
-    work = ev.variant(tuple(0 for _ in ev.model_cols), None)
-    precisions = work.precisions
     checks = [
-        (0, "systolic", {"rows": 16, "cols": 16}),
-        (6, "spatial", {"glb_kb": 64}),
-        (9, "catalog", {"chip": "h100"}),
+        (0, "systolic", {"rows": 16, "cols": 16, "precision": "int8"}),
+        (6, "spatial", {"glb_kb": 64, "precision": "int8"}),
+        (9, "catalog", {"chip": "h100", "precision": "fp16"}),
     ]
     for row, template, knobs in checks:
-        spec = get_template(template).to_spec(knobs, precisions=precisions)
+        work = ev.variant(tuple(0 for _ in ev.model_cols), knobs["precision"])  # type: ignore[arg-type]
+        spec = get_template(template).to_spec(knobs, precisions=work.precisions)
         ref = estimate(work.net, spec).totals()
         assert df["latency_s"][row] == pytest.approx(ref["latency_s"], rel=1e-9)
         assert df["energy_j"][row] == pytest.approx(ref["energy_j"], rel=1e-9)

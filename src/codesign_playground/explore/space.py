@@ -470,15 +470,22 @@ def _param_count(param: Param | None) -> int:
 def space_size(space: Space) -> int:
     """The number of points of ``space`` (product of its knobs' choice counts), computed
     without expanding any range; an upper bound when lists repeat values."""
-    params: list[Param | None] = [getattr(space.hardware, n) for n in HARDWARE_KNOBS]
     m = space.model
-    params += [getattr(m, n) for n in ("width", "resolution", "seq_len", "prune", "bits")]
+    params: list[Param | None] = [
+        getattr(m, n) for n in ("width", "resolution", "seq_len", "prune", "bits")
+    ]
     params += [m.weight_bits, m.act_bits]
     params += [p for g in m.groups for p in (g.weight_bits, g.act_bits)]
     total = 1
     for p in params:
         total = min(total * _param_count(p), _HUGE)
-    return total
+    hardware = 0  # a mixed space's alternatives add up (each has its own knobs)
+    for alt in space.alternatives():
+        size = 1
+        for p in alt.params().values():
+            size = min(size * _param_count(p), _HUGE)
+        hardware = min(hardware + size, _HUGE)
+    return min(total * max(hardware, 1), _HUGE)
 
 
 def space_knobs(space: Space) -> list[Knob]:

@@ -252,7 +252,7 @@ TEMPLATES: dict[str, DesignTemplate] = {
             "catalog",
             "catalog",
             get_chip,
-            (KnobSpec("chip", "choice", "a chip of the hardware catalog", choices=()),),
+            (KnobSpec("chip", "choice", "a chip of the hardware catalog", choices=()), _PRECISION),
             rate_knobs=(),
             sized_precision=False,
         ),
@@ -271,6 +271,6 @@ def get_template(name: str) -> DesignTemplate:
         chip = KnobSpec(
             "chip", "choice", "a chip of the hardware catalog", choices=(*list_catalog(), *ALIASES)
         )
-        t = DesignTemplate(t.name, t.kind, t.build, (chip,), (), False)
+        t = DesignTemplate(t.name, t.kind, t.build, (chip, _PRECISION), (), False)
         TEMPLATES[name] = t
     return t
