@@ -27,18 +27,13 @@ SCRIPT = REPO / "scripts" / "calibrate_gpu.py"
 
 #: Acceptance (issue 10): held-out median absolute error per family and dtype.
 LIMIT_PCT = {"gemm": 10.0, "conv": 10.0, "attention": 15.0, "memory": 15.0}
-#: Groups the model does not bring under the limit yet (strict xfail: fixing one fails here,
-#: so the list cannot go stale).
-KNOWN_OVER = {("conv", "fp16"), ("conv", "tf32")}
 #: Whole-network dev entries over 10% today (see docs/validation-gpu.md): the composed
 #: kernels come out faster than the networks, most for fp16 convolution networks.
 DEV_OVER = {
-    ("resnet18", "fp16_b1"),
     ("resnet18", "fp16_b32"),
     ("resnet18", "fp32_b32"),
     ("mobilenet_v2", "fp16_b1"),
     ("mobilenet_v2", "fp16_b32"),
-    ("mobilenet_v2", "fp32_b1"),
     ("mobilenet_v2", "fp32_b32"),
 }
 
@@ -82,19 +77,7 @@ GROUPS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "group",
-    [
-        pytest.param(
-            g,
-            marks=pytest.mark.xfail(strict=True, reason="over the acceptance limit today"),
-        )
-        if g in KNOWN_OVER
-        else g
-        for g in GROUPS
-    ],
-    ids=lambda g: f"{g[0]}-{g[1]}",
-)
+@pytest.mark.parametrize("group", GROUPS, ids=lambda g: f"{g[0]}-{g[1]}")
 def test_held_out_median_error(kernels: dict[str, Any], group: tuple[str, str]) -> None:
     errs = _held_out_errors(kernels)
     assert errs[group] <= LIMIT_PCT[group[0]], f"{group}: {errs[group]:.1f}%"
