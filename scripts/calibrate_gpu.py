@@ -120,12 +120,18 @@ START: dict[str, tuple[float, float | None, float | None, str]] = {
     ),
     "dwconv.mac_rate.fp16": (3e12, 1e10, 1e14, "fit: conv (MAC/s over the whole GPU)"),
     "dwconv.mac_rate.tf32": (
-        1e12, 1e10, 1e14, "fit: conv (MAC/s over the whole GPU; fp32 data, no TF32)"
+        1e12,
+        1e10,
+        1e14,
+        "fit: conv (MAC/s over the whole GPU; fp32 data, no TF32)",
     ),
     "dwconv.mac_rate.fp32": (1e12, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
     "dwconv.out_rate.fp16": (3e11, 1e9, 1e14, "fit: conv (output elements/s over the GPU)"),
     "dwconv.out_rate.tf32": (
-        1e11, 1e9, 1e14, "fit: conv (output elements/s over the GPU; fp32 data, no TF32)"
+        1e11,
+        1e9,
+        1e14,
+        "fit: conv (output elements/s over the GPU; fp32 data, no TF32)",
     ),
     "dwconv.out_rate.fp32": (1e11, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
     "dwconv.max_cpg": (

@@ -17,7 +17,9 @@ replays), except where a framework fuses ops (``FUSION_RULES``, documented in
 The default policy, ``framework``, is PyTorch eager graph-captured (what the dev set
 ``models-dev.json`` measures): one kernel per op besides the two first rules, and a
 convolution's bias is a kernel of its own (cuDNN convolutions carry no bias; a linear
-layer's bias is in the cuBLAS epilogue).
+layer's bias is in the cuBLAS epilogue); an fp16/bf16 batch norm is three kernels
+(PyTorch's native path, cuDNN only takes fp32 weights) and max pooling writes int64
+indices.
 
 Launch: ``graph`` (default) is GPU time only, as CUDA graphs, TensorRT or vLLM run;
 ``eager`` adds an eager framework's per-kernel host cost (fitted from ``eager_ms -
