@@ -27,8 +27,9 @@ SCRIPT = REPO / "scripts" / "calibrate_gpu.py"
 
 #: Acceptance (issue 10): held-out median absolute error per family and dtype.
 LIMIT_PCT = {"gemm": 10.0, "conv": 10.0, "attention": 15.0, "memory": 15.0}
-#: Whole-network dev entries over 10% today (see docs/validation-gpu.md): the composed
-#: kernels come out faster than the networks, most for fp16 convolution networks.
+#: Whole-network dev entries over 10% today (see docs/validation-gpu.md): at batch 32 the
+#: composed kernels come out faster than the networks (ResNet-18 17-22%, MobileNetV2 11% fp32
+#: and 39% fp16), MobileNetV2 fp16 at batch 1 by 13%.
 DEV_OVER = {
     ("resnet18", "fp16_b32"),
     ("resnet18", "fp32_b32"),
