@@ -118,22 +118,22 @@ START: dict[str, tuple[float, float | None, float | None, str]] = {
         "structure: the fixed cost of an elementwise kernel (ew.t0_s.add), as a direct "
         "convolution is one thread per output element",
     ),
-    "dwconv.mac_rate.fp16": (3e12, 1e10, 1e14, "fit: conv (MAC/s over the whole GPU)"),
-    "dwconv.mac_rate.tf32": (
-        1e12,
-        1e10,
-        1e14,
-        "fit: conv (MAC/s over the whole GPU; fp32 data, no TF32)",
+    "dwconv.eff.fp16": (0.05, 1e-4, 2.0, "fit: conv (fraction of the fp32 CUDA-core peak)"),
+    "dwconv.eff.tf32": (
+        0.03,
+        1e-4,
+        2.0,
+        "fit: conv (fraction of the fp32 CUDA-core peak; fp32 data, no TF32)",
     ),
-    "dwconv.mac_rate.fp32": (1e12, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
-    "dwconv.out_rate.fp16": (3e11, 1e9, 1e14, "fit: conv (output elements/s over the GPU)"),
-    "dwconv.out_rate.tf32": (
-        1e11,
-        1e9,
-        1e14,
-        "fit: conv (output elements/s over the GPU; fp32 data, no TF32)",
+    "dwconv.eff.fp32": (0.03, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
+    "dwconv.out_flops.fp16": (5.0, 0.01, 1e3, "fit: conv (flop equivalents per output)"),
+    "dwconv.out_flops.tf32": (
+        20.0,
+        0.01,
+        1e3,
+        "fit: conv (flop equivalents per output; fp32 data, no TF32)",
     ),
-    "dwconv.out_rate.fp32": (1e11, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
+    "dwconv.out_flops.fp32": (20.0, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
     "dwconv.max_cpg": (
         4.0,
         None,

@@ -389,12 +389,12 @@ def conv_s(
     dense = np.where(is_pw, pointwise, dense)
     # direct (depthwise-like) kernels: one thread per output element looping over its
     # R S (C/g) taps on the CUDA cores (PyTorch's conv_depthwise2d for fp32, cuDNN's
-    # depthwise kernels for fp16): a per-output cost (indexing, store) plus the MACs, each
-    # at a device-wide rate per dtype, or the compulsory bytes when those take longer
+    # depthwise kernels for fp16): 2 flops per tap plus a per-output cost (indexing, the
+    # store) in flop equivalents, at a fraction of the GPU's fp32 CUDA-core peak (so the
+    # rate follows another GPU's SMs and clock), or the compulsory bytes when longer
     outs = nn * kk * pp * qq
-    dw_compute = outs / p.by_dtype("dwconv.out_rate", dtype) + outs * rr * ss * cpg / (
-        p.by_dtype("dwconv.mac_rate", dtype)
-    )
+    work = outs * (p.by_dtype("dwconv.out_flops", dtype) + 2.0 * rr * ss * cpg)
+    dw_compute = work / (p.by_dtype("dwconv.eff", dtype) * gpu.peak_per_sm("fp32") * gpu.sms)
     dw = p["dwconv.t0_s"] + np.maximum(memory_s(io, io, gpu, p), dw_compute)
     direct = is_depthwise_like(cpg, p) & (gg > 1)
     return np.asarray(np.where(direct, dw, dense), dtype=np.float64)
