@@ -111,12 +111,29 @@ START: dict[str, tuple[float, float | None, float | None, str]] = {
     "conv.layout_s.tf32": (1e-6, 1e-8, 2e-5, "fit: conv"),
     "conv.layout_s.fp32": (1e-6, None, None, "assumed: as tf32"),
     "conv.layout.fp32": (1.0, None, None, "assumed: as tf32 (same NCHW fp32 tensors)"),
-    "dwconv.t0_s": (3e-6, 1e-7, 3e-5, "fit: conv"),
-    "dwconv.mac_rate.fp16": (1e10, 1e8, 1e12, "fit: conv (MAC/s per CTA)"),
-    "dwconv.mac_rate.tf32": (5e9, 1e8, 1e12, "fit: conv (MAC/s per CTA; fp32 data, no TF32)"),
-    "dwconv.mac_rate.fp32": (5e9, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
-    "dwconv.tile_px": (4096.0, 256.0, 65536.0, "fit: conv (output pixels per CTA)"),
-    "dwconv.cta_s": (1e-7, 1e-9, 2e-6, "fit: conv (seconds per CTA, scheduling and setup)"),
+    "dwconv.t0_s": (
+        1.5e-6,
+        None,
+        None,
+        "structure: the fixed cost of an elementwise kernel (ew.t0_s.add), as a direct "
+        "convolution is one thread per output element",
+    ),
+    "dwconv.eff.fp16": (0.05, 1e-4, 2.0, "fit: conv (fraction of the fp32 CUDA-core peak)"),
+    "dwconv.eff.tf32": (
+        0.03,
+        1e-4,
+        2.0,
+        "fit: conv (fraction of the fp32 CUDA-core peak; fp32 data, no TF32)",
+    ),
+    "dwconv.eff.fp32": (0.03, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
+    "dwconv.out_flops.fp16": (5.0, 0.01, 1e3, "fit: conv (flop equivalents per output)"),
+    "dwconv.out_flops.tf32": (
+        20.0,
+        0.01,
+        1e3,
+        "fit: conv (flop equivalents per output; fp32 data, no TF32)",
+    ),
+    "dwconv.out_flops.fp32": (20.0, None, None, "assumed: as tf32 (the same CUDA-core kernel)"),
     "dwconv.max_cpg": (
         4.0,
         None,
@@ -189,7 +206,16 @@ def fit(ks: KernelSet) -> tuple[GpuParams, np.ndarray]:
     held = holdout_mask(ks)
     params = GpuParams({n: v[0] for n, v in START.items()}, source="start values")
     for fam in _ORDER:
+        if fam == "conv":
+            params = params.with_values({"dwconv.t0_s": params["ew.t0_s.add"]})
         params = _fit_family(ks, fam, ~held, gpu, params)
+    # constants assumed equal to their TF32 counterparts (the same kernels on fp32 data)
+    same = {
+        n: params[n.replace(".fp32", ".tf32")]
+        for n, v in START.items()
+        if v[3].startswith("assumed: as tf32") and n.endswith(".fp32")
+    }
+    params = params.with_values(same)
     return params.with_values(eager_overheads(ks, ~held)), held
 
 

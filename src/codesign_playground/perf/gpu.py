@@ -17,7 +17,9 @@ replays), except where a framework fuses ops (``FUSION_RULES``, documented in
 The default policy, ``framework``, is PyTorch eager graph-captured (what the dev set
 ``models-dev.json`` measures): one kernel per op besides the two first rules, and a
 convolution's bias is a kernel of its own (cuDNN convolutions carry no bias; a linear
-layer's bias is in the cuBLAS epilogue).
+layer's bias is in the cuBLAS epilogue); an fp16/bf16 batch norm is three kernels
+(PyTorch's native path, cuDNN only takes fp32 weights) and max pooling writes int64
+indices.
 
 Launch: ``graph`` (default) is GPU time only, as CUDA graphs, TensorRT or vLLM run;
 ``eager`` adds an eager framework's per-kernel host cost (fitted from ``eager_ms -
@@ -161,6 +163,19 @@ def _mem_family(op: Op) -> str:
     if op.kind == "elementwise" and t in _TRANSCENDENTAL:
         return "gelu"
     return "add"
+
+
+def _eager_bn_extra_kernels(op: Op) -> int:
+    """Kernels besides the elementwise one that PyTorch launches for an inference batch
+    norm. ``_select_batch_norm_backend`` runs cuDNN (one kernel) only for fp32 weights
+    (fp16 input with fp32 weights too, never bf16); a network cast to fp16/bf16 takes the
+    native path, ``batch_norm_cuda_out``: ``save_mean.copy_(running_mean)`` and
+    ``batch_norm_calc_invstd`` before ``batch_norm_elementwise``."""
+    if op.kind != "norm" or "batch" not in op.op_type.lower() or not op.inputs:
+        return 0
+    if len(op.inputs[0].shape) < 3 or str(op.act_precision) not in ("fp16", "bf16"):
+        return 0
+    return 2
 
 
 def _attention_chains(ops: Sequence[Op]) -> dict[int, tuple[int, int, bool]]:
@@ -382,9 +397,23 @@ def gpu_kernels(
             mem[i] = float(memory_s(nbytes, foot, gpu, p))
             continue
         fam = _mem_family(op)
+        if fusion == "framework" and op.op_type == "MaxPool":
+            # PyTorch's CUDA max_pool2d is max_pool2d_with_indices: it also writes the
+            # int64 argmax of every output element
+            nbytes += 8.0 * float(op.output_elements)
+            foot = max(foot, nbytes)
         mem_rows.setdefault((fam, _mem_dtype(op)), []).append(
             (i, float(max(op.output_elements, 1)), nbytes, foot)
         )
+        extra = _eager_bn_extra_kernels(op) if fusion == "framework" else 0
+        if extra:
+            # PyTorch's native eval batch norm (fp16/bf16 weights: cuDNN is not used):
+            # copy the running mean to fp32, compute 1/sqrt(var + eps), then the
+            # elementwise kernel: two more kernels over the C channel statistics
+            ch = float(op.inputs[0].shape[1])
+            for _ in range(extra):
+                mem_rows.setdefault(("add", "fp32"), []).append((i, ch, 8.0 * ch, 8.0 * ch))
+            launches[i] += float(extra)
         kernel.append(fam)
         mem[i] = float(memory_s(nbytes, foot, gpu, p))
         peak[i] = gpu.peak_ops.get("fp32", 1.0)

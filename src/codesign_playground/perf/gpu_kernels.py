@@ -12,7 +12,7 @@ per family), ``work`` depends on the family (equations: ``docs/models.md``, "GPU
   ``min(1, tm tn / 128^2)^beta``). The tile and split are the fastest of the candidates a
   library picks from for that dtype. The work is the larger of that and the compulsory
   bytes over the bandwidth of the level they live in (L2 when the footprint fits).
-- depthwise / small-group convolution: memory-bound plus a CUDA-core MAC rate.
+- depthwise / small-group convolution: memory-bound or a device-wide CUDA-core MAC rate.
 - prefill attention: FlashAttention-style, CTAs of 128 query rows streaming 64-key blocks;
   decode attention (one query per sequence): the KV cache over the DRAM bandwidth.
 - elementwise, activation, softmax, normalization: bytes over the achievable bandwidth
@@ -271,8 +271,8 @@ def _gemm_compute(
     k_chunk / rate)``, rate = ``eta x tile_eff x peak_per_SM``."""
     cls = _tile_class(dtype)
     tms, tns, splits = _TILES[cls]
-    if family == "conv":  # cuDNN's implicit-GEMM kernels split K rarely
-        splits = tuple(s for s in splits if s <= 2)
+    if family == "conv":  # cuDNN's forward implicit-GEMM kernels do not split K
+        splits = (1,)
     rows = [(a, b, s) for a in tms for b in tns if a * b <= _TILE_MAX for s in splits]
     cand = np.asarray(rows, dtype=np.float64)
     tm, tn, sk = (c[np.newaxis, :] for c in cand.T)
@@ -382,17 +382,19 @@ def conv_s(
     ) + p.by_dtype("conv.layout_s", dtype)
     dense = dense + layout
     # a 1x1 stride-1 convolution is one plain GEMM (N P Q x C by C x K): no im2col, priced
-    # with the GEMM constants (the data: cuDNN runs these at cuBLAS-like rates)
-    pointwise = gemm_s(m_, kk, cc, dtype, gpu, p, dram_bytes=io, family=PW_FAMILY)
+    # with the GEMM constants (cuDNN runs these at cuBLAS-like rates); its NCHW tensors
+    # still go through the same layout passes as any tensor-core convolution
+    pointwise = gemm_s(m_, kk, cc, dtype, gpu, p, dram_bytes=io, family=PW_FAMILY) + layout
     is_pw = (rr == 1) & (ss == 1) & (gg == 1) & (pp * qq == hh * ww)
     dense = np.where(is_pw, pointwise, dense)
-    # direct (depthwise-like) kernels: CTAs over output-plane tiles of ``tile_px`` pixels,
-    # two resident per SM, each at a per-CTA CUDA-core MAC rate
-    tile_px = p["dwconv.tile_px"]
-    ctas = nn * kk * np.ceil(pp * qq / tile_px)
-    waves = np.ceil(ctas / (2.0 * gpu.sms))
-    cta_macs = np.minimum(pp * qq, tile_px) * rr * ss * cpg
-    dw_compute = waves * (p["dwconv.cta_s"] + cta_macs / p.by_dtype("dwconv.mac_rate", dtype))
+    # direct (depthwise-like) kernels: one thread per output element looping over its
+    # R S (C/g) taps on the CUDA cores (PyTorch's conv_depthwise2d for fp32, cuDNN's
+    # depthwise kernels for fp16): 2 flops per tap plus a per-output cost (indexing, the
+    # store) in flop equivalents, at a fraction of the GPU's fp32 CUDA-core peak (so the
+    # rate follows another GPU's SMs and clock), or the compulsory bytes when longer
+    outs = nn * kk * pp * qq
+    work = outs * (p.by_dtype("dwconv.out_flops", dtype) + 2.0 * rr * ss * cpg)
+    dw_compute = work / (p.by_dtype("dwconv.eff", dtype) * gpu.peak_per_sm("fp32") * gpu.sms)
     dw = p["dwconv.t0_s"] + np.maximum(memory_s(io, io, gpu, p), dw_compute)
     direct = is_depthwise_like(cpg, p) & (gg > 1)
     return np.asarray(np.where(direct, dw, dense), dtype=np.float64)

@@ -102,7 +102,8 @@ def validation_markdown(
         "## Whole networks (`models-dev.json`), composed from kernels",
         "",
         "Not fitted: the sum of the model's kernels under the default fusion policy "
-        "(`framework`: one kernel per op, SDPA for attention chains, views free). Eager adds "
+        "(`framework`: one kernel per op, SDPA for attention chains, views free, three kernels "
+        "per fp16 batch norm as PyTorch's native path runs it). Eager adds "
         "the measured per-kernel host cost where it exceeds the kernel.",
         "",
         "| model | precision, batch | kernels | graph measured ms | model ms | error | "
