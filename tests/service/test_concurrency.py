@@ -17,6 +17,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     try:
         dep.start_api()
         dep.wait_ready()
+        dep.make_keys()
         yield dep
     finally:
         dep.close()

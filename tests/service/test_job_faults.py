@@ -49,7 +49,7 @@ def test_cancel_before_the_first_batch_ends_cancelled(
     database, settings = db
     with database.session() as s:
         job_id = crud.create_job(
-            s, kind="exploration", params={"space": SPACE, "strategy": strategy}
+            s, owner="local", kind="exploration", params={"space": SPACE, "strategy": strategy}
         ).id
 
     def cancelled_on_start(ctx: JobContext) -> JobOutcome:
@@ -79,7 +79,7 @@ def test_crash_shows_an_error_id_not_the_exception(
 
     monkeypatch.setitem(kinds.KINDS, "test", crash)
     with database.session() as s:
-        job_id = crud.create_job(s, kind="test", params={}).id
+        job_id = crud.create_job(s, owner="local", kind="test", params={}).id
     with caplog.at_level(logging.ERROR, logger="codesign_playground.jobs"):
         assert execute(database, settings, job_id, worker="w") == "failed"
     error = _row(database, job_id).error or ""

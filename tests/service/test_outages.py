@@ -105,6 +105,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         c.start_worker()
         c.start_api()
         c.wait_ready(60)
+        c.make_keys()
         yield c
     finally:
         c.close()
@@ -247,6 +248,8 @@ def test_embedded_server_sigkill_loses_nothing(tmp_path: Path) -> None:
     plans = [("tpe", 96, 1), ("nsga2", 96, 2), ("random", 96, 3)]
     try:
         dep.start_api()
+        dep.wait_ready()
+        dep.make_keys()
         with dep.client() as c:
             ids = []
             for i, (strategy, budget, seed) in enumerate(plans):

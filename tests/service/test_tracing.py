@@ -125,6 +125,7 @@ def test_distributed_trace_crosses_into_the_celery_worker(
         dep.start_worker()
         dep.start_api()
         dep.wait_ready(60)
+        dep.make_keys()
         with dep.client() as c:
             r = c.post("/api/v1/rtl", json={"rows": 4, "cols": 4})
             assert r.status_code == 202, r.text

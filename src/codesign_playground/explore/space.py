@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,14 +180,27 @@ class HardwareSpace(BaseModel):
                 raise ValueError(
                     f"{k.name}: the {template.name} template needs it ({k.description})"
                 )
+        problems: list[str] = []  # every knob's problem at once, each with its path
         for key, value in data.items():
             if key in ("template", "label"):
                 continue
-            template.knob(key)  # unknown knob: an error naming the template's knobs
+            try:
+                template.knob(key)  # unknown knob: an error naming the template's knobs
+            except InputError as err:
+                problems.append(f"{key}: {str(err).split(': ', 1)[-1]}")
+                continue
             if isinstance(value, Mapping):
-                out[key] = Range.model_validate(dict(value))
+                try:
+                    out[key] = Range.model_validate(dict(value))
+                except ValidationError as err:
+                    problems += [
+                        f"{_format_loc((key, *e['loc']))}: {_clean_msg(e['msg'])}"
+                        for e in err.errors()
+                    ]
             elif value is not None and not isinstance(value, int | float | str | list | Range):
-                raise ValueError(f"{key}: give a value, a list of choices or a range")
+                problems.append(f"{key}: give a value, a list of choices or a range")
+        if problems:
+            raise ValueError(_SEP.join(problems))
         return out
 
     @property
@@ -548,10 +562,67 @@ _UNION_TAGS = ("int", "float", "str", "bool")
 def _format_loc(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
-        if isinstance(part, str) and (part in _UNION_TAGS or "[" in part):
+        if _is_tag(part):
             continue  # pydantic's union-branch tags (e.g. 'function-after[_check(), Range]')
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "space"
+
+
+def _clean_msg(msg: object) -> str:
+    return str(msg).replace("Value error, ", "").replace("\n", " ")
+
+
+_SEP = "\x1f"  # separates the problems one validator reports at once
+_PATH_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): ")
+
+
+def _is_tag(part: object) -> bool:
+    """A pydantic union-branch tag in a location (``int``, ``list[...]``, ``HardwareSpace``)."""
+    return isinstance(part, str) and (part in _UNION_TAGS or "[" in part or part[:1].isupper())
+
+
+def _describe(errors: Sequence[Any]) -> str:
+    """Every validation problem, each with its path, on one line (``a.b: msg; c: msg``).
+
+    Where a value may take several forms (a number, a list, a range, one alternative or a
+    list of them), only the branch that got deepest is reported: for a knob given as a
+    mapping that is the range's problem, not "Input should be a valid integer". A
+    validator's message that starts with a sub-path (``rows.num: ...``) continues the path.
+    """
+    # the deepest branch of each union (grouped by the location before the branch tag)
+    depth_of: dict[tuple[Any, ...], dict[object, int]] = {}
+    for e in errors:
+        loc = tuple(e["loc"])
+        for i, part in enumerate(loc):
+            if _is_tag(part):
+                branches = depth_of.setdefault(loc[:i], {})
+                branches[part] = max(branches.get(part, 0), len(loc))
+    kept = []
+    for e in errors:
+        loc = tuple(e["loc"])
+        ok = True
+        for i, part in enumerate(loc):
+            if _is_tag(part):
+                branches = depth_of[loc[:i]]
+                ok = ok and branches[part] == max(branches.values())
+        if ok:
+            kept.append(e)
+    seen: set[tuple[Any, ...]] = set()
+    out: list[str] = []
+    for e in kept:
+        path = tuple(p for p in e["loc"] if not _is_tag(p))
+        if path in seen:  # one problem per place (a union's branches may repeat it)
+            continue
+        seen.add(path)
+        where = _format_loc(path)
+        for piece in _clean_msg(e["msg"]).split(_SEP):
+            if where == "space":
+                out.append(piece)
+            elif _PATH_PREFIX.match(piece):
+                out.append(f"{where}.{piece}")
+            else:
+                out.append(f"{where}: {piece}")
+    return "; ".join(out)
 
 
 def space_from_dict(data: Mapping[str, Any], *, max_points: int = DEFAULT_MAX_POINTS) -> Space:
@@ -561,13 +632,7 @@ def space_from_dict(data: Mapping[str, Any], *, max_points: int = DEFAULT_MAX_PO
     try:
         space = Space.model_validate(dict(data))
     except ValidationError as err:
-        # the deepest location is the most specific: for a knob given as a mapping that is the
-        # Range branch's error, not "Input should be a valid integer"
-        errors = err.errors()
-        first = max(errors, key=lambda e: (len(e["loc"]), any("Range" in str(p) for p in e["loc"])))
-        loc = _format_loc(tuple(first["loc"]))
-        msg = str(first["msg"]).replace("Value error, ", "").replace("\n", " ")
-        raise InputError(f"space field '{loc}': {msg}") from None
+        raise InputError(f"space: {_describe(err.errors())}") from None
     except ValueError as err:  # raised by objective_list inside a validator
         raise InputError(f"space: {err}") from None
     size = space_size(space)
