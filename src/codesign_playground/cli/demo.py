@@ -14,14 +14,15 @@ from codesign_playground.workload import load_workload
 
 __all__ = ["demo_command"]
 
-# (catalog chip or template, precision it computes in)
+# catalog chips of the tour; each runs the model at the library's default for it (the same
+# precision `codesign estimate` picks when -p is not given)
 _TOUR = (
-    ("tpu-v1", "int8"),
-    ("edge-tpu", "int8"),
-    ("gemmini-default", "int8"),
-    ("jetson-agx-orin-64gb", "int8"),
-    ("a100-sxm4-80gb", "fp16"),
-    ("h100-sxm5", "fp16"),
+    "tpu-v1",
+    "edge-tpu",
+    "gemmini-default",
+    "jetson-agx-orin-64gb",
+    "a100-sxm4-80gb",
+    "h100-sxm5",
 )
 
 
@@ -44,9 +45,10 @@ def demo_command(
         table.add_column(col)
     for col in ("latency ms", "inferences/s", "energy mJ", "utilization", "bound by"):
         table.add_column(col, justify="right")
-    designs = [(get_chip(name), prec) for name, prec in _TOUR]
-    designs.append((systolic(rows=64, cols=64, name="systolic 64x64"), "int8"))
-    for spec, prec in designs:
+    designs = [get_chip(name) for name in _TOUR]
+    designs.append(systolic(rows=64, cols=64, precision="int8", name="systolic 64x64 int8"))
+    for spec in designs:
+        prec = spec.run_precision(None)
         e = estimate(base.with_precision(prec), spec)  # type: ignore[arg-type]
         t = e.totals()
         bounds = [b for b in e.timing.bound if b != "none"]
@@ -62,6 +64,10 @@ def demo_command(
             top,
         )
     out_console.print(table)
+    out_console.print(
+        "precision: each chip's default, as in codesign estimate (fp32 where the chip computes "
+        "fp32, else its first precision); choose another with codesign estimate -p"
+    )
     out_console.print(
         "Next: [bold]codesign profile MODEL[/bold] for per-layer counts, "
         "[bold]codesign estimate -m MODEL -H CHIP[/bold] for per-layer timing and energy, "

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from codesign_playground.cli.console import err_console, human, out_console, print_json
 from codesign_playground.errors import InputError
+from codesign_playground.units import PRECISIONS
 from codesign_playground.workload import load_workload, parse_precision, profile
 from codesign_playground.workload.ir import Network, Precision
 from codesign_playground.workload.profile import LAYER_FIELDS, totals
@@ -40,7 +41,11 @@ class ModelOptions:
     Batch = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size.")]
     PrecisionOpt = Annotated[
         str | None,
-        typer.Option("--precision", "-p", help="fp32, fp16, bf16, int8 or int4 (all layers)."),
+        typer.Option(
+            "--precision",
+            "-p",
+            help=f"{', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]} (all layers).",
+        ),
     ]
     Dim = Annotated[
         list[str] | None,
