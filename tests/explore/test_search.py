@@ -136,7 +136,7 @@ def test_bad_space_messages() -> None:
     with pytest.raises(InputError, match="bits"):
         space_from_dict(small_space(model={"name": "digits_cnn", "bits": [3]}))
     with pytest.raises(InputError, match="budget"):
-        run_exploration(space_from_dict(small_space()), strategy="grid", budget=10)
+        run_exploration(space_from_dict(small_space()), strategy="grid", budget=0)
 
 
 def test_examples_load_and_schema_is_current() -> None:
@@ -157,3 +157,25 @@ def test_pruning_knob_in_a_space() -> None:
     res = run_exploration(space, strategy="grid")
     pts = res.points.set_index(["prune", "rows"])
     assert pts.loc[(0.5, 16), "macs"] < 0.4 * pts.loc[(0.0, 16), "macs"]
+
+
+def test_a_grid_larger_than_the_budget_is_sampled_with_a_note() -> None:
+    from codesign_playground.explore.space import space_from_dict
+
+    space = space_from_dict(
+        {
+            "name": "sampled",
+            "model": {"name": "resnet18", "bits": 8, "resolution": 64},
+            "hardware": {"rows": [4, 8, 16, 32], "cols": [4, 8, 16, 32], "dataflow": ["ws", "os"]},
+            "objectives": ["latency", "energy"],
+        }
+    )
+    a = run_exploration(space, strategy="grid", budget=10, seed=3)
+    b = run_exploration(space, strategy="grid", budget=10, seed=3)
+    assert a.evaluations == 10 and len(a.points) == 10
+    assert a.points.drop(columns=["point"]).equals(b.points.drop(columns=["point"]))
+    assert any("the grid has 32 points, more than the budget of 10" in n for n in a.notes)
+    keys = a.points[["rows", "cols", "dataflow"]].astype(str).agg("-".join, axis=1)
+    assert keys.is_unique
+    full = run_exploration(space, strategy="grid")
+    assert full.evaluations == 32 and not any("budget" in n for n in full.notes)

@@ -187,16 +187,20 @@ class Evaluator:
     def grid_rows(self, start: int, stop: int) -> IntArray:
         """Rows ``start:stop`` of the grid: alternatives one after another, model knobs
         varying slowest within each (so that a chunk holds few model variants)."""
-        out = np.zeros((max(stop - start, 0), len(self.knobs)), dtype=np.int64)
+        return self.grid_rows_at(np.arange(start, max(stop, start), dtype=np.int64))
+
+    def grid_rows_at(self, positions: IntArray) -> IntArray:
+        """The grid rows at ``positions`` (flat indices into the grid, any order)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        out = np.zeros((len(positions), len(self.knobs)), dtype=np.int64)
         base = 0
         for a in range(len(self.alternatives)):
             order, shape = self._alt_shape(a)
             size = int(np.prod(shape))
-            lo, hi = max(start, base), min(stop, base + size)
-            if lo < hi:
-                flat = np.arange(lo - base, hi - base, dtype=np.int64)
+            rows = np.flatnonzero((positions >= base) & (positions < base + size))
+            if len(rows):
+                flat = positions[rows] - base
                 parts = np.unravel_index(flat, shape) if shape else ()
-                rows = slice(lo - start, hi - start)
                 for j, c in enumerate(order):
                     out[rows, c] = parts[j]
                 if self.design_col is not None:

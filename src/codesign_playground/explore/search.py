@@ -254,20 +254,36 @@ class _Run:
         return self.stopped
 
 
-def _grid(ev: Evaluator, run: _Run, ckpt: _Checkpoint, total: int) -> None:
+def _grid(
+    ev: Evaluator, run: _Run, ckpt: _Checkpoint, total: int, positions: IntArray | None = None
+) -> None:
+    """Every grid point, or only those at ``positions`` (a sample), in checkpointed chunks."""
+
+    def rows(start: int, stop: int) -> IntArray:
+        if positions is None:
+            return ev.grid_rows(start, stop)
+        return ev.grid_rows_at(positions[start:stop])
+
+    n = total if positions is None else len(positions)
     done = {int(r["start"]) for r in ckpt.records}
     for r in ckpt.records:
-        run.add(ev.evaluate(ev.grid_rows(int(r["start"]), int(r["stop"]))))
+        run.add(ev.evaluate(rows(int(r["start"]), int(r["stop"]))))
     run.report()
-    for start in range(0, total, _GRID_CHUNK):
+    for start in range(0, n, _GRID_CHUNK):
         if start in done:
             continue
         if run.halt():
             return
-        stop = min(start + _GRID_CHUNK, total)
-        run.add(ev.evaluate(ev.grid_rows(start, stop)))
+        stop = min(start + _GRID_CHUNK, n)
+        run.add(ev.evaluate(rows(start, stop)))
         ckpt.append({"batch": start // _GRID_CHUNK, "start": start, "stop": stop})
         run.report()
+
+
+def grid_sample(total: int, budget: int, seed: int) -> IntArray:
+    """``budget`` distinct grid positions of ``total``, drawn with ``seed``, in grid order."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(total, size=budget, replace=False)).astype(np.int64)
 
 
 def _make_sampler(strategy: str, seed: int, batch: int) -> Any:
@@ -439,23 +455,24 @@ def run_exploration(
     if resume and out is None:
         raise InputError("resume: needs the --out directory of the run to resume")
     base = None if base_dir is None else Path(base_dir)
+    budget = budget if budget is not None else s.budget
+    # everything the arguments decide is checked before any work (the evaluator may train
+    # networks for an accuracy table first)
+    if budget is not None and budget < 1:
+        raise InputError("budget: must be >= 1")
     t0 = time.perf_counter()
     ev = Evaluator(space, base_dir=base, out_dir=out, log=log)
     total = ev.grid_total
-    budget = budget if budget is not None else s.budget
+    sample: IntArray | None = None
     if strategy == "grid":
-        if budget is not None and budget < total:
-            raise InputError(
-                f"budget: the grid has {total} points but the budget is {budget}; raise "
-                "--budget or use --strategy random, nsga2 or tpe"
-            )
         planned = total
+        if budget is not None and budget < total:  # a sample of the grid, said in a note
+            sample = grid_sample(total, budget, seed)
+            planned = budget
     else:
         if budget is None:
             budget = min(total, 500)
         planned = budget
-    if budget is not None and budget < 1:
-        raise InputError("budget: must be >= 1")
     header = {
         "space": space_digest(space),
         "strategy": strategy,
@@ -466,10 +483,17 @@ def run_exploration(
     ckpt = _Checkpoint(out, header, resume)
     run = _Run(ev, planned, progress, should_stop, s.time_budget_s)
     if strategy == "grid":
-        _grid(ev, run, ckpt, total)
+        _grid(ev, run, ckpt, total, sample)
     else:
         _optuna(ev, run, ckpt, strategy, seed, planned, s.batch_size, out)
-    return _finish(ev, run, strategy, seed, planned, time.perf_counter() - t0, base)
+    result = _finish(ev, run, strategy, seed, planned, time.perf_counter() - t0, base)
+    if sample is not None:
+        result.notes.append(
+            f"the grid has {total} points, more than the budget of {budget}: evaluated a "
+            f"random sample of {budget} grid points (seed {seed}); raise --budget to {total} "
+            "to evaluate them all"
+        )
+    return result
 
 
 def _finish(
