@@ -44,6 +44,12 @@ class ReplayResult:
     filter_dram_stop_cycle: int
     ofmap_dram_start_cycle: int
     ofmap_dram_stop_cycle: int
+    ifmap_sram_start_cycle: int
+    ifmap_sram_stop_cycle: int
+    filter_sram_start_cycle: int
+    filter_sram_stop_cycle: int
+    ofmap_sram_start_cycle: int
+    ofmap_sram_stop_cycle: int
 
 
 @dataclass(frozen=True)
@@ -531,6 +537,10 @@ def replay_layer(
     )
     fl_ptr = 0
     total_cycles = n_lines - 1
+    ev_lines: list[int] = []
+    ev_before: list[int] = []
+    ev_after: list[int] = []
+    ev_own: list[tuple[int, int, int]] = []
     while i < n_lines:
         i_w = wb.next_event(cum, i, n_lines, s)
         i_r = int(r_lines[ri]) if ri < r_lines.size else n_lines
@@ -543,6 +553,7 @@ def replay_layer(
         wb.store(int(cum[line_i] - cum[i]))  # the lines in between: no event
         c = line_i + s
         s_rd = 0
+        s1 = s2 = 0
         if line_i == i_r:
             r1 = int(cnt_if.get(line_i, 0))
             r2 = int(cnt_fi.get(line_i, 0))
@@ -555,7 +566,11 @@ def replay_layer(
         s_of = wb.line(int(of_count[line_i]), c)
         if line_i == n_lines - 1:
             total_cycles = c + s_of  # the last line's ofmap out-cycle
+        ev_lines.append(line_i)
+        ev_before.append(s)
+        ev_own.append((s1, s2, s_of))
         s += max(s_rd, s_of, 0)
+        ev_after.append(s)
         i = line_i + 1
     if i < n_lines:
         wb.store(int(cum[n_lines] - cum[i]))
@@ -590,6 +605,25 @@ def replay_layer(
                 stop = last + line_stall_at.get(last, s) + _PORT_LATENCY
                 dram[j] = (reads, start, stop)
     (if_reads, if_start, if_stop), (fi_reads, fi_start, fi_stop) = dram
+
+    def served(line_x: int, which: int) -> int:
+        """Service cycle of demand line ``line_x`` for buffer ``which`` (0 ifmap, 1 filter:
+        cycle + hit latency + its read stall; 2 ofmap: cycle + its write stall)."""
+        j = int(np.searchsorted(ev_lines, line_x, side="left"))
+        if j < len(ev_lines) and ev_lines[j] == line_x:
+            base = line_x + ev_before[j]
+            own = ev_own[j][which]
+        else:
+            base = line_x + (ev_after[j - 1] if j > 0 else 0)
+            own = 0
+        return base + own + (_HIT_LATENCY if which < 2 else 0)
+
+    of_lines = np.flatnonzero(of_count)
+    sram = (
+        (served(int(if_line[0]), 0), served(int(if_line[-1]), 0)) if if_line.size else (0, 0),
+        (served(int(fi_line[0]), 1), served(int(fi_line[-1]), 1)) if fi_line.size else (0, 0),
+        (served(int(of_lines[0]), 2), served(int(of_lines[-1]), 2)) if of_lines.size else (0, 0),
+    )
     return ReplayResult(
         stall_cycles=s,
         total_cycles=total_cycles,
@@ -602,4 +636,10 @@ def replay_layer(
         filter_dram_stop_cycle=fi_stop,
         ofmap_dram_start_cycle=int(of_start),
         ofmap_dram_stop_cycle=int(of_stop),
+        ifmap_sram_start_cycle=sram[0][0],
+        ifmap_sram_stop_cycle=sram[0][1],
+        filter_sram_start_cycle=sram[1][0],
+        filter_sram_stop_cycle=sram[1][1],
+        ofmap_sram_start_cycle=sram[2][0],
+        ofmap_sram_stop_cycle=sram[2][1],
     )

@@ -112,8 +112,17 @@ def conv_gemm_view(
     oh = -((ih - fh + sh) // -sh)  # ceil((H - R + s) / s), as SCALE-Sim's topology_utils
     ow = -((iw - fw + sw) // -sw)
     # Rows (cols) of the ifmap that some window touches: union of [o*s, o*s + R).
-    rows_touched = np.where(sh >= fh, oh * fh, (oh - 1) * sh + fh)
-    cols_touched = np.where(sw >= fw, ow * fw, (ow - 1) * sw + fw)
+    # (the last window may hang over the edge with ceil output sizes: its rows past it are -1)
+    rows_touched = np.where(
+        sh >= fh,
+        (oh - 1) * fh + np.minimum(fh, ih - (oh - 1) * sh),
+        np.minimum((oh - 1) * sh + fh, ih),
+    )
+    cols_touched = np.where(
+        sw >= fw,
+        (ow - 1) * fw + np.minimum(fw, iw - (ow - 1) * sw),
+        np.minimum((ow - 1) * sw + fw, iw),
+    )
     m, n, k, fp = np.broadcast_arrays(oh * ow, nf, fh * fw * ch, rows_touched * cols_touched * ch)
     return ConvGemmView(m.copy(), n.copy(), k.copy(), fp.copy())
 
@@ -242,6 +251,12 @@ _REPLAY_FIELDS = (
     "filter_dram_stop_cycle",
     "ofmap_dram_start_cycle",
     "ofmap_dram_stop_cycle",
+    "ifmap_sram_start_cycle",
+    "ifmap_sram_stop_cycle",
+    "filter_sram_start_cycle",
+    "filter_sram_stop_cycle",
+    "ofmap_sram_start_cycle",
+    "ofmap_sram_stop_cycle",
 )
 
 
@@ -499,6 +514,34 @@ def simulate(
     of_stop = total_cycles + write_time - 1
     ofmap_dram = ofmap_words
 
+    # First / last SRAM request cycles (reads are served with a 1-cycle hit latency).
+    last_off = (folds - 1) * fold_lines
+    u_r_last = sr - (row_folds - 1) * rr
+    u_c_last = sc - (col_folds - 1) * cc
+    u_r_first = np.minimum(rr, sr)
+    skew_first = 2 * rr - 1
+    ws_if = (rr + 1, last_off + rr + t + u_r_last - 1)
+    ws_fi = (rr - u_r_first + 1, last_off + rr)
+    ws_of = (skew_first, last_off + skew_first + t + u_c_last - 2)
+    os_if = (np.ones_like(rr), last_off + t + u_r_last - 1)
+    os_fi = (np.ones_like(rr), last_off + t + u_c_last - 1)
+    os_of = (t - 1 + rr - u_r_first, last_off + t + rr + u_c_last - 3)
+    is_if = (rr - u_r_first + 1, last_off + rr)
+    is_fi = (rr + 1, last_off + rr + t + u_r_last - 1)
+    is_of = ws_of
+
+    def pick(os_v: IntArray, ws_v: IntArray, is_v: IntArray) -> IntArray:
+        return np.where(is_os, os_v, np.where(is_ws, ws_v, is_v))
+
+    sram_cycles: tuple[IntArray, ...] = (
+        pick(os_if[0], ws_if[0], is_if[0]),
+        pick(os_if[1], ws_if[1], is_if[1]),
+        pick(os_fi[0], ws_fi[0], is_fi[0]),
+        pick(os_fi[1], ws_fi[1], is_fi[1]),
+        pick(os_of[0], ws_of[0], is_of[0]),
+        pick(os_of[1], ws_of[1], is_of[1]),
+    )
+
     # Exact replay of SCALE-Sim's memory system where the closed forms do not hold (an operand
     # overflows its read SRAM, or the ofmap SRAM drains during the run).
     if replay:
@@ -520,7 +563,13 @@ def simulate(
                 )
             )
             geom_ok = np.ones(mm.shape, dtype=bool)
-        need = ~(reads_fit & ofmap_fits) & geom_ok
+        # Windows hanging over the ifmap edge (ceil output sizes) demand -1 entries, which shift
+        # SCALE-Sim's SRAM start/stop cycles: replayed as well.
+        g = geom
+        oh = _ceil_div(g[0] - g[2] + g[5], g[5])
+        ow = _ceil_div(g[1] - g[3] + g[6], g[6])
+        ragged = ((oh - 1) * g[5] + g[2] > g[0]) | ((ow - 1) * g[6] + g[3] > g[1])
+        need = (~(reads_fit & ofmap_fits) | ragged) & geom_ok
         need &= ifmap_sram + filter_sram <= replay_max_words
         if np.any(need):
             outs = [
@@ -537,6 +586,7 @@ def simulate(
                     fi_stop,
                     of_start,
                     of_stop,
+                    *sram_cycles,
                 )
             ]
             flags = [np.array(x, dtype=bool, copy=True) for x in (if_exact, fi_exact, stall_exact)]
@@ -578,7 +628,9 @@ def simulate(
                 fi_stop,
                 of_start,
                 of_stop,
+                *sram_list,
             ) = outs
+            sram_cycles = tuple(sram_list)
             if_exact, fi_exact, stall_exact = flags
     incl_prefetch = of_stop - np.minimum(if_start, fi_start)
 
@@ -589,25 +641,6 @@ def simulate(
     mapping_eff = b_term / (folds * macs_pe).astype(np.float64)
     util_lines = np.where(is_os, t + rr + cc - 2, 2 * rr + 2 * cc + t - 3)
     compute_util = (b_term * t) / (macs_pe * util_lines * folds).astype(np.float64)
-
-    # First / last SRAM request cycles (reads are served with a 1-cycle hit latency).
-    last_off = (folds - 1) * fold_lines
-    u_r_last = sr - (row_folds - 1) * rr
-    u_c_last = sc - (col_folds - 1) * cc
-    u_r_first = np.minimum(rr, sr)
-    skew_first = 2 * rr - 1
-    ws_if = (rr + 1, last_off + rr + t + u_r_last - 1)
-    ws_fi = (rr - u_r_first + 1, last_off + rr)
-    ws_of = (skew_first, last_off + skew_first + t + u_c_last - 2)
-    os_if = (np.ones_like(rr), last_off + t + u_r_last - 1)
-    os_fi = (np.ones_like(rr), last_off + t + u_c_last - 1)
-    os_of = (t - 1 + rr - u_r_first, last_off + t + rr + u_c_last - 3)
-    is_if = (rr - u_r_first + 1, last_off + rr)
-    is_fi = (rr + 1, last_off + rr + t + u_r_last - 1)
-    is_of = ws_of
-
-    def pick(os_v: IntArray, ws_v: IntArray, is_v: IntArray) -> IntArray:
-        return np.where(is_os, os_v, np.where(is_ws, ws_v, is_v))
 
     def per_cycle(words: IntArray, span: IntArray) -> FloatArray:
         return words / np.maximum(span, 1).astype(np.float64)
@@ -629,12 +662,12 @@ def simulate(
         ifmap_dram_reads_words=if_reads,
         filter_dram_reads_words=fi_reads,
         ofmap_dram_writes_words=ofmap_dram,
-        ifmap_sram_start_cycle=pick(os_if[0], ws_if[0], is_if[0]),
-        ifmap_sram_stop_cycle=pick(os_if[1], ws_if[1], is_if[1]),
-        filter_sram_start_cycle=pick(os_fi[0], ws_fi[0], is_fi[0]),
-        filter_sram_stop_cycle=pick(os_fi[1], ws_fi[1], is_fi[1]),
-        ofmap_sram_start_cycle=pick(os_of[0], ws_of[0], is_of[0]),
-        ofmap_sram_stop_cycle=pick(os_of[1], ws_of[1], is_of[1]),
+        ifmap_sram_start_cycle=sram_cycles[0],
+        ifmap_sram_stop_cycle=sram_cycles[1],
+        filter_sram_start_cycle=sram_cycles[2],
+        filter_sram_stop_cycle=sram_cycles[3],
+        ofmap_sram_start_cycle=sram_cycles[4],
+        ofmap_sram_stop_cycle=sram_cycles[5],
         ifmap_dram_start_cycle=if_start,
         ifmap_dram_stop_cycle=if_stop,
         filter_dram_start_cycle=fi_start,
