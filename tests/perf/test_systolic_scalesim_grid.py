@@ -59,6 +59,9 @@ GRID: list[dict[str, Any]] = [
 ]
 CASES = [c for c in GRID if "reports" in c]  # a run killed at the generator's timeout has none
 IDS = [c["id"] for c in CASES]
+# Spot checks run after the replay was written (the configurations of issue 11 and random
+# layers/arrays/SRAMs/bandwidths, bank bandwidth 5, strides up to 3): same generator's format.
+SPOT = [json.loads(line) for line in (DATA / "spot.jsonl").read_text().splitlines() if line]
 
 COMPUTE = {"Total Cycles": "total_cycles", "Stall Cycles": "stall_cycles"}
 ACCESS = {
@@ -149,7 +152,7 @@ def test_grid_covers_every_combination() -> None:
     assert any(c["kind"] == "gemm" for c in CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES + SPOT, ids=IDS + [c["id"] for c in SPOT])
 def test_grid_case_exact(case: dict[str, Any]) -> None:
     """Cycles, stalls, SRAM and DRAM counts and every start/stop cycle equal SCALE-Sim's."""
     res = simulate_layers([layer_of(case)], config_of(case))
