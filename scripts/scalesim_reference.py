@@ -531,7 +531,7 @@ GRID_FILE = OUT_DIR / "grid.jsonl"
 GRID_TIMEOUT_S = 600
 
 
-def run_grid(jobs: int, only: str) -> int:
+def run_grid(jobs: int, only: str, cheap_first: bool = False) -> int:
     """Run the grid cases not yet in ``grid.jsonl``, one process per case (killed after
     ``GRID_TIMEOUT_S``), appending each result as one JSON line as soon as it finishes, so a
     partial or interrupted run is usable and a rerun resumes. Timed-out cases are recorded with
@@ -544,6 +544,15 @@ def run_grid(jobs: int, only: str) -> int:
     if GRID_FILE.exists():
         done = {json.loads(ln)["id"] for ln in GRID_FILE.read_text().splitlines() if ln}
     todo = [c for c in grid_cases() if only in c.id and c.id not in done]
+    if cheap_first:
+
+        def cost(c: Case) -> float:
+            g = c.config
+            return estimated_seconds(
+                c.kind, c.topology, g["ArrayHeight"], g["ArrayWidth"], g["Dataflow"]
+            )
+
+        todo.sort(key=cost)
     lock = threading.Lock()
     print(f"{len(todo)} grid cases to run ({len(done)} already in {GRID_FILE.name})", flush=True)
 
@@ -574,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="run only cases whose id contains this")
     parser.add_argument("--list", action="store_true", help="list the case ids and exit")
     parser.add_argument("--grid", action="store_true", help="run the grid into grid.jsonl")
+    parser.add_argument("--cheap-first", action="store_true", help="grid: fastest cases first")
     parser.add_argument("--run-one", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_one:
@@ -586,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.list:
             print("\n".join(c.id for c in grid_cases() if args.only in c.id))
             return 0
-        return run_grid(args.jobs, args.only)
+        return run_grid(args.jobs, args.only, args.cheap_first)
 
     cases = [c for c in all_cases() if args.only in c.id]
     if args.list:
