@@ -115,7 +115,8 @@ def val(res: SystolicResult, name: str) -> float:
 
 def main() -> int:
     cases = json.loads((DATA / "manifest.json").read_text())["cases"]
-    cases += [json.loads(x) for x in (DATA / "grid.jsonl").read_text().splitlines() if x]
+    grid = [json.loads(x) for x in (DATA / "grid.jsonl").read_text().splitlines() if x]
+    cases += list({c["id"]: c for c in grid}.values())  # one per id (resumable generator)
     cases = [c for c in cases if "reports" in c]
     rows: dict[tuple[str, str], list[tuple[bool, float, float, float]]] = defaultdict(list)
     for case in cases:
