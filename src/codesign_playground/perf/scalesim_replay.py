@@ -343,7 +343,6 @@ def _user_refills(
     idx = np.searchsorted(uniq, addr)
     if np.any(idx >= uniq.size) or np.any(uniq[np.minimum(idx, uniq.size - 1)] != addr):
         raise ValueError("demanded address missing from the prefetch matrix")
-    sets = table[idx]  # (requests, width)
     n = addr.size
     s = 0
     p = 0
@@ -351,14 +350,14 @@ def _user_refills(
     chunk = 1024
     while p < n:
         q = min(n, p + chunk)
-        dist = (sets[p:q] - s) % n_sets
+        dist = (table[idx[p:q]] - s) % n_sets  # chunk x sets per address
         miss = np.flatnonzero(dist.min(axis=1) >= a_sets)
         if miss.size == 0:
             p = q
-            chunk = min(chunk * 2, 1 << 20)
+            chunk = min(chunk * 2, 1 << 16)
             continue
         i = p + int(miss[0])
-        row = sets[i]
+        row = table[idx[i]]
         k = 0
         while ((row - s) % n_sets).min() >= a_sets:
             s = (s + p_sets) % n_sets
