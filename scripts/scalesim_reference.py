@@ -259,6 +259,157 @@ def all_cases() -> list[Case]:
     return cases
 
 
+# --- Full grid over SCALE-Sim's own topologies ------------------------------------------------
+# Layers copied from SCALE-Sim's repository (github.com/scalesim-project/scale-sim-v2, commit
+# 22f88b17f1dd3160e18bff5df165035bf8146e83): topologies/conv_nets/Resnet18.csv,
+# topologies/conv_nets/mobilenet.csv and topologies/GEMM_mnk/{NCF,gnmt,gpt2,test_mnk_input,
+# transformer_partial}.csv (unet2d.csv's layers are too large to simulate). Rows with the same
+# shape are kept once.
+RESNET18: list[tuple[str, int, int, int, int, int, int, int]] = [
+    ("Conv1", 224, 224, 7, 7, 3, 64, 2),
+    ("Conv2_1a", 56, 56, 3, 3, 64, 64, 1),
+    ("Conv3_1a", 56, 56, 3, 3, 64, 128, 2),
+    ("Conv3_1b", 28, 28, 3, 3, 128, 128, 1),
+    ("Conv3_s", 56, 56, 1, 1, 64, 128, 2),
+    ("Conv4_1a", 28, 28, 3, 3, 128, 256, 2),
+    ("Conv4_1b", 14, 14, 3, 3, 256, 256, 1),
+    ("Conv4_s", 28, 28, 1, 1, 128, 256, 2),
+    ("Conv5_1a", 14, 14, 3, 3, 256, 512, 2),
+    ("Conv5_1b", 7, 7, 3, 3, 512, 512, 1),
+    ("Conv5_s", 14, 14, 1, 1, 256, 512, 2),
+    ("FC", 1, 1, 1, 1, 512, 1000, 1),
+]
+MOBILENET: list[tuple[str, int, int, int, int, int, int, int]] = [
+    ("Conv1", 224, 224, 3, 3, 3, 32, 2),
+    ("Conv2", 112, 112, 3, 3, 32, 1, 1),
+    ("Conv3", 112, 112, 1, 1, 32, 64, 1),
+    ("Conv4", 112, 112, 3, 3, 64, 1, 2),
+    ("Conv5", 56, 56, 1, 1, 64, 128, 1),
+    ("Conv6", 56, 56, 3, 3, 128, 1, 1),
+    ("Conv7", 56, 56, 1, 1, 128, 128, 1),
+    ("Conv8", 56, 56, 3, 3, 128, 1, 2),
+    ("Conv9", 28, 28, 1, 1, 128, 256, 1),
+    ("Conv10", 28, 28, 3, 3, 256, 1, 1),
+    ("Conv11", 28, 28, 1, 1, 256, 256, 1),
+    ("Conv12", 28, 28, 3, 3, 256, 1, 2),
+    ("Conv13", 14, 14, 1, 1, 256, 512, 1),
+    ("Conv14", 14, 14, 3, 3, 512, 1, 1),
+    ("Conv15", 14, 14, 1, 1, 512, 512, 1),
+    ("Conv24", 14, 14, 3, 3, 512, 1, 2),
+    ("Conv25", 7, 7, 1, 1, 512, 1024, 1),
+    ("Conv26", 7, 7, 3, 3, 1024, 1, 2),
+    ("Conv27", 7, 7, 1, 1, 1024, 1024, 1),
+]
+GEMM_MNK: list[tuple[str, int, int, int]] = [
+    ("NCF_1", 256, 128, 2048),
+    ("NCF_2", 128, 64, 2048),
+    ("NCF_3", 256, 256, 2048),
+    ("NCF_4", 2048, 256, 256),
+    ("NCF_6", 2048, 128, 256),
+    ("NCF_7", 2048, 256, 128),
+    ("NCF_8", 2048, 128, 64),
+    ("NCF_9", 2048, 64, 128),
+    ("NCF_10", 128, 1, 2048),
+    ("NCF_11", 2048, 1, 128),
+    ("NCF_12", 2048, 128, 1),
+    ("gnmt_1", 2048, 4096, 32),
+    ("gnmt_3", 2048, 1024, 32),
+    ("gnmt_4", 32, 2048, 4096),
+    ("gnmt_6", 32, 2048, 1024),
+    ("gnmt_11", 32, 1024, 2048),
+    ("gpt2_QKT", 1024, 1024, 64),
+    ("gpt2_QKTV", 1024, 64, 1024),
+    ("test_mnk_1", 128, 64, 256),
+    ("tr_MH_FC_DimReduce_VKQ_0", 128, 512, 1536),
+    ("tr_SD_MatMul_QK_00", 128, 64, 128),
+    ("tr_MH_FC_DimRecast_0", 128, 512, 512),
+    ("tr_FF_A_0", 128, 512, 2048),
+]
+GRID_ARRAYS: list[tuple[int, int]] = [
+    (8, 8),
+    (16, 16),
+    (32, 32),
+    (64, 64),
+    (128, 128),
+    (8, 32),
+    (32, 16),
+]
+# (name, ifmap KB, filter KB, ofmap KB): operands fit; medium; the 16 KiB of the issue; tiny
+# (read-buffer replays and ofmap drains on nearly every layer).
+GRID_SRAMS: list[tuple[str, int, int, int]] = [
+    ("L", 512, 512, 256),
+    ("M", 64, 64, 32),
+    ("S", 16, 16, 16),
+    ("T", 2, 2, 2),
+]
+# (name, config overrides): CALC (estimated bandwidth) and USER (given bandwidth; drain rate
+# ``Bandwidth``, fill rate 10 words/cycle per read SRAM).
+GRID_MODES: list[tuple[str, dict[str, Any]]] = [
+    ("calc", {"InterfaceBandwidth": "CALC"}),
+    ("user", {"InterfaceBandwidth": "USER"}),
+]
+GRID_USER_BANDWIDTHS = (10, 4)  # rotated over the layer slots
+GRID_COST_CAP_S = 1.5  # estimated SCALE-Sim seconds per case (layers above it are not picked)
+
+
+def gemm_dims(kind: str, topo: dict[str, Any]) -> tuple[int, int, int]:
+    """SCALE-Sim's GEMM view (M, N, K) of a topology row (no padding, ceil output size)."""
+    if kind == "gemm":
+        return int(topo["M"]), int(topo["N"]), int(topo["K"])
+    s = int(topo["Strides"])
+    oh = -(-(int(topo["IFMAP Height"]) - int(topo["Filter Height"]) + s) // s)
+    ow = -(-(int(topo["IFMAP Width"]) - int(topo["Filter Width"]) + s) // s)
+    k = int(topo["Filter Height"]) * int(topo["Filter Width"]) * int(topo["Channels"])
+    return oh * ow, int(topo["Num Filter"]), k
+
+
+def estimated_seconds(kind: str, topo: dict[str, Any], rows: int, cols: int, df: str) -> float:
+    """SCALE-Sim's run time, roughly: 65 us per demand line plus 3 us per SRAM access."""
+    m, n, k = gemm_dims(kind, topo)
+    sr, sc, t = {"os": (m, n, k), "ws": (k, n, m), "is": (k, m, n)}[df]
+    rf, cf = -(-sr // rows), -(-sc // cols)
+    lines = rf * cf * (t + rows + cols - 2 if df == "os" else 2 * rows + cols + t - 2)
+    accesses = m * k * cf + k * n * rf + m * n
+    return 65e-6 * lines + 3e-6 * accesses
+
+
+def grid_cases() -> list[Case]:
+    """dataflow x array x SRAM sizes x bandwidth mode, one ResNet-18, one MobileNet and one GEMM
+    layer each (rotating over the layers SCALE-Sim runs in seconds on that array)."""
+    pools: list[list[tuple[str, dict[str, Any]]]] = [
+        [("conv", conv_topology(("rn18_" + x[0], *x[1:]))) for x in RESNET18],
+        [("conv", conv_topology(("mobilenet_" + x[0], *x[1:]))) for x in MOBILENET],
+        [("gemm", gemm_topology(x)) for x in GEMM_MNK],
+    ]
+    slots: list[list[Case]] = [[], [], []]
+    combo = 0
+    for mode, mode_cfg in GRID_MODES:
+        for sram, ikb, fkb, okb in GRID_SRAMS:
+            for rows, cols in GRID_ARRAYS:
+                for df in DATAFLOWS:
+                    for slot, pool in enumerate(pools):
+                        cost = [estimated_seconds(kd, tp, rows, cols, df) for kd, tp in pool]
+                        ok = [i for i, c in enumerate(cost) if c <= GRID_COST_CAP_S]
+                        if not ok:
+                            ok = [min(range(len(pool)), key=cost.__getitem__)]
+                        kind, topo = pool[ok[(combo * 7 + slot * 3) % len(ok)]]
+                        over: dict[str, Any] = dict(mode_cfg)
+                        over.update(IfmapSramSzkB=ikb, FilterSramSzkB=fkb, OfmapSramSzkB=okb)
+                        tag = mode
+                        if mode == "user":
+                            bw = GRID_USER_BANDWIDTHS[(combo + slot) % len(GRID_USER_BANDWIDTHS)]
+                            over["Bandwidth"] = bw
+                            tag = f"user{bw}"
+                        name = topo.get("Layer name", topo.get("Layer"))
+                        cid = f"grid_{tag}_{sram}_{rows}x{cols}_{df}_{name}"
+                        slots[slot].append(
+                            Case(cid, kind, topo, base_config(rows, cols, df, **over))
+                        )
+                    combo += 1
+    # Slot-major order: a partial run covers every combination once before the second layer.
+    return [c for cases in slots for c in cases]
+
+
 def write_cfg(path: Path, cfg: dict[str, Any]) -> None:
     """Write a SCALE-Sim .cfg with every section its parser reads."""
     text = f"""[general]
@@ -330,8 +481,8 @@ def parse_report(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def run_case(case: Case) -> dict[str, Any]:
-    """Run SCALE-Sim on one case; copy its reports and return the manifest entry."""
+def run_case(case: Case, keep_raw: bool = True) -> dict[str, Any]:
+    """Run SCALE-Sim on one case; copy its reports (``keep_raw``) and return the manifest entry."""
     from scalesim.scale_sim import scalesim  # imported in the worker (SCALE-Sim venv only)
 
     with tempfile.TemporaryDirectory(prefix="scalesim_ref_") as tmp:
@@ -359,11 +510,12 @@ def run_case(case: Case) -> dict[str, Any]:
             sim.run_scale(top_path=str(work / "out"))
             elapsed = time.perf_counter() - t0
         report_dir = work / "out" / case.config["run_name"]
-        dest = OUT_DIR / "cases" / case.id
-        dest.mkdir(parents=True, exist_ok=True)
         reports: dict[str, list[dict[str, Any]]] = {}
         for name in REPORTS:
-            shutil.copyfile(report_dir / name, dest / name)
+            if keep_raw:
+                dest = OUT_DIR / "cases" / case.id
+                dest.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(report_dir / name, dest / name)
             reports[name] = parse_report(report_dir / name)
     return {
         "id": case.id,
@@ -375,12 +527,76 @@ def run_case(case: Case) -> dict[str, Any]:
     }
 
 
+GRID_FILE = OUT_DIR / "grid.jsonl"
+GRID_TIMEOUT_S = 600
+
+
+def run_grid(jobs: int, only: str, cheap_first: bool = False) -> int:
+    """Run the grid cases not yet in ``grid.jsonl``, one process per case (killed after
+    ``GRID_TIMEOUT_S``), appending each result as one JSON line as soon as it finishes, so a
+    partial or interrupted run is usable and a rerun resumes. Timed-out cases are recorded with
+    ``"timed_out": true`` and no reports."""
+    import subprocess
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    done: set[str] = set()
+    if GRID_FILE.exists():
+        done = {json.loads(ln)["id"] for ln in GRID_FILE.read_text().splitlines() if ln}
+    todo = [c for c in grid_cases() if only in c.id and c.id not in done]
+    if cheap_first:
+
+        def cost(c: Case) -> float:
+            g = c.config
+            return estimated_seconds(
+                c.kind, c.topology, g["ArrayHeight"], g["ArrayWidth"], g["Dataflow"]
+            )
+
+        todo.sort(key=cost)
+    lock = threading.Lock()
+    print(f"{len(todo)} grid cases to run ({len(done)} already in {GRID_FILE.name})", flush=True)
+
+    def one(case: Case) -> None:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--run-one", case.id]
+        try:
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=GRID_TIMEOUT_S, check=False
+            )
+            if proc.returncode != 0:
+                print(f"{case.id}: failed\n{proc.stderr[-2000:]}", file=sys.stderr, flush=True)
+                return
+            entry = json.loads(proc.stdout.strip().splitlines()[-1])
+        except subprocess.TimeoutExpired:
+            entry = {"id": case.id, "timed_out": True, "timeout_s": GRID_TIMEOUT_S}
+        with lock, GRID_FILE.open("a") as fh:
+            fh.write(json.dumps(entry, separators=(",", ":")) + "\n")
+        print(f"{case.id:60s} {entry.get('scalesim_seconds', 'timeout')}", flush=True)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, todo))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--only", default="", help="run only cases whose id contains this")
     parser.add_argument("--list", action="store_true", help="list the case ids and exit")
+    parser.add_argument("--grid", action="store_true", help="run the grid into grid.jsonl")
+    parser.add_argument("--cheap-first", action="store_true", help="grid: fastest cases first")
+    parser.add_argument("--run-one", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.run_one:
+        case = next(c for c in grid_cases() if c.id == args.run_one)
+        entry = run_case(case, keep_raw=False)
+        del entry["reports"]["BANDWIDTH_REPORT.csv"]
+        print(json.dumps(entry, separators=(",", ":")))
+        return 0
+    if args.grid:
+        if args.list:
+            print("\n".join(c.id for c in grid_cases() if args.only in c.id))
+            return 0
+        return run_grid(args.jobs, args.only, args.cheap_first)
 
     cases = [c for c in all_cases() if args.only in c.id]
     if args.list:

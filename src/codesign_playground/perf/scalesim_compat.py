@@ -18,7 +18,12 @@ import numpy as np
 
 from codesign_playground.errors import HardwareSpecError
 from codesign_playground.hardware.importers.scalesim_cfg import ScaleSimConfig, load_config
-from codesign_playground.perf.systolic import SystolicResult, conv_gemm_view, simulate
+from codesign_playground.perf.systolic import (
+    ConvGeometry,
+    SystolicResult,
+    conv_gemm_view,
+    simulate,
+)
 from codesign_playground.workload.importers.scalesim_csv import TopologyRow, read_topology
 
 __all__ = [
@@ -104,6 +109,15 @@ def simulate_layers(layers: Sequence[TopologyLayer], cfg: ScaleSimConfig) -> Sys
         view.n,
         view.k,
         ifmap_footprint_words=view.ifmap_footprint_words,
+        conv=ConvGeometry(
+            col(lambda x: x.ifmap_h),
+            col(lambda x: x.ifmap_w),
+            col(lambda x: x.filter_h),
+            col(lambda x: x.filter_w),
+            col(lambda x: x.channels),
+            col(lambda x: x.stride_h),
+            col(lambda x: x.stride_w),
+        ),
         array_rows=cfg.array_rows,
         array_cols=cfg.array_cols,
         dataflow=cfg.dataflow,

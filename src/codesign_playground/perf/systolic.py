@@ -16,18 +16,22 @@ window ``R*S*C``. Dataflows are coded ``0 = os``, ``1 = ws``, ``2 = is`` (:data:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
 from codesign_playground.errors import InputError
+from codesign_playground.perf.scalesim_replay import replay_layer
 
 __all__ = [
     "CALC_FILL_BW_WORDS_PER_CYCLE",
     "DATAFLOWS",
     "FAST",
+    "REPLAY_MAX_WORDS",
     "ConvGemmView",
+    "ConvGeometry",
+    "FastOptions",
     "SystolicResult",
     "conv_gemm_view",
     "dataflow_code",
@@ -108,8 +112,17 @@ def conv_gemm_view(
     oh = -((ih - fh + sh) // -sh)  # ceil((H - R + s) / s), as SCALE-Sim's topology_utils
     ow = -((iw - fw + sw) // -sw)
     # Rows (cols) of the ifmap that some window touches: union of [o*s, o*s + R).
-    rows_touched = np.where(sh >= fh, oh * fh, (oh - 1) * sh + fh)
-    cols_touched = np.where(sw >= fw, ow * fw, (ow - 1) * sw + fw)
+    # (the last window may hang over the edge with ceil output sizes: its rows past it are -1)
+    rows_touched = np.where(
+        sh >= fh,
+        (oh - 1) * fh + np.minimum(fh, ih - (oh - 1) * sh),
+        np.minimum((oh - 1) * sh + fh, ih),
+    )
+    cols_touched = np.where(
+        sw >= fw,
+        (ow - 1) * fw + np.minimum(fw, iw - (ow - 1) * sw),
+        np.minimum((ow - 1) * sw + fw, iw),
+    )
     m, n, k, fp = np.broadcast_arrays(oh * ow, nf, fh * fw * ch, rows_touched * cols_touched * ch)
     return ConvGemmView(m.copy(), n.copy(), k.copy(), fp.copy())
 
@@ -208,492 +221,57 @@ def _calc_epoch_reads(
     return np.where(passes <= 1, once, cost_full + last)
 
 
-USER_RING_REPLAY_MAX_EVENTS = 128
-"""Most replay steps (folds, or missing demand lines of row-block operands) the USER-mode
-small-SRAM read-buffer replay runs per pair; pairs that need more keep the estimate."""
+class FastOptions(TypedDict):
+    """Keyword arguments of :func:`simulate` that select its fast mode."""
+
+    replay: bool
 
 
-def _tri(x: IntArray, h: IntArray) -> IntArray:
-    """``sum_{y <= x} clip(y, 0, h)`` over integers ``y``."""
-    x = np.maximum(x, 0)
-    xm = np.minimum(x, h)
-    return _i64(xm * (xm + 1) // 2 + (x - xm) * h)
-
-
-def _diag_word(
-    r: IntArray, c: IntArray, t: IntArray, g: IntArray, w: IntArray, ul: IntArray
-) -> IntArray:
-    """Valid-word index of element ``(r, c)`` of SCALE-Sim's diagonal prefetch stream.
-
-    The prefetch matrix stacks ``g`` blocks of ``t`` rows x ``w`` columns (the last block has
-    ``ul`` valid columns, the rest ``-1``) and is read along anti-diagonals, row descending.
-    """
-    d = r + c
-    h1 = g * t
-    h2 = (g - 1) * t
-
-    def span(c0: IntArray, c1: IntArray, h: IntArray) -> IntArray:
-        return _tri(d - c0, h) - _tri(d - np.maximum(c1, c0), h)
-
-    def count(c0: IntArray, c1: IntArray, h: IntArray) -> IntArray:
-        return _i64(np.maximum(np.minimum(c1, d + 1) - np.maximum(c0, d - h + 1), 0))
-
-    zero = np.zeros_like(d)
-    before = span(zero, ul, h1) + span(ul, w, h2)
-    return _i64(before + count(zero, np.minimum(c, ul), h1) + count(ul, c, h2))
-
-
-def _ring_refills(
-    rowblock: BoolArray,
-    block_is_col_fold: BoolArray,
-    sr: IntArray,
-    sc: IntArray,
-    t: IntArray,
-    rr: IntArray,
-    cc: IntArray,
-    elems_per_set: IntArray,
-    sets: IntArray,
-    active_sets: IntArray,
-    step_sets: IntArray,
-    max_events: int,
-    fold_lines: IntArray | None = None,
-    diag_line0: IntArray | None = None,
-    events: list[tuple[IntArray, IntArray]] | None = None,
-) -> tuple[IntArray, BoolArray]:
-    """Refills (``new_prefetch`` calls) of SCALE-Sim's USER-mode ``read_buffer``, by replay.
-
-    1-D inputs, one entry per pair. The prefetch stream is hashed into ``sets`` sets of
-    ``elems_per_set`` valid words; the active window is ``active_sets`` consecutive sets (mod
-    ``sets``) from ``s`` and a miss moves it by ``step_sets``. A demanded set ``p`` at ring
-    distance ``d = (p - s) mod sets >= active_sets`` costs ``ceil((d - A + 1)/step)`` refills
-    (a set just behind the window walks it round the ring). Folds run column fold outer, row
-    fold inner. Diagonal operands (os/ws ifmap, os/is filter) demand each fold in ascending
-    stream order from its first to its last word: one step per fold. Row-block operands (ws
-    filter, is ifmap) demand a fold's rows top row first, each row ascending; the replay jumps
-    from one missing row to the next (rows in between lie inside the window). Returns the
-    refills and whether the replay finished within ``max_events`` steps. With ``events`` (a
-    list), also appends ``(pair, demand line)`` arrays, one entry per refill: the demand-matrix
-    line whose request triggers it (``fold_lines`` lines per fold; a diagonal operand's
-    stream starts at line ``diag_line0`` of its fold, a row-block row ``k`` sits on line
-    ``Rows - 1 - (k - first row of the fold)``).
-    """
-    size = sr.shape[0]
-    refills = np.zeros(size, dtype=np.int64)
-    done = np.zeros(size, dtype=bool)
-    rf = _ceil_div(sr, rr)
-    cf = _ceil_div(sc, cc)
-    folds = rf * cf
-    idx = np.arange(size)
-    s: IntArray = np.zeros(size, dtype=np.int64)
-    miss: IntArray = np.zeros(size, dtype=np.int64)
-    fold = np.zeros(size, dtype=np.int64)
-    line = np.full(size, -1, dtype=np.int64)
-    one = np.ones(1, dtype=np.int64)
-    for _ in range(max_events):
-        if idx.size == 0:
-            break
-        rb, colb = rowblock[idx], block_is_col_fold[idx]
-        t_, r_, c_, sr_, sc_ = t[idx], rr[idx], cc[idx], sr[idx], sc[idx]
-        e, n, a, p = elems_per_set[idx], sets[idx], active_sets[idx], step_sets[idx]
-        rf_, cf_ = rf[idx], cf[idx]
-        fc, fr = np.divmod(fold, rf_)
-        # Diagonal operands: the fold's first and last word in the stream.
-        b = np.where(colb, fc, fr)
-        g = np.where(colb, cf_, rf_)
-        w = np.where(colb, c_, r_)
-        ul = np.where(colb, sc_ - (cf_ - 1) * c_, sr_ - (rf_ - 1) * r_)
-        ub = np.where(b < g - 1, w, ul)
-        first = _diag_word(b * t_, 0 * b, t_, g, w, ul)
-        last = _diag_word(b * t_ + t_ - 1, ub - 1, t_, g, w, ul)
-        # Row-block operands: row ``k`` of column block ``fc`` is words base + k*u .. + u - 1.
-        u = np.minimum(c_, sc_ - fc * c_)
-        base = fc * sr_ * c_
-        bottom = fr * r_
-        k = np.where(line < 0, bottom + np.minimum(r_, sr_ - bottom) - 1, line)
-        lo = np.where(rb, base + k * u, first) // e
-        hi = np.where(rb, base + k * u + u - 1, last) // e
-        d = (lo - s) % n
-        k1 = np.where(d >= a, _ceil_div(d - a + 1, p), 0)
-        s = _i64((s + k1 * p) % n)
-        off = (lo - s) % n
-        rel = off + hi - lo
-        k2 = np.where(rel >= a, _ceil_div(rel - a + 1, p), 0)
-        s = _i64((s + k2 * p) % n)
-        miss = miss + k1 + k2
-        if events is not None and fold_lines is not None and diag_line0 is not None:
-            base_line = fold * fold_lines[idx]
-            walk_line = np.where(rb, base_line + r_ - 1 - (k - bottom), base_line + diag_line0[idx])
-            _emit(events, idx, walk_line, np.where(rb, k1 + k2, k1))
-            dg = ~rb & (k2 > 0)
-            if np.any(dg):
-                q_max = int(k2[dg].max())
-                q = np.arange(q_max)[None, :]
-                sel = dg[:, None] & (q < k2[:, None])
-                pi, qi = np.nonzero(sel)
-                thr = (lo - off)[pi] + a[pi] + qi * p[pi]
-                j = _first_line_reaching(
-                    thr * e[pi], b[pi] * t_[pi], t_[pi], g[pi], w[pi], ul[pi], ub[pi]
-                )
-                _emit(events, idx[pi], base_line[pi] + diag_line0[idx][pi] + j, np.ones_like(j))
-        # Next row that misses: the first one (going down) starting below the window.
-        win = lo - off + k2 * p
-        nxt = np.minimum(k - 1, _ceil_div(win * e - base, np.maximum(u, one)) - 1)
-        fold_done = ~rb | (nxt < bottom)
-        fold = fold + fold_done
-        line = np.where(fold_done, -1, nxt)
-        fin = fold >= folds[idx]
-        if np.any(fin):
-            refills[idx[fin]] = miss[fin]
-            done[idx[fin]] = True
-            keep = ~fin
-            idx, s, miss, fold, line = idx[keep], s[keep], miss[keep], fold[keep], line[keep]
-    return refills, done
-
-
-def _emit(
-    events: list[tuple[IntArray, IntArray]], pair: IntArray, line: IntArray, count: IntArray
-) -> None:
-    """Append ``count`` refill events at ``line`` for each ``pair`` (local indices)."""
-    if np.any(count > 0):
-        events.append((np.repeat(pair, count), np.repeat(line, count)))
-
-
-def _first_line_reaching(
-    word: IntArray,
-    row0: IntArray,
-    t: IntArray,
-    g: IntArray,
-    w: IntArray,
-    ul: IntArray,
-    ub: IntArray,
-) -> IntArray:
-    """First stream line ``j`` of a diagonal fold (rows ``row0 .. row0 + t - 1``, ``ub`` used
-    columns) whose last demanded word (lowest row of anti-diagonal ``row0 + j``) is ``>= word``;
-    binary search over ``j`` in ``[0, t + ub - 2]``."""
-    lo = np.zeros_like(word)
-    hi = t + ub - 2
-    while np.any(lo < hi):
-        mid = (lo + hi) // 2
-        d = row0 + mid
-        r = np.maximum(row0, d - ub + 1)
-        last = _diag_word(r, d - r, t, g, w, ul)
-        ok = last >= word
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid + 1)
-    return lo
-
-
-def _user_ring(
-    need: BoolArray,
-    sram_words: IntArray,
-    valid_words: IntArray,
-    rowblock: BoolArray,
-    block_is_col_fold: BoolArray,
-    dims: tuple[IntArray, IntArray, IntArray, IntArray, IntArray],
-    max_events: int,
-    fold_lines: IntArray,
-    diag_line0: IntArray,
-) -> tuple[IntArray, BoolArray, tuple[IntArray, IntArray]]:
-    """Run :func:`_ring_refills` on the pairs in ``need`` (USER mode, prefetch beyond the active
-    half); returns full-shape refills, a mask of the pairs it finished and the refill events
-    ``(flat pair index, demand line)``, one per refill."""
-    refills = np.zeros(need.shape, dtype=np.int64)
-    replayed = np.zeros(need.shape, dtype=bool)
-    empty = np.zeros(0, dtype=np.int64)
-    if not np.any(need) or max_events <= 0:
-        return refills, replayed, (empty, empty)
-    sel = need  # boolean mask indexing also works on 0-d arrays
-    sr, sc, t, rr, cc = (x[sel] for x in dims)
-    words = sram_words[sel]
-    e = np.maximum(_ceil_div(words, _i64(100)), 1)
-    active = _ceil_div(words, _i64(2))
-    n = valid_words[sel] // e + 1
-    a = np.minimum(_ceil_div(active, e), n)
-    p = np.maximum(np.minimum(_ceil_div(words - active, e), n - a), 1)
-    events: list[tuple[IntArray, IntArray]] = []
-    got, ok = _ring_refills(
-        rowblock[sel],
-        block_is_col_fold[sel],
-        sr,
-        sc,
-        t,
-        rr,
-        cc,
-        e,
-        n,
-        a,
-        p,
-        max_events,
-        fold_lines[sel],
-        diag_line0[sel],
-        events,
-    )
-    refills[sel] = got
-    replayed[sel] = ok
-    flat = np.flatnonzero(np.reshape(need, -1))
-    if events:
-        pair = flat[np.concatenate([x[0] for x in events])]
-        line = np.concatenate([x[1] for x in events])
-    else:
-        pair, line = empty, empty
-    return refills, replayed, (_i64(pair), _i64(line))
-
-
-STALL_REPLAY_MAX_EVENTS = 256
-"""Most stall-replay steps (demand lines with read refills, ofmap drains and write stalls) run
-per pair; pairs that need more keep the stall estimate (``stall_exact = False``)."""
-
-FAST: dict[str, int] = {"replay_max_events": 0, "stall_max_events": 0}
+FAST: FastOptions = {"replay": False}
 """Keyword arguments of :func:`simulate` for native estimates and exploration: SCALE-Sim's
-buffer-ring replays off. Compute cycles and SRAM counts stay exact; DRAM refetches and stalls
-of operands that overflow their SRAM take the closed-form estimates (flagged by the
-``*_exact`` fields), which follow the physics rather than SCALE-Sim's read-buffer artefacts
-and run ~40x faster on such pairs. The SCALE-Sim report format uses the default (exact)."""
+memory replay off. Compute cycles and SRAM counts stay exact, and so does everything while the
+operands fit their SRAMs; DRAM refetches and stalls of operands that overflow their SRAMs take
+the closed-form estimates (flagged by the ``*_exact`` fields). The SCALE-Sim report format uses
+the default (exact replay)."""
 
-_INF = np.int64(2**62)
-_PAD_SLOTS = 4  # partial ofmap lines remembered by the write-buffer replay
+REPLAY_MAX_WORDS = 10_000_000
+"""Most SRAM requests (ifmap + filter demand words) the exact replay handles per pair; larger
+pairs keep the closed-form estimate, flagged by the ``*_exact`` fields."""
+
+
+_REPLAY_FIELDS = (
+    "stall_cycles",
+    "total_cycles",
+    "ifmap_dram_reads_words",
+    "filter_dram_reads_words",
+    "ofmap_dram_writes_words",
+    "ifmap_dram_start_cycle",
+    "ifmap_dram_stop_cycle",
+    "filter_dram_start_cycle",
+    "filter_dram_stop_cycle",
+    "ofmap_dram_start_cycle",
+    "ofmap_dram_stop_cycle",
+    "ifmap_sram_start_cycle",
+    "ifmap_sram_stop_cycle",
+    "filter_sram_start_cycle",
+    "filter_sram_stop_cycle",
+    "ofmap_sram_start_cycle",
+    "ofmap_sram_stop_cycle",
+)
 
 
 @dataclass(frozen=True)
-class _OfmapStream:
-    """The ofmap demand of the replayed pairs (1-D, one entry per pair): per fold a band of
-    anti-diagonals, ``h`` rows x ``w`` columns, starting at line ``start`` of the fold."""
+class ConvGeometry:
+    """Conv shape of the layers (arrays broadcasting like ``m``), for the exact replay: the
+    addresses SCALE-Sim demands depend on it, not only on the GEMM view."""
 
-    is_os: BoolArray
-    sr: IntArray
-    sc: IntArray
-    t: IntArray
-    rr: IntArray
-    cc: IntArray
-    rf: IntArray
-    folds: IntArray
-    fold_lines: IntArray
-    words: IntArray
-
-    def fold(self, f: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        """``(h, w, start, writes before fold f)`` (folds: column fold outer, row fold inner)."""
-        fc, fr = np.divmod(f, self.rf)
-        ur = np.minimum(self.rr, self.sr - fr * self.rr)
-        uc = np.minimum(self.cc, self.sc - fc * self.cc)
-        h = np.where(self.is_os, ur, self.t)
-        start = np.where(self.is_os, self.t - 1 + self.rr - ur, 2 * self.rr - 1)
-        base = np.where(
-            self.is_os,
-            fc * self.sr * self.cc + fr * self.rr * uc,
-            fc * self.rf * self.t * self.cc + fr * self.t * uc,
-        )
-        return _i64(h), _i64(uc), _i64(start), _i64(base)
-
-    @staticmethod
-    def band(j: IntArray, h: IntArray, w: IntArray) -> IntArray:
-        """Writes on band lines ``0..j``: cells ``r + c <= j`` of an ``h x w`` block."""
-        return _i64(_tri(j + 1, h) - _tri(j + 1 - w, h))
-
-    def line_of(self, n: IntArray) -> IntArray:
-        """Demand line of the ``n``-th ofmap write (1-based); ``_INF`` beyond the last."""
-        nn = np.clip(n, 1, self.words) - 1
-        col_block = np.where(self.is_os, self.sr * self.cc, self.rf * self.t * self.cc)
-        fc = np.minimum(nn // col_block, _ceil_div(self.sc, self.cc) - 1)
-        rest = nn - fc * col_block
-        uc = np.minimum(self.cc, self.sc - fc * self.cc)
-        fold_words = np.where(self.is_os, self.rr * uc, self.t * uc)
-        fr = np.minimum(rest // fold_words, self.rf - 1)
-        f = fc * self.rf + fr
-        h, w, start, base = self.fold(f)
-        m = nn - base
-        lo = np.zeros_like(m)
-        hi = h + w - 2
-        while np.any(lo < hi):
-            mid = (lo + hi) // 2
-            ok = self.band(mid, h, w) > m
-            hi = np.where(ok, mid, hi)
-            lo = np.where(ok, lo, mid + 1)
-        return np.where(n > self.words, _INF, f * self.fold_lines + start + lo)
-
-    def before(self, i: IntArray) -> IntArray:
-        """Ofmap writes on demand lines ``< i``."""
-        f = np.minimum(i // self.fold_lines, self.folds - 1)
-        h, w, start, base = self.fold(f)
-        jj = i - f * self.fold_lines - start
-        got = base + np.where(jj > 0, self.band(jj - 1, h, w), 0)
-        return np.where(i >= self.folds * self.fold_lines, self.words, got)
-
-    def next_line(self, i: IntArray) -> IntArray:
-        """First demand line ``>= i`` with an ofmap write (``_INF`` if none)."""
-        i = np.maximum(i, 0)
-        f = np.minimum(i // self.fold_lines, self.folds - 1)
-        h, w, start, _ = self.fold(f)
-        jj = i - f * self.fold_lines - start
-        f2 = np.minimum(f + 1, self.folds - 1)
-        _, _, start2, _ = self.fold(f2)
-        nxt = np.where(f + 1 < self.folds, (f + 1) * self.fold_lines + start2, _INF)
-        return np.where(jj < 0, f * self.fold_lines + start, np.where(jj >= h + w - 1, nxt, i))
-
-
-def _group_refills(
-    pairs: IntArray, events: tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]]
-) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]:
-    """Refill events of both read buffers grouped by (pair, demand line), sorted.
-
-    ``pairs`` are the sorted flat indices of the replayed pairs. Returns per group its line,
-    refills of each buffer on it and refills of each buffer before it, and per pair the first
-    group and the number of groups."""
-    (ip, il), (fp, fl) = events
-    pair = np.searchsorted(pairs, np.concatenate([ip, fp]))
-    line = np.concatenate([il, fl])
-    buf = np.concatenate([np.zeros(ip.size, np.int64), np.ones(fp.size, np.int64)])
-    order = np.lexsort((line, pair))
-    pair, line, buf = pair[order], line[order], buf[order]
-    new = np.ones(pair.size, dtype=bool)
-    new[1:] = (pair[1:] != pair[:-1]) | (line[1:] != line[:-1])
-    gid = np.cumsum(new) - 1
-    groups = int(gid[-1]) + 1 if gid.size else 0
-    g_pair = pair[new]
-    g_line = line[new]
-    r_if = _i64(np.bincount(gid, weights=buf == 0, minlength=groups))
-    r_fi = _i64(np.bincount(gid, weights=buf == 1, minlength=groups))
-    first = np.searchsorted(g_pair, np.arange(pairs.size))
-    count = np.searchsorted(g_pair, np.arange(pairs.size), side="right") - first
-    cum_if, cum_fi = np.cumsum(r_if) - r_if, np.cumsum(r_fi) - r_fi
-    k0_if = cum_if - cum_if[np.minimum(first, max(groups - 1, 0))][g_pair] if groups else cum_if
-    k0_fi = cum_fi - cum_fi[np.minimum(first, max(groups - 1, 0))][g_pair] if groups else cum_fi
-    return g_line, r_if, r_fi, _i64(k0_if), _i64(k0_fi), _i64(first), _i64(count), g_pair
-
-
-def _read_line_stall(c: IntArray, k0: IntArray, r: IntArray, lines: IntArray) -> IntArray:
-    """Stall of one read buffer on a demand line at cycle ``c`` with refills ``k0+1 .. k0+r``.
-
-    ``read_buffer.service_reads``: the offset starts at the hit latency (1); per refill
-    ``pot = ready - (c + offset)``, ``offset += pot`` and once more if ``pot > 0`` (so an early
-    refill lowers it); refill ``k`` is ready at ``-1 + k*(lines + 1)``. Returns offset - 1."""
-    o = np.ones_like(c)
-    for q in range(int(r.max()) if r.size else 0):
-        x = -1 + (k0 + q + 1) * (lines + 1) - c
-        o = np.where(q < r, x + np.maximum(x - o, 0), o)
-    return o - 1
-
-
-def _stall_replay(
-    pairs: IntArray,
-    read_events: tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]],
-    refill_lines: tuple[IntArray, IntArray],
-    write: BoolArray,
-    ofmap: _OfmapStream,
-    buf_words: IntArray,
-    drain_bw: IntArray,
-    max_events: int,
-) -> tuple[IntArray, BoolArray]:
-    """Stall cycles of SCALE-Sim's ``service_memory_requests`` for the pairs ``pairs`` (sorted
-    flat indices; every other argument is 1-D over them), replayed over the demand lines where
-    something happens, in line order.
-
-    Per demand line ``i`` (cycle ``c = i + S``, ``S`` the stalls so far) SCALE-Sim adds
-    ``max(ifmap, filter, ofmap stall)``. Read stalls come from the refills triggered on the
-    line (``read_events``, see :func:`_read_line_stall`); lines without refills stall 0 (an
-    early refill's negative stall is clipped by the max). Writes (pairs in ``write``): the
-    ofmap ``write_buffer`` holds ``B`` words; a drain starts at the first write, at or after
-    the previous drain's end ``E``, that leaves more than ``D = B - ceil(B/2)`` words held, and
-    takes ``ceil(D/bw)`` trace lines (``bw``-word lines; the partial line is flushed, padding
-    included, at each drain) for ``E = start + lines``; it frees the lines' slots except the
-    padding of its last line. A write that fills the buffer before ``E`` stalls the array until
-    ``E`` and the next write starts the next drain. Returns the stalls and whether the pair
-    finished within ``max_events`` steps."""
-    size = pairs.size
-    g_line, r_if, r_fi, k0_if, k0_fi, g_first, g_count, _ = _group_refills(pairs, read_events)
-    nl_if, nl_fi = refill_lines
-    half = _ceil_div(buf_words, _i64(2))
-    drain = buf_words - half
-    drain_lines = np.maximum(_ceil_div(drain, drain_bw), 1)
-    stall = np.zeros(size, dtype=np.int64)
-    ptr = np.zeros(size, dtype=np.int64)
-    n_k = np.zeros(size, dtype=np.int64)
-    free = buf_words.copy()
-    end = np.zeros(size, dtype=np.int64)
-    n_o = np.where(write, drain + 1, _INF)
-    n_s = np.where(write, buf_words, _INF)
-    pad_tot = np.zeros(size, dtype=np.int64)
-    drained = np.zeros(size, dtype=np.int64)
-    reg_idx = np.full((size, _PAD_SLOTS), -1, dtype=np.int64)
-    reg_pad = np.zeros((size, _PAD_SLOTS), dtype=np.int64)
-    done = np.zeros(size, dtype=bool)
-    last = np.full(size, -1, dtype=np.int64)
-    idx = np.arange(size)
-    of = ofmap
-    for _ in range(max_events):
-        if idx.size == 0:
-            break
-        sub = _OfmapStream(*(getattr(of, f)[idx] for f in of.__dataclass_fields__))
-        s_ = stall[idx]
-        has_r = ptr[idx] < g_count[idx]
-        gi = np.where(has_r, g_first[idx] + ptr[idx], 0)
-        i_r = np.where(has_r, g_line[gi] if g_line.size else 0, _INF)
-        # The write buffer's next event: a drain at n_d or a stall at n_s.
-        e_ = end[idx]
-        no, ns = n_o[idx], n_s[idx]
-        lo_line = sub.line_of(no)
-        # (not before a line already replayed: S only grows, E - S may fall behind)
-        from_line = np.maximum(e_ - s_, last[idx] + 1)
-        i_d = np.where(lo_line >= from_line, lo_line, sub.next_line(from_line))
-        i_d = np.where(no > sub.words, _INF, i_d)
-        n_d = np.where(i_d == lo_line, no, sub.before(np.minimum(i_d, _INF - 1)) + 1)
-        n_d = np.where(i_d >= _INF, _INF, n_d)
-        is_drain = n_d <= ns
-        i_s = sub.line_of(ns)
-        i_w = np.where(is_drain, i_d, np.where(ns <= sub.words, i_s, _INF))
-        i = np.minimum(i_r, i_w)
-        live = i < _INF
-        c = i + s_
-        # Reads.
-        at_r = live & (i == i_r)
-        rif = np.where(at_r, r_if[gi] if r_if.size else 0, 0)
-        rfi = np.where(at_r, r_fi[gi] if r_fi.size else 0, 0)
-        s_if = _read_line_stall(c, k0_if[gi] if k0_if.size else rif, rif, nl_if[idx])
-        s_fi = _read_line_stall(c, k0_fi[gi] if k0_fi.size else rfi, rfi, nl_fi[idx])
-        # Writes.
-        at_w = live & (i == i_w)
-        stalled = at_w & ~is_drain
-        s_of = np.where(stalled, e_ - c, 0)
-        follow = stalled & (ns + 1 <= sub.words)
-        follow &= sub.line_of(np.where(follow, ns + 1, 1)) == i
-        wait = stalled & ~follow
-        n_o[idx[wait]] = ns[wait] + 1
-        n_s[idx[wait]] = ns[wait] + 1
-        dr = (at_w & is_drain) | follow
-        if np.any(dr):
-            j = idx[dr]
-            n_at = np.where(follow, ns + 1, n_d)[dr]
-            t_at = np.where(follow, e_, c)[dr]
-            bw = drain_bw[j]
-            free_b = free[j] - (n_at - n_k[j])
-            slots = n_at + pad_tot[j]
-            pad = (bw - slots % bw) % bw
-            push = pad > 0
-            ri, rp = reg_idx[j], reg_pad[j]
-            ri = np.where(push[:, None], np.roll(ri, 1, axis=1), ri)
-            rp = np.where(push[:, None], np.roll(rp, 1, axis=1), rp)
-            ri[:, 0] = np.where(push, slots // bw, ri[:, 0])
-            rp[:, 0] = np.where(push, pad, rp[:, 0])
-            reg_idx[j], reg_pad[j] = ri, rp
-            pad_tot[j] += pad
-            lines_now = (slots + pad) // bw
-            nl = np.minimum(drain_lines[j], lines_now - drained[j])
-            last_line = drained[j] + nl - 1
-            credit = nl * bw - np.sum(np.where(ri == last_line[:, None], rp, 0), axis=1)
-            drained[j] += nl
-            free[j] = free_b + credit
-            n_k[j] = n_at
-            end[j] = t_at + nl - 1
-            n_o[j] = n_at + np.maximum(free[j] - half[j] + 1, 1)
-            n_s[j] = n_at + np.maximum(free[j], 1)
-        step = np.maximum(np.maximum(s_if, s_fi), np.maximum(s_of, 0))
-        stall[idx] = s_ + np.where(live, step, 0)
-        last[idx] = i
-        ptr[idx] += at_r
-        fin = ~live
-        if np.any(fin):
-            done[idx[fin]] = True
-            idx = idx[~fin]
-    return stall, done
+    ifmap_h: ArrayLike
+    ifmap_w: ArrayLike
+    filter_h: ArrayLike
+    filter_w: ArrayLike
+    channels: ArrayLike
+    stride_h: ArrayLike
+    stride_w: ArrayLike
 
 
 def _read_dram(
@@ -708,7 +286,6 @@ def _read_dram(
     calc_stream: tuple[IntArray, IntArray, IntArray, IntArray],
     calc_exact: BoolArray,
     calc_estimate: IntArray,
-    ring: tuple[IntArray, BoolArray, BoolArray],
 ) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
     """DRAM reads and start/stop cycles of one read SRAM (ifmap or filter).
 
@@ -719,9 +296,9 @@ def _read_dram(
     fetched once and all are prefetched before cycle 0 at 10 words/cycle. USER mode
     (``read_buffer``): the whole prefetch matrix (padding included) is fetched in
     ``fill_bw``-wide lines into the active half if its hashed lines fit there; fetches are
-    counted in whole lines. Beyond, each refill fetches the prefetch half: ``ring`` gives the
-    replayed refill count (:func:`_ring_refills`), whether the replay ran and whether it is
-    exact (distinct addresses); the last refill lands at ``-1 + refills*(lines + 1)``.
+    counted in whole lines. Beyond, each refill fetches the prefetch half; the refill count is
+    estimated (``passes`` sweeps of the prefetch matrix through the active half), the last refill
+    lands at ``-1 + refills*(lines + 1)``. :func:`simulate` replays the exact figures.
     """
     # CALC mode.
     items = sram_words // 100
@@ -740,16 +317,13 @@ def _read_dram(
     user_fits = prefetch_valid_words // elems_per_set + 1 <= _ceil_div(active, elems_per_set)
     lines = np.minimum(_ceil_div(active, fill_bw), _ceil_div(prefetch_words, fill_bw))
     refill_lines = _ceil_div(sram_words - active, fill_bw)
-    ring_refills, replayed, ring_exact = ring
     estimate = np.maximum(passes * _ceil_div(prefetch_words, np.maximum(active, 1)) - 1, 0)
-    refills = np.where(user_fits, 0, np.where(replayed, ring_refills, estimate))
+    refills = np.where(user_fits, 0, estimate)
     user_reads = (lines + refills * refill_lines) * fill_bw
     reads = np.where(user, user_reads, calc_reads)
     start = np.where(user, -lines, -calc_cycles)
     stop = np.where(user, refills * (refill_lines + 1) - 1, -1)
-    exact = np.where(
-        user, user_fits | (replayed & ring_exact), calc_fits | (calc_exact & (items > 0))
-    )
+    exact = np.where(user, user_fits, calc_fits | (calc_exact & (items > 0)))
     return reads, start, stop, exact
 
 
@@ -770,8 +344,9 @@ def simulate(
     ifmap_fill_bw_words_per_cycle: ArrayLike = 10,
     filter_fill_bw_words_per_cycle: ArrayLike = 10,
     word_bytes: ArrayLike = 1,
-    replay_max_events: int = USER_RING_REPLAY_MAX_EVENTS,
-    stall_max_events: int = STALL_REPLAY_MAX_EVENTS,
+    conv: ConvGeometry | None = None,
+    replay: bool = True,
+    replay_max_words: int = REPLAY_MAX_WORDS,
 ) -> SystolicResult:
     """Evaluate SCALE-Sim's figures for every broadcast (layer, design point) pair.
 
@@ -782,10 +357,14 @@ def simulate(
     ``*_fill_bw_words_per_cycle`` (SCALE-Sim's ``IfmapSRAMBankBandwidth`` and
     ``FilterSRAMBankBandwidth``); otherwise (CALC) reads fill at 10 words/cycle and the ofmap
     drains ``array_cols`` words/cycle. ``ifmap_footprint_words`` is the count of distinct ifmap
-    words (conv halos overlap; see :func:`conv_gemm_view`), ``m * k`` if omitted. In USER mode
-    with read SRAMs smaller than an operand's prefetch matrix the read buffer's ring is replayed
-    over the folds (up to ``replay_max_events`` steps per pair; beyond that, or with ``0``, the
-    DRAM reads are an estimate).
+    words (conv halos overlap; see :func:`conv_gemm_view`), ``m * k`` if omitted.
+
+    Where an operand overflows its read SRAM or the ofmap SRAM drains during the run, ``replay``
+    (the default) replays SCALE-Sim's memory system on the pair
+    (:func:`~codesign_playground.perf.scalesim_replay.replay_layer`), which needs the conv shape
+    ``conv`` (a GEMM when omitted) and at most ``replay_max_words`` SRAM requests; elsewhere, and
+    with ``replay=False`` (:data:`FAST`), those figures are closed-form estimates, flagged by the
+    ``*_exact`` fields.
     """
     if ifmap_footprint_words is None:
         ifmap_footprint_words = _i64(m) * _i64(k)
@@ -866,36 +445,19 @@ def simulate(
     )
     fi_distinct = np.ones_like(user)
     fi_estimate = filter_sram
-    # USER mode, prefetch matrix beyond the active half: replay the read buffer's ring.
-    dims = (sr, sc, t, rr, cc)
 
+    # USER mode: the prefetch matrix fits the active half of the SRAM (no refills).
     def user_fit(words: IntArray, valid: IntArray) -> BoolArray:
         e = np.maximum(_ceil_div(words, _i64(2 * _ACTIVE_SETS)), 1)
         return valid // e + 1 <= _ceil_div(_ceil_div(words, _i64(2)), e)
 
+    def calc_fit(words: IntArray, footprint: IntArray) -> BoolArray:
+        items = words // 100
+        return (items > 0) & (footprint < _ACTIVE_SETS * items)
+
     if_fit, fi_fit = user_fit(ifmap_words, val_if), user_fit(filter_words, val_fi)
-    fold_lines = np.where(is_os, t + rr + cc - 2, 2 * rr + cc + t - 2)
-    if_ring, if_replayed, if_events = _user_ring(
-        user & ~if_fit & (folds <= replay_max_events),
-        ifmap_words,
-        val_if,
-        is_is,
-        np.zeros_like(user),
-        dims,
-        replay_max_events,
-        fold_lines,
-        np.where(is_ws, rr, 0),
-    )
-    fi_ring, fi_replayed, fi_events = _user_ring(
-        user & ~fi_fit & (folds <= replay_max_events),
-        filter_words,
-        val_fi,
-        is_ws,
-        is_os,
-        dims,
-        replay_max_events,
-        fold_lines,
-        np.where(is_is, rr, 0),
+    reads_fit = np.where(
+        user, if_fit & fi_fit, calc_fit(ifmap_words, ifp) & calc_fit(filter_words, filt_fp)
     )
     if_reads, if_start, if_stop, if_exact = _read_dram(
         user,
@@ -909,7 +471,6 @@ def simulate(
         if_stream,
         if_distinct,
         if_estimate,
-        (if_ring, if_replayed, if_distinct),
     )
     fi_reads, fi_start, fi_stop, fi_exact = _read_dram(
         user,
@@ -923,7 +484,6 @@ def simulate(
         fi_stream,
         fi_distinct,
         fi_estimate,
-        (fi_ring, fi_replayed, fi_distinct),
     )
 
     # Stalls. Reads: none while operands fit (everything is prefetched before cycle 0); beyond,
@@ -947,64 +507,12 @@ def simulate(
     write_stall = np.where(ofmap_fits, 0, np.maximum(write_done - compute_cycles, 0))
     stall_cycles = read_stall + write_stall
     stall_exact = (~user | (if_fit & fi_fit)) & ofmap_fits
-    # Exact replay of the stalls where reads refill (replayed ring) or the ofmap SRAM drains
-    # during the run: only the demand lines where a refill, a drain or a write stall happens.
-    reads_known = ~user | ((if_fit | if_replayed) & (fi_fit | fi_replayed))
-    drains = _ceil_div(ofmap_words, np.maximum(half_buf, 1))
-    write_sel = ~ofmap_fits & (half_buf > 0) & (drains <= stall_max_events // 2)
-    read_sel = user & ((if_ring > 0) | (fi_ring > 0))
-    replay = reads_known & (read_sel | write_sel) & (stall_max_events > 0)
-    if np.any(replay):
-        flat = np.flatnonzero(np.reshape(replay, -1))
-
-        def pick_flat(x: ArrayLike) -> npt.NDArray[Any]:
-            return np.reshape(np.broadcast_to(x, replay.shape), -1)[flat]
-
-        keep_if, keep_fi = replay.ravel()[if_events[0]], replay.ravel()[fi_events[0]]
-        ofmap = _OfmapStream(
-            *(
-                pick_flat(x)
-                for x in (is_os, sr, sc, t, rr, cc, row_folds, folds, fold_lines, ofmap_words)
-            )
-        )
-        got, fin = _stall_replay(
-            flat,
-            (
-                (if_events[0][keep_if], if_events[1][keep_if]),
-                (fi_events[0][keep_fi], fi_events[1][keep_fi]),
-            ),
-            (
-                pick_flat(_ceil_div(ifmap_words - _ceil_div(ifmap_words, _i64(2)), ibw)),
-                pick_flat(_ceil_div(filter_words - _ceil_div(filter_words, _i64(2)), fbw)),
-            ),
-            pick_flat(write_sel),
-            ofmap,
-            pick_flat(ofmap_buf_words),
-            pick_flat(drain_bw),
-            stall_max_events,
-        )
-        exact_reads = ~user | ((if_fit | (if_replayed & if_distinct)) & (fi_fit | fi_replayed))
-        ok = fin & pick_flat(exact_reads & (ofmap_fits | write_sel))
-        stall_flat = np.reshape(stall_cycles.copy(), -1)
-        exact_flat = np.reshape(stall_exact.copy(), -1)
-        stall_flat[flat] = np.where(fin, got, stall_flat[flat])
-        exact_flat[flat] = ok
-        stall_cycles = np.reshape(stall_flat, stall_cycles.shape)
-        stall_exact = np.reshape(exact_flat, stall_exact.shape)
     total_cycles = compute_cycles + stall_cycles
 
     # Ofmap drain to DRAM: after the last write (all writes fit the buffer), drain_bw words/cycle.
     of_start = total_cycles
     of_stop = total_cycles + write_time - 1
-    incl_prefetch = of_stop - np.minimum(if_start, fi_start)
-
-    # Utilization figures.
-    macs = mm * nn * kk
-    total_f = np.maximum(total_cycles, 1).astype(np.float64)  # SCALE-Sim divides by 0 here
-    utilization = macs / (total_f * macs_pe)
-    mapping_eff = b_term / (folds * macs_pe).astype(np.float64)
-    util_lines = np.where(is_os, t + rr + cc - 2, 2 * rr + 2 * cc + t - 3)
-    compute_util = (b_term * t) / (macs_pe * util_lines * folds).astype(np.float64)
+    ofmap_dram = ofmap_words
 
     # First / last SRAM request cycles (reads are served with a 1-cycle hit latency).
     last_off = (folds - 1) * fold_lines
@@ -1025,6 +533,115 @@ def simulate(
     def pick(os_v: IntArray, ws_v: IntArray, is_v: IntArray) -> IntArray:
         return np.where(is_os, os_v, np.where(is_ws, ws_v, is_v))
 
+    sram_cycles: tuple[IntArray, ...] = (
+        pick(os_if[0], ws_if[0], is_if[0]),
+        pick(os_if[1], ws_if[1], is_if[1]),
+        pick(os_fi[0], ws_fi[0], is_fi[0]),
+        pick(os_fi[1], ws_fi[1], is_fi[1]),
+        pick(os_of[0], ws_of[0], is_of[0]),
+        pick(os_of[1], ws_of[1], is_of[1]),
+    )
+
+    # Exact replay of SCALE-Sim's memory system where the closed forms do not hold (an operand
+    # overflows its read SRAM, or the ofmap SRAM drains during the run).
+    if replay:
+        if conv is None:
+            # GEMM geometry: M x K ifmap, 1 x K filter, one channel, stride 1.
+            geom: tuple[IntArray, ...] = (mm, kk, one, kk, one, one, one)
+            geom_ok = ifp == mm * kk
+        else:
+            geom = tuple(
+                np.broadcast_to(_i64(x), mm.shape)
+                for x in (
+                    conv.ifmap_h,
+                    conv.ifmap_w,
+                    conv.filter_h,
+                    conv.filter_w,
+                    conv.channels,
+                    conv.stride_h,
+                    conv.stride_w,
+                )
+            )
+            geom_ok = np.ones(mm.shape, dtype=bool)
+        # Windows hanging over the ifmap edge (ceil output sizes) demand -1 entries, which shift
+        # SCALE-Sim's SRAM start/stop cycles: replayed as well.
+        g = geom
+        oh = _ceil_div(g[0] - g[2] + g[5], g[5])
+        ow = _ceil_div(g[1] - g[3] + g[6], g[6])
+        ragged = ((oh - 1) * g[5] + g[2] > g[0]) | ((ow - 1) * g[6] + g[3] > g[1])
+        need = (~(reads_fit & ofmap_fits) | ragged) & geom_ok
+        need &= ifmap_sram + filter_sram <= replay_max_words
+        if np.any(need):
+            outs = [
+                np.array(x, dtype=np.int64, copy=True)
+                for x in (
+                    stall_cycles,
+                    total_cycles,
+                    if_reads,
+                    fi_reads,
+                    ofmap_dram,
+                    if_start,
+                    if_stop,
+                    fi_start,
+                    fi_stop,
+                    of_start,
+                    of_stop,
+                    *sram_cycles,
+                )
+            ]
+            flags = [np.array(x, dtype=bool, copy=True) for x in (if_exact, fi_exact, stall_exact)]
+            for flat in np.flatnonzero(need):
+                idx = np.unravel_index(flat, need.shape)
+                got = replay_layer(
+                    ifmap_h=int(geom[0][idx]),
+                    ifmap_w=int(geom[1][idx]),
+                    filter_h=int(geom[2][idx]),
+                    filter_w=int(geom[3][idx]),
+                    channels=int(geom[4][idx]),
+                    num_filters=int(nn[idx]),
+                    stride_h=int(geom[5][idx]),
+                    stride_w=int(geom[6][idx]),
+                    array_rows=int(rr[idx]),
+                    array_cols=int(cc[idx]),
+                    dataflow=DATAFLOWS[int(df[idx])],
+                    ifmap_sram_words=int(ifmap_words[idx]),
+                    filter_sram_words=int(filter_words[idx]),
+                    ofmap_sram_words=int(ofmap_buf_words[idx]),
+                    user_bandwidth=bool(user[idx]),
+                    bandwidth_words_per_cycle=int(bw[idx]),
+                    ifmap_fill_bw_words_per_cycle=int(ibw[idx]),
+                    filter_fill_bw_words_per_cycle=int(fbw[idx]),
+                )
+                for arr, name in zip(outs, _REPLAY_FIELDS, strict=True):
+                    arr[idx] = getattr(got, name)
+                for flag in flags:
+                    flag[idx] = True
+            (
+                stall_cycles,
+                total_cycles,
+                if_reads,
+                fi_reads,
+                ofmap_dram,
+                if_start,
+                if_stop,
+                fi_start,
+                fi_stop,
+                of_start,
+                of_stop,
+                *sram_list,
+            ) = outs
+            sram_cycles = tuple(sram_list)
+            if_exact, fi_exact, stall_exact = flags
+    incl_prefetch = of_stop - np.minimum(if_start, fi_start)
+
+    # Utilization figures.
+    macs = mm * nn * kk
+    total_f = np.maximum(total_cycles, 1).astype(np.float64)  # SCALE-Sim divides by 0 here
+    utilization = macs / (total_f * macs_pe)
+    mapping_eff = b_term / (folds * macs_pe).astype(np.float64)
+    util_lines = np.where(is_os, t + rr + cc - 2, 2 * rr + 2 * cc + t - 3)
+    compute_util = (b_term * t) / (macs_pe * util_lines * folds).astype(np.float64)
+
     def per_cycle(words: IntArray, span: IntArray) -> FloatArray:
         return words / np.maximum(span, 1).astype(np.float64)
 
@@ -1044,13 +661,13 @@ def simulate(
         ofmap_sram_writes_words=ofmap_sram,
         ifmap_dram_reads_words=if_reads,
         filter_dram_reads_words=fi_reads,
-        ofmap_dram_writes_words=ofmap_words,
-        ifmap_sram_start_cycle=pick(os_if[0], ws_if[0], is_if[0]),
-        ifmap_sram_stop_cycle=pick(os_if[1], ws_if[1], is_if[1]),
-        filter_sram_start_cycle=pick(os_fi[0], ws_fi[0], is_fi[0]),
-        filter_sram_stop_cycle=pick(os_fi[1], ws_fi[1], is_fi[1]),
-        ofmap_sram_start_cycle=pick(os_of[0], ws_of[0], is_of[0]),
-        ofmap_sram_stop_cycle=pick(os_of[1], ws_of[1], is_of[1]),
+        ofmap_dram_writes_words=ofmap_dram,
+        ifmap_sram_start_cycle=sram_cycles[0],
+        ifmap_sram_stop_cycle=sram_cycles[1],
+        filter_sram_start_cycle=sram_cycles[2],
+        filter_sram_stop_cycle=sram_cycles[3],
+        ofmap_sram_start_cycle=sram_cycles[4],
+        ofmap_sram_stop_cycle=sram_cycles[5],
         ifmap_dram_start_cycle=if_start,
         ifmap_dram_stop_cycle=if_stop,
         filter_dram_start_cycle=fi_start,
@@ -1062,7 +679,7 @@ def simulate(
         avg_ofmap_sram_bw_words_per_cycle=per_cycle(ofmap_sram, total_cycles),
         avg_ifmap_dram_bw_words_per_cycle=per_cycle(if_reads, if_stop - if_start + 1),
         avg_filter_dram_bw_words_per_cycle=per_cycle(fi_reads, fi_stop - fi_start + 1),
-        avg_ofmap_dram_bw_words_per_cycle=per_cycle(ofmap_words, of_stop - of_start + 1),
+        avg_ofmap_dram_bw_words_per_cycle=per_cycle(ofmap_dram, of_stop - of_start + 1),
         ifmap_dram_exact=if_exact,
         filter_dram_exact=fi_exact,
         stall_exact=stall_exact,

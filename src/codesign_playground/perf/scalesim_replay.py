@@ -1,0 +1,644 @@
+"""Exact replay of SCALE-Sim 3.0.0's memory system for one layer on one design point.
+
+:mod:`codesign_playground.perf.systolic` evaluates SCALE-Sim's figures in closed form wherever
+the operands fit their SRAMs. Beyond that (read SRAMs smaller than what a layer streams through
+them, ofmap SRAMs that drain during the run) SCALE-Sim's DRAM counts and stalls depend on the
+exact order of the addresses the array demands, on duplicated conv-window addresses and on its
+buffers' bookkeeping quirks. This module rebuilds the address streams SCALE-Sim builds (its
+operand, demand and prefetch matrices, vectorized with NumPy) and replays its buffers
+(``ReadBufferEstimateBw`` in CALC mode, ``read_buffer`` in USER mode, ``write_buffer`` for the
+ofmap, ``double_buffered_scratchpad.service_memory_requests`` for stalls) event by event: only
+the demand lines where a buffer refills, drains or stalls are visited. See ``docs/models.md``
+("Exact replay") for the rules and the SCALE-Sim quirks they reproduce.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["ReplayResult", "replay_layer", "stream_words"]
+
+IntArray = npt.NDArray[np.int64]
+
+_ACTIVE_FRAC_SETS = 50  # SCALE-Sim: 100 sets per read SRAM, active fraction 0.5
+_HIT_LATENCY = 1  # read buffers serve a hit one cycle after the request
+_PORT_LATENCY = 1  # read_port latency (DRAM side)
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """SCALE-Sim's figures that depend on the memory replay (one layer, one design point)."""
+
+    stall_cycles: int
+    total_cycles: int
+    ifmap_dram_reads_words: int
+    filter_dram_reads_words: int
+    ofmap_dram_writes_words: int
+    ifmap_dram_start_cycle: int
+    ifmap_dram_stop_cycle: int
+    filter_dram_start_cycle: int
+    filter_dram_stop_cycle: int
+    ofmap_dram_start_cycle: int
+    ofmap_dram_stop_cycle: int
+    ifmap_sram_start_cycle: int
+    ifmap_sram_stop_cycle: int
+    filter_sram_start_cycle: int
+    filter_sram_stop_cycle: int
+    ofmap_sram_start_cycle: int
+    ofmap_sram_stop_cycle: int
+
+
+@dataclass(frozen=True)
+class _Layer:
+    ih: int
+    iw: int
+    fh: int
+    fw: int
+    ch: int
+    nf: int
+    sh: int
+    sw: int
+
+    @property
+    def oh(self) -> int:
+        return -(-(self.ih - self.fh + self.sh) // self.sh)
+
+    @property
+    def ow(self) -> int:
+        return -(-(self.iw - self.fw + self.sw) // self.sw)
+
+
+def _ifmap_addr(layer: _Layer, i: IntArray, j: IntArray) -> IntArray:
+    """SCALE-Sim's ``operand_matrix.calc_ifmap_elem_addr`` (offset 0): ifmap operand element
+    ``(ofmap pixel i, window position j)``, ``-1`` where the window leaves the ifmap."""
+    orow, ocol = np.divmod(i, layer.ow)
+    irow, icol = orow * layer.sh, ocol * layer.sw
+    crow, k = np.divmod(j, layer.fw * layer.ch)
+    ccol, cch = np.divmod(k, layer.ch)
+    valid = (crow + irow < layer.ih) & (ccol + icol < layer.iw)
+    addr = ((crow + irow) * layer.iw + ccol + icol) * layer.ch + cch
+    return np.where(valid, addr, -1).astype(np.int64)
+
+
+def _filter_addr(layer: _Layer, k: IntArray, n: IntArray) -> IntArray:
+    """SCALE-Sim's ``calc_filter_elem_addr`` (offset 0): window position ``k`` of filter ``n``."""
+    return (n * (layer.fh * layer.fw * layer.ch) + k).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """SCALE-Sim's mapping: os ``(Sr, Sc, T) = (M, N, K)``, ws ``(K, N, M)``, is ``(K, M, N)``."""
+
+    df: str
+    m: int
+    n: int
+    k: int
+    rows: int
+    cols: int
+
+    @property
+    def sr(self) -> int:
+        return self.m if self.df == "os" else self.k
+
+    @property
+    def sc(self) -> int:
+        return self.m if self.df == "is" else self.n
+
+    @property
+    def t(self) -> int:
+        return {"os": self.k, "ws": self.m, "is": self.n}[self.df]
+
+    @property
+    def rf(self) -> int:
+        return -(-self.sr // self.rows)
+
+    @property
+    def cf(self) -> int:
+        return -(-self.sc // self.cols)
+
+    @property
+    def fold_lines(self) -> int:
+        r, c = self.rows, self.cols
+        return self.t + r + c - 2 if self.df == "os" else 2 * r + c + self.t - 2
+
+    @property
+    def lines(self) -> int:
+        return self.rf * self.cf * self.fold_lines
+
+
+def _grid(*shape: int) -> list[IntArray]:
+    return [x.astype(np.int64).ravel() for x in np.indices(shape)]
+
+
+def stream_words(geo: _Geometry) -> tuple[int, int, int]:
+    """Words of the ifmap, filter and ofmap demand streams (SCALE-Sim's SRAM counters)."""
+    sr, sc, t = geo.sr, geo.sc, geo.t
+    a, b, c = geo.cf * t * sr, sr * sc, geo.rf * t * sc
+    if geo.df == "os":
+        return a, c, b
+    if geo.df == "ws":
+        return a, b, c
+    return b, a, c
+
+
+def _demand(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, IntArray] | IntArray:
+    """The demand stream of ``operand`` in SCALE-Sim's order (demand line, then column).
+
+    ``ifmap``/``filter``: ``(line, address)`` arrays of the valid requests. ``ofmap``: writes
+    per demand line (only the count matters to the write buffer)."""
+    r_, c_, t, fl = geo.rows, geo.cols, geo.t, geo.fold_lines
+    rf, cf = geo.rf, geo.cf
+    df = geo.df
+    # Skewed operands (stream position t, array column c) and block operands (row r, col c).
+    if operand == "ofmap":
+        counts = np.zeros(geo.lines, dtype=np.int64)
+        for fc in range(cf):
+            uc = min(c_, geo.sc - fc * c_)
+            for fr in range(rf):
+                base = (fc * rf + fr) * fl
+                if df == "os":
+                    ur = min(r_, geo.sr - fr * r_)
+                    rr, cc = _grid(ur, uc)
+                    line = base + t - 1 + (r_ - 1 - rr) + cc
+                else:
+                    tt, cc = _grid(t, uc)
+                    line = base + 2 * r_ - 1 + tt + cc
+                counts += np.bincount(line, minlength=geo.lines)
+        return counts
+    lines: list[IntArray] = []
+    addrs: list[IntArray] = []
+    cols: list[IntArray] = []
+    for fc in range(cf):
+        for fr in range(rf):
+            base = (fc * rf + fr) * fl
+            ur = min(r_, geo.sr - fr * r_)
+            uc = min(c_, geo.sc - fc * c_)
+            if operand == "ifmap" and df == "ws":
+                tt, cc = _grid(t, ur)
+                line = base + r_ + tt + cc
+                addr = _ifmap_addr(layer, tt, fr * r_ + cc)
+            elif operand == "ifmap" and df == "os":
+                tt, cc = _grid(t, ur)
+                line = base + tt + cc
+                addr = _ifmap_addr(layer, fr * r_ + cc, tt)
+            elif operand == "ifmap":  # is: block K-rows x M-cols, flipped
+                rr, cc = _grid(ur, uc)
+                line = base + r_ - 1 - rr
+                addr = _ifmap_addr(layer, fc * c_ + cc, fr * r_ + rr)
+            elif df == "ws":  # filter block K-rows x N-cols, flipped
+                rr, cc = _grid(ur, uc)
+                line = base + r_ - 1 - rr
+                addr = _filter_addr(layer, fr * r_ + rr, fc * c_ + cc)
+            elif df == "os":
+                tt, cc = _grid(t, uc)
+                line = base + tt + cc
+                addr = _filter_addr(layer, tt, fc * c_ + cc)
+            else:  # is filter: transposed row block, prefix R, skewed
+                tt, cc = _grid(t, ur)
+                line = base + r_ + tt + cc
+                addr = _filter_addr(layer, fr * r_ + cc, tt)
+            keep = addr >= 0
+            col = cc
+            lines.append(line[keep])
+            addrs.append(addr[keep])
+            cols.append(col[keep])
+    line_all = np.concatenate(lines)
+    addr_all = np.concatenate(addrs)
+    col_all = np.concatenate(cols)
+    width = max(r_, c_)
+    order = np.argsort(line_all * width + col_all, kind="stable")
+    return line_all[order], addr_all[order]
+
+
+def _diagonal(mat: IntArray) -> IntArray:
+    """SCALE-Sim's diagonal flattening of a prefetch matrix (anti-diagonals, row descending)."""
+    m, n = mat.shape
+    rr, cc = _grid(m, n)
+    order = np.argsort((rr + cc) * m + (m - 1 - rr), kind="stable")
+    return mat.ravel()[order]
+
+
+def _prefetch(geo: _Geometry, layer: _Layer, operand: str) -> IntArray:
+    """The prefetch matrix of a read SRAM (USER mode), flattened in SCALE-Sim's fetch order,
+    ``-1`` for padding."""
+    r_, c_, t = geo.rows, geo.cols, geo.t
+    df = geo.df
+    blocks: list[IntArray] = []
+    if operand == "ifmap" and df in ("ws", "os"):
+        for fr in range(geo.rf):
+            width = min(r_, geo.sr - fr * r_)
+            tt, cc = np.indices((t, r_))
+            if df == "ws":
+                a = _ifmap_addr(layer, tt, np.minimum(fr * r_ + cc, geo.sr - 1))
+            else:
+                a = _ifmap_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
+            blocks.append(np.where(cc < width, a, -1))
+        return _diagonal(np.concatenate(blocks, axis=0))
+    if operand == "ifmap":  # is: ifmap^T column blocks (K x C), row-major
+        for fc in range(geo.cf):
+            width = min(c_, geo.sc - fc * c_)
+            kk, cc = np.indices((geo.sr, c_))
+            a = _ifmap_addr(layer, np.minimum(fc * c_ + cc, geo.sc - 1), kk)
+            blocks.append(np.where(cc < width, a, -1))
+        return np.concatenate(blocks, axis=0).ravel()
+    if df in ("ws", "os"):  # filter column blocks (K x C): ws row-major, os diagonal
+        for fc in range(geo.cf):
+            width = min(c_, geo.sc - fc * c_)
+            kk, cc = np.indices((layer.fh * layer.fw * layer.ch, c_))
+            a = _filter_addr(layer, kk, np.minimum(fc * c_ + cc, geo.sc - 1))
+            blocks.append(np.where(cc < width, a, -1))
+        mat = np.concatenate(blocks, axis=0)
+        return mat.ravel() if df == "ws" else _diagonal(mat)
+    for fr in range(geo.rf):  # is filter: transposed row blocks (N x R), diagonal
+        width = min(r_, geo.sr - fr * r_)
+        tt, cc = np.indices((t, r_))
+        a = _filter_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
+        blocks.append(np.where(cc < width, a, -1))
+    return _diagonal(np.concatenate(blocks, axis=0))
+
+
+def _calc_reads(addr: IntArray, line: IntArray, sram_words: int) -> tuple[int, IntArray]:
+    """``ReadBufferEstimateBw``: insertions (= DRAM reads) and the demand-line index of each
+    epoch flip. A request inserts its address unless it is in the current epoch (the completed
+    sets since the last flip plus the filling set); the epoch flips when it holds
+    ``50 * floor(S/100)`` insertions."""
+    items = sram_words // 100
+    n = addr.size
+    if n == 0:
+        return 0, np.zeros(0, dtype=np.int64)
+    if items <= 0:
+        raise ValueError("SRAM below 100 words")
+    epoch = _ACTIVE_FRAC_SETS * items
+    order = np.argsort(addr, kind="stable")
+    sa = addr[order]
+    prev_sorted = np.full(n, -1, dtype=np.int64)
+    same = sa[1:] == sa[:-1]
+    prev_sorted[1:] = np.where(same, order[:-1], -1)
+    prev = np.empty(n, dtype=np.int64)
+    prev[order] = prev_sorted
+    p = 0
+    reads = 0
+    flips: list[int] = []
+    window = max(4 * epoch, 4096)
+    while p < n:
+        found = False
+        q_end = p
+        while q_end < n:
+            q_end = min(n, q_end + window)
+            ins = np.flatnonzero(prev[p:q_end] < p)
+            if ins.size >= epoch:
+                q = p + int(ins[epoch - 1])
+                reads += epoch
+                flips.append(int(line[q]))
+                p = q + 1
+                found = True
+                break
+            window *= 2
+        if not found:
+            reads += int(np.count_nonzero(prev[p:] < p))
+            break
+    return reads, np.asarray(flips, dtype=np.int64)
+
+
+def _user_refills(
+    addr: IntArray,
+    line: IntArray,
+    prefetch: IntArray,
+    sram_words: int,
+    bw: int,
+) -> tuple[IntArray, int, int, int]:
+    """USER-mode ``read_buffer``: the demand line of every refill (``new_prefetch``), the lines
+    of the first fill, the lines per refill and the number of fetch-matrix lines.
+
+    The fetch matrix (prefetch stream in ``bw``-wide lines) is hashed into sets of
+    ``ceil(S/100)`` valid entries (duplicates counted); ``A`` sets are active, a miss moves the
+    window ``P`` sets round the ring. A request hits if any set holding its address lies in the
+    window."""
+    total = sram_words
+    active = math.ceil(total * 0.5)
+    pre_size = total - active
+    eps = math.ceil(total / 100)
+    fetch_lines = math.ceil(prefetch.size / bw)
+    valid = prefetch[prefetch >= 0]
+    n_sets = valid.size // eps + 1
+    a_sets = min(math.ceil(active / eps), n_sets)
+    p_sets = min(math.ceil(pre_size / eps), n_sets - a_sets)
+    first_lines = min(math.ceil(active / bw), fetch_lines)
+    refill_lines = math.ceil(pre_size / bw)
+    if addr.size == 0 or a_sets >= n_sets:
+        return np.zeros(0, dtype=np.int64), first_lines, refill_lines, fetch_lines
+    # Sets holding each address: (address, set) pairs, deduplicated, as a padded table.
+    set_id = np.arange(valid.size, dtype=np.int64) // eps
+    pairs = np.unique(np.stack([valid, set_id], axis=1), axis=0)
+    uniq, start_idx, count = np.unique(pairs[:, 0], return_index=True, return_counts=True)
+    width = int(count.max())
+    table = np.full((uniq.size, width), -1, dtype=np.int64)
+    pos = np.arange(pairs.shape[0]) - np.repeat(start_idx, count)
+    table[np.repeat(np.arange(uniq.size), count), pos] = pairs[:, 1]
+    table = np.where(table < 0, table[:, :1], table)  # pad with the first set
+    idx = np.searchsorted(uniq, addr)
+    if np.any(idx >= uniq.size) or np.any(uniq[np.minimum(idx, uniq.size - 1)] != addr):
+        raise ValueError("demanded address missing from the prefetch matrix")
+    n = addr.size
+    s = 0
+    p = 0
+    events: list[int] = []
+    chunk = 1024
+    while p < n:
+        q = min(n, p + chunk)
+        dist = (table[idx[p:q]] - s) % n_sets  # chunk x sets per address
+        miss = np.flatnonzero(dist.min(axis=1) >= a_sets)
+        if miss.size == 0:
+            p = q
+            chunk = min(chunk * 2, 1 << 16)
+            continue
+        i = p + int(miss[0])
+        row = table[idx[i]]
+        k = 0
+        while ((row - s) % n_sets).min() >= a_sets:
+            s = (s + p_sets) % n_sets
+            k += 1
+        events.extend([int(line[i])] * k)
+        p = i + 1
+        chunk = max(chunk // 2, 64)
+    return np.asarray(events, dtype=np.int64), first_lines, refill_lines, fetch_lines
+
+
+class _WriteBuffer:
+    """SCALE-Sim's ``write_buffer`` (ofmap SRAM), element by element where it acts."""
+
+    def __init__(self, sram_words: int, bw: int) -> None:
+        self.total = sram_words
+        self.active = math.ceil(sram_words * 0.5)
+        self.drain_size = sram_words - self.active
+        self.bw = bw
+        self.free = sram_words
+        self.drain_end = 0
+        self.line_idx = 0
+        self.trace_lines = 0
+        self.pads: dict[int, int] = {}
+        self.drain_start = 0
+        self.accesses = 0
+        self.first_drain: int | None = None
+        self.last_drain_end: int | None = None
+
+    def store(self, k: int) -> None:
+        """Store ``k`` words with no event among them."""
+        self.free -= k
+        self.trace_lines += (self.line_idx + k) // self.bw
+        self.line_idx = (self.line_idx + k) % self.bw
+
+    def drain(self, cycle: int) -> int:
+        if self.line_idx:
+            self.pads[self.trace_lines] = self.bw - self.line_idx
+            self.trace_lines += 1
+            self.line_idx = 0
+        nl = min(math.ceil(self.drain_size / self.bw), self.trace_lines - self.drain_start)
+        if nl <= 0:
+            raise ValueError("write buffer drains nothing")
+        last = self.drain_start + nl - 1
+        data = nl * self.bw - self.pads.get(last, 0)
+        self.accesses += data
+        self.free += data
+        self.drain_start += nl
+        end = cycle + nl - 1
+        if self.first_drain is None:
+            self.first_drain = cycle
+        self.last_drain_end = end if self.last_drain_end is None else max(self.last_drain_end, end)
+        return end
+
+    def line(self, count: int, cycle: int) -> int:
+        """Service one demand line of ``count`` writes issued at ``cycle``; returns its stall."""
+        current = cycle
+        for _ in range(count):
+            self.store(1)
+            if current < self.drain_end:
+                if self.free <= 0:
+                    current = self.drain_end
+            elif self.free < self.active:
+                self.drain_end = self.drain(current)
+        return current - cycle
+
+    def next_event(self, cum: IntArray, i: int, n_lines: int, s: int) -> int:
+        """First demand line ``>= i`` on which the buffer may act (drain or stall), with ``s``
+        stalls so far and ``cum[j]`` the writes before line ``j``; ``n_lines`` if none."""
+        stored = int(cum[i])
+        total = int(cum[-1])
+        best = n_lines
+        n_a = stored + max(1, self.free - self.active + 1)  # first word with free < active
+        if n_a <= total:
+            line_a = int(np.searchsorted(cum, n_a, side="left")) - 1
+            x = self.drain_end - s
+            if line_a >= x:
+                best = line_a
+            elif x < n_lines:
+                j = int(np.searchsorted(cum[1:], cum[x], side="right"))
+                best = min(best, j)
+        n_s = stored + max(1, self.free)  # first word that fills the buffer
+        if n_s <= total:
+            line_s = int(np.searchsorted(cum, n_s, side="left")) - 1
+            if line_s + s < self.drain_end:
+                best = min(best, line_s)
+        return max(best, i)
+
+
+def _read_line_stall(cycle: int, k0: int, r: int, refill_lines: int) -> int:
+    """Stall of one read buffer on a line at ``cycle`` with refills ``k0+1 .. k0+r``: offset
+    starts at the hit latency, each refill adds ``pot = ready - (cycle + offset)`` and once more
+    if positive; refill ``k`` is ready at ``-1 + k*(refill_lines + 1)``."""
+    offset = _HIT_LATENCY
+    for q in range(1, r + 1):
+        ready = -1 + (k0 + q) * (refill_lines + _PORT_LATENCY)
+        pot = ready - (cycle + offset)
+        offset += pot
+        if pot > 0:
+            offset += pot
+    return offset - _HIT_LATENCY
+
+
+def replay_layer(
+    *,
+    ifmap_h: int,
+    ifmap_w: int,
+    filter_h: int,
+    filter_w: int,
+    channels: int,
+    num_filters: int,
+    stride_h: int,
+    stride_w: int,
+    array_rows: int,
+    array_cols: int,
+    dataflow: str,
+    ifmap_sram_words: int,
+    filter_sram_words: int,
+    ofmap_sram_words: int,
+    user_bandwidth: bool,
+    bandwidth_words_per_cycle: int,
+    ifmap_fill_bw_words_per_cycle: int,
+    filter_fill_bw_words_per_cycle: int,
+) -> ReplayResult:
+    """Replay SCALE-Sim's memory system on one layer (conv geometry; a GEMM ``M, N, K`` is the
+    ``M x K`` ifmap with a ``1 x K`` filter, one channel, ``N`` filters) and return the figures
+    that depend on it."""
+    layer = _Layer(ifmap_h, ifmap_w, filter_h, filter_w, channels, num_filters, stride_h, stride_w)
+    m = layer.oh * layer.ow
+    k = filter_h * filter_w * channels
+    geo = _Geometry(dataflow, m, num_filters, k, array_rows, array_cols)
+    n_lines = geo.lines
+    if_line, if_addr = _demand(geo, layer, "ifmap")
+    fi_line, fi_addr = _demand(geo, layer, "filter")
+    of_count = _demand(geo, layer, "ofmap")
+    assert isinstance(of_count, np.ndarray)
+
+    drain_bw = bandwidth_words_per_cycle if user_bandwidth else array_cols
+    read_events: list[IntArray] = []
+    read_refill_lines: list[int] = []
+    dram: list[tuple[int, int, int]] = []
+    calc_flips: list[tuple[IntArray, int, int, int]] = []
+    for line, addr, words, fill_bw, op in (
+        (if_line, if_addr, ifmap_sram_words, ifmap_fill_bw_words_per_cycle, "ifmap"),
+        (fi_line, fi_addr, filter_sram_words, filter_fill_bw_words_per_cycle, "filter"),
+    ):
+        if user_bandwidth:
+            pre = _prefetch(geo, layer, op)
+            ev, first, refill, _ = _user_refills(addr, line, pre, words, fill_bw)
+            read_events.append(ev)
+            read_refill_lines.append(refill)
+            reads = first * fill_bw + ev.size * refill * fill_bw
+            dram.append((reads, -first, -1 + ev.size * (refill + _PORT_LATENCY)))
+        else:
+            reads, flips = _calc_reads(addr, line, words)
+            read_events.append(np.zeros(0, dtype=np.int64))
+            read_refill_lines.append(0)
+            items = words // 100
+            first_line = int(line[0]) if line.size else 0
+            calc_flips.append((flips, reads, items, first_line))
+            dram.append((reads, 0, 0))
+
+    # Stall replay over the lines where something happens.
+    wb = _WriteBuffer(ofmap_sram_words, drain_bw)
+    cum = np.concatenate([[0], np.cumsum(of_count)]).astype(np.int64)
+    ev_if, ev_fi = read_events
+    r_lines = np.union1d(ev_if, ev_fi)
+    cnt_if = dict(zip(*np.unique(ev_if, return_counts=True), strict=True))
+    cnt_fi = dict(zip(*np.unique(ev_fi, return_counts=True), strict=True))
+    k_if = k_fi = 0
+    s = 0
+    ri = 0
+    i = 0
+    line_stall_at: dict[int, int] = {}  # stalls before each flip line (CALC start/stop)
+    flip_lines = (
+        np.union1d(calc_flips[0][0], calc_flips[1][0]) if calc_flips else np.zeros(0, np.int64)
+    )
+    fl_ptr = 0
+    total_cycles = n_lines - 1
+    ev_lines: list[int] = []
+    ev_before: list[int] = []
+    ev_after: list[int] = []
+    ev_own: list[tuple[int, int, int]] = []
+    while i < n_lines:
+        i_w = wb.next_event(cum, i, n_lines, s)
+        i_r = int(r_lines[ri]) if ri < r_lines.size else n_lines
+        line_i = min(i_w, i_r)
+        if line_i >= n_lines:
+            break
+        while fl_ptr < flip_lines.size and flip_lines[fl_ptr] <= line_i:
+            line_stall_at[int(flip_lines[fl_ptr])] = s
+            fl_ptr += 1
+        wb.store(int(cum[line_i] - cum[i]))  # the lines in between: no event
+        c = line_i + s
+        s_rd = 0
+        s1 = s2 = 0
+        if line_i == i_r:
+            r1 = int(cnt_if.get(line_i, 0))
+            r2 = int(cnt_fi.get(line_i, 0))
+            s1 = _read_line_stall(c, k_if, r1, read_refill_lines[0]) if r1 else 0
+            s2 = _read_line_stall(c, k_fi, r2, read_refill_lines[1]) if r2 else 0
+            k_if += r1
+            k_fi += r2
+            s_rd = max(s1, s2)
+            ri += 1
+        s_of = wb.line(int(of_count[line_i]), c)
+        if line_i == n_lines - 1:
+            total_cycles = c + s_of  # the last line's ofmap out-cycle
+        ev_lines.append(line_i)
+        ev_before.append(s)
+        ev_own.append((s1, s2, s_of))
+        s += max(s_rd, s_of, 0)
+        ev_after.append(s)
+        i = line_i + 1
+    if i < n_lines:
+        wb.store(int(cum[n_lines] - cum[i]))
+        total_cycles = n_lines - 1 + s
+    while fl_ptr < flip_lines.size:
+        line_stall_at[int(flip_lines[fl_ptr])] = s
+        fl_ptr += 1
+
+    # Ofmap drain to DRAM after the run (empty_all_buffers: flush, then drain after drain).
+    cycle = total_cycles
+    if wb.line_idx:
+        wb.pads[wb.trace_lines] = wb.bw - wb.line_idx
+        wb.trace_lines += 1
+        wb.line_idx = 0
+    while wb.drain_start < wb.trace_lines:
+        cycle = wb.drain(cycle) + 1
+    of_start = wb.first_drain if wb.first_drain is not None else total_cycles
+    of_stop = wb.last_drain_end if wb.last_drain_end is not None else total_cycles
+
+    # CALC-mode read start/stop cycles.
+    if not user_bandwidth:
+        for j, (flips, reads, items, first_line) in enumerate(calc_flips):
+            first_cycle = first_line  # no stall before the first request
+            if flips.size == 0:
+                sets = -(-reads // items) if items else 0
+                cycles = -(-(sets * items) // 10)
+                dram[j] = (reads, -cycles, -1)
+            else:
+                cycles = -(-(_ACTIVE_FRAC_SETS * items) // 10)
+                start = first_cycle - 2 - cycles + 1 + _PORT_LATENCY
+                last = int(flips[-1])
+                stop = last + line_stall_at.get(last, s) + _PORT_LATENCY
+                dram[j] = (reads, start, stop)
+    (if_reads, if_start, if_stop), (fi_reads, fi_start, fi_stop) = dram
+
+    def served(line_x: int, which: int) -> int:
+        """Service cycle of demand line ``line_x`` for buffer ``which`` (0 ifmap, 1 filter:
+        cycle + hit latency + its read stall; 2 ofmap: cycle + its write stall)."""
+        j = int(np.searchsorted(ev_lines, line_x, side="left"))
+        if j < len(ev_lines) and ev_lines[j] == line_x:
+            base = line_x + ev_before[j]
+            own = ev_own[j][which]
+        else:
+            base = line_x + (ev_after[j - 1] if j > 0 else 0)
+            own = 0
+        return base + own + (_HIT_LATENCY if which < 2 else 0)
+
+    of_lines = np.flatnonzero(of_count)
+    sram = (
+        (served(int(if_line[0]), 0), served(int(if_line[-1]), 0)) if if_line.size else (0, 0),
+        (served(int(fi_line[0]), 1), served(int(fi_line[-1]), 1)) if fi_line.size else (0, 0),
+        (served(int(of_lines[0]), 2), served(int(of_lines[-1]), 2)) if of_lines.size else (0, 0),
+    )
+    return ReplayResult(
+        stall_cycles=s,
+        total_cycles=total_cycles,
+        ifmap_dram_reads_words=if_reads,
+        filter_dram_reads_words=fi_reads,
+        ofmap_dram_writes_words=wb.accesses,
+        ifmap_dram_start_cycle=if_start,
+        ifmap_dram_stop_cycle=if_stop,
+        filter_dram_start_cycle=fi_start,
+        filter_dram_stop_cycle=fi_stop,
+        ofmap_dram_start_cycle=int(of_start),
+        ofmap_dram_stop_cycle=int(of_stop),
+        ifmap_sram_start_cycle=sram[0][0],
+        ifmap_sram_stop_cycle=sram[0][1],
+        filter_sram_start_cycle=sram[1][0],
+        filter_sram_stop_cycle=sram[1][1],
+        ofmap_sram_start_cycle=sram[2][0],
+        ofmap_sram_stop_cycle=sram[2][1],
+    )

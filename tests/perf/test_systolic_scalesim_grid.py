@@ -1,0 +1,196 @@
+"""The systolic model against SCALE-Sim 3.0.0 on the full reference grid.
+
+Reference data: ``tests/data/scalesim/grid.jsonl``, one SCALE-Sim 3.0.0 run per line, written by
+``scripts/scalesim_reference.py --grid`` (dataflows ws/os/is x arrays 8x8..128x128 and
+non-square x four SRAM sizes x CALC and USER bandwidth, on ResNet-18, MobileNet and GEMM layers
+of SCALE-Sim's own topology files). Every figure the model reports must equal SCALE-Sim's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from codesign_playground.perf.scalesim_compat import ScaleSimConfig, TopologyLayer, simulate_layers
+from codesign_playground.perf.systolic import FAST, SystolicResult, conv_gemm_view, simulate
+
+
+def fast_evaluate(layer: TopologyLayer, cfg: ScaleSimConfig) -> SystolicResult:
+    """The fast evaluation design-space exploration uses, on one layer under one config.
+
+    Today exploration (``explore/evaluate.py``) calls :func:`simulate` with ``**FAST`` on the
+    layers' GEMM view; this is the one place to re-point when that moves."""
+    v = conv_gemm_view(
+        layer.ifmap_h,
+        layer.ifmap_w,
+        layer.filter_h,
+        layer.filter_w,
+        layer.channels,
+        layer.num_filters,
+        layer.stride_h,
+        layer.stride_w,
+    )
+    return simulate(
+        v.m,
+        v.n,
+        v.k,
+        ifmap_footprint_words=v.ifmap_footprint_words,
+        array_rows=cfg.array_rows,
+        array_cols=cfg.array_cols,
+        dataflow=cfg.dataflow,
+        ifmap_sram_kb=cfg.ifmap_sram_kb,
+        filter_sram_kb=cfg.filter_sram_kb,
+        ofmap_sram_kb=cfg.ofmap_sram_kb,
+        user_bandwidth=cfg.use_user_bandwidth,
+        bandwidth_words_per_cycle=cfg.bandwidths[0],
+        ifmap_fill_bw_words_per_cycle=cfg.ifmap_sram_bank_bandwidth,
+        filter_fill_bw_words_per_cycle=cfg.filter_sram_bank_bandwidth,
+        **FAST,
+    )
+
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "scalesim"
+_LINES = [json.loads(line) for line in (DATA / "grid.jsonl").read_text().splitlines() if line]
+GRID: list[dict[str, Any]] = list({c["id"]: c for c in reversed(_LINES)}.values())[::-1]
+"""One entry per case id (a rerun case may appear twice; the generator is resumable)."""
+CASES = [c for c in GRID if "reports" in c]  # a run killed at the generator's timeout has none
+IDS = [c["id"] for c in CASES]
+# Spot checks run after the replay was written (the configurations of issue 11 and random
+# layers/arrays/SRAMs/bandwidths, bank bandwidth 5, strides up to 3): same generator's format.
+SPOT = [json.loads(line) for line in (DATA / "spot.jsonl").read_text().splitlines() if line]
+
+COMPUTE = {"Total Cycles": "total_cycles", "Stall Cycles": "stall_cycles"}
+ACCESS = {
+    "SRAM IFMAP Reads": "ifmap_sram_reads_words",
+    "SRAM Filter Reads": "filter_sram_reads_words",
+    "SRAM OFMAP Writes": "ofmap_sram_writes_words",
+    "DRAM IFMAP Reads": "ifmap_dram_reads_words",
+    "DRAM Filter Reads": "filter_dram_reads_words",
+    "DRAM OFMAP Writes": "ofmap_dram_writes_words",
+    "SRAM IFMAP Start Cycle": "ifmap_sram_start_cycle",
+    "SRAM IFMAP Stop Cycle": "ifmap_sram_stop_cycle",
+    "SRAM Filter Start Cycle": "filter_sram_start_cycle",
+    "SRAM Filter Stop Cycle": "filter_sram_stop_cycle",
+    "SRAM OFMAP Start Cycle": "ofmap_sram_start_cycle",
+    "SRAM OFMAP Stop Cycle": "ofmap_sram_stop_cycle",
+    "DRAM IFMAP Start Cycle": "ifmap_dram_start_cycle",
+    "DRAM IFMAP Stop Cycle": "ifmap_dram_stop_cycle",
+    "DRAM Filter Start Cycle": "filter_dram_start_cycle",
+    "DRAM Filter Stop Cycle": "filter_dram_stop_cycle",
+    "DRAM OFMAP Start Cycle": "ofmap_dram_start_cycle",
+    "DRAM OFMAP Stop Cycle": "ofmap_dram_stop_cycle",
+}
+
+
+def layer_of(case: dict[str, Any]) -> TopologyLayer:
+    t = case["topology"]
+    if case["kind"] == "gemm":
+        return TopologyLayer(t["Layer"], t["M"], t["K"], 1, t["K"], 1, t["N"], 1, 1)
+    s = t["Strides"]
+    return TopologyLayer(
+        t["Layer name"],
+        t["IFMAP Height"],
+        t["IFMAP Width"],
+        t["Filter Height"],
+        t["Filter Width"],
+        t["Channels"],
+        t["Num Filter"],
+        s,
+        s,
+    )
+
+
+def config_of(case: dict[str, Any]) -> ScaleSimConfig:
+    g = case["config"]
+    return ScaleSimConfig(
+        interface_bandwidth=g["InterfaceBandwidth"],
+        array_rows=g["ArrayHeight"],
+        array_cols=g["ArrayWidth"],
+        ifmap_sram_kb=g["IfmapSramSzkB"],
+        filter_sram_kb=g["FilterSramSzkB"],
+        ofmap_sram_kb=g["OfmapSramSzkB"],
+        dataflow=g["Dataflow"],
+        bandwidths=(g["Bandwidth"],),
+        ifmap_sram_bank_bandwidth=g["IfmapSRAMBankBandwidth"],
+        filter_sram_bank_bandwidth=g["FilterSRAMBankBandwidth"],
+    )
+
+
+def value(res: SystolicResult, name: str) -> float:
+    return float(np.asarray(getattr(res, name)).ravel()[0])
+
+
+def combination(case: dict[str, Any]) -> tuple[str, int, int, str, str]:
+    g = case["config"]
+    sram = case["id"].split("_")[2]  # grid_<mode>_<sram>_...
+    return (g["Dataflow"], g["ArrayHeight"], g["ArrayWidth"], sram, g["InterfaceBandwidth"])
+
+
+def test_grid_covers_every_combination() -> None:
+    """>= 400 SCALE-Sim runs in the reference set (this grid plus ``manifest.json``'s cases);
+    every dataflow x array x SRAM size x bandwidth mode combination is in the grid."""
+    manifest = json.loads((DATA / "manifest.json").read_text())["cases"]
+    assert len(CASES) + len(manifest) >= 400
+    combos = {combination(c) for c in CASES}
+    dataflows = {c[0] for c in combos}
+    arrays = {(c[1], c[2]) for c in combos}
+    srams = {c[3] for c in combos}
+    modes = {c[4] for c in combos}
+    assert dataflows == {"ws", "os", "is"}
+    assert {(8, 8), (16, 16), (32, 32), (64, 64), (128, 128)} <= arrays
+    assert any(r != c for r, c in arrays)
+    assert modes == {"CALC", "USER"}
+    assert len(srams) >= 4
+    assert len(combos) == len(dataflows) * len(arrays) * len(srams) * len(modes)
+    names = {layer_of(c).name for c in CASES}
+    assert any(n.startswith("rn18_") for n in names)
+    assert any(n.startswith("mobilenet_") for n in names)
+    assert any(c["kind"] == "gemm" for c in CASES)
+
+
+@pytest.mark.parametrize("case", CASES + SPOT, ids=IDS + [c["id"] for c in SPOT])
+def test_grid_case_exact(case: dict[str, Any]) -> None:
+    """Cycles, stalls, SRAM and DRAM counts and every start/stop cycle equal SCALE-Sim's."""
+    res = simulate_layers([layer_of(case)], config_of(case))
+    compute = case["reports"]["COMPUTE_REPORT.csv"][0]
+    access = case["reports"]["DETAILED_ACCESS_REPORT.csv"][0]
+    got = {col: value(res, f) for col, f in COMPUTE.items()}
+    got |= {col: value(res, f) for col, f in ACCESS.items()}
+    want = {col: float(compute[col]) for col in COMPUTE}
+    want |= {col: float(access[col]) for col in ACCESS}
+    assert got == want
+    assert bool(res.ifmap_dram_exact[0] & res.filter_dram_exact[0] & res.stall_exact[0])
+
+
+FAST_FIGURES = (
+    "total_cycles",
+    "ifmap_dram_reads_words",
+    "filter_dram_reads_words",
+    "ofmap_dram_writes_words",
+)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_fast_mode_within_one_percent_of_exact(case: dict[str, Any]) -> None:
+    """Exploration's fast mode against the exact mode: cycles and DRAM traffic within 1%.
+
+    Where the fast mode flags a figure as an estimate (an operand overflows its SRAM or the
+    ofmap SRAM drains during the run; see docs/models.md) it is not within 1% on this grid: those
+    cases are expected failures, recorded so that an improvement shows."""
+    layer, cfg = layer_of(case), config_of(case)
+    fast = fast_evaluate(layer, cfg)
+    exact = simulate_layers([layer], cfg)
+    errors = {
+        name: abs(value(fast, name) / max(value(exact, name), 1.0) - 1.0) for name in FAST_FIGURES
+    }
+    flagged = not bool(
+        np.asarray(fast.ifmap_dram_exact & fast.filter_dram_exact & fast.stall_exact).all()
+    )
+    worst = max(errors.values())
+    if flagged and worst > 0.01:
+        pytest.xfail(f"fast-mode estimate (flagged): worst error {worst:.1%}")
+    assert worst <= 0.01, errors
