@@ -114,3 +114,19 @@ def test_synth_generic_json(tmp_path: Path) -> None:
 
 def test_app_is_a_typer_app() -> None:
     assert isinstance(app, typer.Typer)
+
+
+def test_a_design_that_does_not_build_is_one_line_naming_the_cause(tmp_path: Path) -> None:
+    """A broken source ends in the tool's own first error and where the log is, exit 2."""
+    require_tool("iverilog")
+    out = _gen(tmp_path)
+    with (out / "sa_array.v").open("a") as fh:
+        fh.write("module broken(; endmodule\n")
+    res = runner.invoke(
+        app, ["rtl", "simulate", str(out), "--simulator", "icarus", "--shapes", "1"]
+    )
+    assert res.exit_code == 2, res.output
+    line = " ".join(res.output.split())
+    assert "Traceback" not in res.output
+    assert "icarus could not build the design:" in line
+    assert "sa_array.v" in line and "syntax error" in line and "build.log" in line

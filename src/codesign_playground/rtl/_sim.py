@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from codesign_playground.errors import InputError
+from codesign_playground.errors import InputError, ToolError
 from codesign_playground.rtl._design import SystolicDesign
 from codesign_playground.rtl._emit import MANIFEST_NAME, TIMESCALE, GeneratedDesign
 from codesign_playground.rtl._host import GemmCase, check_gemm_fits
@@ -221,8 +221,19 @@ class _CocotbSimulator(ABC):
                 log_file=build_dir / "build.log",
             )
         except RuntimeError as exc:  # the runner's "Command failed with return code"
-            raise RuntimeError(
-                f"{self.name} build failed ({exc}); see {build_dir / 'build.log'}"
+            log_text = (
+                (build_dir / "build.log").read_text(errors="replace")
+                if (build_dir / "build.log").is_file()
+                else ""
+            )
+            cause = next(
+                (ln.strip() for ln in log_text.splitlines() if "Error" in ln or "error" in ln),
+                str(exc),
+            )
+            raise ToolError(
+                f"{self.name} could not build the design: {cause[:300]}; the full log is "
+                f"{build_dir / 'build.log'} (check the tool version with "
+                "scripts/install_rtl_tools.sh, or try --simulator icarus/verilator)"
             ) from None
         t1 = time.perf_counter()
         log = build_dir / "sim.log"
@@ -239,7 +250,10 @@ class _CocotbSimulator(ABC):
             )
         t2 = time.perf_counter()
         if not result_path.is_file():
-            raise RuntimeError(f"{self.name} simulation produced no result; see {log}")
+            raise ToolError(
+                f"{self.name} simulation produced no result (it stopped before the testbench "
+                f"finished); the full log is {log}"
+            )
         data = json.loads(result_path.read_text())
         results = tuple(CaseResult(**c) for c in data["cases"])
         wave_file = build_dir / ("dump.vcd" if self.name == "verilator" else "waves.vcd")
