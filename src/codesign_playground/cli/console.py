@@ -33,7 +33,8 @@ def _protect_numbers(table: Table) -> int:
         column.overflow = "fold"  # wrap long words (headers, names) rather than cut them
         numeric = bool(cells) and all(_NUMBER.match(c.strip()) or not c.strip() for c in cells)
         if numeric and column.width is None:
-            column.width = max(max(len(c) for c in cells), min(len(str(column.header)), 6))
+            words = str(column.header).split() or [""]
+            column.width = max(max(len(c) for c in cells), max(len(w) for w in words))
         if column.width is not None:
             needed += column.width + 3
         else:
