@@ -41,7 +41,8 @@ def foreign_format(path: str | Path) -> Literal["zigzag", "timeloop"] | None:
         from codesign_playground.hardware.timeloop import _Loader
 
         try:
-            data = yaml.load(text, Loader=_Loader)
+            # _Loader subclasses yaml.SafeLoader: no arbitrary objects
+            data = yaml.load(text, Loader=_Loader)  # nosec B506
         except yaml.YAMLError:
             return None
         return "timeloop" if is_timeloop_architecture(data) else None

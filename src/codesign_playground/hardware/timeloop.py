@@ -93,7 +93,8 @@ def _load(path: Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as err:
         raise HardwareSpecError(f"{what} '{path}' cannot be read: {err}") from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        # _Loader subclasses yaml.SafeLoader: no arbitrary objects
+        return yaml.load(text, Loader=_Loader)  # nosec B506
     except yaml.YAMLError as err:
         raise HardwareSpecError(f"{what} '{path}': not valid YAML ({err})") from None
 
