@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from codesign_playground.perf.scalesim_compat import ScaleSimConfig, TopologyLayer, simulate_layers
+from codesign_playground.perf.scalesim_compat import (
+    ScaleSimConfig,
+    TopologyLayer,
+    config_from_keys,
+    layer_from_row,
+    simulate_layers,
+)
 from codesign_playground.perf.systolic import FAST, SystolicResult, conv_gemm_view, simulate
 
 
@@ -87,37 +93,11 @@ ACCESS = {
 
 
 def layer_of(case: dict[str, Any]) -> TopologyLayer:
-    t = case["topology"]
-    if case["kind"] == "gemm":
-        return TopologyLayer(t["Layer"], t["M"], t["K"], 1, t["K"], 1, t["N"], 1, 1)
-    s = t["Strides"]
-    return TopologyLayer(
-        t["Layer name"],
-        t["IFMAP Height"],
-        t["IFMAP Width"],
-        t["Filter Height"],
-        t["Filter Width"],
-        t["Channels"],
-        t["Num Filter"],
-        s,
-        s,
-    )
+    return layer_from_row(case["kind"], case["topology"])
 
 
 def config_of(case: dict[str, Any]) -> ScaleSimConfig:
-    g = case["config"]
-    return ScaleSimConfig(
-        interface_bandwidth=g["InterfaceBandwidth"],
-        array_rows=g["ArrayHeight"],
-        array_cols=g["ArrayWidth"],
-        ifmap_sram_kb=g["IfmapSramSzkB"],
-        filter_sram_kb=g["FilterSramSzkB"],
-        ofmap_sram_kb=g["OfmapSramSzkB"],
-        dataflow=g["Dataflow"],
-        bandwidths=(g["Bandwidth"],),
-        ifmap_sram_bank_bandwidth=g["IfmapSRAMBankBandwidth"],
-        filter_sram_bank_bandwidth=g["FilterSRAMBankBandwidth"],
-    )
+    return config_from_keys(case["config"])
 
 
 def value(res: SystolicResult, name: str) -> float:

@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,8 @@ __all__ = [
     "DETAILED_ACCESS_REPORT_HEADER",
     "ScaleSimConfig",
     "TopologyLayer",
+    "config_from_keys",
+    "layer_from_row",
     "load_config",
     "load_topology",
     "simulate_layers",
@@ -200,3 +203,40 @@ def write_reports(
     (out / "BANDWIDTH_REPORT.csv").write_text("\n".join(bandwidth) + "\n")
     (out / "DETAILED_ACCESS_REPORT.csv").write_text("\n".join(detail) + "\n")
     return res
+
+
+def layer_from_row(kind: str, row: Mapping[str, Any]) -> TopologyLayer:
+    """A topology row given by SCALE-Sim's own column names (conv, or GEMM with ``M``, ``N``,
+    ``K``), as stored in the reference cases that ``scripts/scalesim_reference.py`` writes."""
+    if kind == "gemm":
+        m, n, k = row["M"], row["N"], row["K"]
+        return TopologyLayer(row["Layer"], m, k, 1, k, 1, n, 1, 1)
+    s = row["Strides"]
+    return TopologyLayer(
+        row["Layer name"],
+        row["IFMAP Height"],
+        row["IFMAP Width"],
+        row["Filter Height"],
+        row["Filter Width"],
+        row["Channels"],
+        row["Num Filter"],
+        s,
+        s,
+    )
+
+
+def config_from_keys(keys: Mapping[str, Any]) -> ScaleSimConfig:
+    """A :class:`ScaleSimConfig` from SCALE-Sim's ``.cfg`` key names (as the reference cases
+    store them)."""
+    return ScaleSimConfig(
+        interface_bandwidth=keys["InterfaceBandwidth"],
+        array_rows=keys["ArrayHeight"],
+        array_cols=keys["ArrayWidth"],
+        ifmap_sram_kb=keys["IfmapSramSzkB"],
+        filter_sram_kb=keys["FilterSramSzkB"],
+        ofmap_sram_kb=keys["OfmapSramSzkB"],
+        dataflow=keys["Dataflow"],
+        bandwidths=(keys["Bandwidth"],),
+        ifmap_sram_bank_bandwidth=keys["IfmapSRAMBankBandwidth"],
+        filter_sram_bank_bandwidth=keys["FilterSRAMBankBandwidth"],
+    )
