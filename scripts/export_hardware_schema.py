@@ -5,6 +5,7 @@ Usage: python scripts/export_hardware_schema.py [OUTPUT]   (--check: fail if out
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -22,11 +23,13 @@ def schema_text() -> str:
 
 
 def main(argv: list[str]) -> int:
-    check = "--check" in argv
-    args = [a for a in argv if a != "--check"]
-    out = Path(args[0]) if args else DEFAULT
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("output", nargs="?", type=Path, default=DEFAULT, help="schema file")
+    parser.add_argument("--check", action="store_true", help="fail if OUTPUT is out of date")
+    ns = parser.parse_args(argv)
+    out: Path = ns.output
     text = schema_text()
-    if check:
+    if ns.check:
         if not out.is_file() or out.read_text(encoding="utf-8") != text:
             print(f"{out} is out of date; run scripts/export_hardware_schema.py", file=sys.stderr)
             return 1
