@@ -27,9 +27,13 @@ SCRIPT = REPO / "scripts" / "calibrate_gpu.py"
 
 #: Acceptance (issue 10): held-out median absolute error per family and dtype.
 LIMIT_PCT = {"gemm": 10.0, "conv": 10.0, "attention": 15.0, "memory": 15.0}
-#: Whole-network dev entries over 10% today (see docs/validation-gpu.md): at batch 32 the
-#: composed kernels come out faster than the networks (ResNet-18 17-22%, MobileNetV2 11% fp32
-#: and 39% fp16), MobileNetV2 fp16 at batch 1 by 13%.
+#: Whole-network dev entries over 10% today (see docs/validation-gpu.md and docs/models.md,
+#: "Fusion rules and launch"): at batch 32 the composed kernels come out faster than the
+#: networks (ResNet-18 17-22%, MobileNetV2 11% fp32 and 39% fp16), MobileNetV2 fp16 at batch 1
+#: by 13%. The ResNet-18 gap is the same ~300 us in fp16 and fp32 (inside the convolutions as
+#: the network runs them; the kernel file was timed with cudnn.benchmark on), MobileNetV2 fp16
+#: adds an fp16-only ~490 us (cuDNN fp16 depthwise, PyTorch's native fp16 batch norm: kernels
+#: with no measurement). Not fitted to the networks, so they stay strict xfails.
 DEV_OVER = {
     ("resnet18", "fp16_b32"),
     ("resnet18", "fp32_b32"),
