@@ -27,9 +27,13 @@ SCRIPT = REPO / "scripts" / "calibrate_gpu.py"
 
 #: Acceptance (issue 10): held-out median absolute error per family and dtype.
 LIMIT_PCT = {"gemm": 10.0, "conv": 10.0, "attention": 15.0, "memory": 15.0}
-#: Whole-network dev entries over 10% today (see docs/validation-gpu.md): at batch 32 the
-#: composed kernels come out faster than the networks (ResNet-18 17-22%, MobileNetV2 11% fp32
-#: and 39% fp16), MobileNetV2 fp16 at batch 1 by 13%.
+#: Whole-network dev entries over 10% today (see docs/validation-gpu.md and docs/models.md,
+#: "Fusion rules and launch"): at batch 32 the composed kernels come out faster than the
+#: networks (ResNet-18 17-22%, MobileNetV2 11% fp32 and 39% fp16), MobileNetV2 fp16 at batch 1
+#: by 13%. The ResNet-18 gap is the same ~300 us in fp16 and fp32 (inside the convolutions as
+#: the network runs them; the kernel file was timed with cudnn.benchmark on), MobileNetV2 fp16
+#: adds an fp16-only ~490 us (cuDNN fp16 depthwise, PyTorch's native fp16 batch norm: kernels
+#: with no measurement). Not fitted to the networks, so they stay strict xfails.
 DEV_OVER = {
     ("resnet18", "fp16_b32"),
     ("resnet18", "fp32_b32"),
@@ -328,3 +332,31 @@ def test_depthwise_rate_follows_the_gpu() -> None:
     h200 = float(conv_s(*args, gpu_facts(get_chip("h200-sxm")), p))
     a100 = float(conv_s(*args, gpu_facts(get_chip("a100")), p))
     assert a100 > 1.5 * h200
+
+
+def test_embedding_reads_only_the_gathered_rows() -> None:
+    """A decode step's token lookup reads one row of the 262 MB table, not the table."""
+    net = build_zoo_model("llama2_7b_decode", kv_len=2048, precision="fp16")
+    k = gpu_kernels(net, get_chip("h200-sxm"))
+    i = next(j for j, op in enumerate(net.ops) if op.kind == "embedding")
+    assert net.ops[i].weight_bytes > 1e8
+    assert k.gpu_s[i] < 5e-6
+
+
+def test_head_transposes_are_views() -> None:
+    """q/k/v split into heads and transposed are strided views in PyTorch (RoPE and SDPA
+    read them strided): no kernel; the attention output feeding ``o_proj`` is a copy at
+    prefill and free at one token (only size-1 axes move)."""
+    spec = get_chip("h200-sxm")
+    pre = build_zoo_model("llama2_7b_prefill", precision="fp16")
+    kp = gpu_kernels(pre, spec)
+    tr = [i for i, op in enumerate(pre.ops) if op.op_type == "Transpose" and op.copies]
+    launched = [i for i in tr if kp.launches[i] > 0]
+    assert len(tr) == 4 * 32 and len(launched) == 32
+    assert all(pre.ops[i].inputs[0].shape[1] == 32 for i in launched)  # heads -> hidden
+    dec = build_zoo_model("llama2_7b_decode", kv_len=2048, precision="fp16")
+    kd = gpu_kernels(dec, spec)
+    assert all(kd.launches[i] == 0 for i, op in enumerate(dec.ops) if op.op_type == "Transpose")
+    gpt2 = build_zoo_model("gpt2", seq_len=256, precision="fp16")
+    kg = gpu_kernels(gpt2, spec)
+    assert all(kg.launches[i] == 0 for i, op in enumerate(gpt2.ops) if op.op_type == "Split")

@@ -251,6 +251,41 @@ def _framework_fusions(ops: Sequence[Op]) -> set[int]:
     return fused
 
 
+def _strided_views(ops: Sequence[Op]) -> set[int]:
+    """Transposes and splits that launch no kernel: PyTorch's ``transpose``/``permute`` and
+    ``split`` return strided views, and elementwise kernels (TensorIterator), SDPA and
+    batched matmuls read strided operands, so one whose every consumer is such an op copies
+    nothing (attention's ``qkv.split(...)`` and ``q/k/v.view(...).transpose(1, 2)``). One
+    that feeds a weighted GEMM or any other op is materialized (``.contiguous()`` or
+    ``reshape`` before ``o_proj``), unless it only moves size-1 axes (the data order is
+    unchanged: decode at one token)."""
+    consumers: dict[str, list[int]] = {}
+    for j, op in enumerate(ops):
+        for t in op.inputs:
+            consumers.setdefault(t.name, []).append(j)
+    strided_ok = ("elementwise", "activation", "attention", "softmax", "matmul")
+    out: set[int] = set()
+    for i, op in enumerate(ops):
+        if op.op_type not in ("Transpose", "Split") or not op.copies or len(op.inputs) != 1:
+            continue
+        src = [d for d in op.inputs[0].shape if d != 1]
+        dst = [d for d in op.outputs[0].shape if d != 1]
+        if op.op_type == "Transpose" and (src == dst or min(len(src), len(dst)) <= 1):
+            # only size-1 axes move, or the data is one axis on one side (heads merged at
+            # one token: (1, 32, 1, 128) -> (1, 1, 4096)): the memory order is unchanged
+            out.add(i)
+            continue
+        users = [j for t in op.outputs for j in consumers.get(t.name, [])]
+        if users and all(
+            (ops[j].kind in strided_ok and not (ops[j].kind == "matmul" and ops[j].weights))
+            or (ops[j].kind == "shape" and not ops[j].copies)
+            or (ops[j].kind == "shape" and ops[j].op_type in ("RotateHalf", "CacheWrite"))
+            for j in users
+        ):
+            out.add(i)
+    return out
+
+
 def _compiled_fusions(ops: Sequence[Op]) -> set[int]:
     """Ops a compiler folds into the kernel that produces their input (epilogue, norm +
     activation, elementwise chains)."""
@@ -300,6 +335,7 @@ def gpu_kernels(
         kv_elements[pv] = k_el + v_el
         in_chain.update(k_exp | v_exp)
     framework = _framework_fusions(ops)
+    views = _strided_views(ops)
     compiled = _compiled_fusions(ops) - framework if fusion == "compiled" else set()
     cap = p["mem.l2_resident_frac"] * gpu.l2_bytes
     total_w = float(sum(o.weight_bytes for o in ops))
@@ -319,6 +355,9 @@ def gpu_kernels(
     for i, op in enumerate(ops):
         io = float(op.input_bytes + op.output_bytes)
         wb = float(op.weight_bytes)
+        if op.kind == "embedding":
+            # a table lookup reads the rows it gathers (one output's worth), not the table
+            wb = min(wb, float(op.output_bytes))
         nbytes = io + wb
         foot = max(io, w_foot if wb > 0 else 0.0)
         resident = foot <= cap
@@ -332,7 +371,7 @@ def gpu_kernels(
                 t[i] = extra
                 mem[i] = extra
             continue
-        if op.kind == "shape" and not op.copies:
+        if (op.kind == "shape" and not op.copies) or i in views:
             kernel.append("none")
             continue
         launches[i] = 1.0

@@ -16,8 +16,39 @@ from codesign_playground.hardware.catalog import get_chip
 from codesign_playground.perf.gpu import eager_host_s, gpu_kernels
 from codesign_playground.perf.gpu_bench import KernelSet
 from codesign_playground.perf.gpu_kernels import GpuParams, load_calibration
+from codesign_playground.workload.ir import Op
 
 __all__ = ["dev_network_errors", "validation_markdown"]
+
+
+#: Parts of a CNN the dev-set breakdown sums the model's kernel time over.
+PARTS: tuple[str, ...] = (
+    "conv",
+    "conv 1x1",
+    "depthwise",
+    "batch norm",
+    "activation",
+    "add",
+    "pooling",
+    "other",
+)
+
+
+def _part(op: Op) -> str:
+    if op.kind == "conv":
+        if int(op.attrs.get("groups", 1)) > 1:  # type: ignore[call-overload]
+            return "depthwise"
+        kern = op.attrs.get("kernel", (1, 1))
+        return "conv 1x1" if tuple(kern) == (1, 1) else "conv"  # type: ignore[arg-type]
+    if op.kind == "norm" and "batch" in op.op_type.lower():
+        return "batch norm"
+    if op.kind == "activation":
+        return "activation"
+    if op.op_type == "Add":
+        return "add"
+    if op.kind == "pool" or "pool" in op.op_type.lower():
+        return "pooling"
+    return "other"
 
 
 def dev_network_errors(
@@ -37,10 +68,14 @@ def dev_network_errors(
             k = gpu_kernels(net, spec, p)
             host = eager_host_s(k.kernel, p) * k.launches
             eager = np.where(k.launches > 0, np.maximum(k.gpu_s, host), k.gpu_s)
+            by_part = {name: 0.0 for name in PARTS}
+            for i, op in enumerate(net.ops):
+                by_part[_part(op)] += float(k.gpu_s[i]) * 1e6
             out.append(
                 {
                     "model": model,
                     "key": key,
+                    "parts_us": by_part,
                     "kernels": int(k.launches.sum()),
                     "graph_ms": float(graph_ms),
                     "pred_graph_ms": float(k.gpu_s.sum() * 1e3),
@@ -117,6 +152,22 @@ def validation_markdown(
             f"| {r['model']} | {r['key']} | {r['kernels']} | {r['graph_ms']:.3f} | "
             f"{r['pred_graph_ms']:.3f} | {eg:+.1%} | {r['eager_ms']:.3f} | "
             f"{r['pred_eager_ms']:.3f} | {ee:+.1%} |"
+        )
+    lines += [
+        "",
+        "Model time by part of the network (us, graph mode; a batch norm's three fp16 "
+        "kernels are one part). Measurements exist only for whole networks, so this shows "
+        "where the model puts the time, not where the GPU does:",
+        "",
+        "| model | precision, batch | measured - model us | " + " | ".join(PARTS) + " |",
+        "| --- | --- | ---: | " + " | ".join("---:" for _ in PARTS) + " |",
+    ]
+    for r in net:
+        gap = (r["graph_ms"] - r["pred_graph_ms"]) * 1e3
+        lines.append(
+            f"| {r['model']} | {r['key']} | {gap:+.0f} | "
+            + " | ".join(f"{r['parts_us'][name]:.0f}" for name in PARTS)
+            + " |"
         )
     lines += [
         "",
