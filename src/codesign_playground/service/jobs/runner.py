@@ -262,8 +262,8 @@ def execute(
         error_id = uuid.uuid4().hex[:12]
         # clients see a safe sentence and an id; the exception (hosts, SQL) goes to the log
         message = (
-            f"transient error (attempt {attempts}): the database or Redis was unreachable "
-            f"(error id {error_id})"
+            f"transient error (attempt {attempts}): the database, Redis or the object store "
+            f"was unreachable (error id {error_id})"
         )
         _log.warning(
             "job attempt failed",
