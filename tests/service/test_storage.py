@@ -247,28 +247,40 @@ def _app_settings(dep: Deployment, tmp_path: Path, **extra: Any) -> Settings:
         "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         "aws_region": CREDENTIALS["AWS_REGION"],
         "codesign_log_level": "WARNING",
+        "rate_limit_enabled": False,  # the deployment's Redis windows hold the other tests' calls
     }
     return Settings(**(values | extra))
 
 
-def test_artifact_download_can_redirect_to_a_presigned_url(
-    s3_deployment: Deployment, tmp_path: Path
-) -> None:
-    with s3_deployment.client() as c:
-        _, rtl = _run_both(c)
+def test_artifact_download_can_redirect_to_a_presigned_url(s3_deployment: Deployment) -> None:
+    from codesign_playground.client import CodesignClient
+
+    dep = s3_deployment
+    with dep.client() as c:
+        exploration, rtl = _run_both(c)
         streamed = c.get(f"/api/v1/rtl/{rtl}/artifact").content
-    settings = _app_settings(s3_deployment, tmp_path, artifact_download_redirect=True)
-    headers = {"Authorization": f"Bearer {s3_deployment.api_key}"}
-    with TestClient(create_app(settings), headers=headers) as c:
-        r = c.get(f"/api/v1/rtl/{rtl}/artifact", follow_redirects=False)
-        assert r.status_code == 307, r.text
-        url = r.headers["location"]
-        # the report is never redirected: its sandbox and CSP come from this server
-        job = c.get(f"/api/v1/rtl/{rtl}").json()
-    assert url.startswith(settings.aws_s3_endpoint_url) and "X-Amz-Signature=" in url
+    dep.stop_api()
+    dep.env["ARTIFACT_DOWNLOAD_REDIRECT"] = "true"
+    try:
+        dep.start_api()
+        with dep.client() as c:
+            r = c.get(f"/api/v1/rtl/{rtl}/artifact", follow_redirects=False)
+            # the report is never redirected: its sandbox and CSP come from this server
+            report = c.get(f"/api/v1/explorations/{exploration}/report", follow_redirects=False)
+        with CodesignClient(dep.base_url, api_key=dep.api_key) as client:
+            downloaded = client.download_artifact(rtl)
+    finally:
+        dep.stop_api()
+        del dep.env["ARTIFACT_DOWNLOAD_REDIRECT"]
+        dep.start_api()
+    assert r.status_code == 307, r.text
+    url = r.headers["location"]
+    assert url.startswith(dep.env["AWS_S3_ENDPOINT_URL"]) and "X-Amz-Signature=" in url
     fetched = httpx.get(url, timeout=30)
     assert fetched.status_code == 200 and fetched.content == streamed
-    assert job["artifact_name"] in fetched.headers["content-disposition"]
+    assert 'attachment; filename="' in fetched.headers["content-disposition"]
+    assert downloaded == streamed  # the Python client follows it
+    assert report.status_code == 200 and report.headers["content-security-policy"]
 
 
 def test_an_unreachable_store_answers_503_not_500(
