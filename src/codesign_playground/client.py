@@ -282,10 +282,14 @@ class CodesignClient:
         return result
 
     def download_artifact(self, job_id: str, dest: str | Path | None = None) -> bytes:
-        """The job's tarball (RTL or exploration report); written to ``dest`` when given."""
+        """The job's tarball (RTL or exploration report); written to ``dest`` when given.
+
+        A server with ``ARTIFACT_DOWNLOAD_REDIRECT`` answers with a presigned URL of its object
+        store, which is followed (httpx drops the API key when leaving the server's origin)."""
         job = self.job(job_id)
         kind = "rtl" if job["kind"] == "rtl" else "explorations"
-        data = self._request("GET", f"/api/v1/{kind}/{job_id}/artifact").content
+        path = f"/api/v1/{kind}/{job_id}/artifact"
+        data = self._request("GET", path, follow_redirects=True).content
         if dest is not None:
             Path(dest).write_bytes(data)
         return data

@@ -28,6 +28,7 @@ from codesign_playground._version import __version__
 
 __all__ = [
     "PLACEHOLDER_SECRETS",
+    "ArtifactStoreKind",
     "AuthMode",
     "Environment",
     "Settings",
@@ -38,6 +39,7 @@ __all__ = [
 Environment = Literal["development", "test", "staging", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 AuthMode = Literal["none", "api-key"]
+ArtifactStoreKind = Literal["auto", "s3", "local", "database"]
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "your-secret-key-here", "change-me"})
 """SECRET_KEY values accepted only in development and test."""
@@ -135,13 +137,32 @@ class Settings(BaseSettings):
         default=15, ge=1, description="a running job silent this long is taken over"
     )
 
-    # -- deployment facts the service only reports or passes on -------------------------------
-    pod_name: str = ""
-    pod_namespace: str = ""
+    # -- reports and artifacts of jobs ---------------------------------------------------------
+    artifact_store: ArtifactStoreKind = Field(
+        default="auto",
+        description="where job reports and artifacts go: s3 (AWS_S3_BUCKET), local "
+        "(CODESIGN_DATA_DIR/store, a folder every API and worker process shares) or database "
+        "(the job row); auto: s3 when AWS_S3_BUCKET is set, else local when embedded, else "
+        "database",
+    )
+    aws_s3_bucket: str = ""
+    aws_s3_endpoint_url: str = Field(
+        default="", description="an S3-compatible store (MinIO, Ceph ...); empty: AWS itself"
+    )
+    aws_s3_prefix: str = Field(default="codesign/", description="key prefix inside the bucket")
     aws_region: str = ""
     aws_access_key_id: str = ""
     aws_secret_access_key: str = ""
-    aws_s3_bucket: str = ""
+    artifact_download_redirect: bool = Field(
+        default=False,
+        description="answer artifact downloads with a redirect to a presigned S3 URL (clients "
+        "must reach the store) instead of streaming them through the API",
+    )
+    artifact_url_expiry_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+
+    # -- deployment facts the service only reports or passes on -------------------------------
+    pod_name: str = ""
+    pod_namespace: str = ""
     prometheus_url: str = ""
     grafana_url: str = ""
     jaeger_endpoint: str = ""
@@ -189,6 +210,15 @@ class Settings(BaseSettings):
                 f"loopback (got CODESIGN_ENV={self.codesign_env}, API_HOST={self.api_host}, "
                 f"REDIS_URL {'set' if self.redis_url else 'empty'}); use AUTH_MODE=api-key and "
                 "create keys with 'codesign keys create'"
+            )
+        if self.artifact_store == "s3" and not self.aws_s3_bucket:
+            raise ValueError(
+                "ARTIFACT_STORE: s3 needs AWS_S3_BUCKET (the bucket name); set it, or use "
+                "ARTIFACT_STORE=auto"
+            )
+        if self.artifact_store == "auto":
+            self.artifact_store = (
+                "s3" if self.aws_s3_bucket else "local" if self.embedded else "database"
             )
         if "*" in self.allowed_hosts and self.codesign_env in ("staging", "production"):
             raise ValueError(

@@ -1,6 +1,11 @@
 """Reports of an exploration: interactive HTML (Plotly), PNG figures (matplotlib), CSV,
 Parquet and JSON.
 
+``report.html`` loads Plotly's JavaScript with one ``<script src>`` instead of inlining it
+(about 4.8 MB each time): by default from ``plotly.min.js``, copied once beside the report from
+the installed plotly package, so a report folder opens offline; a server passes the URL where
+it serves that same file (:func:`use_plotly_bundle`).
+
 The chosen design is the knee of the front; its roofline and per-layer breakdown come from
 :func:`codesign_playground.perf.estimate` on the same network and the hardware spec its
 design template builds (the one-design case of the pipeline the search ran). In a mixed
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -36,7 +42,35 @@ PALETTE = (
     "#bcbd22",
 )
 
-__all__ = ["chosen_estimate", "write_report"]
+PLOTLY_BUNDLE = "plotly.min.js"
+"""File name of Plotly's JavaScript bundle beside a report."""
+
+__all__ = [
+    "PLOTLY_BUNDLE",
+    "chosen_estimate",
+    "plotly_bundle_path",
+    "use_plotly_bundle",
+    "write_report",
+]
+
+
+def plotly_bundle_path() -> Path:
+    """The ``plotly.min.js`` shipped inside the installed plotly package."""
+    try:
+        import plotly
+    except ImportError:
+        raise InputError("report: the HTML report needs plotly (pip install plotly)") from None
+    return Path(plotly.__file__).parent / "package_data" / PLOTLY_BUNDLE
+
+
+def _plotly_script(src: str) -> str:
+    return f'<script charset="utf-8" src="{html.escape(src, quote=True)}"></script>'
+
+
+def use_plotly_bundle(report_html: str, src: str) -> str:
+    """``report_html`` (written by :func:`write_report`) loading Plotly from ``src`` instead
+    of the ``plotly.min.js`` beside it (the one script tag in its head)."""
+    return report_html.replace(_plotly_script(PLOTLY_BUNDLE), _plotly_script(src), 1)
 
 
 def chosen_estimate(result: ExplorationResult) -> Estimate | None:
@@ -92,7 +126,7 @@ def _hover(df: Any, knobs: list[str], metrics: list[str]) -> list[str]:
     ]
 
 
-def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
+def _plotly_html(result: ExplorationResult, est: Estimate | None, plotly_src: str) -> str:
     try:
         import plotly.graph_objects as go
         from plotly.subplots import make_subplots
@@ -165,7 +199,7 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
         scatter.update_xaxes(type="log")
     if ycol != "accuracy":
         scatter.update_yaxes(type="log")
-    figs.append(scatter.to_html(full_html=False, include_plotlyjs=True))
+    figs.append(scatter.to_html(full_html=False, include_plotlyjs=False))
     # parallel coordinates over knobs and metrics (numeric or encoded)
     dims = []
     feas = pts[pts["feasible"]] if pts["feasible"].any() else pts
@@ -265,7 +299,7 @@ def _plotly_html(result: ExplorationResult, est: Estimate | None) -> str:
     body = "".join(f"<div>{f}</div>" for f in figs)
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{name}</title>"
-        f"</head><body>{head}{body}</body></html>"
+        f"{_plotly_script(plotly_src)}</head><body>{head}{body}</body></html>"
     )
 
 
@@ -368,14 +402,26 @@ def write_tables(
     return paths
 
 
+def _copy_bundle(out: Path) -> Path:
+    """``plotly.min.js`` in ``out``, copied from the plotly package unless already there."""
+    source = plotly_bundle_path()
+    target = out / PLOTLY_BUNDLE
+    if not target.is_file() or target.stat().st_size != source.stat().st_size:
+        partial = out / f".{PLOTLY_BUNDLE}.{threading.get_ident()}.partial"
+        shutil.copyfile(source, partial)
+        partial.replace(target)  # reports written at once into one folder never see half
+    return target
+
+
 def write_report(result: ExplorationResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write the tables (:func:`write_tables`), ``report.html`` and PNG figures to
-    ``out_dir``; return the paths by kind."""
+    """Write the tables (:func:`write_tables`), ``report.html`` with ``plotly.min.js`` beside
+    it, and PNG figures to ``out_dir``; return the paths by kind."""
     out = Path(out_dir)
     est = chosen_estimate(result)
     paths = write_tables(result, out, est)
+    paths["plotly_js"] = _copy_bundle(out)
     paths["html"] = out / "report.html"
-    paths["html"].write_text(_plotly_html(result, est), encoding="utf-8")
+    paths["html"].write_text(_plotly_html(result, est, PLOTLY_BUNDLE), encoding="utf-8")
     for p in _pngs(result, est, out):
         paths[p.stem + "_png"] = p
     return paths

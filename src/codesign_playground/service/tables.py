@@ -72,7 +72,10 @@ class JobRow(Base):
 
     ``status`` moves queued -> running -> succeeded | failed | cancelled; a running job whose
     heartbeat is stale is claimable again (its worker died). Progress and partial results are
-    written while it runs; the artifact (a tarball) is kept in ``artifact``.
+    written while it runs. The report and artifact (a tarball) go to the artifact store
+    (:mod:`codesign_playground.service.storage`), recorded in ``result["storage"]``; the
+    ``report`` and ``artifact`` columns hold them only with ``ARTIFACT_STORE=database`` (and in
+    rows written before stores existed).
     """
 
     __tablename__ = "jobs"

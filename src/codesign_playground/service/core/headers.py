@@ -3,7 +3,8 @@ API docs pages with hashed inline scripts, and an ``Origin`` check on state-chan
 
 * the dashboard may load only its own scripts and styles (``'self'``, no inline code);
 * an exploration report is served with ``sandbox allow-scripts``: its plots run, but in an
-  opaque origin that cannot read the dashboard's storage or call the API as the user;
+  opaque origin that cannot read the dashboard's storage or call the API as the user; its one
+  outside script is the Plotly bundle this server serves (:data:`PLOTLY_BUNDLE_URL`);
 * any other answer (JSON, errors) gets ``default-src 'none'``;
 * a POST/PUT/PATCH/DELETE whose ``Origin`` is neither this server nor one of ``CORS_ORIGINS`` is
   refused (403): a web page elsewhere cannot make a browser upload or start jobs here.
@@ -27,6 +28,7 @@ from codesign_playground.service.core.middleware import send_problem
 __all__ = [
     "DASHBOARD_CSP",
     "DEFAULT_CSP",
+    "PLOTLY_BUNDLE_URL",
     "REPORT_CSP",
     "ContentSecurityPolicyMiddleware",
     "OriginCheckMiddleware",
@@ -37,8 +39,11 @@ DASHBOARD_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+PLOTLY_BUNDLE_URL = "/static/vendor/plotly.min.js"
+"""Where the app serves the installed plotly package's bundle; served reports load it from here
+(the only script a report may load from the server: ``script-src 'self'``)."""
 REPORT_CSP = (
-    "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; "
+    "sandbox allow-scripts; default-src 'none'; script-src 'self' 'unsafe-inline'; "
     "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; connect-src 'none'; "
     "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
 )

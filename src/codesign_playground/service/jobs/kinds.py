@@ -123,7 +123,8 @@ def _jsonable(value: Any) -> Any:
 
 def run_exploration_job(ctx: JobContext) -> JobOutcome:
     from codesign_playground.explore import run_exploration
-    from codesign_playground.explore.report import write_report
+    from codesign_playground.explore.report import use_plotly_bundle, write_report
+    from codesign_playground.service.core.headers import PLOTLY_BUNDLE_URL
 
     space = prepare_space(ctx.params, _model_path(ctx))
     out_dir = ctx.work_dir / "run"
@@ -150,8 +151,10 @@ def run_exploration_job(ctx: JobContext) -> JobOutcome:
     document = _jsonable(document)
     report_dir = ctx.work_dir / "report"
     report_dir.mkdir(parents=True, exist_ok=True)
-    written = write_report(result, report_dir)
+    written = write_report(result, report_dir)  # the tarball's report opens offline
     report_text = _report_text(report_dir, written)
+    if report_text is not None:  # the served one loads Plotly from this server
+        report_text = use_plotly_bundle(report_text, PLOTLY_BUNDLE_URL)
     evaluated = int(result.evaluations)
     best = document.get("knee") if isinstance(document, dict) else None
     ctx.report(evaluated, int(result.planned), best, 0.0, message="done", force=True)

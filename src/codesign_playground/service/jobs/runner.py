@@ -29,6 +29,7 @@ from codesign_playground.errors import CodesignError
 from codesign_playground.service import crud
 from codesign_playground.service.core.db import Database
 from codesign_playground.service.core.tracing import job_span
+from codesign_playground.service.storage import keep_outcome
 from codesign_playground.service.tables import JobRow, utcnow
 
 __all__ = [
@@ -246,6 +247,14 @@ def execute(
     try:
         with job_span(job_id, kind):
             outcome = KINDS[kind](ctx)
+            # the report and artifact go to the store now: a store that is down is transient
+            files = keep_outcome(
+                settings,
+                job_id,
+                result=outcome.result,
+                artifact=outcome.artifact,
+                report=outcome.report,
+            )
     except CodesignError as exc:
         _finish(db, job_id, status="failed", error=" ".join(str(exc).split()))
         return "failed"
@@ -253,8 +262,8 @@ def execute(
         error_id = uuid.uuid4().hex[:12]
         # clients see a safe sentence and an id; the exception (hosts, SQL) goes to the log
         message = (
-            f"transient error (attempt {attempts}): the database or Redis was unreachable "
-            f"(error id {error_id})"
+            f"transient error (attempt {attempts}): the database, Redis or the object store "
+            f"was unreachable (error id {error_id})"
         )
         _log.warning(
             "job attempt failed",
@@ -288,11 +297,7 @@ def execute(
         status = "cancelled"
     elif reason == "time-limit":
         status, error = "failed", f"time limit of {settings.job_time_limit_seconds} s exceeded"
-    values: dict[str, Any] = {"status": status, "error": error, "result": outcome.result}
-    if outcome.artifact is not None:
-        values["artifact_name"], values["artifact"] = outcome.artifact
-    if outcome.report is not None:
-        values["report"] = outcome.report
+    values: dict[str, Any] = {"status": status, "error": error, **files}
     if outcome.points_evaluated is not None:
         values["points_evaluated"] = outcome.points_evaluated
     _finish(db, job_id, **values)

@@ -15,6 +15,7 @@ from codesign_playground.service.api.routes.jobs import (
     artifact_response,
     cancel_job,
     load_job,
+    stored_response,
     submit_job,
 )
 from codesign_playground.service.core.headers import REPORT_CSP
@@ -22,6 +23,7 @@ from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.core.security import Principal, PrincipalDep
 from codesign_playground.service.schemas import ExplorationCreate, JobList, JobPublic
 from codesign_playground.service.space_policy import server_space
+from codesign_playground.service.storage import public_result
 from codesign_playground.service.tables import JobRow
 
 router = APIRouter(prefix="/explorations", tags=["explorations"])
@@ -88,7 +90,7 @@ def _result(session: Any, principal: Principal, job_id: str) -> dict[str, Any]:
             "job-not-finished",
             f"exploration {job_id} has no results yet (status {job.status})",
         )
-    return job.result
+    return public_result(job.result)
 
 
 @router.get("/{job_id}/results")
@@ -109,9 +111,14 @@ def read_front(session: SessionDep, principal: PrincipalDep, job_id: str) -> dic
 
 
 @router.get("/{job_id}/report", response_model=None)
-def read_report(session: SessionDep, principal: PrincipalDep, job_id: str) -> Response:
+def read_report(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, job_id: str
+) -> Response:
     """The exploration report (HTML or Markdown), served as a sandboxed document."""
     job = load_job(session, principal, job_id, KIND)
+    streamed = stored_response(settings, job, "report", {"Content-Security-Policy": REPORT_CSP})
+    if streamed is not None:
+        return streamed
     text = session.scalar(select(JobRow.report).where(JobRow.id == job.id))
     if not text:
         raise ProblemError(
@@ -125,6 +132,8 @@ def read_report(session: SessionDep, principal: PrincipalDep, job_id: str) -> Re
 
 
 @router.get("/{job_id}/artifact", response_model=None)
-def read_artifact(session: SessionDep, principal: PrincipalDep, job_id: str) -> Response:
+def read_artifact(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, job_id: str
+) -> Response:
     """The report folder as a tarball."""
-    return artifact_response(session, load_job(session, principal, job_id, KIND))
+    return artifact_response(session, settings, load_job(session, principal, job_id, KIND))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy import select
 
+from codesign_playground.config import Settings
 from codesign_playground.service import crud
 from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep
 from codesign_playground.service.core.problems import ProblemError, unavailable
@@ -14,11 +17,26 @@ from codesign_playground.service.core.security import Principal, PrincipalDep
 from codesign_playground.service.core.tracing import capture_context
 from codesign_playground.service.jobs.queue import JobQueue
 from codesign_playground.service.schemas import JobList, JobPublic
+from codesign_playground.service.storage import (
+    ArtifactStore,
+    StoreRefusedError,
+    StoreUnavailableError,
+    stored_file,
+)
 from codesign_playground.service.tables import JobRow
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
-__all__ = ["artifact_response", "cancel_job", "load_job", "router", "submit_job"]
+__all__ = [
+    "artifact_response",
+    "cancel_job",
+    "load_job",
+    "router",
+    "stored_response",
+    "submit_job",
+]
+
+_log = logging.getLogger("codesign_playground.service")
 
 
 def load_job(session: Any, principal: Principal, job_id: str, kind: str | None = None) -> JobRow:
@@ -55,17 +73,72 @@ def cancel_job(session: Any, queue: JobQueue, job: JobRow) -> JobRow:
     return job
 
 
-def artifact_response(session: Any, job: JobRow) -> Response:
+def _stream(
+    store: ArtifactStore,
+    location: dict[str, Any],
+    job: JobRow,
+    what: str,
+    media_type: str,
+    headers: dict[str, str],
+) -> Response:
+    """A download of a stored object, streamed from its store in pieces."""
+    try:
+        found = store.open(location)
+    except StoreUnavailableError as exc:
+        _log.warning("object store unreachable", extra={"job_id": job.id}, exc_info=exc)
+        raise unavailable("object store") from None
+    except StoreRefusedError as exc:
+        _log.warning("stored %s missing", what, extra={"job_id": job.id}, exc_info=exc)
+        raise ProblemError(
+            404, "not-found", f"job {job.id}: its {what} is no longer in the {store.kind} store"
+        ) from None
+    return StreamingResponse(
+        found.chunks,
+        media_type=media_type,
+        headers={**headers, "Content-Length": str(found.size_bytes)},
+    )
+
+
+def stored_response(
+    settings: Settings, job: JobRow, what: str, headers: dict[str, str]
+) -> Response | None:
+    """The job's ``report`` or ``artifact`` from its store, or ``None`` when the bytes are in
+    the job row (``ARTIFACT_STORE=database``, or a row written before stores existed)."""
+    found = stored_file(settings, job.result, what)
+    if found is None:
+        return None
+    store, location = found
+    media_type = str(location.get("media_type") or "application/octet-stream")
+    return _stream(store, location, job, what, media_type, headers)
+
+
+def artifact_response(session: Any, settings: Settings, job: JobRow) -> Response:
+    """The job's artifact: streamed from its store (or a redirect to a presigned URL when
+    ``ARTIFACT_DOWNLOAD_REDIRECT`` is on and the store is S3), else from the job row."""
     if job.status != "succeeded" or not job.artifact_name:
         raise ProblemError(
             409, "job-not-finished", f"job {job.id} has no artifact (status {job.status})"
         )
+    disposition = {"Content-Disposition": f'attachment; filename="{job.artifact_name}"'}
+    found = stored_file(settings, job.result, "artifact")
+    if found is not None and settings.artifact_download_redirect:
+        store, location = found
+        try:
+            url = store.url(
+                location,
+                filename=job.artifact_name,
+                media_type="application/gzip",
+                expires_s=settings.artifact_url_expiry_seconds,
+            )
+        except StoreUnavailableError:
+            raise unavailable("object store") from None
+        if url is not None:
+            return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+    streamed = stored_response(settings, job, "artifact", disposition)
+    if streamed is not None:
+        return streamed
     data = session.scalar(select(JobRow.artifact).where(JobRow.id == job.id))
-    return Response(
-        data,
-        media_type="application/gzip",
-        headers={"Content-Disposition": f'attachment; filename="{job.artifact_name}"'},
-    )
+    return Response(data, media_type="application/gzip", headers=disposition)
 
 
 @router.get("", response_model=JobList)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from codesign_playground.service import crud
-from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep
+from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep, SettingsDep
 from codesign_playground.service.api.routes.jobs import (
     artifact_response,
     cancel_job,
@@ -62,6 +62,8 @@ def cancel_rtl_job(
 
 
 @router.get("/{job_id}/artifact", response_model=None)
-def read_rtl_artifact(session: SessionDep, principal: PrincipalDep, job_id: str) -> Response:
+def read_rtl_artifact(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, job_id: str
+) -> Response:
     """The generated Verilog folder as a ``.tar.gz``."""
-    return artifact_response(session, load_job(session, principal, job_id, KIND))
+    return artifact_response(session, settings, load_job(session, principal, job_id, KIND))

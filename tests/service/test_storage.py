@@ -1,0 +1,511 @@
+"""Reports and artifacts of jobs in an artifact store: S3 (a real S3 API server: moto's server
+mode on a free port), the local data folder, or the job row; and reports that load one served
+Plotly bundle instead of inlining it.
+
+Before: every job's report (about 4.8 MB of inline Plotly) and artifact tarball were columns of
+its row in PostgreSQL, and ``AWS_S3_BUCKET`` was read and unused.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from codesign_playground.config import Settings
+from codesign_playground.service import crud
+from codesign_playground.service.core.db import Database, migrate
+from codesign_playground.service.core.headers import PLOTLY_BUNDLE_URL
+from codesign_playground.service.jobs import kinds
+from codesign_playground.service.jobs.runner import (
+    JobContext,
+    JobOutcome,
+    TransientJobError,
+    execute,
+)
+from codesign_playground.service.main import create_app
+from codesign_playground.service.storage import (
+    LocalStore,
+    S3Store,
+    StoreRefusedError,
+    StoreUnavailableError,
+)
+from codesign_playground.service.tables import JobRow
+
+from .conftest import (
+    TINY_SPACE,
+    Deployment,
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    stop_process,
+)
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+BUCKET = "codesign-test-artifacts"
+PG = "postgresql://postgres@127.0.0.1:5432/{}"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test-key-id",
+    "AWS_SECRET_ACCESS_KEY": "test-secret-key",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 API server on a free port of 127.0.0.1, with one empty bucket."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        store = _s3(endpoint)
+        store.client.create_bucket(Bucket=BUCKET)
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def _s3(endpoint: str, prefix: str = "") -> S3Store:
+    return S3Store(
+        BUCKET,
+        prefix=prefix,
+        endpoint_url=endpoint,
+        region=CREDENTIALS["AWS_REGION"],
+        access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def _object(endpoint: str, key: str) -> bytes:
+    body = _s3(endpoint).client.get_object(Bucket=BUCKET, Key=key)["Body"]
+    data: bytes = body.read()
+    return data
+
+
+def _wait(client: httpx.Client | TestClient, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.25)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def _run_both(client: httpx.Client | TestClient) -> tuple[str, str]:
+    """An exploration and an RTL job, both finished; their ids."""
+    r = client.post("/api/v1/explorations", json={"space": TINY_SPACE})
+    assert r.status_code == 202, r.text
+    exploration = r.json()["id"]
+    r = client.post("/api/v1/rtl", json={"rows": 4, "cols": 4})
+    assert r.status_code == 202, r.text
+    rtl = r.json()["id"]
+    for job_id in (exploration, rtl):
+        job = _wait(client, job_id)
+        assert job["status"] == "succeeded", job
+    return exploration, rtl
+
+
+def _row_sizes(dsn: str, job_ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Per job: whether the report/artifact columns are NULL and the bytes of the whole row."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT id, report IS NULL, artifact IS NULL, pg_column_size(jobs.*), "
+            "octet_length(result::text), result::text LIKE '%%<!DOCTYPE%%' "
+            "FROM jobs WHERE id = ANY(%s)",
+            (list(job_ids),),
+        ).fetchall()
+        blobs = conn.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()
+    assert blobs is not None and blobs[0] == 0  # no large objects either
+    return {
+        r[0]: {
+            "report_null": r[1],
+            "artifact_null": r[2],
+            "row_bytes": r[3],
+            "result_bytes": r[4],
+            "html_in_result": r[5],
+        }
+        for r in rows
+    }
+
+
+def _members(tarball: bytes) -> list[str]:
+    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as tar:
+        return tar.getnames()
+
+
+# -- S3: a distributed deployment (PostgreSQL, Redis, a Celery worker) with AWS_S3_BUCKET -----
+
+
+@pytest.fixture(scope="module")
+def s3_deployment(
+    services_up: None, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    dep = Deployment("distributed", tmp_path_factory.mktemp("s3"))
+    dep.env |= CREDENTIALS | {
+        "AWS_S3_BUCKET": BUCKET,
+        "AWS_S3_ENDPOINT_URL": s3_endpoint,
+        "AWS_S3_PREFIX": "test/",
+    }
+    try:
+        dep.start_worker()
+        dep.start_api()
+        dep.wait_ready()
+        dep.make_keys()
+        yield dep
+    finally:
+        dep.close()
+
+
+def test_with_a_bucket_no_report_or_artifact_bytes_are_in_postgresql(
+    s3_deployment: Deployment, s3_endpoint: str
+) -> None:
+    dep = s3_deployment
+    assert dep.database is not None
+    with dep.client() as c:
+        exploration, rtl = _run_both(c)
+        report = c.get(f"/api/v1/explorations/{exploration}/report")
+        tarball = c.get(f"/api/v1/explorations/{exploration}/artifact")
+        verilog = c.get(f"/api/v1/rtl/{rtl}/artifact")
+        results = c.get(f"/api/v1/explorations/{exploration}/results").json()
+    sizes = _row_sizes(PG.format(dep.database), (exploration, rtl))
+    print("job rows in PostgreSQL:", sizes)
+    for job_id in (exploration, rtl):
+        assert sizes[job_id]["artifact_null"] and sizes[job_id]["report_null"]
+        assert not sizes[job_id]["html_in_result"]
+        assert sizes[job_id]["row_bytes"] < 64 * 1024  # the 9-point result document and params
+    # the downloads are the objects in the bucket, byte for byte
+    assert report.status_code == 200 and tarball.status_code == 200, report.text
+    assert verilog.status_code == 200, verilog.text
+    prefix = "test/jobs"
+    assert report.content == _object(s3_endpoint, f"{prefix}/{exploration}/report.html")
+    assert tarball.content == _object(
+        s3_endpoint, f"{prefix}/{exploration}/exploration-report.tar.gz"
+    )
+    rtl_name = verilog.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    assert verilog.content == _object(s3_endpoint, f"{prefix}/{rtl}/{rtl_name}")
+    print(
+        f"report {len(report.content)} B, exploration tarball {len(tarball.content)} B, "
+        f"RTL tarball {len(verilog.content)} B: all in S3"
+    )
+    # the report keeps its sandbox and loads the served Plotly bundle
+    assert report.headers["content-security-policy"].startswith("sandbox allow-scripts;")
+    assert report.headers["content-type"].startswith("text/html")
+    assert f'src="{PLOTLY_BUNDLE_URL}"' in report.text
+    assert len(report.content) < 1_000_000
+    assert "report/report.html" in _members(tarball.content)
+    assert "report/plotly.min.js" in _members(tarball.content)  # the tarball opens offline
+    assert any(m.endswith(".v") for m in _members(verilog.content))
+    assert "storage" not in results  # where the files are is the server's business
+
+
+def test_stored_files_keep_their_owner_checks(s3_deployment: Deployment) -> None:
+    with s3_deployment.client() as alice:
+        exploration, rtl = _run_both(alice)
+    with s3_deployment.client("bob") as bob:
+        for path in (
+            f"/api/v1/explorations/{exploration}/report",
+            f"/api/v1/explorations/{exploration}/artifact",
+            f"/api/v1/rtl/{rtl}/artifact",
+        ):
+            assert bob.get(path).status_code == 404, path
+    with s3_deployment.client(None) as nobody:
+        assert nobody.get(f"/api/v1/rtl/{rtl}/artifact").status_code == 401
+
+
+def _app_settings(dep: Deployment, tmp_path: Path, **extra: Any) -> Settings:
+    """Settings of a second API (in this process) on ``dep``'s database and Redis."""
+    env = dep.env
+    values: dict[str, Any] = {
+        "database_url": env["DATABASE_URL"],
+        "redis_url": env["REDIS_URL"],
+        "redis_key_prefix": env["REDIS_KEY_PREFIX"],
+        "job_queue": env["JOB_QUEUE"],
+        "codesign_data_dir": tmp_path,
+        "secret_key": env["SECRET_KEY"],
+        "allowed_hosts": ["testserver"],
+        "aws_s3_bucket": BUCKET,
+        "aws_s3_endpoint_url": env["AWS_S3_ENDPOINT_URL"],
+        "aws_s3_prefix": env["AWS_S3_PREFIX"],
+        "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "aws_region": CREDENTIALS["AWS_REGION"],
+        "codesign_log_level": "WARNING",
+        "rate_limit_enabled": False,  # the deployment's Redis windows hold the other tests' calls
+    }
+    return Settings(**(values | extra))
+
+
+def test_artifact_download_can_redirect_to_a_presigned_url(s3_deployment: Deployment) -> None:
+    from codesign_playground.client import CodesignClient
+
+    dep = s3_deployment
+    with dep.client() as c:
+        exploration, rtl = _run_both(c)
+        streamed = c.get(f"/api/v1/rtl/{rtl}/artifact").content
+    dep.stop_api()
+    dep.env["ARTIFACT_DOWNLOAD_REDIRECT"] = "true"
+    try:
+        dep.start_api()
+        with dep.client() as c:
+            r = c.get(f"/api/v1/rtl/{rtl}/artifact", follow_redirects=False)
+            # the report is never redirected: its sandbox and CSP come from this server
+            report = c.get(f"/api/v1/explorations/{exploration}/report", follow_redirects=False)
+        with CodesignClient(dep.base_url, api_key=dep.api_key) as client:
+            downloaded = client.download_artifact(rtl)
+    finally:
+        dep.stop_api()
+        del dep.env["ARTIFACT_DOWNLOAD_REDIRECT"]
+        dep.start_api()
+    assert r.status_code == 307, r.text
+    url = r.headers["location"]
+    assert url.startswith(dep.env["AWS_S3_ENDPOINT_URL"]) and "X-Amz-Signature=" in url
+    fetched = httpx.get(url, timeout=30)
+    assert fetched.status_code == 200 and fetched.content == streamed
+    assert 'attachment; filename="' in fetched.headers["content-disposition"]
+    assert downloaded == streamed  # the Python client follows it
+    assert report.status_code == 200 and report.headers["content-security-policy"]
+
+
+def test_an_unreachable_store_answers_503_not_500(
+    s3_deployment: Deployment, tmp_path: Path
+) -> None:
+    with s3_deployment.client() as c:
+        exploration, _ = _run_both(c)
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = _app_settings(s3_deployment, tmp_path, aws_s3_endpoint_url=closed)
+    headers = {"Authorization": f"Bearer {s3_deployment.api_key}"}
+    with TestClient(create_app(settings), headers=headers) as c:
+        r = c.get(f"/api/v1/explorations/{exploration}/report")
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "object store" in r.json()["detail"] and r.headers["retry-after"]
+
+
+# -- the local store, and rows written before stores existed ----------------------------------
+
+
+@pytest.fixture
+def pg_database(services_up: None) -> Iterator[str]:
+    name = create_pg_database()
+    try:
+        yield PG.format(name)
+    finally:
+        drop_pg_database(name)
+
+
+def _embedded(data_dir: Path, database_url: str, **extra: Any) -> Settings:
+    """The embedded service (in-process worker, no Redis) on a PostgreSQL database."""
+    return Settings(
+        codesign_data_dir=data_dir,
+        database_url=database_url,
+        database_auto_migrate=True,
+        allowed_hosts=["testserver"],
+        secret_key="test-secret",
+        codesign_log_level="WARNING",
+        **extra,
+    )
+
+
+def test_local_store_keeps_files_in_the_data_folder(tmp_path: Path, pg_database: str) -> None:
+    settings = _embedded(tmp_path / "data", pg_database)
+    assert settings.artifact_store == "local"
+    with TestClient(create_app(settings)) as c:
+        exploration, rtl = _run_both(c)
+        report = c.get(f"/api/v1/explorations/{exploration}/report")
+        tarball = c.get(f"/api/v1/explorations/{exploration}/artifact")
+        verilog = c.get(f"/api/v1/rtl/{rtl}/artifact")
+        bundle = c.get(PLOTLY_BUNDLE_URL)
+    sizes = _row_sizes(pg_database, (exploration, rtl))
+    assert all(s["report_null"] and s["artifact_null"] for s in sizes.values()), sizes
+    store = tmp_path / "data" / "store" / "jobs"
+    assert report.content == (store / exploration / "report.html").read_bytes()
+    assert tarball.content == (store / exploration / "exploration-report.tar.gz").read_bytes()
+    name = verilog.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    assert verilog.content == (store / rtl / name).read_bytes()
+    assert report.headers["content-security-policy"].startswith("sandbox allow-scripts;")
+    assert "script-src 'self' 'unsafe-inline'" in report.headers["content-security-policy"]
+    # the bundle the report names is the installed plotly package's own file
+    import plotly
+
+    package_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert bundle.status_code == 200 and bundle.content == package_js.read_bytes()
+    assert bundle.headers["content-type"].startswith("text/javascript")
+    print(f"served report {len(report.content)} B; plotly bundle {len(bundle.content)} B")
+
+
+def test_rows_with_bytes_in_the_database_still_download(tmp_path: Path, pg_database: str) -> None:
+    # written as every version before stores did (and ARTIFACT_STORE=database still does)
+    with TestClient(create_app(_embedded(tmp_path, pg_database, artifact_store="database"))) as c:
+        exploration, rtl = _run_both(c)
+        before = [
+            c.get(p).content
+            for p in (
+                f"/api/v1/explorations/{exploration}/report",
+                f"/api/v1/explorations/{exploration}/artifact",
+                f"/api/v1/rtl/{rtl}/artifact",
+            )
+        ]
+    sizes = _row_sizes(pg_database, (exploration, rtl))
+    assert not sizes[exploration]["report_null"] and not sizes[rtl]["artifact_null"]
+    # the same rows, served after the switch to the local store
+    with TestClient(create_app(_embedded(tmp_path, pg_database))) as c:
+        report = c.get(f"/api/v1/explorations/{exploration}/report")
+        after = [
+            report.content,
+            c.get(f"/api/v1/explorations/{exploration}/artifact").content,
+            c.get(f"/api/v1/rtl/{rtl}/artifact").content,
+        ]
+    assert after == before and all(len(b) > 100 for b in after)
+    assert report.headers["content-security-policy"].startswith("sandbox allow-scripts;")
+
+
+# -- the worker side: a store that is down is a transient error ---------------------------------
+
+
+def test_worker_retries_when_the_store_is_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = Settings(
+        codesign_data_dir=tmp_path,
+        secret_key="test-secret",
+        aws_s3_bucket=BUCKET,
+        aws_s3_endpoint_url=closed,
+        job_max_retries=1,
+        worker_heartbeat_seconds=0.2,
+        **{k.lower(): v for k, v in CREDENTIALS.items()},
+    )
+    migrate(settings.database_url)
+    database = Database(settings)
+
+    def produce(ctx: JobContext) -> JobOutcome:
+        return JobOutcome(result={"n": 1}, artifact=("x.tar.gz", b"bytes"), report="# r\n")
+
+    monkeypatch.setitem(kinds.KINDS, "test", produce)
+    try:
+        with database.session() as s:
+            job_id = crud.create_job(s, owner="test", kind="test", params={}).id
+        with pytest.raises(TransientJobError, match="unreachable"):
+            execute(database, settings, job_id, worker="w")
+        with database.session() as s:
+            row = s.get(JobRow, job_id)
+            assert row is not None and row.status == "queued" and row.artifact_name is None
+    finally:
+        database.dispose()
+
+
+# -- the stores on their own ---------------------------------------------------------------------
+
+
+def test_s3_store_round_trip(s3_endpoint: str) -> None:
+    store = _s3(s3_endpoint, prefix="unit/")
+    data = os.urandom(3 * 1024 * 1024 + 17)  # more than one streamed piece
+    where = store.put("jobs/j1/a.tar.gz", data, "application/gzip")
+    assert where == {
+        "store": "s3",
+        "bucket": BUCKET,
+        "key": "unit/jobs/j1/a.tar.gz",
+        "size_bytes": len(data),
+        "media_type": "application/gzip",
+    }
+    found = store.open(where)
+    assert found.size_bytes == len(data) and b"".join(found.chunks) == data
+    with pytest.raises(StoreRefusedError, match="NoSuchKey"):
+        store.open(where | {"key": "unit/jobs/none"})
+    url = store.url(where, filename="a.tar.gz", media_type="application/gzip", expires_s=60)
+    assert url is not None and httpx.get(url, timeout=30).content == data
+
+
+def test_s3_store_that_does_not_answer_is_unavailable() -> None:
+    store = _s3(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(StoreUnavailableError):
+        store.put("k", b"x", "text/plain")
+    assert issubclass(StoreUnavailableError, ConnectionError)  # jobs retry it
+
+
+def test_local_store_round_trip_and_keys_stay_inside(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    where = store.put("jobs/j1/report.html", b"<html></html>", "text/html")
+    assert (tmp_path / "jobs" / "j1" / "report.html").read_bytes() == b"<html></html>"
+    assert b"".join(store.open(where).chunks) == b"<html></html>"
+    assert store.url(where, filename="r", media_type="text/html", expires_s=1) is None
+    with pytest.raises(StoreRefusedError):
+        store.put("../outside", b"x", "text/plain")
+    with pytest.raises(StoreRefusedError):
+        store.open({"key": "jobs/none"})
+
+
+def test_s3_needs_a_bucket() -> None:
+    with pytest.raises(ValueError, match="ARTIFACT_STORE: s3 needs AWS_S3_BUCKET"):
+        Settings(artifact_store="s3", secret_key="test-secret")
+    assert Settings(secret_key="t", aws_s3_bucket="b").artifact_store == "s3"
+    assert Settings(secret_key="t", redis_url="redis://x").artifact_store == "database"
+    assert Settings(secret_key="t").artifact_store == "local"
+
+
+# -- the reports in a real browser, offline --------------------------------------------------
+
+
+def _dump_dom(url: str, profile: Path) -> str:
+    assert CHROMIUM is not None
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}",
+         # offline: every host but this machine fails to resolve
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+         "--virtual-time-budget=15000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=180, check=True,
+    ).stdout  # fmt: skip
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+def test_reports_draw_their_plots_offline_served_and_from_a_folder(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "codesign_playground.cli.main", "serve", "--port", str(port),
+         "--data-dir", str(data)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        with httpx.Client(base_url=base, timeout=30) as c:
+            job_id = c.post("/api/v1/explorations", json={"space": TINY_SPACE}).json()["id"]
+            assert _wait(c, job_id)["status"] == "succeeded"
+        # served: sandboxed, under the report CSP, Plotly from /static/vendor
+        served = _dump_dom(f"{base}/api/v1/explorations/{job_id}/report", tmp_path / "p1")
+        assert served.count('class="main-svg"') >= 2, served[:2000]
+        # the tarball's folder, opened from disk with no server: plotly.min.js beside it
+        tarball = httpx.get(f"{base}/api/v1/explorations/{job_id}/artifact", timeout=30).content
+    finally:
+        stop_process(server)
+    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    folder = _dump_dom((tmp_path / "unpacked" / "report" / "report.html").as_uri(), tmp_path / "p2")
+    assert folder.count('class="main-svg"') >= 2, folder[:2000]
