@@ -22,7 +22,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from codesign_playground.client import ApiError, CodesignClient
 
-from .conftest import Deployment
+from .conftest import TINY_SPACE, Deployment
 
 
 def _bytes(model: onnx.ModelProto) -> bytes:
@@ -240,3 +240,33 @@ def test_python_client_sends_dims_and_allow_unresolved(
         with pytest.raises(ApiError) as err:
             api.estimate(model_id=stored["id"], chip="tpu-v1", allow_unresolved=False)
         assert err.value.status == 422 and "'mm' (MatMul)" in str(err.value)
+
+
+def test_exploration_of_an_upload_uses_its_dims(deployment: Deployment) -> None:
+    """An exploration of a model uploaded with dims sizes it as uploaded; the space may
+    give other sizes."""
+    files = {"file": ("seq.onnx", _symbolic_seq())}
+    with deployment.client() as c:
+        r = c.post("/api/v1/models", files=files, data={"dims": ["seq=10"]})
+        assert r.status_code == 201, r.text
+        mid = r.json()["id"]
+        jobs = {}
+        for seq, space in ((10, TINY_SPACE), (30, _with_model(dims={"seq": 30}))):
+            r = c.post("/api/v1/explorations", json={"space": space, "model_id": mid})
+            assert r.status_code == 202, r.text
+            jobs[seq] = r.json()["id"]
+        bad = c.post(
+            "/api/v1/explorations",
+            json={"space": _with_model(dims={"seq": 0}), "model_id": mid},
+        )
+        _problem(bad, "dims")
+    for seq, job_id in jobs.items():
+        job = deployment.wait_job(job_id)
+        assert job["status"] == "succeeded", job
+        with deployment.client() as c:
+            points = c.get(f"/api/v1/explorations/{job_id}/results").json()["points"]
+        assert points and all(p["macs"] == _macs(seq) for p in points), points[0]
+
+
+def _with_model(**fields: Any) -> dict[str, Any]:
+    return TINY_SPACE | {"model": TINY_SPACE["model"] | fields}
