@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -538,5 +539,7 @@ def test_llama_gqa_equals_huggingface_flop_counter() -> None:
         past = hf(
             input_ids=torch.randint(0, c.vocab_size, (b, kv), generator=g), use_cache=True
         ).past_key_values
-    step, _ = macs(input_ids=torch.randint(0, c.vocab_size, (b, 1), generator=g), cache=past)
+    # transformers 5.x names the argument ``cache`` (``past_key_values`` is deprecated)
+    arg = "cache" if "cache" in inspect.signature(hf.forward).parameters else "past_key_values"
+    step, _ = macs(input_ids=torch.randint(0, c.vocab_size, (b, 1), generator=g), **{arg: past})
     assert build_llama("decode", batch=b, kv_len=kv, precision="fp32", config=c).macs == step
