@@ -6,7 +6,7 @@ import inspect
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -463,7 +463,9 @@ GQA = LlamaConfig(
 
 
 @pytest.mark.parametrize("phase", ["prefill", "decode"])
-def test_llama_with_fewer_kv_heads_builds_with_smaller_kv(phase: str) -> None:
+def test_llama_with_fewer_kv_heads_builds_with_smaller_kv(
+    phase: Literal["prefill", "decode"],
+) -> None:
     """GQA (8 query heads sharing 2 K/V heads): K and V projections, the KV cache and its
     reads are a quarter of multi-head attention's; attention MACs are unchanged."""
     mha_cfg = replace(GQA, num_key_value_heads=GQA.num_attention_heads)
