@@ -260,6 +260,9 @@ def test_exploration_of_an_upload_uses_its_dims(deployment: Deployment) -> None:
             json={"space": _with_model(dims={"seq": 0}), "model_id": mid},
         )
         _problem(bad, "dims")
+        listed = c.get("/api/v1/explorations")
+        assert listed.status_code == 200, listed.text
+        assert set(jobs.values()) <= {j["id"] for j in listed.json()["items"]}
     for seq, job_id in jobs.items():
         job = deployment.wait_job(job_id)
         assert job["status"] == "succeeded", job

@@ -29,6 +29,21 @@ router = APIRouter(prefix="/explorations", tags=["explorations"])
 KIND = "exploration"
 
 
+def _with_upload_binding(document: dict[str, Any], summary: Any) -> dict[str, Any]:
+    """The space with the dims and ``allow_unresolved`` the model was uploaded with, where
+    ``space.model`` does not give its own."""
+    dims, allow = stored_binding(summary)
+    model = document.get("model")
+    if not isinstance(model, dict) or not (dims or allow):
+        return document
+    model = dict(model)
+    if dims and "dims" not in model:
+        model["dims"] = dims
+    if allow and "allow_unresolved" not in model:
+        model["allow_unresolved"] = True
+    return document | {"model": model}
+
+
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
 def create_exploration(
     session: SessionDep,
@@ -57,21 +72,6 @@ def create_exploration(
 
 
 @router.get("", response_model=JobList)
-def _with_upload_binding(document: dict[str, Any], summary: Any) -> dict[str, Any]:
-    """The space with the dims and ``allow_unresolved`` the model was uploaded with, where
-    ``space.model`` does not give its own."""
-    dims, allow = stored_binding(summary)
-    model = document.get("model")
-    if not isinstance(model, dict) or not (dims or allow):
-        return document
-    model = dict(model)
-    if dims and "dims" not in model:
-        model["dims"] = dims
-    if allow and "allow_unresolved" not in model:
-        model["allow_unresolved"] = True
-    return document | {"model": model}
-
-
 def read_explorations(
     session: SessionDep,
     principal: PrincipalDep,
