@@ -129,7 +129,7 @@ class HardwarePublic(BaseModel):
     created_at: UtcDatetime
 
 
-DIM_NAME_PATTERN = r"^[A-Za-z0-9_.:/-]{1,128}$"
+DIM_NAME_PATTERN = r"^[^\x00-\x1f\x7f=]{1,128}$"  # an ONNX dim_param: any printable name
 MAX_DIM_SIZE = 2**24
 DimName = Annotated[str, Field(pattern=DIM_NAME_PATTERN)]
 DimSize = Annotated[int, Field(ge=1, le=MAX_DIM_SIZE)]
