@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -130,12 +130,28 @@ class CodesignClient:
         return result
 
     # -- models --------------------------------------------------------------------------------
-    def upload_model(self, path: str | Path, *, name: str | None = None) -> dict[str, Any]:
+    def upload_model(
+        self,
+        path: str | Path,
+        *,
+        name: str | None = None,
+        dims: Mapping[str, int] | None = None,
+        allow_unresolved: bool = False,
+    ) -> dict[str, Any]:
+        """Upload an ONNX file; ``dims`` sizes its symbolic input dimensions (stored with
+        the model), ``allow_unresolved`` accepts a graph whose arithmetic cannot all be
+        sized (its summary says how much was left out)."""
         p = Path(path)
-        data = {"name": name} if name else None
+        data: dict[str, Any] = {}
+        if name:
+            data["name"] = name
+        if dims:
+            data["dims"] = [f"{k}={v}" for k, v in dims.items()]
+        if allow_unresolved:
+            data["allow_unresolved"] = "true"
         with p.open("rb") as f:
             result: dict[str, Any] = self._json(
-                "POST", "/api/v1/models", files={"file": (p.name, f)}, data=data
+                "POST", "/api/v1/models", files={"file": (p.name, f)}, data=data or None
             )
         return result
 
@@ -152,14 +168,27 @@ class CodesignClient:
         return result
 
     def profile(
-        self, *, model_id: str | None = None, zoo: str | None = None, batch: int = 1
+        self,
+        *,
+        model_id: str | None = None,
+        zoo: str | None = None,
+        batch: int = 1,
+        dims: Mapping[str, int] | None = None,
+        allow_unresolved: bool | None = None,
     ) -> dict[str, Any]:
+        """Per-layer and total work; for an uploaded model ``dims`` and ``allow_unresolved``
+        override what it was uploaded with."""
         path = (
             f"/api/v1/models/{model_id}/profile"
             if model_id
             else f"/api/v1/models/zoo/{zoo}/profile"
         )
-        result: dict[str, Any] = self._json("GET", path, params={"batch": batch})
+        params: dict[str, Any] = {"batch": batch}
+        if dims:
+            params["dims"] = [f"{k}={v}" for k, v in dims.items()]
+        if allow_unresolved is not None:
+            params["allow_unresolved"] = "true" if allow_unresolved else "false"
+        result: dict[str, Any] = self._json("GET", path, params=params)
         return result
 
     # -- hardware ------------------------------------------------------------------------------
@@ -206,9 +235,12 @@ class CodesignClient:
         include_layers: bool = True,
         launch: str = "graph",
         tf32: str | None = None,
+        dims: Mapping[str, int] | None = None,
+        allow_unresolved: bool | None = None,
     ) -> dict[str, Any]:
         """``{"cached", "key", "estimate"}`` for one model on one hardware description
-        (``launch`` and ``tf32``: the GPU model's execution mode and TF32 switch)."""
+        (``launch`` and ``tf32``: the GPU model's execution mode and TF32 switch; ``dims``
+        and ``allow_unresolved`` override what an uploaded model was stored with)."""
         model = {k: v for k, v in (("model_id", model_id), ("zoo", zoo)) if v is not None}
         hardware = {
             k: v
@@ -225,6 +257,10 @@ class CodesignClient:
             "launch": launch,
             "tf32": tf32,
         }
+        if dims:
+            body["dims"] = dict(dims)
+        if allow_unresolved is not None:
+            body["allow_unresolved"] = allow_unresolved
         result: dict[str, Any] = self._json("POST", "/api/v1/estimates", json=body)
         return result
 

@@ -58,6 +58,38 @@ def test_data_dependent_allowed_counts_the_rest() -> None:
     assert tot["unresolved_fraction_of_arithmetic"] > 0
 
 
+def test_pt2_archive_through_the_cli(tmp_path: Path) -> None:
+    """A saved ``torch.export`` archive of the same module: ``codesign profile`` exits 2
+    with one line naming the node; with ``--allow-unresolved`` the JSON counts it and a
+    warning says so. An estimate says how much it left out."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from codesign_playground.cli.main import app
+    from codesign_playground.cli.status import ExitStatus
+
+    path = tmp_path / "data_dependent.pt2"
+    x = torch.randn(1, 1, 4, 4)
+    torch.export.save(torch.export.export(DataDependent().eval(), (x,), strict=False), str(path))
+    runner = CliRunner()
+    res = runner.invoke(app, ["profile", str(path), "--json"])
+    assert res.exit_code == ExitStatus.BAD_INPUT, res.output
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "'fc'" in lines[0] and "dimension 0" in lines[0], res.stderr
+    res = runner.invoke(app, ["profile", str(path), "--json", "--allow-unresolved"])
+    assert res.exit_code == 0, res.output
+    tot = json.loads(res.stdout)["totals"]
+    assert (tot["unresolved"], tot["macs"]) == (1, 16 * 9)
+    assert 0 < tot["unresolved_fraction_of_nodes"] < 1
+    assert "warning" in res.stderr and "fc" in res.stderr
+    args = ["estimate", "-m", str(path), "-H", "tpu-v1", "--json"]
+    assert runner.invoke(app, args).exit_code == ExitStatus.BAD_INPUT
+    res = runner.invoke(app, [*args, "--allow-unresolved"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["unresolved"]["nodes"] == ["fc"]
+
+
 class Einsums(nn.Module):
     def __init__(self) -> None:
         super().__init__()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -13,12 +15,14 @@ from codesign_playground.workload.importers.onnx_graph import network_from_onnx
 from codesign_playground.workload.ir import Network
 from codesign_playground.workload.zoo import (
     LLAMA2_7B,
+    LlamaConfig,
     ZooEntry,
     build_zoo_model,
     list_zoo,
     make_divisible,
     zoo_entry,
 )
+from codesign_playground.workload.zoo._llama import build_llama
 from codesign_playground.workload.zoo._mobilenet import INVERTED_RESIDUAL_SETTING
 
 MAC_KINDS = ("conv", "gemm", "matmul", "attention")
@@ -444,3 +448,100 @@ def test_each_entry_builds_with_its_own_knobs() -> None:
             knobs["batch"] = 2
         net = build_zoo_model(entry.name, **knobs)
         assert net.name == entry.name and net.source.startswith("zoo:")
+
+
+# -- grouped-query attention ---------------------------------------------------------------
+
+GQA = LlamaConfig(
+    hidden_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=8,
+    num_key_value_heads=2,
+    intermediate_size=96,
+    vocab_size=100,
+)
+
+
+@pytest.mark.parametrize("phase", ["prefill", "decode"])
+def test_llama_with_fewer_kv_heads_builds_with_smaller_kv(
+    phase: Literal["prefill", "decode"],
+) -> None:
+    """GQA (8 query heads sharing 2 K/V heads): K and V projections, the KV cache and its
+    reads are a quarter of multi-head attention's; attention MACs are unchanged."""
+    mha_cfg = replace(GQA, num_key_value_heads=GQA.num_attention_heads)
+    b, s, kv = 2, 16, 40
+    gqa = build_llama(phase, batch=b, seq_len=s, kv_len=kv, precision="fp16", config=GQA)
+    mha = build_llama(phase, batch=b, seq_len=s, kv_len=kv, precision="fp16", config=mha_cfg)
+    c, d, hkv = GQA, GQA.head_dim, GQA.num_key_value_heads
+    tokens = b * (1 if phase == "decode" else s)
+    saved = c.hidden_size - hkv * d  # output features each of k_proj and v_proj loses
+    assert mha.params - gqa.params == c.num_hidden_layers * 2 * c.hidden_size * saved
+    assert mac_sum(gqa, "gemm") == mac_sum(mha, "gemm") - tokens * (mha.params - gqa.params)
+    assert mac_sum(gqa, "matmul") == mac_sum(mha, "matmul")
+    k_proj = gqa.op("model.layers.1.self_attn.k_proj")
+    assert k_proj.outputs[0].shape[-1] == hkv * d
+    qk = gqa.op("model.layers.1.self_attn.matmul_qk")
+    assert qk.inputs[1].shape[1] == hkv  # K is read at its own head count, not repeated
+    assert not [o for o in gqa.ops if o.op_type == "Expand"]
+    if phase == "decode":
+        caches = [t for t in gqa.inputs if "cache" in t.name]
+        assert len(caches) == 2 * c.num_hidden_layers
+        assert all(t.shape == (b, hkv, kv + 1, d) for t in caches)
+        mha_caches = [t for t in mha.inputs if "cache" in t.name]
+        assert 4 * sum(t.elements for t in caches) == sum(t.elements for t in mha_caches)
+        # the attention matmuls read the cache once: a quarter of MHA's cache bytes
+        cache_bytes = 2 * b * hkv * (kv + 1) * d  # fp16, one of K or V
+        q_bytes = 2 * b * c.num_attention_heads * d
+        assert qk.input_bytes == q_bytes + cache_bytes
+    assert gqa.activation_bytes < mha.activation_bytes
+    # on a GPU: less DRAM traffic and a shorter step
+    from codesign_playground.hardware import get_chip
+    from codesign_playground.perf.estimate import estimate
+
+    chip = get_chip("a100")
+    fast, slow = (estimate(n, chip).to_dict() for n in (gqa, mha))
+    assert fast["totals"]["dram_bytes"] < slow["totals"]["dram_bytes"]
+    assert fast["totals"]["latency_s"] < slow["totals"]["latency_s"]
+
+
+def test_llama_gqa_equals_huggingface_flop_counter() -> None:
+    """The zoo's GQA decoder against HuggingFace's LlamaForCausalLM of the same config:
+    a prefill (LM head on the last token, ``logits_to_keep=1``) and one decode step after
+    ``kv`` cached tokens, MACs equal to FlopCounterMode's and parameters equal."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    c = GQA
+    hf = transformers.LlamaForCausalLM(
+        transformers.LlamaConfig(
+            vocab_size=c.vocab_size,
+            hidden_size=c.hidden_size,
+            intermediate_size=c.intermediate_size,
+            num_hidden_layers=c.num_hidden_layers,
+            num_attention_heads=c.num_attention_heads,
+            num_key_value_heads=c.num_key_value_heads,
+            max_position_embeddings=64,
+        )
+    ).eval()
+    b, s, kv = 2, 16, 12
+    g = torch.Generator().manual_seed(0)
+
+    def macs(**kwargs: Any) -> tuple[int, Any]:
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as f:
+            out = hf(logits_to_keep=1, **kwargs)
+        return int(f.get_total_flops()) // 2, out
+
+    prefill, _ = macs(input_ids=torch.randint(0, c.vocab_size, (b, s), generator=g))
+    net = build_llama("prefill", batch=b, seq_len=s, precision="fp32", config=c)
+    assert net.macs == prefill
+    assert net.params == sum(p.numel() for p in hf.parameters())
+    with torch.no_grad():
+        past = hf(
+            input_ids=torch.randint(0, c.vocab_size, (b, kv), generator=g), use_cache=True
+        ).past_key_values
+    # transformers 5.x names the argument ``cache`` (``past_key_values`` is deprecated)
+    arg = "cache" if "cache" in inspect.signature(hf.forward).parameters else "past_key_values"
+    step, _ = macs(input_ids=torch.randint(0, c.vocab_size, (b, 1), generator=g), **{arg: past})
+    assert build_llama("decode", batch=b, kv_len=kv, precision="fp32", config=c).macs == step

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -14,7 +14,8 @@ from codesign_playground.errors import InputError
 from codesign_playground.units import PRECISIONS
 from codesign_playground.workload import load_workload, parse_precision, profile
 from codesign_playground.workload.ir import Network, Precision
-from codesign_playground.workload.profile import LAYER_FIELDS, totals
+from codesign_playground.workload.load import parse_dims
+from codesign_playground.workload.profile import LAYER_FIELDS, totals, unresolved_summary
 
 __all__ = [
     "ModelOptions",
@@ -23,16 +24,6 @@ __all__ = [
     "unresolved_summary",
     "warn_unresolved",
 ]
-
-
-def _parse_dims(values: list[str] | None) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for item in values or []:
-        name, sep, size = item.partition("=")
-        if not sep or not name or not size.strip().isdigit():
-            raise InputError(f"--dim: expected NAME=SIZE, e.g. --dim seq=128 (got {item!r})")
-        out[name.strip()] = int(size)
-    return out
 
 
 class ModelOptions:
@@ -91,7 +82,7 @@ def load_from_options(
         model,
         batch=batch,
         precision=prec,
-        dims=_parse_dims(dim),
+        dims=parse_dims(dim),
         resolution=resolution,
         seq_len=seq_len,
         kv_len=kv_len,
@@ -100,16 +91,6 @@ def load_from_options(
     )
     warn_unresolved(net)
     return net
-
-
-def unresolved_summary(net: Network) -> dict[str, Any]:
-    """How much of the network was left out for unresolved shapes (for JSON output)."""
-    return {
-        "count": len(net.unresolved),
-        "fraction_of_nodes": round(net.unresolved_fraction_of_nodes, 6),
-        "fraction_of_arithmetic": round(net.unresolved_fraction_of_arithmetic, 6),
-        "nodes": [u.name for u in net.unresolved],
-    }
 
 
 def warn_unresolved(net: Network) -> None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -246,6 +246,15 @@ class ModelSpace(_Strict):
         description="zoo model (resnet50, mobilenet_v2, ...), 'digits_cnn', or a model file"
     )
     batch: int = Field(default=1, ge=1, le=65536, description="batch size")
+    dims: dict[str, Annotated[int, Field(ge=1, le=2**24)]] | None = Field(
+        default=None,
+        max_length=64,
+        description="ONNX model file: sizes of its symbolic input dimensions (--dim NAME=SIZE)",
+    )
+    allow_unresolved: bool = Field(
+        default=False,
+        description="ONNX or .pt2 file: leave out arithmetic ops whose shapes cannot be sized",
+    )
     width: Param | None = Field(default=None, description="width multiplier (zoo/digits_cnn)")
     resolution: Param | None = Field(default=None, description="input resolution (vision zoo)")
     seq_len: Param | None = Field(default=None, description="sequence length (language zoo)")

@@ -216,6 +216,8 @@ def build_variant(
             ref,
             batch=model.batch,
             precision=a_prec,
+            dims=model.dims,
+            allow_unresolved=model.allow_unresolved,
             resolution=None if resolution is None else int(resolution),
             seq_len=None if seq_len is None else int(seq_len),
             width=None if width is None else float(width),

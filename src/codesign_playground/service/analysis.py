@@ -15,7 +15,7 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,14 +48,17 @@ __all__ = [
     "TEMPLATES",
     "ModelSource",
     "OnnxLimits",
+    "check_dims",
     "check_onnx_limits",
     "check_onnx_upload",
     "estimate_key",
     "hardware_spec",
     "instantiate_template",
     "load_network",
+    "model_binding",
     "model_file",
     "resolve_model",
+    "stored_binding",
     "template_parameters",
 ]
 
@@ -71,12 +74,55 @@ _log = logging.getLogger("codesign_playground.service")
 
 
 class ModelSource:
-    """What a model reference resolved to: a file (uploaded model) or a zoo name."""
+    """What a model reference resolved to: a file (uploaded model) or a zoo name.
 
-    def __init__(self, *, ref: str, identity: str, label: str) -> None:
+    An uploaded model carries what was bound at upload: ``dims`` (sizes of its symbolic
+    input dimensions) and ``allow_unresolved``; a request may override both
+    (:func:`model_binding`)."""
+
+    def __init__(
+        self,
+        *,
+        ref: str,
+        identity: str,
+        label: str,
+        dims: Mapping[str, int] | None = None,
+        allow_unresolved: bool = False,
+    ) -> None:
         self.ref = ref  # what load_workload takes
         self.identity = identity  # stable cache identity (sha256 or zoo name)
         self.label = label
+        self.dims = dict(dims or {})
+        self.allow_unresolved = allow_unresolved
+
+
+def stored_binding(summary: Mapping[str, Any] | None) -> tuple[dict[str, int], bool]:
+    """The dims and ``allow_unresolved`` an uploaded model was stored with (none before
+    these were recorded)."""
+    summary = summary or {}
+    raw = summary.get("dims") or {}
+    dims = {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return dims, bool(summary.get("allow_unresolved", False))
+
+
+def model_binding(
+    stored: tuple[Mapping[str, int], bool],
+    dims: Mapping[str, int] | None,
+    allow_unresolved: bool | None,
+) -> tuple[dict[str, int], bool]:
+    """A request's dims over the stored ones (a name given in the request wins), and its
+    ``allow_unresolved`` where given, else the stored one."""
+    merged = {**stored[0], **(dims or {})}
+    return merged, stored[1] if allow_unresolved is None else bool(allow_unresolved)
+
+
+def check_dims(dims: Mapping[str, int], field: str, max_dim: int) -> None:
+    """Each bound size within ``MODEL_MAX_DIM`` (a dimension's size is an ONNX dim)."""
+    for name, size in dims.items():
+        if size < 1 or size > max_dim:
+            raise InputError(
+                f"{field}: size of {name!r} must be in 1..{max_dim} (MODEL_MAX_DIM); got {size}"
+            )
 
 
 def model_file(data_dir: Path, sha256: str, content: bytes, name: str = "model") -> Path:
@@ -106,7 +152,14 @@ def resolve_model(
             raise ModelNotFoundError(f"model.model_id: no stored model with id {ref.model_id}")
         row, content = found
         path = model_file(data_dir, row.sha256, content, row.name)
-        return ModelSource(ref=str(path), identity=f"sha256:{row.sha256}", label=row.name)
+        dims, allow = stored_binding(row.summary)
+        return ModelSource(
+            ref=str(path),
+            identity=f"sha256:{row.sha256}",
+            label=row.name,
+            dims=dims,
+            allow_unresolved=allow,
+        )
     assert ref.zoo is not None  # guaranteed by ModelRef's validator
     from codesign_playground.workload.zoo import zoo_entry
 
@@ -114,20 +167,33 @@ def resolve_model(
     return ModelSource(ref=entry.name, identity=f"zoo:{entry.name}", label=entry.name)
 
 
-_NETWORKS: OrderedDict[tuple[str, int, str | None], Network] = OrderedDict()
+_NetworkKey = tuple[str, int, str | None, tuple[tuple[str, int], ...], bool]
+_NETWORKS: OrderedDict[_NetworkKey, Network] = OrderedDict()
 _NETWORKS_LOCK = threading.Lock()
 
 
-def load_network(source: ModelSource, *, batch: int, precision: str | None) -> Network:
-    """``load_workload`` with a small per-process LRU (networks are immutable)."""
-    key = (source.ref, batch, precision)
+def load_network(
+    source: ModelSource,
+    *,
+    batch: int,
+    precision: str | None,
+    dims: Mapping[str, int] | None = None,
+    allow_unresolved: bool | None = None,
+) -> Network:
+    """``load_workload`` with a small per-process LRU (networks are immutable).
+
+    ``dims`` and ``allow_unresolved`` apply over what the model was uploaded with."""
+    bound, allow = model_binding((source.dims, source.allow_unresolved), dims, allow_unresolved)
+    key = (source.ref, batch, precision, tuple(sorted(bound.items())), allow)
     with _NETWORKS_LOCK:
         net = _NETWORKS.get(key)
         if net is not None:
             _NETWORKS.move_to_end(key)
             return net
     prec = parse_precision(precision) if precision else None
-    net = load_workload(source.ref, batch=batch, precision=prec)
+    net = load_workload(
+        source.ref, batch=batch, precision=prec, dims=bound or None, allow_unresolved=allow
+    )
     with _NETWORKS_LOCK:
         _NETWORKS[key] = net
         while len(_NETWORKS) > 16:
@@ -161,18 +227,23 @@ def estimate_key(session: Session, request: EstimateRequest, *, owner: str | Non
     from codesign_playground._version import __version__
 
     model: str
+    binding: tuple[Mapping[str, int], bool] = ({}, False)
     if request.model.model_id is not None:
-        stmt = select(ModelRow.sha256).where(ModelRow.id == request.model.model_id)
+        stmt = select(ModelRow.sha256, ModelRow.summary).where(
+            ModelRow.id == request.model.model_id
+        )
         if owner is not None:
             stmt = stmt.where(ModelRow.owner == owner)
-        sha = session.scalar(stmt)
-        if sha is None:
+        found = session.execute(stmt).first()
+        if found is None:
             raise ModelNotFoundError(
                 f"model.model_id: no stored model with id {request.model.model_id}"
             )
-        model = f"sha256:{sha}"
+        model = f"sha256:{found[0]}"
+        binding = stored_binding(found[1])
     else:
         model = f"zoo:{request.model.zoo}"
+    dims, allow = model_binding(binding, request.dims, request.allow_unresolved)
     hw = request.hardware
     hardware: Any
     if hw.hardware_id is not None:
@@ -195,6 +266,8 @@ def estimate_key(session: Session, request: EstimateRequest, *, owner: str | Non
             "model": model,
             "hardware": hardware,
             "batch": request.batch,
+            "dims": dims,
+            "allow_unresolved": allow,
             "precision": request.precision,
             "mode": request.mode,
             "launch": request.launch,
@@ -363,9 +436,20 @@ def check_onnx_limits(model: Any, filename: str, limits: OnnxLimits) -> int:
 
 
 def check_onnx_upload(
-    path: Path, *, max_nodes: int, filename: str, limits: OnnxLimits | None = None
+    path: Path,
+    *,
+    max_nodes: int,
+    filename: str,
+    limits: OnnxLimits | None = None,
+    dims: Mapping[str, int] | None = None,
+    allow_unresolved: bool = False,
 ) -> tuple[int, dict[str, Any]]:
-    """Node count and profile totals of an uploaded file, or an ``InputError`` naming the file."""
+    """Node count and profile totals of an uploaded file, or an ``InputError`` naming the file.
+
+    ``dims`` binds the graph's symbolic input dimensions (every one but a leading batch axis
+    needs a size); an arithmetic op whose shape stays unknown is an ``UnresolvedShapeError``
+    naming the node unless ``allow_unresolved``. The summary records both, and how much of
+    the graph was left out (``unresolved``, its fractions and ``unresolved_nodes``)."""
     from codesign_playground.workload.importers.onnx_graph import load_onnx, network_from_onnx
     from codesign_playground.workload.profile import totals
 
@@ -377,7 +461,9 @@ def check_onnx_upload(
     nodes = check_onnx_limits(model, filename, limits)
     del model
     try:
-        net = network_from_onnx(path, name=Path(filename).stem)
+        net = network_from_onnx(
+            path, name=Path(filename).stem, dims=dims, allow_unresolved=allow_unresolved
+        )
     except CodesignError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, ArithmeticError, MemoryError) as exc:
@@ -391,5 +477,8 @@ def check_onnx_upload(
         "model": net.name,
         "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in net.inputs],
         "unmodeled": len(net.unmodeled),
+        "unresolved_nodes": [u.name for u in net.unresolved],
+        "dims": dict(dims or {}),
+        "allow_unresolved": allow_unresolved,
     }
     return nodes, summary

@@ -13,11 +13,14 @@ from codesign_playground.units import Precision
 
 __all__ = [
     "DB_INT_MAX",
+    "DIM_NAME_PATTERN",
+    "MAX_DIM_SIZE",
     "MAX_SEED",
     "PUBLIC_ID_PATTERN",
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyPublic",
+    "Dims",
     "EstimatePublic",
     "EstimateRequest",
     "ExplorationCreate",
@@ -126,10 +129,35 @@ class HardwarePublic(BaseModel):
     created_at: UtcDatetime
 
 
+DIM_NAME_PATTERN = r"^[^\x00-\x1f\x7f=]{1,128}$"  # an ONNX dim_param: any printable name
+MAX_DIM_SIZE = 2**24
+DimName = Annotated[str, Field(pattern=DIM_NAME_PATTERN)]
+DimSize = Annotated[int, Field(ge=1, le=MAX_DIM_SIZE)]
+Dims = Annotated[
+    dict[DimName, DimSize],
+    Field(
+        max_length=64,
+        description=(
+            "sizes of named symbolic input dimensions of an uploaded ONNX model (the CLI's "
+            '--dim NAME=SIZE), e.g. {"sequence": 128}; they replace the sizes bound at upload'
+        ),
+    ),
+]
+
+
 class EstimateRequest(_Strict):
     model: ModelRef
     hardware: HardwareRef
     batch: int = Field(default=1, ge=1, le=65536)
+    dims: Dims | None = None
+    allow_unresolved: bool | None = Field(
+        default=None,
+        description=(
+            "count a graph whose arithmetic ops have shapes no inference resolves: those ops "
+            "are left out and the estimate's 'unresolved' says how many (default: as the "
+            "model was uploaded; else such a graph is a 422 naming the node)"
+        ),
+    )
     precision: Precision | None = Field(
         default=None,
         description=(

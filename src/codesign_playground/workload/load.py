@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from codesign_playground.errors import InputError, ModelFormatError, ModelNotFoundError
 from codesign_playground.workload.ir import Network, Precision
 
-__all__ = ["MODEL_SUFFIXES", "load_workload"]
+__all__ = ["MODEL_SUFFIXES", "load_workload", "parse_dims"]
 
 #: File suffixes read as models, and the importer each selects.
 MODEL_SUFFIXES = {
@@ -18,6 +18,21 @@ MODEL_SUFFIXES = {
     ".yaml": "yaml",
     ".yml": "yaml",
 }
+
+
+def parse_dims(values: Sequence[str] | None, field: str = "--dim") -> dict[str, int]:
+    """``NAME=SIZE`` bindings of symbolic ONNX dimensions (``--dim seq=128``) as a dict;
+    ``field`` names the option or form field in the error."""
+    out: dict[str, int] = {}
+    for item in values or []:
+        name, sep, size = item.partition("=")
+        name, size = name.strip(), size.strip()
+        if not sep or not name or not size.isdigit() or int(size) < 1:
+            raise InputError(
+                f"{field}: expected NAME=SIZE with SIZE >= 1, e.g. seq=128 (got {item!r})"
+            )
+        out[name] = int(size)
+    return out
 
 
 def _looks_like_path(ref: str) -> bool:

@@ -6,7 +6,14 @@ from typing import Any
 
 from codesign_playground.workload.ir import Network, Op, UnmodeledOp
 
-__all__ = ["LAYER_FIELDS", "TOTAL_FIELDS", "layer_record", "profile", "totals"]
+__all__ = [
+    "LAYER_FIELDS",
+    "TOTAL_FIELDS",
+    "layer_record",
+    "profile",
+    "totals",
+    "unresolved_summary",
+]
 
 LAYER_FIELDS = (
     "name",
@@ -71,6 +78,17 @@ def totals(net: Network) -> dict[str, Any]:
         "unresolved": len(net.unresolved),
         "unresolved_fraction_of_nodes": round(net.unresolved_fraction_of_nodes, 6),
         "unresolved_fraction_of_arithmetic": round(net.unresolved_fraction_of_arithmetic, 6),
+    }
+
+
+def unresolved_summary(net: Network) -> dict[str, Any]:
+    """How much of the network was left out for unresolved shapes: the count, the two
+    fractions and the nodes' names (for an estimate's JSON, CLI and API alike)."""
+    return {
+        "count": len(net.unresolved),
+        "fraction_of_nodes": round(net.unresolved_fraction_of_nodes, 6),
+        "fraction_of_arithmetic": round(net.unresolved_fraction_of_arithmetic, 6),
+        "nodes": [u.name for u in net.unresolved],
     }
 
 

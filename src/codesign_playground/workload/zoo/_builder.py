@@ -396,17 +396,39 @@ class GraphBuilder:
     ) -> TensorSpec:
         """Scaled dot-product attention, expanded, in the current scope.
 
-        ``q (B, H, L, d)``, ``k`` and ``v (B, H, S, d)``. Ops: ``key_t`` (free view of
+        ``q (B, H, L, d)``, ``k`` and ``v (B, Hkv, S, d)``. Ops: ``key_t`` (free view of
         K^T), ``matmul_qk`` (L x S scores, MACs B H L S d), ``scale`` (1 FLOP per score),
         ``causal_mask`` (an additive ``(L, S)`` constant, when ``causal``), ``softmax``
         (5 FLOPs per score) and ``matmul_pv`` (MACs B H L S d). Dropout is the identity at
         inference and is left out.
+
+        With fewer K/V heads than query heads (grouped-query attention, ``H = g Hkv``),
+        the queries are viewed as ``(B, Hkv, g, L, d)`` (``group_q``; query head ``i``
+        uses K/V head ``i // g``) and K, V as ``(B, Hkv, 1, S, d)``, so both products
+        broadcast each K/V head over its group, as ``scaled_dot_product_attention(...,
+        enable_gqa=True)`` and fused kernels run it: K and V are read at their own head
+        count, never copied up to ``H`` heads. The MACs are the same; ``ungroup`` views
+        the result back as ``(B, H, L, dv)``.
         """
-        b, h, s, d = k.shape
-        kt = self.view("key_t", k, (b, h, d, s), op_type="Transpose")
+        b, hkv, s, d = k.shape
+        heads, length = q.shape[1], q.shape[2]
+        if heads % hkv:
+            raise ModelFormatError(
+                f"attention: {hkv} key/value heads do not divide {heads} query heads"
+            )
+        groups = heads // hkv
+        if groups > 1:
+            q = self.view("group_q", q, (b, hkv, groups, length, q.shape[3]))
+            kt = self.view("key_t", k, (b, hkv, 1, d, s), op_type="Transpose")
+            v = self.view("group_v", v, (b, hkv, 1, *v.shape[2:]))
+        else:
+            kt = self.view("key_t", k, (b, hkv, d, s), op_type="Transpose")
         scores = self.matmul("matmul_qk", q, kt)
         scores = self.scale("scale", scores, scale_op)
         if causal:
-            scores = self.with_constant("causal_mask", "Add", scores, (1, 1, q.shape[-2], s))
+            scores = self.with_constant("causal_mask", "Add", scores, (1, 1, length, s))
         probs = self.softmax("softmax", scores)
-        return self.matmul("matmul_pv", probs, v)
+        out = self.matmul("matmul_pv", probs, v)
+        if groups > 1:
+            out = self.view("ungroup", out, (b, heads, length, out.shape[-1]))
+        return out

@@ -18,7 +18,11 @@ causal mask (prefill) and the softmax between (see ``GraphBuilder.attention``). 
 embeddings are elementwise ops: ``model.rotary_emb`` computes ``cos`` and ``sin`` once
 from the positions, and each layer applies ``x * cos + rotate_half(x) * sin`` to Q and K
 (``rotate_half`` is a copying shape op). With fewer KV heads than heads (grouped-query
-attention) ``repeat_kv`` copies K and V up to the head count, as HuggingFace does.
+attention, e.g. Llama-2-70B's 8 KV heads for 64 heads) the K and V projections, the cache
+and its reads are ``num_key_value_heads`` wide; each group of query heads attends to its
+shared K/V head as fused GQA kernels do (``GraphBuilder.attention``), with no copy of K
+and V up to the head count (HuggingFace's eager ``repeat_kv`` makes one; its sdpa path
+passes ``enable_gqa`` where it can).
 """
 
 from __future__ import annotations
@@ -85,9 +89,6 @@ def _attention(
         cache_shape = (bsz, hkv, kv_len + 1, d)
         k = b.input(f"model.layers.{layer}.self_attn.key_cache", cache_shape)
         v = b.input(f"model.layers.{layer}.self_attn.value_cache", cache_shape)
-    if hkv != h:
-        k = b.permute("repeat_kv_k", k, (bsz, h, k.shape[2], d), op_type="Expand")
-        v = b.permute("repeat_kv_v", v, (bsz, h, v.shape[2], d), op_type="Expand")
     ctx = b.attention(q, k, v, scale_op="Mul", causal=kv_len is None and seq > 1)
     ctx = b.merge_heads("merge_heads", ctx)
     return b.linear("o_proj", ctx, cfg.hidden_size, bias=False)

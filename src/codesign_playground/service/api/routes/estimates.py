@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response
 
 from codesign_playground.perf.estimate import estimate
 from codesign_playground.service.analysis import (
+    check_dims,
     estimate_key,
     hardware_spec,
     load_network,
@@ -20,6 +21,7 @@ from codesign_playground.service.api.deps import CacheDep, SessionDep, SettingsD
 from codesign_playground.service.core.metrics import CACHE_REQUESTS, ESTIMATE_SECONDS
 from codesign_playground.service.core.security import PrincipalDep
 from codesign_playground.service.schemas import EstimateRequest
+from codesign_playground.workload.profile import unresolved_summary
 
 router = APIRouter(prefix="/estimates", tags=["estimates"])
 
@@ -51,17 +53,40 @@ def create_estimate(
         "batch": "asked" if "batch" in body.model_fields_set else "default: 1",
     }
     precision = spec.run_precision(body.precision)  # as the CLI: int8 on a TPU v1
-    net = load_network(source, batch=body.batch, precision=precision)
+    if body.dims:
+        check_dims(body.dims, "dims", settings.model_max_dim)
+    net = load_network(
+        source,
+        batch=body.batch,
+        precision=precision,
+        dims=body.dims,
+        allow_unresolved=body.allow_unresolved,
+    )
     launch = body.launch if "launch" in body.model_fields_set else None
     est = estimate(net, spec, mode=body.mode, launch=launch, tf32=body.tf32, sources=sources)
     data: dict[str, Any] = est.to_dict()
     if not body.include_layers:
         data.pop("layers", None)
+    if source.dims or body.dims:
+        data["settings"]["dims"] = {
+            "value": {**source.dims, **(body.dims or {})},
+            "source": _dims_source(source.dims, body.dims),
+        }
+    if net.unresolved:  # the estimate leaves these ops out: say how much, as the CLI does
+        data["unresolved"] = unresolved_summary(net)
     ESTIMATE_SECONDS.observe(time.perf_counter() - started)
     payload = json.dumps(data, separators=(",", ":")).encode()
     with contextlib.suppress(Exception):
         cache.set(key, payload)
     return _response(payload, key, cached=False)
+
+
+def _dims_source(stored: dict[str, int], asked: dict[str, int] | None) -> str:
+    if not asked:
+        return "bound at upload"
+    if set(asked) >= set(stored):
+        return "asked"
+    return "asked, the rest bound at upload"
 
 
 def _response(payload: bytes, key: str, *, cached: bool) -> Response:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from codesign_playground.errors import ModelNotFoundError
 from codesign_playground.service import crud
+from codesign_playground.service.analysis import stored_binding
 from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep, SettingsDep
 from codesign_playground.service.api.routes.jobs import (
     artifact_response,
@@ -30,6 +31,21 @@ router = APIRouter(prefix="/explorations", tags=["explorations"])
 KIND = "exploration"
 
 
+def _with_upload_binding(document: dict[str, Any], summary: Any) -> dict[str, Any]:
+    """The space with the dims and ``allow_unresolved`` the model was uploaded with, where
+    ``space.model`` does not give its own."""
+    dims, allow = stored_binding(summary)
+    model = document.get("model")
+    if not isinstance(model, dict) or not (dims or allow):
+        return document
+    model = dict(model)
+    if dims and "dims" not in model:
+        model["dims"] = dims
+    if allow and "allow_unresolved" not in model:
+        model["allow_unresolved"] = True
+    return document | {"model": model}
+
+
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
 def create_exploration(
     session: SessionDep,
@@ -44,11 +60,14 @@ def create_exploration(
     """
     from codesign_playground.explore.space import space_from_dict
 
-    if body.model_id is not None and (
-        crud.get_model(session, model_id=body.model_id, owner=principal.owner_filter) is None
-    ):
-        raise ModelNotFoundError(f"model_id: no stored model with id {body.model_id}")
+    row = None
+    if body.model_id is not None:
+        row = crud.get_model(session, model_id=body.model_id, owner=principal.owner_filter)
+        if row is None:
+            raise ModelNotFoundError(f"model_id: no stored model with id {body.model_id}")
     document = server_space(body.space, model_id=body.model_id)  # the worker fills model.name
+    if row is not None:
+        document = _with_upload_binding(document, row.summary)
     space_from_dict(document, max_points=settings.explore_max_points)
     params = body.model_dump() | {"space": document}
     return submit_job(session, queue, owner=principal.owner, kind=KIND, params=params)

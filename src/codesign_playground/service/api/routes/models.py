@@ -16,6 +16,7 @@ from codesign_playground.service import crud
 from codesign_playground.service.analysis import (
     ModelSource,
     OnnxLimits,
+    check_dims,
     check_onnx_upload,
     load_network,
     resolve_model,
@@ -31,10 +32,20 @@ from codesign_playground.service.schemas import (
 )
 from codesign_playground.units import Precision
 from codesign_playground.workload import profile
+from codesign_playground.workload.load import parse_dims
 
 router = APIRouter(prefix="/models", tags=["models"])
 
 _CHUNK = 1 << 20
+_DIMS_HELP = (
+    "NAME=SIZE: the size of a named symbolic input dimension (the CLI's --dim), one field "
+    "each, e.g. sequence=128"
+)
+_ALLOW_HELP = (
+    "count a graph whose arithmetic ops have shapes no inference resolves: they are left "
+    "out and the totals say how many ('unresolved' and its fractions); else a 422 naming "
+    "the node"
+)
 ModelId = Annotated[str, PathParam(pattern=PUBLIC_ID_PATTERN, description="a model's id")]
 
 
@@ -45,11 +56,21 @@ async def upload_model(
     principal: PrincipalDep,
     file: Annotated[UploadFile, File(description="an ONNX file")],
     name: Annotated[str | None, Form(max_length=200)] = None,
+    dims: Annotated[list[str] | None, Form(description=_DIMS_HELP)] = None,
+    allow_unresolved: Annotated[bool, Form(description=_ALLOW_HELP)] = False,
 ) -> Any:
-    """Upload an ONNX graph (size and node-count limits apply); nothing is stored if it fails."""
+    """Upload an ONNX graph (size and node-count limits apply); nothing is stored if it fails.
+
+    Symbolic input dimensions other than a leading batch axis need a size (``dims``:
+    ``NAME=SIZE``, one form field each); they are stored with the model and used by its
+    profile and estimates, which may give other sizes. A graph whose arithmetic cannot be
+    sized is refused (422 naming the node) unless ``allow_unresolved``; then the summary
+    says how much was left out."""
     filename = Path(file.filename or "model.onnx").name
     if not filename.lower().endswith(".onnx"):
         raise ProblemError(415, "unsupported-media-type", f"file: {filename} is not an .onnx file")
+    bound = parse_dims(dims, field="dims")
+    check_dims(bound, "dims", settings.model_max_dim)
     limit = settings.model_max_upload_bytes
     digest = hashlib.sha256()
     chunks: list[bytes] = []
@@ -75,7 +96,12 @@ async def upload_model(
         max_elements=settings.model_max_tensor_elements,
     )
     nodes, summary = await run_in_threadpool(
-        _check_upload, content, limits=limits, filename=filename
+        _check_upload,
+        content,
+        limits=limits,
+        filename=filename,
+        dims=bound,
+        allow_unresolved=allow_unresolved,
     )
     row = await run_in_threadpool(
         crud.create_model,
@@ -92,12 +118,24 @@ async def upload_model(
 
 
 def _check_upload(
-    content: bytes, *, limits: OnnxLimits, filename: str
+    content: bytes,
+    *,
+    limits: OnnxLimits,
+    filename: str,
+    dims: dict[str, int],
+    allow_unresolved: bool,
 ) -> tuple[int, dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.onnx"
         path.write_bytes(content)
-        return check_onnx_upload(path, max_nodes=limits.max_nodes, filename=filename, limits=limits)
+        return check_onnx_upload(
+            path,
+            max_nodes=limits.max_nodes,
+            filename=filename,
+            limits=limits,
+            dims=dims,
+            allow_unresolved=allow_unresolved,
+        )
 
 
 @router.get("", response_model=ModelList)
@@ -159,16 +197,31 @@ def profile_model(
     model_id: ModelId,
     batch: Annotated[int, Query(ge=1, le=65536)] = 1,
     precision: Precision | None = None,
+    dims: Annotated[list[str] | None, Query(description=_DIMS_HELP, max_length=64)] = None,
+    allow_unresolved: Annotated[bool | None, Query(description=_ALLOW_HELP)] = None,
 ) -> dict[str, Any]:
-    """Per-layer and total work of a stored model."""
+    """Per-layer and total work of a stored model (``dims`` and ``allow_unresolved``
+    default to what the model was uploaded with)."""
+    bound = parse_dims(dims, field="dims")
+    check_dims(bound, "dims", settings.model_max_dim)
     source = resolve_model(
         session,
         ModelRef(model_id=model_id),
         settings.codesign_data_dir,
         owner=principal.owner_filter,
     )
-    return _profile(source, batch, precision)
+    return _profile(source, batch, precision, dims=bound, allow_unresolved=allow_unresolved)
 
 
-def _profile(source: ModelSource, batch: int, precision: str | None) -> dict[str, Any]:
-    return profile(load_network(source, batch=batch, precision=precision))
+def _profile(
+    source: ModelSource,
+    batch: int,
+    precision: str | None,
+    *,
+    dims: dict[str, int] | None = None,
+    allow_unresolved: bool | None = None,
+) -> dict[str, Any]:
+    net = load_network(
+        source, batch=batch, precision=precision, dims=dims, allow_unresolved=allow_unresolved
+    )
+    return profile(net)
