@@ -386,8 +386,9 @@ def _read_dram(
     (``read_buffer``): the whole prefetch matrix (padding included) is fetched in
     ``fill_bw``-wide lines into the active half if its hashed lines fit there; fetches are
     counted in whole lines. Beyond, each refill fetches the prefetch half; the refill count is
-    estimated (``passes`` sweeps of the prefetch matrix through the active half), the last refill
-    lands at ``-1 + refills*(lines + 1)``. :func:`simulate` replays the exact figures.
+    that of ``passes`` sweeps of the demand through the prefetch order (the window moving round
+    the ring of valid-entry sets), the last refill lands at ``-1 + refills*(lines + 1)``.
+    :func:`simulate` replays the exact figures.
     """
     # CALC mode.
     items = sram_words // 100
