@@ -371,7 +371,7 @@ def _read_dram(
     prefetch_words: IntArray,
     prefetch_valid_words: IntArray,
     sram_reads: IntArray,
-    passes: IntArray,
+    passes: IntArray | FloatArray,
     calc_stream: tuple[IntArray, IntArray, IntArray, IntArray],
     calc_exact: BoolArray,
     calc_estimate: IntArray,
@@ -415,7 +415,7 @@ def _read_dram(
     p_sets = np.maximum(
         np.minimum(_ceil_div(sram_words - active, elems_per_set), n_sets - a_sets), 1
     )
-    estimate = np.maximum(_ceil_div(passes * n_sets - a_sets, p_sets), 0)
+    estimate = np.maximum(np.ceil((passes * n_sets - a_sets) / p_sets), 0).astype(np.int64)
     refills = np.where(user_fits, 0, estimate)
     user_reads = (lines + refills * refill_lines) * fill_bw
     reads = np.where(user, user_reads, calc_reads)
@@ -555,6 +555,23 @@ def simulate(
     passes_fi = np.where(is_ws, 1, np.where(is_os, row_folds, col_folds))
     ifmap_words = (ikb * 1024) // wb
     filter_words = (fkb * 1024) // wb
+
+    # USER ring traversals. ws/os ifmap and is filter prefetch their row-fold blocks (T x Rows)
+    # stacked and flattened by anti-diagonals: the next fold's first entry lies
+    # Rows^2 - Rows - 1 entries behind the last one demanded (T >= Rows). When that is a whole
+    # active window back, the window laps the ring at every fold boundary (one traversal per
+    # fold, not per pass); below, a fraction of boundaries does (expected value).
+    def traversals(words: IntArray, passes: IntArray) -> FloatArray:
+        eps = np.maximum(_ceil_div(words, _i64(100)), 1)
+        a_sets = _ceil_div(_ceil_div(words, _i64(2)), eps)
+        p_sets = np.maximum(_ceil_div(words - _ceil_div(words, _i64(2)), eps), 1)
+        back = (rr * rr - rr - 1) / eps.astype(np.float64)
+        frac = np.clip((back - (a_sets - p_sets)) / p_sets, 0.0, 1.0)
+        frac = np.where((t >= rr) & (frac >= 1.0), 1.0, 0.0)
+        return np.asarray(passes * (1 + (row_folds - 1) * frac), dtype=np.float64)
+
+    ring_if = np.where(is_is, passes_if, traversals(ifmap_words, passes_if))
+    ring_fi = np.where(is_is, traversals(filter_words, passes_fi), passes_fi)
     ofmap_buf_words = (okb * 1024) // wb
     fill_calc = _i64(CALC_FILL_BW_WORDS_PER_CYCLE)
     # CALC-mode demand streams (SCALE-Sim folds: column fold outer, row fold inner). ifmap: os
@@ -565,7 +582,7 @@ def simulate(
     if_stream = (one, if_valid, if_valid, np.where(is_is, 1, col_folds))
     # Distinct addresses within a pass: layers whose windows do not overlap only.
     if_distinct = if_once
-    if_estimate = np.where(is_ws, ifmap_sram, np.minimum(ifmap_sram, passes_if * ifp))
+    if_estimate = np.where(is_ws, passes_if * if_valid, np.minimum(ifmap_sram, passes_if * ifp))
     last_cols = nn - (col_folds - 1) * cc
     fi_stream = (
         np.where(is_os, col_folds, 1),
@@ -597,7 +614,7 @@ def simulate(
         pre_if,
         val_if,
         ifmap_sram,
-        passes_if,
+        ring_if,
         if_stream,
         if_distinct,
         if_estimate,
@@ -610,7 +627,7 @@ def simulate(
         pre_fi,
         val_fi,
         filter_sram,
-        passes_fi,
+        ring_fi,
         fi_stream,
         fi_distinct,
         fi_estimate,
@@ -686,9 +703,11 @@ def simulate(
     total_cycles = compute_cycles + stall_cycles
 
     # Ofmap drain to DRAM: after the last write (all writes fit the buffer), drain_bw words/cycle.
+    # A drain during the run pads the line it cuts and counts the padding (``drain_bw - 1`` words
+    # once in CALC mode on the grid, and in most USER runs).
     of_start = total_cycles
     of_stop = total_cycles + write_time - 1
-    ofmap_dram = ofmap_words
+    ofmap_dram = ofmap_words + np.where(ofmap_fits, 0, drain_bw - 1)
 
     # First / last SRAM request cycles (reads are served with a 1-cycle hit latency).
     last_off = (folds - 1) * fold_lines
