@@ -284,6 +284,12 @@ class _RefillTiming:
     first_at: FloatArray
     last_at: FloatArray
 
+    def take(self, mask: BoolArray) -> _RefillTiming:
+        """The pairs where ``mask`` holds (1-D)."""
+        return _RefillTiming(
+            self.refills[mask], self.refill_lines[mask], self.first_at[mask], self.last_at[mask]
+        )
+
 
 def _read_stall(timing: _RefillTiming, lines: IntArray) -> IntArray:
     """Stall cycles a read SRAM's refills cost over a run of ``lines`` demand lines.
@@ -361,6 +367,97 @@ def _write_stall_after(
     reach_last = write_line(buf_words + (need - 1) * half) + shift
     stall = np.where(need > started, np.maximum(start_last - reach_last, 0.0), 0.0)
     return np.rint(stall).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _FoldTimeline:
+    """Mapping and fold shape of (layer, design) pairs, for the stall closed forms."""
+
+    rows: IntArray
+    cols: IntArray
+    t: IntArray
+    sr: IntArray
+    sc: IntArray
+    folds: IntArray
+    row_folds: IntArray
+    col_folds: IntArray
+    fold_lines: IntArray
+    is_os: BoolArray
+
+
+def _stall_cycles(
+    if_timing: _RefillTiming,
+    fi_timing: _RefillTiming,
+    n_lines: IntArray,
+    ofmap_words: IntArray,
+    ofmap_buf_words: IntArray,
+    drain_bw: IntArray,
+    geo: _FoldTimeline,
+) -> IntArray:
+    """Stall cycles of the fast mode: the largest of the read stalls (:func:`_read_stall`), the
+    write stalls (:func:`_write_stall`) and, after a single refill, the read stall followed by
+    the write stalls of the rest of the run (:func:`_write_stall_after`).
+
+    Ofmap word ``w`` (1-based) is written, without stalls, on a line of the fold timeline:
+    ws/is folds ``(fc, fr)`` write ``uc`` words a line over ``T`` lines from line
+    ``2*Rows - 1`` on (after a ``uc``-line ramp), column folds outermost, the last one
+    ``uc_last`` wide; os folds write their outputs over their last ``ur + uc - 1`` lines (taken
+    evenly, as an average fold)."""
+    rr, cc, t, fold_lines, is_os = geo.rows, geo.cols, geo.t, geo.fold_lines, geo.is_os
+    if_stall, fi_stall = _read_stall(if_timing, n_lines), _read_stall(fi_timing, n_lines)
+    read_stall = np.maximum(if_stall, fi_stall)
+    half_buf = ofmap_buf_words - _ceil_div(ofmap_buf_words, _i64(2))
+    words_per_fold = np.maximum(ofmap_words, 1) / geo.folds.astype(np.float64)
+    ur_avg = geo.sr / geo.row_folds.astype(np.float64)
+    uc_last = (geo.sc - (geo.col_folds - 1) * cc).astype(np.float64)
+    full_folds = (geo.col_folds - 1) * geo.row_folds
+    full_words = full_folds * t * cc
+
+    def write_line(w: IntArray) -> FloatArray:
+        last = w > full_words
+        width = np.where(last, uc_last, cc)
+        per_fold = np.maximum(t * width, 1)
+        rel = np.where(last, w - 1 - full_words, w - 1)
+        fold = np.floor(rel / per_fold) + np.where(last, full_folds, 0)
+        stream = fold * fold_lines + 2 * rr - 1 + width / 2 + (rel % per_fold) / width
+        o_fold = np.floor((w - 1) / words_per_fold)
+        within = (w - 1) - o_fold * words_per_fold
+        burst = t - 1 + rr - ur_avg + within / words_per_fold * (ur_avg + cc - 1)
+        line = np.where(is_os, o_fold * fold_lines + burst, stream)
+        return np.asarray(line, dtype=np.float64)
+
+    def words_by_line(line: FloatArray) -> FloatArray:
+        fold = np.floor(line / fold_lines)
+        into = line - fold * fold_lines
+        last = fold >= full_folds
+        width = np.where(last, uc_last, cc)
+        stream = np.clip((into - (2 * rr - 1 + width / 2)) * width, 0.0, t * width)
+        stream += np.where(last, full_words + (fold - full_folds) * t * uc_last, fold * t * cc)
+        burst = (into - (t - 1 + rr - ur_avg)) * words_per_fold / (ur_avg + cc - 1)
+        burst = fold * words_per_fold + np.clip(burst, 0.0, words_per_fold)
+        done = np.minimum(np.where(is_os, burst, stream), ofmap_words)
+        return np.asarray(done, dtype=np.float64)
+
+    write_stall = _write_stall(ofmap_words, ofmap_buf_words, half_buf, drain_bw, write_line)
+    # A single refill stalls the array once, at line ``at``: the writes stop meanwhile, and the
+    # drain batches resume with the array (a batch only starts on a write).
+    if_paces = if_stall >= fi_stall
+    one_refill = np.where(if_paces, if_timing.refills, fi_timing.refills) == 1
+    at = np.where(if_paces, if_timing.first_at, fi_timing.first_at)
+    at_line = at * np.maximum(n_lines - 1, 0)
+    resume = at_line + read_stall
+    seq_stall = _write_stall_after(
+        ofmap_words,
+        ofmap_buf_words,
+        half_buf,
+        drain_bw,
+        write_line,
+        words_by_line(at_line),
+        at_line,
+        resume,
+    )
+    seq_stall = np.where(one_refill & (read_stall > 0), seq_stall + read_stall, 0)
+    return np.asarray(np.maximum(np.maximum(read_stall, write_stall), seq_stall), dtype=np.int64)
 
 
 def _read_dram(
@@ -633,72 +730,31 @@ def simulate(
         fi_estimate,
     )
 
-    # Stalls. Reads: none while operands fit (everything is prefetched before cycle 0); beyond,
-    # each USER-mode refill is fetched after the previous one (:func:`_read_stall`).
-    # Writes: the ofmap buffer drains ``drain_bw`` words/cycle in batches of half the buffer
-    # (``drain_cycles`` each); the array waits once the buffer is full while a batch drains.
+    # Stalls (:func:`_stall_cycles`), evaluated only where a refill or the ofmap SRAM's
+    # overflow can stall the array.
     drain_bw = np.where(user, bw, cc)
     n_lines = compute_cycles + 1
-    if_stall, fi_stall = _read_stall(if_timing, n_lines), _read_stall(fi_timing, n_lines)
-    read_stall = np.maximum(if_stall, fi_stall)
     write_time = _ceil_div(ofmap_words, drain_bw)
     half_buf = ofmap_buf_words - _ceil_div(ofmap_buf_words, _i64(2))
     ofmap_fits = ofmap_words <= half_buf
-    # Line of ofmap word w (1-based) and words written by a line, without stalls. ws/is: fold
-    # (fc, fr) writes uc words a line over t lines from line 2*Rows - 1 on (after a uc-line
-    # ramp), column folds outermost, the last one uc_last wide. os: folds write their outputs
-    # over their last ur + uc - 1 lines (taken evenly, as an average fold).
-    words_per_fold = np.maximum(ofmap_words, 1) / folds.astype(np.float64)
-    ur_avg = sr / row_folds.astype(np.float64)
-    uc_last = (sc - (col_folds - 1) * cc).astype(np.float64)
-    full_folds = (col_folds - 1) * row_folds
-    full_words = full_folds * t * cc
-
-    def write_line(w: IntArray) -> FloatArray:
-        last = w > full_words
-        width = np.where(last, uc_last, cc)
-        per_fold = np.maximum(t * width, 1)
-        rel = np.where(last, w - 1 - full_words, w - 1)
-        fold = np.floor(rel / per_fold) + np.where(last, full_folds, 0)
-        stream = fold * fold_lines + 2 * rr - 1 + width / 2 + (rel % per_fold) / width
-        o_fold = np.floor((w - 1) / words_per_fold)
-        within = (w - 1) - o_fold * words_per_fold
-        burst = t - 1 + rr - ur_avg + within / words_per_fold * (ur_avg + cc - 1)
-        line = np.where(is_os, o_fold * fold_lines + burst, stream)
-        return np.asarray(line, dtype=np.float64)
-
-    def words_by_line(line: FloatArray) -> FloatArray:
-        fold = np.floor(line / fold_lines)
-        into = line - fold * fold_lines
-        last = fold >= full_folds
-        width = np.where(last, uc_last, cc)
-        stream = np.clip((into - (2 * rr - 1 + width / 2)) * width, 0.0, t * width)
-        stream += np.where(last, full_words + (fold - full_folds) * t * uc_last, fold * t * cc)
-        burst = (into - (t - 1 + rr - ur_avg)) * words_per_fold / (ur_avg + cc - 1)
-        burst = fold * words_per_fold + np.clip(burst, 0.0, words_per_fold)
-        done = np.minimum(np.where(is_os, burst, stream), ofmap_words)
-        return np.asarray(done, dtype=np.float64)
-
-    write_stall = _write_stall(ofmap_words, ofmap_buf_words, half_buf, drain_bw, write_line)
-    # A single refill stalls the array once, at line ``at``: the writes stop meanwhile, and the
-    # drain batches resume with the array (a batch only starts on a write).
-    if_paces = if_stall >= fi_stall
-    one_refill = np.where(if_paces, if_timing.refills, fi_timing.refills) == 1
-    at = np.where(if_paces, if_timing.first_at, fi_timing.first_at)
-    at_line = at * np.maximum(n_lines - 1, 0)
-    resume = at_line + read_stall
-    seq_stall = _write_stall_after(
-        ofmap_words,
-        ofmap_buf_words,
-        half_buf,
-        drain_bw,
-        write_line,
-        words_by_line(at_line),
-        at_line,
-        resume,
-    )
-    seq_stall = np.where(one_refill & (read_stall > 0), seq_stall + read_stall, 0)
-    stall_cycles = np.maximum(np.maximum(read_stall, write_stall), seq_stall)
+    may_stall = (if_timing.refills > 0) | (fi_timing.refills > 0) | (ofmap_words > ofmap_buf_words)
+    stall_cycles = np.zeros(mm.shape, dtype=np.int64)
+    if np.any(may_stall):
+        geo = _FoldTimeline(
+            *(
+                x[may_stall]
+                for x in (rr, cc, t, sr, sc, folds, row_folds, col_folds, fold_lines, is_os)
+            )
+        )
+        stall_cycles[may_stall] = _stall_cycles(
+            if_timing.take(may_stall),
+            fi_timing.take(may_stall),
+            n_lines[may_stall],
+            ofmap_words[may_stall],
+            ofmap_buf_words[may_stall],
+            drain_bw[may_stall],
+            geo,
+        )
     stall_exact = (~user | (if_fit & fi_fit)) & ofmap_fits
     total_cycles = compute_cycles + stall_cycles
 
