@@ -5,7 +5,8 @@ For every SCALE-Sim 3.0.0 run in ``tests/data/scalesim/`` (``manifest.json`` and
 it evaluates the systolic model in its exact mode (what the SCALE-Sim report writer uses) and in
 its fast mode (``systolic.FAST``, what estimates and exploration use) and prints, per bandwidth
 mode and SRAM size, how many cases match SCALE-Sim in every figure and how far the fast mode is
-from the exact one (total cycles, DRAM reads and writes)::
+from the exact one (total cycles, SRAM and DRAM reads and writes); it also lists the grid cases
+where the fast mode is more than 1% off in ``tests/data/scalesim/fast_mode_misses.txt``::
 
     PYTHONPATH=src python scripts/scalesim_validation_table.py
 """
@@ -22,13 +23,14 @@ from typing import Any
 import numpy as np
 
 from codesign_playground.perf.scalesim_compat import (
+    FAST_FIGURES,
     ScaleSimConfig,
     TopologyLayer,
     config_from_keys,
     layer_from_row,
     simulate_layers,
 )
-from codesign_playground.perf.systolic import FAST, SystolicResult, conv_gemm_view, simulate
+from codesign_playground.perf.systolic import SystolicResult
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data" / "scalesim"
@@ -43,12 +45,7 @@ FIGURES = {
     "DRAM Filter Reads": "filter_dram_reads_words",
     "DRAM OFMAP Writes": "ofmap_dram_writes_words",
 }
-FAST_FIGURES = (
-    "total_cycles",
-    "ifmap_dram_reads_words",
-    "filter_dram_reads_words",
-    "ofmap_dram_writes_words",
-)
+MISSES = DATA / "fast_mode_misses.txt"
 
 
 def layer_of(case: dict[str, Any]) -> TopologyLayer:
@@ -60,33 +57,7 @@ def config_of(case: dict[str, Any]) -> ScaleSimConfig:
 
 
 def fast(layer: TopologyLayer, cfg: ScaleSimConfig) -> SystolicResult:
-    v = conv_gemm_view(
-        layer.ifmap_h,
-        layer.ifmap_w,
-        layer.filter_h,
-        layer.filter_w,
-        layer.channels,
-        layer.num_filters,
-        layer.stride_h,
-        layer.stride_w,
-    )
-    return simulate(
-        v.m,
-        v.n,
-        v.k,
-        ifmap_footprint_words=v.ifmap_footprint_words,
-        array_rows=cfg.array_rows,
-        array_cols=cfg.array_cols,
-        dataflow=cfg.dataflow,
-        ifmap_sram_kb=cfg.ifmap_sram_kb,
-        filter_sram_kb=cfg.filter_sram_kb,
-        ofmap_sram_kb=cfg.ofmap_sram_kb,
-        user_bandwidth=cfg.use_user_bandwidth,
-        bandwidth_words_per_cycle=cfg.bandwidths[0],
-        ifmap_fill_bw_words_per_cycle=cfg.ifmap_sram_bank_bandwidth,
-        filter_fill_bw_words_per_cycle=cfg.filter_sram_bank_bandwidth,
-        **FAST,
-    )
+    return simulate_layers([layer], cfg, fast=True)
 
 
 def val(res: SystolicResult, name: str) -> float:
@@ -98,7 +69,9 @@ def main() -> int:
     grid = [json.loads(x) for x in (DATA / "grid.jsonl").read_text().splitlines() if x]
     cases += list({c["id"]: c for c in grid}.values())  # one per id (resumable generator)
     cases = [c for c in cases if "reports" in c]
-    rows: dict[tuple[str, str], list[tuple[bool, float, float, float]]] = defaultdict(list)
+    grid_ids = {c["id"] for c in grid}
+    misses: list[str] = []
+    rows: dict[tuple[str, str], list[tuple[bool, float, float, float, float]]] = defaultdict(list)
     for case in cases:
         g = case["config"]
         sram = f"{g['IfmapSramSzkB']}/{g['FilterSramSzkB']}/{g['OfmapSramSzkB']}"
@@ -111,10 +84,14 @@ def main() -> int:
             | case["reports"]["DETAILED_ACCESS_REPORT.csv"][0]
         )
         exact = all(val(res, f) == float(ref[col]) for col, f in FIGURES.items())
+        t0 = time.perf_counter()
         fst = fast(layer, cfg)
+        t_fast = time.perf_counter() - t0
         err = max(abs(val(fst, f) / max(val(res, f), 1.0) - 1.0) for f in FAST_FIGURES)
+        if err > 0.01 and case["id"] in grid_ids:
+            misses.append(case["id"])
         rows[(g["InterfaceBandwidth"], sram)].append(
-            (exact, err, t_exact, float(case["scalesim_seconds"]))
+            (exact, err, t_exact, t_fast, float(case["scalesim_seconds"]))
         )
     total = sum(len(v) for v in rows.values())
     exact_all = sum(g[0] for v in rows.values() for g in v)
@@ -131,15 +108,18 @@ def main() -> int:
         "ResNet-18, MobileNet and GEMM layers of SCALE-Sim's topology files). *exact*: total and "
         "stall cycles, SRAM and DRAM reads and writes all equal SCALE-Sim's (the tests also check "
         "every start/stop cycle). *fast*: the fast mode (`systolic.FAST`, used by estimates and "
-        "exploration) against the exact mode, worst relative error over total cycles and DRAM "
-        "ifmap/filter reads and ofmap writes.",
+        "exploration) against the exact mode, worst relative error over total cycles (stalls "
+        "included) and SRAM and DRAM reads and writes; the grid cases where it is more than 1% "
+        "off are listed in `tests/data/scalesim/fast_mode_misses.txt` (strict expected failures "
+        "of `tests/perf/test_systolic_scalesim_grid.py`). Model times are one case at a time "
+        "(no batching).",
         "",
         f"**{exact_all} of {total} cases exact in every figure; the fast mode is within 1% of "
         f"the exact mode in {within_all} of {total}.**",
         "",
         "| mode | SRAM ifmap/filter/ofmap KB | cases | exact (all figures) | fast within 1% "
-        "| fast worst error | model s (exact, sum) | SCALE-Sim s (sum) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| fast worst error | model s (exact, sum) | model s (fast, sum) | SCALE-Sim s (sum) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for (mode, sram), got in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         n = len(got)
@@ -148,10 +128,17 @@ def main() -> int:
         worst = max(g[1] for g in got)
         lines.append(
             f"| {mode} | {sram} | {n} | {ex} | {within} | {worst:.1%} | "
-            f"{sum(g[2] for g in got):.1f} | {sum(g[3] for g in got):.0f} |"
+            f"{sum(g[2] for g in got):.1f} | {sum(g[3] for g in got):.2f} | "
+            f"{sum(g[4] for g in got):.0f} |"
         )
     OUT.write_text("\n".join(lines) + "\n")
+    MISSES.write_text(
+        "# Grid cases (grid.jsonl ids) where the fast mode is more than 1% off the exact mode.\n"
+        "# Written by scripts/scalesim_validation_table.py; strict xfails of\n"
+        "# tests/perf/test_systolic_scalesim_grid.py.\n" + "".join(f"{m}\n" for m in misses)
+    )
     print(f"{exact_all} of {total} exact; fast within 1%: {within_all} -> {OUT}")
+    print(f"{len(misses)} grid cases more than 1% off in fast mode -> {MISSES}")
     return 0
 
 

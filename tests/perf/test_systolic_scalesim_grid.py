@@ -16,47 +16,20 @@ import numpy as np
 import pytest
 
 from codesign_playground.perf.scalesim_compat import (
+    FAST_FIGURES,
     ScaleSimConfig,
     TopologyLayer,
     config_from_keys,
     layer_from_row,
     simulate_layers,
 )
-from codesign_playground.perf.systolic import FAST, SystolicResult, conv_gemm_view, simulate
+from codesign_playground.perf.systolic import SystolicResult
 
 
 def fast_evaluate(layer: TopologyLayer, cfg: ScaleSimConfig) -> SystolicResult:
-    """The fast evaluation design-space exploration uses, on one layer under one config.
-
-    Today exploration (``explore/evaluate.py``) calls :func:`simulate` with ``**FAST`` on the
-    layers' GEMM view; this is the one place to re-point when that moves."""
-    v = conv_gemm_view(
-        layer.ifmap_h,
-        layer.ifmap_w,
-        layer.filter_h,
-        layer.filter_w,
-        layer.channels,
-        layer.num_filters,
-        layer.stride_h,
-        layer.stride_w,
-    )
-    return simulate(
-        v.m,
-        v.n,
-        v.k,
-        ifmap_footprint_words=v.ifmap_footprint_words,
-        array_rows=cfg.array_rows,
-        array_cols=cfg.array_cols,
-        dataflow=cfg.dataflow,
-        ifmap_sram_kb=cfg.ifmap_sram_kb,
-        filter_sram_kb=cfg.filter_sram_kb,
-        ofmap_sram_kb=cfg.ofmap_sram_kb,
-        user_bandwidth=cfg.use_user_bandwidth,
-        bandwidth_words_per_cycle=cfg.bandwidths[0],
-        ifmap_fill_bw_words_per_cycle=cfg.ifmap_sram_bank_bandwidth,
-        filter_fill_bw_words_per_cycle=cfg.filter_sram_bank_bandwidth,
-        **FAST,
-    )
+    """The fast mode estimates and exploration run (``systolic.FAST``), on one layer under one
+    config: the same closed forms ``perf/systolic_fast.py`` evaluates over GEMMs x designs."""
+    return simulate_layers([layer], cfg, fast=True)
 
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "scalesim"
@@ -146,31 +119,37 @@ def test_grid_case_exact(case: dict[str, Any]) -> None:
     assert bool(res.ifmap_dram_exact[0] & res.filter_dram_exact[0] & res.stall_exact[0])
 
 
-FAST_FIGURES = (
-    "total_cycles",
-    "ifmap_dram_reads_words",
-    "filter_dram_reads_words",
-    "ofmap_dram_writes_words",
-)
+FAST_MISSES = {
+    line.strip()
+    for line in (DATA / "fast_mode_misses.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+}
+"""Grid cases where the fast mode is still more than 1% off the exact mode (listed in
+``tests/data/scalesim/fast_mode_misses.txt`` by ``scripts/scalesim_validation_table.py``)."""
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+def fast_case(case: dict[str, Any]) -> Any:
+    if case["id"] not in FAST_MISSES:
+        return pytest.param(case, id=case["id"])
+    reason = "fast mode more than 1% off the exact mode (listed in fast_mode_misses.txt)"
+    return pytest.param(case, id=case["id"], marks=pytest.mark.xfail(strict=True, reason=reason))
+
+
+def test_fast_misses_are_grid_cases() -> None:
+    assert set(IDS) >= FAST_MISSES
+
+
+@pytest.mark.parametrize("case", [fast_case(c) for c in CASES])
 def test_fast_mode_within_one_percent_of_exact(case: dict[str, Any]) -> None:
-    """Exploration's fast mode against the exact mode: cycles and DRAM traffic within 1%.
+    """Exploration's fast mode against the exact mode: total cycles, SRAM and DRAM reads and
+    writes within 1% (stalls are part of the total cycles).
 
-    Where the fast mode flags a figure as an estimate (an operand overflows its SRAM or the
-    ofmap SRAM drains during the run; see docs/models.md) it is not within 1% on this grid: those
-    cases are expected failures, recorded so that an improvement shows."""
+    The cases of ``fast_mode_misses.txt`` are strict expected failures: fixing one fails the
+    run until it is taken off the list."""
     layer, cfg = layer_of(case), config_of(case)
     fast = fast_evaluate(layer, cfg)
     exact = simulate_layers([layer], cfg)
     errors = {
         name: abs(value(fast, name) / max(value(exact, name), 1.0) - 1.0) for name in FAST_FIGURES
     }
-    flagged = not bool(
-        np.asarray(fast.ifmap_dram_exact & fast.filter_dram_exact & fast.stall_exact).all()
-    )
-    worst = max(errors.values())
-    if flagged and worst > 0.01:
-        pytest.xfail(f"fast-mode estimate (flagged): worst error {worst:.1%}")
-    assert worst <= 0.01, errors
+    assert max(errors.values()) <= 0.01, errors

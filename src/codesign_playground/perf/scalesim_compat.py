@@ -20,6 +20,7 @@ import numpy as np
 from codesign_playground.errors import HardwareSpecError
 from codesign_playground.hardware.importers.scalesim_cfg import ScaleSimConfig, load_config
 from codesign_playground.perf.systolic import (
+    FAST,
     ConvGeometry,
     SystolicResult,
     conv_gemm_view,
@@ -31,6 +32,7 @@ __all__ = [
     "BANDWIDTH_REPORT_HEADER",
     "COMPUTE_REPORT_HEADER",
     "DETAILED_ACCESS_REPORT_HEADER",
+    "FAST_FIGURES",
     "ScaleSimConfig",
     "TopologyLayer",
     "config_from_keys",
@@ -89,8 +91,25 @@ def load_topology(
     )
 
 
-def simulate_layers(layers: Sequence[TopologyLayer], cfg: ScaleSimConfig) -> SystolicResult:
-    """Run the systolic model on topology layers under one SCALE-Sim config (1-D results)."""
+FAST_FIGURES = (
+    "total_cycles",
+    "ifmap_sram_reads_words",
+    "filter_sram_reads_words",
+    "ofmap_sram_writes_words",
+    "ifmap_dram_reads_words",
+    "filter_dram_reads_words",
+    "ofmap_dram_writes_words",
+)
+"""Figures the fast mode is held to within 1% of the exact mode (stalls are in the cycles)."""
+
+
+def simulate_layers(
+    layers: Sequence[TopologyLayer], cfg: ScaleSimConfig, *, fast: bool = False
+) -> SystolicResult:
+    """Run the systolic model on topology layers under one SCALE-Sim config (1-D results).
+
+    ``fast``: the fast mode estimates and exploration run (``systolic.FAST``: closed forms, no
+    memory replay) instead of the exact one."""
     if cfg.sparsity_support:
         raise HardwareSpecError("[sparsity] SparsitySupport: sparse runs are not modelled")
 
@@ -131,6 +150,7 @@ def simulate_layers(layers: Sequence[TopologyLayer], cfg: ScaleSimConfig) -> Sys
         bandwidth_words_per_cycle=cfg.bandwidths[0] if cfg.bandwidths else 10,
         ifmap_fill_bw_words_per_cycle=cfg.ifmap_sram_bank_bandwidth,
         filter_fill_bw_words_per_cycle=cfg.filter_sram_bank_bandwidth,
+        replay=FAST["replay"] if fast else True,
     )
 
 

@@ -274,6 +274,192 @@ class ConvGeometry:
     stride_w: ArrayLike
 
 
+@dataclass(frozen=True)
+class _RefillTiming:
+    """USER-mode refills of one read SRAM: count, lines (cycles) per refill and where the
+    first and the last happen as fractions of the run's demand lines."""
+
+    refills: IntArray
+    refill_lines: IntArray
+    first_at: FloatArray
+    last_at: FloatArray
+
+    def take(self, mask: BoolArray) -> _RefillTiming:
+        """The pairs where ``mask`` holds (1-D)."""
+        return _RefillTiming(
+            self.refills[mask], self.refill_lines[mask], self.first_at[mask], self.last_at[mask]
+        )
+
+
+def _read_stall(timing: _RefillTiming, lines: IntArray) -> IntArray:
+    """Stall cycles a read SRAM's refills cost over a run of ``lines`` demand lines.
+
+    SCALE-Sim fetches refill ``k`` from cycle 0 on, one after another: it is ready at
+    ``k*(refill_lines + 1) - 1``. A line demanding it earlier stalls twice the shortfall
+    (``offset += pot`` twice in ``read_buffer.service_reads``), which puts the array ahead of
+    the next refill by the shortfall. With refills evenly spread, the shortfall of refill ``k``
+    without stalls is ``e_k = e_1 + (k-1)*delta``: compute-bound runs (``delta <= 0``) stall
+    ``2*e_1`` at the first refill only; DRAM-bound runs alternate stalls of ``2*x`` and
+    ``2*(delta - x)``, ``delta`` per refill on average, after paying back any lead: in all
+    ``max(2*e_1, e_K)``.
+    """
+    k = timing.refills
+    step = timing.refill_lines + 1
+    span = np.maximum(lines - 1, 0).astype(np.float64)
+    e_first = step - 2 - timing.first_at * span
+    e_last = k * step - 2 - timing.last_at * span
+    stall = np.maximum(np.maximum(2 * e_first, e_last), 0.0)
+    return np.where(k > 0, np.rint(stall), 0).astype(np.int64)
+
+
+def _write_stall(
+    words: IntArray,
+    buf_words: IntArray,
+    half: IntArray,
+    drain_bw: IntArray,
+    write_line: Any,
+) -> IntArray:
+    """Stall cycles of SCALE-Sim's ofmap ``write_buffer`` for a run writing ``words`` words,
+    word ``w`` on demand line ``write_line(w)`` when nothing stalls.
+
+    The first batch starts draining at word ``half + 1``; a batch takes
+    ``ceil(half/drain_bw)`` cycles and frees ``half`` words when it starts, and the next one
+    starts when it ends. Batch ``j`` lets the array write up to word ``buf_words + j*half``;
+    the array waits for batch ``ceil((words - buf_words)/half)``, the last one it needs: with
+    writes outrunning the drain, batches run back to back from the first. Nothing stalls while
+    the words fit the buffer."""
+    batch = _ceil_div(np.maximum(half, 1), drain_bw)
+    need = _ceil_div(np.maximum(words - buf_words, 0), np.maximum(half, 1))
+    start_last = write_line(half + 1) + (need - 1) * batch
+    reach_last = write_line(buf_words + (need - 1) * half)
+    stall = np.where(need > 0, np.maximum(start_last - reach_last, 0.0), 0.0)
+    return np.rint(stall).astype(np.int64)
+
+
+def _write_stall_after(
+    words: IntArray,
+    buf_words: IntArray,
+    half: IntArray,
+    drain_bw: IntArray,
+    write_line: Any,
+    written: FloatArray,
+    at_line: FloatArray,
+    resume: FloatArray,
+) -> IntArray:
+    """Write stalls of :func:`_write_stall` after the array stopped at line ``at_line`` (with
+    ``written`` words written) and resumed at cycle ``resume``: the batches started before
+    keep their times, the next starts no earlier than ``resume``, then back to back."""
+    h = np.maximum(half, 1)
+    batch = _ceil_div(h, drain_bw)
+    need = _ceil_div(np.maximum(words - buf_words, 0), h)
+    first = write_line(half + 1)
+    started = np.where(
+        first <= at_line,
+        np.minimum(1 + np.floor((at_line - first) / batch), np.floor((written - 1) / h)),
+        0,
+    )
+    started = np.maximum(started, 0)
+    shift = resume - at_line
+    trigger = write_line(half * (started + 1) + 1)
+    trigger = np.where(trigger > at_line, trigger + shift, trigger)
+    nxt = np.maximum(np.maximum(first + started * batch, trigger), resume)
+    start_last = nxt + (need - started - 1) * batch
+    reach_last = write_line(buf_words + (need - 1) * half) + shift
+    stall = np.where(need > started, np.maximum(start_last - reach_last, 0.0), 0.0)
+    return np.rint(stall).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _FoldTimeline:
+    """Mapping and fold shape of (layer, design) pairs, for the stall closed forms."""
+
+    rows: IntArray
+    cols: IntArray
+    t: IntArray
+    sr: IntArray
+    sc: IntArray
+    folds: IntArray
+    row_folds: IntArray
+    col_folds: IntArray
+    fold_lines: IntArray
+    is_os: BoolArray
+
+
+def _stall_cycles(
+    if_timing: _RefillTiming,
+    fi_timing: _RefillTiming,
+    n_lines: IntArray,
+    ofmap_words: IntArray,
+    ofmap_buf_words: IntArray,
+    drain_bw: IntArray,
+    geo: _FoldTimeline,
+) -> IntArray:
+    """Stall cycles of the fast mode: the largest of the read stalls (:func:`_read_stall`), the
+    write stalls (:func:`_write_stall`) and, after a single refill, the read stall followed by
+    the write stalls of the rest of the run (:func:`_write_stall_after`).
+
+    Ofmap word ``w`` (1-based) is written, without stalls, on a line of the fold timeline:
+    ws/is folds ``(fc, fr)`` write ``uc`` words a line over ``T`` lines from line
+    ``2*Rows - 1`` on (after a ``uc``-line ramp), column folds outermost, the last one
+    ``uc_last`` wide; os folds write their outputs over their last ``ur + uc - 1`` lines (taken
+    evenly, as an average fold)."""
+    rr, cc, t, fold_lines, is_os = geo.rows, geo.cols, geo.t, geo.fold_lines, geo.is_os
+    if_stall, fi_stall = _read_stall(if_timing, n_lines), _read_stall(fi_timing, n_lines)
+    read_stall = np.maximum(if_stall, fi_stall)
+    half_buf = ofmap_buf_words - _ceil_div(ofmap_buf_words, _i64(2))
+    words_per_fold = np.maximum(ofmap_words, 1) / geo.folds.astype(np.float64)
+    ur_avg = geo.sr / geo.row_folds.astype(np.float64)
+    uc_last = (geo.sc - (geo.col_folds - 1) * cc).astype(np.float64)
+    full_folds = (geo.col_folds - 1) * geo.row_folds
+    full_words = full_folds * t * cc
+
+    def write_line(w: IntArray) -> FloatArray:
+        last = w > full_words
+        width = np.where(last, uc_last, cc)
+        per_fold = np.maximum(t * width, 1)
+        rel = np.where(last, w - 1 - full_words, w - 1)
+        fold = np.floor(rel / per_fold) + np.where(last, full_folds, 0)
+        stream = fold * fold_lines + 2 * rr - 1 + width / 2 + (rel % per_fold) / width
+        o_fold = np.floor((w - 1) / words_per_fold)
+        within = (w - 1) - o_fold * words_per_fold
+        burst = t - 1 + rr - ur_avg + within / words_per_fold * (ur_avg + cc - 1)
+        line = np.where(is_os, o_fold * fold_lines + burst, stream)
+        return np.asarray(line, dtype=np.float64)
+
+    def words_by_line(line: FloatArray) -> FloatArray:
+        fold = np.floor(line / fold_lines)
+        into = line - fold * fold_lines
+        last = fold >= full_folds
+        width = np.where(last, uc_last, cc)
+        stream = np.clip((into - (2 * rr - 1 + width / 2)) * width, 0.0, t * width)
+        stream += np.where(last, full_words + (fold - full_folds) * t * uc_last, fold * t * cc)
+        burst = (into - (t - 1 + rr - ur_avg)) * words_per_fold / (ur_avg + cc - 1)
+        burst = fold * words_per_fold + np.clip(burst, 0.0, words_per_fold)
+        done = np.minimum(np.where(is_os, burst, stream), ofmap_words)
+        return np.asarray(done, dtype=np.float64)
+
+    write_stall = _write_stall(ofmap_words, ofmap_buf_words, half_buf, drain_bw, write_line)
+    # A single refill stalls the array once, at line ``at``: the writes stop meanwhile, and the
+    # drain batches resume with the array (a batch only starts on a write).
+    if_paces = if_stall >= fi_stall
+    one_refill = np.where(if_paces, if_timing.refills, fi_timing.refills) == 1
+    at = np.where(if_paces, if_timing.first_at, fi_timing.first_at)
+    at_line = at * np.maximum(n_lines - 1, 0)
+    resume = at_line + read_stall
+    seq_stall = _write_stall_after(
+        ofmap_words,
+        ofmap_buf_words,
+        half_buf,
+        drain_bw,
+        write_line,
+        words_by_line(at_line),
+        at_line,
+        resume,
+    )
+    seq_stall = np.where(one_refill & (read_stall > 0), seq_stall + read_stall, 0)
+    return np.asarray(np.maximum(np.maximum(read_stall, write_stall), seq_stall), dtype=np.int64)
+
+
 def _read_dram(
     user: BoolArray,
     sram_words: IntArray,
@@ -282,11 +468,11 @@ def _read_dram(
     prefetch_words: IntArray,
     prefetch_valid_words: IntArray,
     sram_reads: IntArray,
-    passes: IntArray,
+    passes: IntArray | FloatArray,
     calc_stream: tuple[IntArray, IntArray, IntArray, IntArray],
     calc_exact: BoolArray,
     calc_estimate: IntArray,
-) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
+) -> tuple[IntArray, IntArray, IntArray, BoolArray, _RefillTiming]:
     """DRAM reads and start/stop cycles of one read SRAM (ifmap or filter).
 
     CALC mode (``ReadBufferEstimateBw``): 100 sets of ``floor(S/100)`` words; reads follow
@@ -297,8 +483,9 @@ def _read_dram(
     (``read_buffer``): the whole prefetch matrix (padding included) is fetched in
     ``fill_bw``-wide lines into the active half if its hashed lines fit there; fetches are
     counted in whole lines. Beyond, each refill fetches the prefetch half; the refill count is
-    estimated (``passes`` sweeps of the prefetch matrix through the active half), the last refill
-    lands at ``-1 + refills*(lines + 1)``. :func:`simulate` replays the exact figures.
+    that of ``passes`` sweeps of the demand through the prefetch order (the window moving round
+    the ring of valid-entry sets), the last refill lands at ``-1 + refills*(lines + 1)``.
+    :func:`simulate` replays the exact figures.
     """
     # CALC mode.
     items = sram_words // 100
@@ -317,14 +504,30 @@ def _read_dram(
     user_fits = prefetch_valid_words // elems_per_set + 1 <= _ceil_div(active, elems_per_set)
     lines = np.minimum(_ceil_div(active, fill_bw), _ceil_div(prefetch_words, fill_bw))
     refill_lines = _ceil_div(sram_words - active, fill_bw)
-    estimate = np.maximum(passes * _ceil_div(prefetch_words, np.maximum(active, 1)) - 1, 0)
+    # Ring of n_sets sets (the valid prefetch entries in sets of elems_per_set), a window of
+    # a_sets active sets moved p_sets round the ring on each miss. Demand sweeping the prefetch
+    # order ``passes`` times moves the window until it covers the last set of the last pass.
+    n_sets = prefetch_valid_words // elems_per_set + 1
+    a_sets = np.minimum(_ceil_div(active, elems_per_set), n_sets)
+    p_sets = np.maximum(
+        np.minimum(_ceil_div(sram_words - active, elems_per_set), n_sets - a_sets), 1
+    )
+    estimate = np.maximum(np.ceil((passes * n_sets - a_sets) / p_sets), 0).astype(np.int64)
     refills = np.where(user_fits, 0, estimate)
     user_reads = (lines + refills * refill_lines) * fill_bw
     reads = np.where(user, user_reads, calc_reads)
     start = np.where(user, -lines, -calc_cycles)
     stop = np.where(user, refills * (refill_lines + 1) - 1, -1)
     exact = np.where(user, user_fits, calc_fits | (calc_exact & (items > 0)))
-    return reads, start, stop, exact
+    # Where the first and the last refill happen, as fractions of the run: the sweep reaches
+    # unwrapped set a_sets + (k-1)*p_sets at refill k, out of passes*n_sets sets.
+    ring = np.maximum(passes * n_sets, 1).astype(np.float64)
+    refill_at = (
+        np.minimum(a_sets / ring, 1.0),
+        np.minimum((a_sets + np.maximum(refills - 1, 0) * p_sets) / ring, 1.0),
+    )
+    timing = _RefillTiming(np.where(user, refills, 0), refill_lines, *refill_at)
+    return reads, start, stop, exact, timing
 
 
 def simulate(
@@ -412,10 +615,35 @@ def simulate(
     ofmap_words = np.where(is_os, b_term, c_term)  # real ofmap writes
     ofmap_sram = ofmap_words + np.where(is_os, folds * (rr + cc), 0)  # os counter quirk
 
+    # Valid ifmap operand entries (windows hanging over the ifmap edge demand nothing) and
+    # whether a pass demands each ifmap word once (windows do not overlap).
+    if conv is None:
+        if_valid = mm * kk
+        if_once = ifp == if_valid
+    else:
+        ih, iw, fh, fw, ch, sh, sw = (
+            np.broadcast_to(_i64(x), mm.shape)
+            for x in (
+                conv.ifmap_h,
+                conv.ifmap_w,
+                conv.filter_h,
+                conv.filter_w,
+                conv.channels,
+                conv.stride_h,
+                conv.stride_w,
+            )
+        )
+        oh = _ceil_div(ih - fh + sh, sh)
+        ow = _ceil_div(iw - fw + sw, sw)
+        valid_h = (oh - 1) * fh + np.minimum(fh, ih - (oh - 1) * sh)
+        valid_w = (ow - 1) * fw + np.minimum(fw, iw - (ow - 1) * sw)
+        if_valid = valid_h * valid_w * ch
+        if_once = (sh >= fh) & (sw >= fw)
+
     # DRAM reads. Prefetch matrices (USER mode) are padded to whole array rows/cols.
     filt_fp = kk * nn
     pre_if = np.where(is_is, col_folds * cc * sr, row_folds * rr * t)
-    val_if = np.where(is_is, b_term, sr * t)
+    val_if = if_valid
     pre_fi = np.where(
         is_ws, col_folds * cc * sr, np.where(is_os, col_folds * cc * t, row_folds * rr * t)
     )
@@ -424,6 +652,23 @@ def simulate(
     passes_fi = np.where(is_ws, 1, np.where(is_os, row_folds, col_folds))
     ifmap_words = (ikb * 1024) // wb
     filter_words = (fkb * 1024) // wb
+
+    # USER ring traversals. ws/os ifmap and is filter prefetch their row-fold blocks (T x Rows)
+    # stacked and flattened by anti-diagonals: the next fold's first entry lies
+    # Rows^2 - Rows - 1 entries behind the last one demanded (T >= Rows). When that is a whole
+    # active window back, the window laps the ring at every fold boundary (one traversal per
+    # fold, not per pass); below, a fraction of boundaries does (expected value).
+    def traversals(words: IntArray, passes: IntArray) -> FloatArray:
+        eps = np.maximum(_ceil_div(words, _i64(100)), 1)
+        a_sets = _ceil_div(_ceil_div(words, _i64(2)), eps)
+        p_sets = np.maximum(_ceil_div(words - _ceil_div(words, _i64(2)), eps), 1)
+        back = (rr * rr - rr - 1) / eps.astype(np.float64)
+        frac = np.clip((back - (a_sets - p_sets)) / p_sets, 0.0, 1.0)
+        frac = np.where((t >= rr) & (frac >= 1.0), 1.0, 0.0)
+        return np.asarray(passes * (1 + (row_folds - 1) * frac), dtype=np.float64)
+
+    ring_if = np.where(is_is, passes_if, traversals(ifmap_words, passes_if))
+    ring_fi = np.where(is_is, traversals(filter_words, passes_fi), passes_fi)
     ofmap_buf_words = (okb * 1024) // wb
     fill_calc = _i64(CALC_FILL_BW_WORDS_PER_CYCLE)
     # CALC-mode demand streams (SCALE-Sim folds: column fold outer, row fold inner). ifmap: os
@@ -431,11 +676,10 @@ def simulate(
     # col_folds passes); is reads each tile once. filter: os streams each column fold's K x Cols
     # slice row_folds times in a row; ws reads each tile once; is cycles (col_folds passes).
     one = np.ones_like(mm)
-    if_words = mm * kk
-    if_stream = (one, if_words, if_words, np.where(is_is, 1, col_folds))
-    # Distinct addresses within a pass: GEMM-like layers (no halo overlap) only.
-    if_distinct = ifp == if_words
-    if_estimate = np.where(is_ws, ifmap_sram, np.minimum(ifmap_sram, passes_if * ifp))
+    if_stream = (one, if_valid, if_valid, np.where(is_is, 1, col_folds))
+    # Distinct addresses within a pass: layers whose windows do not overlap only.
+    if_distinct = if_once
+    if_estimate = np.where(is_ws, passes_if * if_valid, np.minimum(ifmap_sram, passes_if * ifp))
     last_cols = nn - (col_folds - 1) * cc
     fi_stream = (
         np.where(is_os, col_folds, 1),
@@ -459,7 +703,7 @@ def simulate(
     reads_fit = np.where(
         user, if_fit & fi_fit, calc_fit(ifmap_words, ifp) & calc_fit(filter_words, filt_fp)
     )
-    if_reads, if_start, if_stop, if_exact = _read_dram(
+    if_reads, if_start, if_stop, if_exact, if_timing = _read_dram(
         user,
         ifmap_words,
         np.where(user, ibw, fill_calc),
@@ -467,12 +711,12 @@ def simulate(
         pre_if,
         val_if,
         ifmap_sram,
-        passes_if,
+        ring_if,
         if_stream,
         if_distinct,
         if_estimate,
     )
-    fi_reads, fi_start, fi_stop, fi_exact = _read_dram(
+    fi_reads, fi_start, fi_stop, fi_exact, fi_timing = _read_dram(
         user,
         filter_words,
         np.where(user, fbw, fill_calc),
@@ -480,39 +724,46 @@ def simulate(
         pre_fi,
         val_fi,
         filter_sram,
-        passes_fi,
+        ring_fi,
         fi_stream,
         fi_distinct,
         fi_estimate,
     )
 
-    # Stalls. Reads: none while operands fit (everything is prefetched before cycle 0); beyond,
-    # each refill of a read buffer blocks the array for about its fill time (estimate).
-    # Writes: the ofmap buffer drains ``drain_bw`` words/cycle in batches of half the buffer;
-    # once the writes outrun the drain the array waits for each batch (estimate).
+    # Stalls (:func:`_stall_cycles`), evaluated only where a refill or the ofmap SRAM's
+    # overflow can stall the array.
     drain_bw = np.where(user, bw, cc)
-    if_bw = np.where(user, ibw, fill_calc)
-    fi_bw = np.where(user, fbw, fill_calc)
-    if_refill_lines = _ceil_div(np.maximum(if_reads + if_start * if_bw, 0), if_bw)
-    fi_refill_lines = _ceil_div(np.maximum(fi_reads + fi_start * fi_bw, 0), fi_bw)
-    # The refills of the two read buffers overlap in time: the slower one paces the array.
-    read_stall = np.where(user, np.maximum(if_refill_lines, fi_refill_lines), 0)
+    n_lines = compute_cycles + 1
     write_time = _ceil_div(ofmap_words, drain_bw)
     half_buf = ofmap_buf_words - _ceil_div(ofmap_buf_words, _i64(2))
     ofmap_fits = ofmap_words <= half_buf
-    first_drain = (compute_cycles * (half_buf + 1)) // np.maximum(ofmap_words, 1)
-    overflow = np.maximum(ofmap_words - half_buf - ofmap_buf_words, 0)
-    batches = _ceil_div(overflow, np.maximum(half_buf, 1))
-    write_done = first_drain + batches * _ceil_div(half_buf, drain_bw)
-    write_stall = np.where(ofmap_fits, 0, np.maximum(write_done - compute_cycles, 0))
-    stall_cycles = read_stall + write_stall
+    may_stall = (if_timing.refills > 0) | (fi_timing.refills > 0) | (ofmap_words > ofmap_buf_words)
+    stall_cycles = np.zeros(mm.shape, dtype=np.int64)
+    if np.any(may_stall):
+        geo = _FoldTimeline(
+            *(
+                x[may_stall]
+                for x in (rr, cc, t, sr, sc, folds, row_folds, col_folds, fold_lines, is_os)
+            )
+        )
+        stall_cycles[may_stall] = _stall_cycles(
+            if_timing.take(may_stall),
+            fi_timing.take(may_stall),
+            n_lines[may_stall],
+            ofmap_words[may_stall],
+            ofmap_buf_words[may_stall],
+            drain_bw[may_stall],
+            geo,
+        )
     stall_exact = (~user | (if_fit & fi_fit)) & ofmap_fits
     total_cycles = compute_cycles + stall_cycles
 
     # Ofmap drain to DRAM: after the last write (all writes fit the buffer), drain_bw words/cycle.
+    # A drain during the run pads the line it cuts and counts the padding (``drain_bw - 1`` words
+    # once in CALC mode on the grid, and in most USER runs).
     of_start = total_cycles
     of_stop = total_cycles + write_time - 1
-    ofmap_dram = ofmap_words
+    ofmap_dram = ofmap_words + np.where(ofmap_fits, 0, drain_bw - 1)
 
     # First / last SRAM request cycles (reads are served with a 1-cycle hit latency).
     last_off = (folds - 1) * fold_lines
