@@ -140,12 +140,17 @@ def test_grid_covers_every_combination() -> None:
 
 def test_random_set_is_complete_and_varied() -> None:
     """Every random case SCALE-Sim ran is in the exact test (none timed out), over every
-    dataflow, both bandwidth modes, 1xN and Nx1 arrays, 1 KiB SRAMs and strides up to 4."""
+    dataflow, both bandwidth modes, 1xN, Nx1 and 128+ arrays, 1 KiB SRAMs and strides up to 4;
+    every id belongs to a set whose generator command ``manifest.json`` records."""
     assert len(RANDOM) == len(_RANDOM) >= 150
+    sets = json.loads((DATA / "manifest.json").read_text())["random_sets"]
+    assert all(any(c["id"].startswith(s["id_prefix"]) for s in sets) for c in _RANDOM)
+    assert all(s["scalesim_version"] == "3.0.0" for s in sets)
     cfgs = [c["config"] for c in RANDOM]
     assert {g["Dataflow"] for g in cfgs} == {"ws", "os", "is"}
     assert {g["InterfaceBandwidth"] for g in cfgs} == {"CALC", "USER"}
     assert any(g["ArrayHeight"] == 1 for g in cfgs) and any(g["ArrayWidth"] == 1 for g in cfgs)
+    assert max(max(g["ArrayHeight"], g["ArrayWidth"]) for g in cfgs) >= 128
     assert min(min(g["IfmapSramSzkB"], g["FilterSramSzkB"], g["OfmapSramSzkB"]) for g in cfgs) == 1
     assert max(c["topology"].get("Strides", 1) for c in RANDOM) == 4
 
