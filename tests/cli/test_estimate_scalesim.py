@@ -219,7 +219,8 @@ def test_unmodelled_settings_exit_2_naming_the_key(
     topo.write_text("Layer, M, N, K,\ng, 16, 16, 16,\n")
     res = _invoke(cfg, topo, tmp_path / "out")
     assert res.exit_code == ExitStatus.BAD_INPUT, res.output
-    assert key in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert f"[{section}] {key}" in res.stderr, res.stderr  # not eaten as console markup
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
 
 
 def test_settings_scalesim_ignores_are_accepted(tmp_path: Path) -> None:

@@ -295,4 +295,8 @@ def spec_from_scalesim_config(cfg: ScaleSimConfig) -> HardwareSpec:
 
 def spec_from_scalesim_file(path: str | Path) -> HardwareSpec:
     """Read a SCALE-Sim ``.cfg`` file as a hardware description."""
-    return spec_from_scalesim_config(load_config(path))
+    cfg = load_config(path)
+    problem = cfg.unmodelled()
+    if problem is not None:
+        raise HardwareSpecError(f"{path}: {problem}")
+    return spec_from_scalesim_config(cfg)
