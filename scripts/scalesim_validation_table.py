@@ -203,9 +203,16 @@ def exact_case(case: dict[str, Any]) -> bool:
     layers = [layer_from_row(case["kind"], t) for t in (topo if isinstance(topo, list) else [topo])]
     if case["kind"] == "conv":  # SCALE-Sim runs a "DP" layer as one layer per channel
         layers = [
-            dataclasses.replace(x, name=f"{x.name}Channel_{i}", channels=1)
+            y
             for x in layers
-            for i in range(x.channels if "DP" in x.name else 1)
+            for y in (
+                [
+                    dataclasses.replace(x, name=f"{x.name}Channel_{i}", channels=1)
+                    for i in range(x.channels)
+                ]
+                if "DP" in x.name
+                else [x]
+            )
         ]
     res = simulate_layers(layers, config_of(case))
     for i, (comp, acc) in enumerate(
