@@ -83,7 +83,7 @@ class Case:
 
     id: str
     kind: str  # "conv" or "gemm"
-    topology: dict[str, Any]
+    topology: dict[str, Any] | list[dict[str, Any]]  # one layer, or a list (multi-layer)
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -453,12 +453,13 @@ UseRamulatorTrace : {cfg["UseRamulatorTrace"]}
     path.write_text(text)
 
 
-def write_topology(path: Path, kind: str, topo: dict[str, Any]) -> None:
-    """Write the one-layer topology CSV; every row ends with a comma (SCALE-Sim drops the last
-    field otherwise)."""
+def write_topology(path: Path, kind: str, topo: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Write the topology CSV (one layer, or a list of layers); every row ends with a comma
+    (SCALE-Sim drops the last field otherwise)."""
     header = CONV_HEADER if kind == "conv" else GEMM_HEADER
-    row = ", ".join(str(v) for v in topo.values()) + ","
-    path.write_text(header + "\n" + row + "\n")
+    layers = topo if isinstance(topo, list) else [topo]
+    rows = [", ".join(str(v) for v in layer.values()) + "," for layer in layers]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
 
 
 def parse_report(path: Path) -> list[dict[str, Any]]:
@@ -527,23 +528,153 @@ def run_case(case: Case, keep_raw: bool = True) -> dict[str, Any]:
     }
 
 
+# --- Seeded random cases (held-out style checks) --------------------------------------------
+RANDOM_ARRAY_SIDES = (1, 2, 3, 4, 5, 7, 8, 12, 16, 20, 24, 32)
+WIDE_ARRAY_SIDES = (1, 6, 17, 48, 64, 100, 128, 130, 256)
+WIDE_SRAM_KB = (1, 5, 7, 9, 13, 33, 100, 1000)
+RANDOM_SRAM_KB = (1, 2, 3, 4, 6, 8, 16, 64, 512)
+RANDOM_COST_CAP_S = 8.0  # estimated SCALE-Sim seconds per case (redrawn above it)
+
+
+def random_cases(count: int, seed: int, big: bool = False, wide: bool = False) -> list[Case]:
+    """``count`` seeded random cases: conv layers with odd sizes, strides 1-4, non-square
+    filters, channel counts that are not multiples of the array, 1-channel (depthwise-like)
+    layers and GEMMs with tiny, non-power-of-two M/N/K, on square, non-square, 1xN and Nx1
+    arrays, unequal SRAM sizes from 1 KiB, CALC and USER bandwidth (drain 1..64 words/cycle,
+    bank bandwidths 1..64 with a bank count that divides them, as SCALE-Sim asserts), all three
+    dataflows and random non-negative address offsets. Cases SCALE-Sim would take longer than
+    ``RANDOM_COST_CAP_S`` (estimate) are redrawn. ``big``: layers up to about 10x larger and
+    SRAMs of 1-16 KiB, so that operands overflow their SRAMs and refill or drain. ``wide``:
+    arrays up to 256 (incl. 1xN, Nx1 and odd sides) and odd SRAM sizes 1 KiB-1000 KiB."""
+    sides = WIDE_ARRAY_SIDES if wide else RANDOM_ARRAY_SIDES
+    import random
+
+    rng = random.Random(seed)
+    out: list[Case] = []
+    while len(out) < count:
+        i = len(out)
+        df = rng.choice(DATAFLOWS)
+        if rng.random() < 0.15:
+            side = rng.choice(sides[2:])
+            rows, cols = (1, side) if rng.random() < 0.5 else (side, 1)
+        else:
+            rows, cols = rng.choice(sides), rng.choice(sides)
+        kind = "gemm" if rng.random() < 0.4 else "conv"
+        if kind == "gemm":
+            m, n, k = (
+                rng.choice((1, 2, 3, 5, 7))
+                if rng.random() < 0.3
+                else rng.randint(1, 300 if big else 90)
+                for _ in range(3)
+            )
+            topo = gemm_topology((f"g{m}x{n}x{k}", m, n, k))
+        else:
+            ih, iw = rng.randint(1, 57 if big else 23), rng.randint(1, 57 if big else 23)
+            fh, fw = rng.randint(1, min(5, ih)), rng.randint(1, min(5, iw))
+            st = rng.choice((1, 1, 2, 2, 3, 4))
+            ch = 1 if rng.random() < 0.2 else rng.randint(1, 97 if big else 37)
+            nf = rng.randint(1, 131 if big else 41)
+            topo = conv_topology(
+                (f"c{ih}x{iw}f{fh}x{fw}c{ch}n{nf}s{st}", ih, iw, fh, fw, ch, nf, st)
+            )
+        if estimated_seconds(kind, topo, rows, cols, df) > RANDOM_COST_CAP_S * (2 if big else 1):
+            continue
+        user = rng.random() < 0.5
+        srams = WIDE_SRAM_KB if wide else RANDOM_SRAM_KB[:7] if big else RANDOM_SRAM_KB
+        over: dict[str, Any] = {
+            "InterfaceBandwidth": "USER" if user else "CALC",
+            "IfmapSramSzkB": rng.choice(srams),
+            "FilterSramSzkB": rng.choice(srams),
+            "OfmapSramSzkB": rng.choice(srams),
+            "Bandwidth": rng.choice((1, 2, 3, 4, 5, 7, 8, 10, 13, 16, 32, 64)),
+            "IfmapOffset": rng.choice((0, 0, 1, 123457)),
+            "FilterOffset": rng.choice((10000000, 0, 7, 5000000)),
+            "OfmapOffset": rng.choice((20000000, 0, 99)),
+            "ReadRequestBuffer": rng.choice((1, 32, 60)),
+            "WriteRequestBuffer": rng.choice((1, 32, 60)),
+        }
+        for op in ("Ifmap", "Filter"):
+            bank_bw = rng.choice((1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 32, 64))
+            divisors = [d for d in range(1, bank_bw + 1) if bank_bw % d == 0]
+            over[f"{op}SRAMBankBandwidth"] = bank_bw
+            over[f"{op}SRAMBankNum"] = rng.choice(divisors)
+            over[f"{op}SRAMBankPort"] = rng.choice((1, 2, 4))
+        tag = "user" if user else "calc"
+        flavor = ("big" if big else "") + ("wide" if wide else "")
+        cid = f"rand{flavor}_s{seed}_{i:03d}_{tag}_{rows}x{cols}_{df}_{kind}"
+        out.append(Case(cid, kind, topo, base_config(rows, cols, df, **over)))
+    return out
+
+
+def multi_cases() -> list[Case]:
+    """Multi-layer topologies (the reports' rows per layer): a conv net whose first layer's name
+    contains ``DP`` (SCALE-Sim runs it as one single-channel layer per channel) and a GEMM
+    chain, each under a CALC and a USER configuration with small SRAMs and under a large one."""
+    conv = [
+        conv_topology(("dw_DP", 15, 15, 3, 3, 3, 2, 1)),
+        conv_topology(("pw", 13, 13, 1, 1, 3, 8, 1)),
+        conv_topology(("c2", 9, 11, 2, 3, 5, 7, 2)),
+    ]
+    gemm = [
+        gemm_topology(("g1", 30, 20, 10)),
+        gemm_topology(("g2", 7, 64, 33)),
+        gemm_topology(("g3", 1, 5, 90)),
+    ]
+    small = {"IfmapSramSzkB": 1, "FilterSramSzkB": 1, "OfmapSramSzkB": 1}
+    configs = [
+        ("calc_8x8_ws", base_config(8, 8, "ws", **small)),
+        (
+            "user_4x12_os",
+            base_config(
+                4,
+                12,
+                "os",
+                InterfaceBandwidth="USER",
+                Bandwidth=3,
+                IfmapSramSzkB=2,
+                FilterSramSzkB=1,
+                OfmapSramSzkB=4,
+            ),
+        ),
+        ("calc_16x4_is", base_config(16, 4, "is")),
+    ]
+    return [
+        Case(f"multi_{kind}_{tag}", kind, topo, cfg)
+        for kind, topo in (("conv", conv), ("gemm", gemm))
+        for tag, cfg in configs
+    ]
+
+
 GRID_FILE = OUT_DIR / "grid.jsonl"
 GRID_TIMEOUT_S = 600
 
 
-def run_grid(jobs: int, only: str, cheap_first: bool = False) -> int:
-    """Run the grid cases not yet in ``grid.jsonl``, one process per case (killed after
-    ``GRID_TIMEOUT_S``), appending each result as one JSON line as soon as it finishes, so a
+def run_grid(
+    jobs: int,
+    only: str,
+    cheap_first: bool = False,
+    *,
+    cases: list[Case] | None = None,
+    out_file: Path = GRID_FILE,
+    case_args: tuple[str, ...] = (),
+    timeout_s: int = GRID_TIMEOUT_S,
+) -> int:
+    """Run the grid cases (or ``cases``) not yet in ``out_file``, one process per case (killed
+    after ``timeout_s``), appending each result as one JSON line as soon as it finishes, so a
     partial or interrupted run is usable and a rerun resumes. Timed-out cases are recorded with
-    ``"timed_out": true`` and no reports."""
+    ``"timed_out": true`` and no reports. ``case_args`` are the options that let ``--run-one``
+    rebuild ``cases``."""
     import subprocess
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
+    GRID_FILE = out_file
+    GRID_TIMEOUT_S = timeout_s
     done: set[str] = set()
     if GRID_FILE.exists():
         done = {json.loads(ln)["id"] for ln in GRID_FILE.read_text().splitlines() if ln}
-    todo = [c for c in grid_cases() if only in c.id and c.id not in done]
+    pool_cases = grid_cases() if cases is None else cases
+    todo = [c for c in pool_cases if only in c.id and c.id not in done]
     if cheap_first:
 
         def cost(c: Case) -> float:
@@ -557,7 +688,7 @@ def run_grid(jobs: int, only: str, cheap_first: bool = False) -> int:
     print(f"{len(todo)} grid cases to run ({len(done)} already in {GRID_FILE.name})", flush=True)
 
     def one(case: Case) -> None:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--run-one", case.id]
+        cmd = [sys.executable, str(Path(__file__).resolve()), *case_args, "--run-one", case.id]
         try:
             proc = subprocess.run(
                 cmd, capture_output=True, text=True, timeout=GRID_TIMEOUT_S, check=False
@@ -577,6 +708,24 @@ def run_grid(jobs: int, only: str, cheap_first: bool = False) -> int:
     return 0
 
 
+def record_set(key: str, entry: dict[str, Any]) -> None:
+    """Record in ``manifest.json`` (list ``key``, replacing an entry with the same id prefix)
+    which SCALE-Sim version and command made a set of cases kept in a ``.jsonl`` file."""
+    from importlib.metadata import version
+
+    path = OUT_DIR / "manifest.json"
+    manifest = json.loads(path.read_text())
+    entry = {
+        **entry,
+        "scalesim_version": version("scalesim"),
+        "numpy_version": version("numpy"),
+        "pandas_version": version("pandas"),
+    }
+    kept = [e for e in manifest.get(key, []) if e["id_prefix"] != entry["id_prefix"]]
+    manifest[key] = [*kept, entry]
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -584,14 +733,88 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the case ids and exit")
     parser.add_argument("--grid", action="store_true", help="run the grid into grid.jsonl")
     parser.add_argument("--cheap-first", action="store_true", help="grid: fastest cases first")
+    parser.add_argument(
+        "--random", type=int, default=0, metavar="N", help="run N seeded random cases"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of --random")
+    parser.add_argument("--big", action="store_true", help="--random: larger layers, small SRAMs")
+    parser.add_argument(
+        "--wide", action="store_true", help="--random: arrays up to 256, odd SRAM sizes"
+    )
+    parser.add_argument(
+        "--out", default="random.jsonl", help="--random: output file in tests/data/scalesim"
+    )
+    parser.add_argument("--timeout", type=int, default=180, help="--random: seconds per case")
+    parser.add_argument(
+        "--multi", action="store_true", help="run the multi-layer cases into multilayer.jsonl"
+    )
     parser.add_argument("--run-one", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_one:
-        case = next(c for c in grid_cases() if c.id == args.run_one)
+        if args.random:
+            pool = random_cases(args.random, args.seed, args.big, args.wide)
+        else:
+            pool = multi_cases() if args.multi else grid_cases()
+        case = next(c for c in pool if c.id == args.run_one)
         entry = run_case(case, keep_raw=False)
         del entry["reports"]["BANDWIDTH_REPORT.csv"]
         print(json.dumps(entry, separators=(",", ":")))
         return 0
+    if args.multi:
+        record_set(
+            "multilayer_sets",
+            {
+                "id_prefix": "multi_",
+                "file": "multilayer.jsonl",
+                "count": len(multi_cases()),
+                "command": ".venv-scalesim/bin/python scripts/scalesim_reference.py --multi",
+            },
+        )
+        return run_grid(
+            args.jobs,
+            args.only,
+            cases=multi_cases(),
+            out_file=OUT_DIR / "multilayer.jsonl",
+            case_args=("--multi",),
+            timeout_s=args.timeout,
+        )
+    if args.random:
+        cases = random_cases(args.random, args.seed, args.big, args.wide)
+        if args.list:
+            print("\n".join(c.id for c in cases if args.only in c.id))
+            return 0
+        command = (
+            f".venv-scalesim/bin/python scripts/scalesim_reference.py --random {args.random} "
+            f"--seed {args.seed}{' --big' if args.big else ''}{' --wide' if args.wide else ''} "
+            f"--out {args.out}"
+        )
+        record_set(
+            "random_sets",
+            {
+                "id_prefix": cases[0].id.split("_000_")[0] + "_",
+                "file": args.out,
+                "count": args.random,
+                "seed": args.seed,
+                "big": args.big,
+                "wide": args.wide,
+                "command": command,
+            },
+        )
+        return run_grid(
+            args.jobs,
+            args.only,
+            cases=cases,
+            out_file=OUT_DIR / args.out,
+            case_args=(
+                "--random",
+                str(args.random),
+                "--seed",
+                str(args.seed),
+                *(("--big",) if args.big else ()),
+                *(("--wide",) if args.wide else ()),
+            ),
+            timeout_s=args.timeout,
+        )
     if args.grid:
         if args.list:
             print("\n".join(c.id for c in grid_cases() if args.only in c.id))
@@ -628,6 +851,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy
     import pandas
 
+    kept = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     manifest = {
         "generator": "scripts/scalesim_reference.py",
         "scalesim_version": "3.0.0",
@@ -635,6 +859,7 @@ def main(argv: list[str] | None = None) -> int:
         "pandas_version": pandas.__version__,
         "report_files": list(REPORTS),
         "cases": merged,
+        **{k: v for k, v in kept.items() if k.endswith("_sets")},
     }
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"{len(results)} cases in {time.perf_counter() - t0:.1f} s -> {manifest_path}")

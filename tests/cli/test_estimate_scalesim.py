@@ -159,3 +159,81 @@ def test_any_model_on_any_systolic_design(tmp_path: Path) -> None:
         app, ["estimate", "-m", "resnet18", "-H", str(tmp_path / "x.cfg"), "--json"]
     )
     assert res.exit_code == ExitStatus.BAD_INPUT
+
+
+MULTI = MANIFEST.with_name("multilayer.jsonl")
+MULTI_CASES = [json.loads(line) for line in MULTI.read_text().splitlines() if line]
+EXACT = ("Total Cycles", "Stall Cycles")
+
+
+def _invoke(cfg: Path, topo: Path, out: Path) -> Any:
+    args = ["estimate", "--hardware", str(cfg), "--model", str(topo), "--format", "scalesim"]
+    return runner.invoke(app, [*args, "--out", str(out)])
+
+
+@pytest.mark.parametrize("case", MULTI_CASES, ids=lambda c: c["id"])
+def test_multilayer_reports_exact(case: dict[str, Any], tmp_path: Path) -> None:
+    """Multi-layer topologies run by SCALE-Sim 3.0.0 (``scripts/scalesim_reference.py --multi``),
+    a ``DP`` (depthwise) layer among them, which SCALE-Sim runs as one layer per channel: same
+    rows, every cycle, stall, access count and start/stop cycle equal."""
+    cfg, topo = _write_inputs({**case, "topology": {}}, tmp_path)
+    layers = case["topology"]
+    header = ", ".join(layers[0]) + ","
+    rows = [", ".join(str(v) for v in layer.values()) + "," for layer in layers]
+    topo.write_text("\n".join([header, *rows]) + "\n")
+    res = _invoke(cfg, topo, tmp_path / "out")
+    assert res.exit_code == ExitStatus.SUCCESS, res.output
+    for name in ("COMPUTE_REPORT.csv", "DETAILED_ACCESS_REPORT.csv"):
+        with (tmp_path / "out" / name).open() as fh:
+            got = list(csv.DictReader(fh, skipinitialspace=True))
+        want = case["reports"][name]
+        assert len(got) == len(want), name
+        for g, w in zip(got, want, strict=True):
+            cols = EXACT if name == "COMPUTE_REPORT.csv" else [c for c in w if c != "LayerID"]
+            assert {c: float(g[c]) for c in cols} == {c: float(w[c]) for c in cols}, name
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "key"),
+    [
+        ("sparsity", "SparsitySupport : true", "SparsitySupport"),
+        ("layout", "IfmapCustomLayout : True", "IfmapCustomLayout"),
+        ("layout", "FilterCustomLayout : yes", "FilterCustomLayout"),
+        ("run_presets", "UseRamulatorTrace : True", "UseRamulatorTrace"),
+        ("architecture_presets", "OfmapOffset : -5", "OfmapOffset"),
+    ],
+)
+def test_unmodelled_settings_exit_2_naming_the_key(
+    tmp_path: Path, section: str, line: str, key: str
+) -> None:
+    """Settings that change SCALE-Sim's figures in ways the model does not reproduce: one-line
+    error naming the key, exit code 2 (not a silently different report)."""
+    sections = {
+        "run_presets": ["InterfaceBandwidth : USER"],
+        "architecture_presets": ["ArrayHeight : 8", "ArrayWidth : 8", "Bandwidth : 4"],
+    }
+    sections.setdefault(section, []).append(line)
+    cfg = tmp_path / "s.cfg"
+    cfg.write_text("".join(f"[{k}]\n" + "\n".join(v) + "\n" for k, v in sections.items()))
+    topo = tmp_path / "t.csv"
+    topo.write_text("Layer, M, N, K,\ng, 16, 16, 16,\n")
+    res = _invoke(cfg, topo, tmp_path / "out")
+    assert res.exit_code == ExitStatus.BAD_INPUT, res.output
+    assert f"[{section}] {key}" in res.stderr, res.stderr  # not eaten as console markup
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
+def test_settings_scalesim_ignores_are_accepted(tmp_path: Path) -> None:
+    """What SCALE-Sim reads but does not use in CALC mode (custom layouts, Ramulator traces, a
+    malformed Bandwidth) and its lenient flag spellings run as SCALE-Sim runs them."""
+    cfg = tmp_path / "s.cfg"
+    cfg.write_text(
+        "[run_presets]\nInterfaceBandwidth : CALC\nUseRamulatorTrace : True\n"
+        "[architecture_presets]\nArrayHeight : 8\nArrayWidth : 8\nBandwidth : fast\n"
+        "[layout]\nIfmapCustomLayout : yes\nFilterCustomLayout : 1\n"
+        "[sparsity]\nSparsitySupport : no\n"
+    )
+    topo = tmp_path / "t.csv"
+    topo.write_text("Layer, M, N, K,\ng, 16, 16, 16,\n")
+    res = _invoke(cfg, topo, tmp_path / "out")
+    assert res.exit_code == ExitStatus.SUCCESS, res.output

@@ -216,6 +216,22 @@ def test_load_config_errors_name_the_key(tmp_path: Path, old: str, new: str, key
     assert "\n" not in str(info.value)
 
 
+def test_config_from_keys_reads_like_load_config() -> None:
+    """Stored reference keys go through the same parser: SCALE-Sim's flag spellings, unknown
+    keys named, unmodelled settings reported by ``unmodelled``."""
+    cfg = config_from_keys(
+        {"InterfaceBandwidth": "USER", "Bandwidth": 3, "IfmapCustomLayout": "yes", "ArrayHeight": 5}
+    )
+    assert (cfg.array_rows, cfg.bandwidths, cfg.ifmap_custom_layout) == (5, (3,), True)
+    assert "IfmapCustomLayout" in (cfg.unmodelled() or "")
+    assert config_from_keys({"InterfaceBandwidth": "CALC", "Bandwidth": "x"}).bandwidths == ()
+    assert config_from_keys({"UseRamulatorTrace": "true"}).use_ramulator_trace is False
+    with pytest.raises(HardwareSpecError, match="ArrayHieght"):
+        config_from_keys({"ArrayHieght": 4})
+    with pytest.raises(HardwareSpecError, match="IfmapOffset"):
+        config_from_keys({"IfmapOffset": -1}).require_modelled()
+
+
 def test_load_config_rejects_non_ini(tmp_path: Path) -> None:
     path = tmp_path / "x.cfg"
     path.write_text("ArrayHeight = 3\n")

@@ -41,6 +41,12 @@ IDS = [c["id"] for c in CASES]
 # Spot checks run after the replay was written (the configurations of issue 11 and random
 # layers/arrays/SRAMs/bandwidths, bank bandwidth 5, strides up to 3): same generator's format.
 SPOT = [json.loads(line) for line in (DATA / "spot.jsonl").read_text().splitlines() if line]
+# Seeded random cases (``scripts/scalesim_reference.py --random N --seed S [--big]``, commands in
+# manifest.json's "random_sets"): odd conv sizes, strides 1-4, non-square filters, 1-channel
+# layers, tiny GEMMs, 1xN / Nx1 / non-power-of-two arrays, unequal 1 KiB+ SRAMs, CALC and USER
+# bandwidth 1..64 words/cycle, bank bandwidths 1..64, address offsets.
+_RANDOM = [json.loads(line) for line in (DATA / "random.jsonl").read_text().splitlines() if line]
+RANDOM = [c for c in _RANDOM if "reports" in c]
 
 COMPUTE = {"Total Cycles": "total_cycles", "Stall Cycles": "stall_cycles"}
 ACCESS = {
@@ -105,7 +111,25 @@ def test_grid_covers_every_combination() -> None:
     assert any(c["kind"] == "gemm" for c in CASES)
 
 
-@pytest.mark.parametrize("case", CASES + SPOT, ids=IDS + [c["id"] for c in SPOT])
+def test_random_set_is_complete_and_varied() -> None:
+    """Every random case SCALE-Sim finished (the generator records a run it killed at its
+    per-case timeout without reports) is in the exact test, >= 150 of them, over every
+    dataflow, both bandwidth modes, 1xN, Nx1 and 128+ arrays, 1 KiB SRAMs and strides up to 4;
+    every id belongs to a set whose generator command ``manifest.json`` records."""
+    assert len(RANDOM) >= 150 and len(RANDOM) >= 0.95 * len(_RANDOM)
+    sets = json.loads((DATA / "manifest.json").read_text())["random_sets"]
+    assert all(any(c["id"].startswith(s["id_prefix"]) for s in sets) for c in _RANDOM)
+    assert all(s["scalesim_version"] == "3.0.0" for s in sets)
+    cfgs = [c["config"] for c in RANDOM]
+    assert {g["Dataflow"] for g in cfgs} == {"ws", "os", "is"}
+    assert {g["InterfaceBandwidth"] for g in cfgs} == {"CALC", "USER"}
+    assert any(g["ArrayHeight"] == 1 for g in cfgs) and any(g["ArrayWidth"] == 1 for g in cfgs)
+    assert max(max(g["ArrayHeight"], g["ArrayWidth"]) for g in cfgs) >= 128
+    assert min(min(g["IfmapSramSzkB"], g["FilterSramSzkB"], g["OfmapSramSzkB"]) for g in cfgs) == 1
+    assert max(c["topology"].get("Strides", 1) for c in RANDOM) == 4
+
+
+@pytest.mark.parametrize("case", CASES + SPOT + RANDOM, ids=IDS + [c["id"] for c in SPOT + RANDOM])
 def test_grid_case_exact(case: dict[str, Any]) -> None:
     """Cycles, stalls, SRAM and DRAM counts and every start/stop cycle equal SCALE-Sim's."""
     res = simulate_layers([layer_of(case)], config_of(case))

@@ -12,6 +12,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from codesign_playground._version import __version__
@@ -82,10 +83,12 @@ class _ErrorBoundary(TyperGroup):
         except CodesignError as exc:
             if ctx.meta.get("codesign.traceback"):
                 raise
-            err_console.print(f"[red]error[/red]: {exc}", markup=True, highlight=False)
+            err_console.print(f"[red]error[/red]: {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
         except CommandFailed as exc:
-            err_console.print(f"[red]failed[/red]: {exc}", markup=True, highlight=False)
+            err_console.print(
+                f"[red]failed[/red]: {escape(str(exc))}", markup=True, highlight=False
+            )
             raise typer.Exit(int(exc.status)) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")

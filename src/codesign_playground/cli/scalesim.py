@@ -37,7 +37,8 @@ def write_scalesim_reports(
         cfg = config_from_spec(resolve_hardware(hardware))
     rows: list[TopologyRow]
     if model.lower().endswith(".csv") and batch == 1:
-        rows = read_topology(model)
+        # SCALE-Sim runs a conv layer whose name contains "DP" as one layer per channel.
+        rows = read_topology(model, expand_depthwise=True)
     else:
         net = load_from_options(model, batch, precision, dim, resolution, seq_len, kv_len, width)
         rows = network_to_topology(net)

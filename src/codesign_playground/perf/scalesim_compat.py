@@ -17,8 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from codesign_playground.errors import HardwareSpecError
-from codesign_playground.hardware.importers.scalesim_cfg import ScaleSimConfig, load_config
+from codesign_playground.hardware.importers.scalesim_cfg import (
+    ScaleSimConfig,
+    config_from_keys,
+    load_config,
+)
 from codesign_playground.perf.systolic import (
     FAST,
     ConvGeometry,
@@ -110,8 +113,7 @@ def simulate_layers(
 
     ``fast``: the fast mode estimates and exploration run (``systolic.FAST``: closed forms, no
     memory replay) instead of the exact one."""
-    if cfg.sparsity_support:
-        raise HardwareSpecError("[sparsity] SparsitySupport: sparse runs are not modelled")
+    cfg.require_modelled()
 
     def col(get: Callable[[TopologyLayer], int]) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
         return np.array([get(layer) for layer in layers], dtype=np.int64)
@@ -242,21 +244,4 @@ def layer_from_row(kind: str, row: Mapping[str, Any]) -> TopologyLayer:
         row["Num Filter"],
         s,
         s,
-    )
-
-
-def config_from_keys(keys: Mapping[str, Any]) -> ScaleSimConfig:
-    """A :class:`ScaleSimConfig` from SCALE-Sim's ``.cfg`` key names (as the reference cases
-    store them)."""
-    return ScaleSimConfig(
-        interface_bandwidth=keys["InterfaceBandwidth"],
-        array_rows=keys["ArrayHeight"],
-        array_cols=keys["ArrayWidth"],
-        ifmap_sram_kb=keys["IfmapSramSzkB"],
-        filter_sram_kb=keys["FilterSramSzkB"],
-        ofmap_sram_kb=keys["OfmapSramSzkB"],
-        dataflow=keys["Dataflow"],
-        bandwidths=(keys["Bandwidth"],),
-        ifmap_sram_bank_bandwidth=keys["IfmapSRAMBankBandwidth"],
-        filter_sram_bank_bandwidth=keys["FilterSRAMBankBandwidth"],
     )

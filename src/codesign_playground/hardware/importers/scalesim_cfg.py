@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import configparser
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from codesign_playground.hardware.templates import systolic
 __all__ = [
     "CALC_FILL_BW_WORDS_PER_CYCLE",
     "ScaleSimConfig",
+    "config_from_keys",
     "load_config",
     "spec_from_scalesim_config",
     "spec_from_scalesim_file",
@@ -81,12 +83,59 @@ class ScaleSimConfig:
         """True in ``InterfaceBandwidth = USER`` mode."""
         return self.interface_bandwidth == "USER"
 
+    def unmodelled(self) -> str | None:
+        """The first setting that changes SCALE-Sim 3.0.0's figures in a way the systolic model
+        does not reproduce, as a one-line error naming the key and the fix; None if there is none.
 
-# (section, key, field, kind); kinds: int, posint, bool, str, dataflow, mode, ints
+        Sparse runs; in ``USER`` mode (the only mode where SCALE-Sim uses them) custom SRAM
+        layouts (bank-conflict modelling) and Ramulator latency traces; negative address offsets
+        (SCALE-Sim drops a demanded address that lands on -1, its "no request" marker). Keys
+        SCALE-Sim reads but never uses (``ReadRequestBuffer``, ``WriteRequestBuffer``, bank counts
+        and ports without custom layouts, ``Bandwidth`` in CALC mode) need nothing."""
+        if self.sparsity_support:
+            return "[sparsity] SparsitySupport: sparse runs are not modelled; set it to false"
+        for key, value in (
+            ("IfmapOffset", self.ifmap_offset),
+            ("FilterOffset", self.filter_offset),
+            ("OfmapOffset", self.ofmap_offset),
+        ):
+            if value < 0:
+                return (
+                    f"[architecture_presets] {key}: negative offsets are not modelled (SCALE-Sim "
+                    f"drops addresses equal to -1), got {value}; use an offset >= 0"
+                )
+        if self.use_user_bandwidth:
+            for key, on in (
+                ("IfmapCustomLayout", self.ifmap_custom_layout),
+                ("FilterCustomLayout", self.filter_custom_layout),
+            ):
+                if on:
+                    return (
+                        f"[layout] {key}: custom SRAM layouts (bank conflicts) are not modelled "
+                        "in USER bandwidth mode; set it to False"
+                    )
+            if self.use_ramulator_trace:
+                return (
+                    "[run_presets] UseRamulatorTrace: Ramulator DRAM latency traces are not "
+                    "modelled in USER bandwidth mode; set it to False"
+                )
+        return None
+
+    def require_modelled(self) -> None:
+        """Raise :class:`~codesign_playground.errors.HardwareSpecError` with
+        :meth:`unmodelled`'s message if there is one."""
+        problem = self.unmodelled()
+        if problem is not None:
+            raise HardwareSpecError(problem)
+
+
+# (section, key, field, kind); kinds: int, posint, str, dataflow, mode, ints and the three ways
+# SCALE-Sim 3.0.0 reads a flag: bool (configparser's getboolean: 1/yes/true/on, 0/no/false/off),
+# exact_true (``== 'True'``, anything else is off), lower_true (``.lower() == 'true'``).
 _CFG_KEYS: tuple[tuple[str, str, str, str], ...] = (
     ("general", "run_name", "run_name", "str"),
     ("run_presets", "InterfaceBandwidth", "interface_bandwidth", "mode"),
-    ("run_presets", "UseRamulatorTrace", "use_ramulator_trace", "bool"),
+    ("run_presets", "UseRamulatorTrace", "use_ramulator_trace", "exact_true"),
     ("architecture_presets", "ArrayHeight", "array_rows", "posint"),
     ("architecture_presets", "ArrayWidth", "array_cols", "posint"),
     ("architecture_presets", "IfmapSramSzkB", "ifmap_sram_kb", "posint"),
@@ -107,9 +156,9 @@ _CFG_KEYS: tuple[tuple[str, str, str, str], ...] = (
     ("layout", "FilterSRAMBankBandwidth", "filter_sram_bank_bandwidth", "posint"),
     ("layout", "FilterSRAMBankNum", "filter_sram_bank_num", "posint"),
     ("layout", "FilterSRAMBankPort", "filter_sram_bank_port", "posint"),
-    ("sparsity", "SparsitySupport", "sparsity_support", "bool"),
+    ("sparsity", "SparsitySupport", "sparsity_support", "lower_true"),
     ("sparsity", "SparseRep", "sparse_rep", "str"),
-    ("sparsity", "OptimizedMapping", "optimized_mapping", "bool"),
+    ("sparsity", "OptimizedMapping", "optimized_mapping", "lower_true"),
     ("sparsity", "BlockSize", "block_size", "posint"),
     ("sparsity", "RandomNumberGeneratorSeed", "random_seed", "int"),
     ("network_presets", "TopologyCsvLoc", "topology_csv", "str"),
@@ -123,9 +172,13 @@ def _convert(kind: str, raw: str, where: str) -> object:
         return text.strip('"')
     if kind == "bool":
         low = text.lower()
-        if low in ("true", "false"):
-            return low == "true"
+        if low in configparser.ConfigParser.BOOLEAN_STATES:
+            return configparser.ConfigParser.BOOLEAN_STATES[low]
         raise HardwareSpecError(f"{where}: expected True or False, got {text!r}")
+    if kind == "exact_true":
+        return text == "True"
+    if kind == "lower_true":
+        return text.lower() == "true"
     if kind == "mode":
         if text in ("USER", "CALC"):
             return text
@@ -170,21 +223,56 @@ def load_config(path: str | Path) -> ScaleSimConfig:
     except configparser.Error as exc:
         first = str(exc).splitlines()[0]
         raise HardwareSpecError(f"{file}: not a SCALE-Sim config: {first}") from None
+    raw = {
+        (section, key): parser.get(section, key)
+        for section, key, _, _ in _CFG_KEYS
+        if parser.has_option(section, key)
+    }
+    return _config(raw, f"{file}: ")
+
+
+def _config(raw: dict[tuple[str, str], str], prefix: str) -> ScaleSimConfig:
+    """A config from raw ``(section, key) -> value`` strings; errors start with ``prefix``."""
     values: dict[str, object] = {}
+    user = raw.get(("run_presets", "InterfaceBandwidth"), "").strip() == "USER"
     for section, key, field_name, kind in _CFG_KEYS:
-        if parser.has_option(section, key):
-            where = f"{file}: [{section}] {key}"
-            values[field_name] = _convert(kind, parser.get(section, key), where)
+        if (section, key) not in raw:
+            continue
+        where = f"{prefix}[{section}] {key}"
+        try:
+            values[field_name] = _convert(kind, raw[section, key], where)
+        except HardwareSpecError:
+            if key == "Bandwidth" and not user:
+                continue  # SCALE-Sim reads Bandwidth in USER mode only
+            raise
     cfg = ScaleSimConfig(**values)  # type: ignore[arg-type]
     if cfg.use_user_bandwidth and not cfg.bandwidths:
         raise HardwareSpecError(
-            f"{file}: [architecture_presets] Bandwidth: required when InterfaceBandwidth = USER"
+            f"{prefix}[architecture_presets] Bandwidth: required when InterfaceBandwidth = USER"
         )
     return cfg
 
 
+def config_from_keys(keys: Mapping[str, object]) -> ScaleSimConfig:
+    """A :class:`ScaleSimConfig` from SCALE-Sim's ``.cfg`` key names and values (as the reference
+    cases of ``scripts/scalesim_reference.py`` store them), read the way :func:`load_config`
+    reads a file: keys case-insensitive, absent keys take SCALE-Sim's defaults, unknown keys
+    raise :class:`~codesign_playground.errors.HardwareSpecError` naming them."""
+    by_key = {key.lower(): (section, key) for section, key, _, _ in _CFG_KEYS}
+    raw: dict[tuple[str, str], str] = {}
+    for name, value in keys.items():
+        where = by_key.get(name.lower())
+        if where is None:
+            raise HardwareSpecError(f"{name}: not a SCALE-Sim 3.0.0 configuration key")
+        raw[where] = str(value)
+    return _config(raw, "")
+
+
 def spec_from_scalesim_config(cfg: ScaleSimConfig) -> HardwareSpec:
-    """The systolic description equivalent to a SCALE-Sim configuration."""
+    """The systolic description equivalent to a SCALE-Sim configuration (a setting the model
+    does not reproduce, :meth:`ScaleSimConfig.unmodelled`, raises
+    :class:`~codesign_playground.errors.HardwareSpecError` naming the key)."""
+    cfg.require_modelled()
     clock = float(inspect.signature(systolic).parameters["clock_hz"].default)
     words = (
         cfg.bandwidths[0]
@@ -207,4 +295,8 @@ def spec_from_scalesim_config(cfg: ScaleSimConfig) -> HardwareSpec:
 
 def spec_from_scalesim_file(path: str | Path) -> HardwareSpec:
     """Read a SCALE-Sim ``.cfg`` file as a hardware description."""
-    return spec_from_scalesim_config(load_config(path))
+    cfg = load_config(path)
+    problem = cfg.unmodelled()
+    if problem is not None:
+        raise HardwareSpecError(f"{path}: {problem}")
+    return spec_from_scalesim_config(cfg)
