@@ -41,7 +41,7 @@ from codesign_playground.explore.search import (
     _Run,
     grid_sample,
 )
-from codesign_playground.explore.space import Space
+from codesign_playground.explore.space import Space, space_knobs
 from codesign_playground.units import IntArray
 
 __all__ = [
@@ -49,9 +49,9 @@ __all__ = [
     "ChunkPlan",
     "assemble",
     "evaluate_chunk",
+    "evaluate_plan",
     "frame_from_json",
     "frame_to_json",
-    "evaluate_plan",
     "merge_front",
     "plan_chunks",
 ]
@@ -99,6 +99,49 @@ def _resolve(space: Space, strategy: str | None, budget: int | None, seed: int |
     return strategy, (s.seed if seed is None else seed), budget
 
 
+def grid_size(space: Space) -> int:
+    """Points of the grid of ``space``, without building an evaluator (no model is loaded)."""
+    knobs = space_knobs(space)
+    model = math.prod(len(k.values) for k in knobs if k.section == "model")
+    hardware = [k for k in knobs if k.section == "hardware" and k.name != "design"]
+    per_alternative = [
+        math.prod(len(k.values) for k in hardware if k.alternative in (a, None))
+        for a in range(len(space.alternatives()))
+    ]
+    return model * sum(per_alternative)
+
+
+def planned_points(space: Space, strategy: str | None = None, budget: int | None = None) -> int:
+    """How many points an exploration of ``space`` evaluates (the grid, or the budget)."""
+    s = space.search
+    strategy = strategy or s.strategy
+    budget = budget if budget is not None else s.budget
+    total = grid_size(space)
+    if strategy == "grid":
+        return total if budget is None else min(total, budget)
+    return min(total, 500) if budget is None else budget
+
+
+def plan_header(
+    ev: Evaluator,
+    *,
+    strategy: str | None = None,
+    budget: int | None = None,
+    seed: int | None = None,
+) -> ChunkPlan:
+    """What every chunk of an exploration needs to know (strategy, seed, sample), no ranges."""
+    strategy, seed, budget = _resolve(ev.space, strategy, budget, seed)
+    total = ev.grid_total
+    sample = False
+    if strategy == "grid":
+        planned = total
+        if budget is not None and budget < total:
+            planned, sample = budget, True
+    else:
+        planned = min(total, 500) if budget is None else budget
+    return ChunkPlan(strategy, seed, planned, total, sample, ())
+
+
 def plan_chunks(
     ev: Evaluator,
     *,
@@ -113,27 +156,25 @@ def plan_chunks(
     ``grid``: ``chunk_points`` points a chunk, or, when 0, as many as take about
     ``chunk_seconds`` to evaluate (measured on the first four points, between 1 and 8192);
     ``random``: the space's ``search.batch_size`` (the batches of the single-process run)."""
-    strategy, seed, budget = _resolve(ev.space, strategy, budget, seed)
-    total = ev.grid_total
-    sample = False
-    if strategy == "grid":
-        planned = total
-        if budget is not None and budget < total:
-            planned, sample = budget, True
+    head = plan_header(ev, strategy=strategy, budget=budget, seed=seed)
+    if head.strategy == "grid":
         size = int(chunk_points)
         if size <= 0:
-            probe = min(4, planned)
-            positions = grid_sample(total, planned, seed)[:probe] if sample else None
-            rows = ev.grid_rows(0, probe) if positions is None else ev.grid_rows_at(positions)
+            probe = min(4, head.planned)
+            if head.sample:
+                first = grid_sample(head.grid_total, head.planned, head.seed)[:probe]
+                rows = ev.grid_rows_at(first)
+            else:
+                rows = ev.grid_rows(0, probe)
             t0 = time.perf_counter()
             ev.evaluate(rows)
             per_point_s = max((time.perf_counter() - t0) / max(probe, 1), 1e-9)
             size = int(min(_GRID_CHUNK, max(1, math.floor(chunk_seconds / per_point_s))))
     else:
-        planned = min(total, 500) if budget is None else budget
         size = ev.space.search.batch_size
-    ranges = tuple((a, min(a + size, planned)) for a in range(0, planned, size))
-    return ChunkPlan(strategy, seed, planned, total, sample, ranges)
+    n = head.planned
+    ranges = tuple((a, min(a + size, n)) for a in range(0, n, size))
+    return ChunkPlan(head.strategy, head.seed, n, head.grid_total, head.sample, ranges)
 
 
 def _random_rows(ev: Evaluator, seed: int, batch: int, start: int, stop: int) -> IntArray:
