@@ -20,7 +20,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
 from tests.service.conftest import PY, REDIS_HOST, REPO, create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.slow
@@ -207,7 +206,9 @@ def test_exploration_over_three_workers_one_killed(cluster: Cluster) -> None:
         status, error, result = row.status, row.error, row.result
         evaluated = row.points_evaluated
         chunks = s.execute(
-            select(ChunkRow.idx, ChunkRow.status, ChunkRow.attempts, ChunkRow.points, ChunkRow.worker)
+            select(
+                ChunkRow.idx, ChunkRow.status, ChunkRow.attempts, ChunkRow.points, ChunkRow.worker
+            )
             .where(ChunkRow.job_id == job_id)
             .order_by(ChunkRow.idx)
         ).all()
@@ -242,3 +243,124 @@ def test_exploration_over_three_workers_one_killed(cluster: Cluster) -> None:
     print(f"front: {len(got)} points distributed, {len(want)} points single-process")
     pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-12)
     assert result["hypervolume"] == pytest.approx(reference.hypervolume, rel=1e-12)
+
+
+GRID_SPACE: dict[str, Any] = {
+    **SPACE,
+    "name": "scaleout-mapper-grid",
+    "hardware": {**SPACE["hardware"], "rows": {"min": 8, "max": 12, "num": 5}},
+    "search": {"strategy": "grid", "seed": 0},
+}  # 5 x 8 x 2 = 80 geometries
+
+
+def test_job_resumes_after_the_whole_pool_is_killed(cluster: Cluster) -> None:
+    import redis
+    from sqlalchemy import select
+
+    from codesign_playground.explore import run_exploration, space_from_dict
+    from codesign_playground.service import crud
+    from codesign_playground.service.core.db import Database
+    from codesign_playground.service.jobs.celery_app import count_workers, make_celery, submit
+    from codesign_playground.service.jobs.chunked import chunk_counts
+    from codesign_playground.service.tables import ChunkRow, JobRow
+
+    cluster.env["CODESIGN_CHUNK_POINTS"] = "8"  # 10 chunks
+    settings = cluster.settings
+    db = Database(settings)
+    client = redis.Redis.from_url(settings.redis_url)
+    first = [cluster.start_worker("pool1-a"), cluster.start_worker("pool1-b")]
+    _wait("two workers up", lambda: count_workers(client, settings) >= 2, 180, cluster.root)
+    with db.session() as s:
+        job_id = crud.create_job(
+            s, owner="alice", kind="exploration", params={"space": GRID_SPACE}
+        ).id
+    submit(make_celery(settings), settings, job_id, settings.explore_queue)
+    _wait("two chunks stored", lambda: chunk_counts(db, job_id)["done"] >= 2, 600, cluster.root)
+    for proc in first:  # the whole pool dies at once
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    before = chunk_counts(db, job_id)
+    print(f"\npool killed with chunks {before}")
+    assert before["done"] < before["total"], "the pool finished before it was killed"
+    _wait("old heartbeats expire", lambda: count_workers(client, settings) == 0, 60, cluster.root)
+    cluster.start_worker("pool2-a")
+    cluster.start_worker("pool2-b")
+
+    def finished() -> bool:
+        with db.session() as s:
+            row = s.get(JobRow, job_id)
+            return row is not None and row.status in ("succeeded", "failed", "cancelled")
+
+    _wait("the job finishes on the new pool", finished, 900, cluster.root)
+    with db.session() as s:
+        row = s.get(JobRow, job_id)
+        assert row is not None
+        status, error, result, evaluated = row.status, row.error, row.result, row.points_evaluated
+        chunks = s.execute(
+            select(ChunkRow.idx, ChunkRow.status, ChunkRow.attempts, ChunkRow.points)
+            .where(ChunkRow.job_id == job_id)
+            .order_by(ChunkRow.idx)
+        ).all()
+    assert status == "succeeded", error
+    assert result is not None
+    stored = sum(int(c.points) for c in chunks)
+    print(
+        f"points: stored {stored}, job {evaluated}, result {result['points_total']}; "
+        f"attempts {[int(c.attempts) for c in chunks]}"
+    )
+    assert [c.status for c in chunks] == ["done"] * 10
+    assert stored == evaluated == result["points_total"] == 80
+    reference = run_exploration(space_from_dict(GRID_SPACE))
+    cols = [*reference.knob_names, "latency_s", "energy_j", "area_mm2"]
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(result["front"])[cols],
+        reference.front[cols].reset_index(drop=True),
+        check_dtype=False,
+        rtol=1e-12,
+    )
+
+
+def test_cancel_stops_every_chunk_embedded(tmp_path: Path) -> None:
+    """The embedded worker runs chunked jobs in-process; a cancel leaves no chunk to run."""
+    import threading
+
+    from codesign_playground.config import Settings
+    from codesign_playground.service import crud
+    from codesign_playground.service.core.db import Database, migrate
+    from codesign_playground.service.jobs.chunked import chunk_counts
+    from codesign_playground.service.jobs.runner import execute
+    from codesign_playground.service.tables import JobRow
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=f"sqlite:///{tmp_path / 'c.db'}",
+        redis_url="",
+        codesign_data_dir=tmp_path,
+        codesign_chunk_points=4,
+    )
+    migrate(settings.database_url)
+    db = Database(settings)
+    with db.session() as s:
+        job_id = crud.create_job(
+            s, owner="local", kind="exploration", params={"space": GRID_SPACE}
+        ).id
+    status: list[str] = []
+    t = threading.Thread(target=lambda: status.append(execute(db, settings, job_id, worker="w")))
+    t.start()
+    deadline = time.monotonic() + 600
+    while chunk_counts(db, job_id)["done"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with db.session() as s:
+        row = s.get(JobRow, job_id)
+        assert row is not None
+        row.cancel_requested = True
+    t.join(600)
+    counts = chunk_counts(db, job_id)
+    print(f"\nafter cancel: {counts}")
+    assert status == ["cancelled"]
+    assert counts["pending"] == counts["running"] == 0
+    assert counts["cancelled"] >= 1 and counts["done"] >= 1
+    with db.session() as s:
+        row = s.get(JobRow, job_id)
+        assert row is not None and row.result is not None
+        assert row.result["evaluations"] == counts["points"] < 80
