@@ -21,8 +21,9 @@ Exactly-once effect over at-least-once delivery:
 * the planner is an ordinary job: if its worker dies, the job's heartbeat goes stale and the
   reconciler re-sends it; the new planner finds the chunk rows and carries on. A job therefore
   resumes after the whole worker pool restarts;
-* cancelling sets the job's flag: the planner marks pending chunks cancelled, chunk tasks of a
-  cancelled job do nothing, a running chunk finishes (at most ``CODESIGN_CHUNK_SECONDS``).
+* cancelling sets the job's flag: the planner marks every unfinished chunk cancelled (a chunk
+  being evaluated elsewhere then finds its commit refused), chunk tasks of a cancelled job do
+  nothing; the result holds the chunks done before the cancel.
 """
 
 from __future__ import annotations
@@ -276,11 +277,12 @@ def release_chunk(db: Database, job_id: str, idx: int, worker: str) -> None:
         )
 
 
-def cancel_pending(db: Database, job_id: str) -> None:
+def cancel_unfinished(db: Database, job_id: str) -> None:
+    """Cancel every chunk not done: none is claimed again, a late commit stores nothing."""
     with db.session() as s:
         s.execute(
             update(ChunkRow)
-            .where(ChunkRow.job_id == job_id, ChunkRow.status == "pending")
+            .where(ChunkRow.job_id == job_id, ChunkRow.status.in_(("pending", "running")))
             .values(status="cancelled", finished_at=utcnow())
         )
 
@@ -522,7 +524,7 @@ def run_planned(
         if ctx.should_stop():
             stopped = True
             if ctx.stop_reason and ctx.stop_reason[0] != "interrupted":
-                cancel_pending(db, job_id)
+                cancel_unfinished(db, job_id)
             break
         chunk = claim_chunk(db, settings, job_id=job_id, owner=owner, worker=worker)
         if chunk is not None:
