@@ -151,7 +151,7 @@ def test_exploration_over_three_workers_one_killed(cluster: Cluster) -> None:
     from codesign_playground.service.jobs.celery_app import count_workers, make_celery, submit
     from codesign_playground.service.jobs.chunked import route_for
     from codesign_playground.service.schemas import JobPublic
-    from codesign_playground.service.tables import ChunkRow, JobRow
+    from codesign_playground.service.tables import ChunkRow, ExploreRunRow, JobRow
 
     settings = cluster.settings
     db = Database(settings)
@@ -226,8 +226,14 @@ def test_exploration_over_three_workers_one_killed(cluster: Cluster) -> None:
         f"{sum(int(c.attempts) for c in chunks)} for {len(chunks)} chunks; running front seen "
         f"{len(seen_running_front)} times"
     )
+    with db.session() as s:
+        run = s.get(ExploreRunRow, job_id)
+        assert run is not None
+        totals = (run.chunks_done, run.points_done)
+    print(f"running totals (explore_runs): {totals[0]} chunks, {totals[1]} points")
     assert [c.status for c in chunks] == ["done"] * 10
     assert total_points == evaluated == len(trials) == len(set(trials)) == 40
+    assert totals == (10, 40)
     assert sorted(trials) == list(range(40))
     killed = chunks[killed_idx]
     assert killed.attempts >= 2 and not str(killed.worker).startswith(victim_name), (

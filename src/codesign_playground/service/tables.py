@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -24,6 +25,7 @@ __all__ = [
     "ApiKeyRow",
     "Base",
     "ChunkRow",
+    "ExploreRunRow",
     "HardwareRow",
     "JobRow",
     "ModelRow",
@@ -144,16 +146,17 @@ class ChunkRow(Base):
     """
 
     __tablename__ = "explore_chunks"
-    __table_args__ = (UniqueConstraint("job_id", "idx", name="uq_explore_chunks_job_idx"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "idx", name="uq_explore_chunks_job_idx"),
+        Index("ix_explore_chunks_job_status", "job_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("jobs.id", ondelete="CASCADE"), index=True
-    )
+    job_id: Mapped[str] = mapped_column(String(36), ForeignKey("jobs.id", ondelete="CASCADE"))
     idx: Mapped[int] = mapped_column(Integer)
     start: Mapped[int] = mapped_column(Integer)
     stop: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     points: Mapped[int] = mapped_column(Integer, default=0)
@@ -163,3 +166,20 @@ class ChunkRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ExploreRunRow(Base):
+    """Running totals of a chunked exploration, updated in the transaction that stores a chunk
+    (under a row lock), so progress costs one row read however many chunks the job has."""
+
+    __tablename__ = "explore_runs"
+
+    job_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    chunks: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    points_done: Mapped[int] = mapped_column(Integer, default=0)
+    front: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

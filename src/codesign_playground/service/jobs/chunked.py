@@ -43,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 
 from codesign_playground.config import Settings
 from codesign_playground.service.core.db import Database
-from codesign_playground.service.tables import ChunkRow, JobRow, utcnow
+from codesign_playground.service.tables import ChunkRow, ExploreRunRow, JobRow, utcnow
 
 __all__ = [
     "Dispatch",
@@ -116,8 +116,28 @@ def ensure_chunks(db: Database, job_id: str, ranges: tuple[tuple[int, int], ...]
                 )
         except IntegrityError:  # another planner inserted them first: theirs stand
             pass
+    if not _has_run(db, job_id):
+        try:
+            with db.session() as s:
+                s.add(
+                    ExploreRunRow(
+                        job_id=job_id,
+                        chunks=len(ranges),
+                        points=sum(b - a for a, b in ranges),
+                        chunks_done=0,
+                        points_done=0,
+                        front=None,
+                    )
+                )
+        except IntegrityError:
+            pass
     with db.session() as s:
         return int(s.scalar(select(func.count()).where(ChunkRow.job_id == job_id)) or 0)
+
+
+def _has_run(db: Database, job_id: str) -> bool:
+    with db.session() as s:
+        return s.get(ExploreRunRow, job_id) is not None
 
 
 def stored_ranges(db: Database, job_id: str) -> tuple[tuple[int, int], ...]:
@@ -236,8 +256,13 @@ def commit_chunk(
     front: dict[str, Any],
     points: int,
     elapsed_s: float,
+    merge: Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]],
 ) -> bool:
-    """Store a chunk's rows once: False when it was done (or cancelled) already."""
+    """Store a chunk's rows once: False when it was done (or cancelled) already.
+
+    In the same transaction the job's running totals and front (``explore_runs``, locked)
+    take the chunk in: ``merge(front so far, chunk front)``. The totals move only when the
+    chunk's row did, so they count each chunk once."""
     now = utcnow()
     with db.session() as s:
         stored = s.execute(
@@ -259,7 +284,17 @@ def commit_chunk(
             )
             .execution_options(synchronize_session=False)
         )
-        return bool(stored.rowcount)  # type: ignore[attr-defined]
+        if not stored.rowcount:  # type: ignore[attr-defined]
+            return False
+        run = s.execute(
+            select(ExploreRunRow).where(ExploreRunRow.job_id == job_id).with_for_update()
+        ).scalar_one_or_none()
+        if run is not None:
+            run.chunks_done += 1
+            run.points_done += points
+            run.front = merge(run.front, front)
+            run.updated_at = now
+        return True
 
 
 def release_chunk(db: Database, job_id: str, idx: int, worker: str) -> None:
@@ -344,25 +379,24 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def publish_progress(db: Database, ev: Any, job_id: str) -> dict[str, Any]:
-    """Write the job's progress from its chunks: counts, rate, ETA and the running front."""
-    from codesign_playground.explore.chunks import frame_from_json, merge_front
+def publish_progress(db: Database, ev: Any, job_id: str) -> dict[str, Any] | None:
+    """Write the job's progress from its running totals: counts, rate, ETA, running front."""
+    from codesign_playground.explore.chunks import frame_from_json
 
-    counts = chunk_counts(db, job_id)
     with db.session() as s:
-        fronts = s.scalars(
-            select(ChunkRow.front).where(ChunkRow.job_id == job_id, ChunkRow.status == "done")
-        ).all()
-        total = s.scalar(
-            select(func.coalesce(func.sum(ChunkRow.stop - ChunkRow.start), 0)).where(
-                ChunkRow.job_id == job_id
-            )
+        run = s.get(ExploreRunRow, job_id)
+        if run is None:
+            return None
+        running = s.scalar(
+            select(func.count()).where(ChunkRow.job_id == job_id, ChunkRow.status == "running")
         )
         started = s.scalar(select(JobRow.started_at).where(JobRow.id == job_id))
-    front = merge_front(ev, [frame_from_json(f) for f in fronts if f is not None])
+        chunks, done, total, evaluated = run.chunks, run.chunks_done, run.points, run.points_done
+        front_doc = run.front
+    front = frame_from_json(front_doc) if front_doc else None
     best: dict[str, float] = {}
     for o in ev.objectives:
-        if len(front):
+        if front is not None and len(front):
             vals = front[o.column].to_numpy(dtype=float)
             vals = vals[np.isfinite(vals)]
             if vals.size:
@@ -371,22 +405,30 @@ def publish_progress(db: Database, ev: Any, job_id: str) -> dict[str, Any]:
     if started is not None and started.tzinfo is None:  # SQLite returns naive datetimes
         started = started.replace(tzinfo=now.tzinfo)
     elapsed = max((now - started).total_seconds(), 1e-9) if started is not None else None
-    evaluated = counts["points"]
     rate = evaluated / elapsed if elapsed else None
-    left = int(total or 0) - evaluated
-    eta = left / rate if rate else None
-    shown = front.head(FRONT_SHOWN)
+    eta = (total - evaluated) / rate if rate else None
+    n_running = int(running or 0)
+    counts = {
+        "total": chunks,
+        "done": done,
+        "running": n_running,
+        "pending": max(chunks - done - n_running, 0),
+        "points": evaluated,
+    }
+    shown: list[dict[str, Any]] = []
+    if front is not None:
+        head = front.head(FRONT_SHOWN)
+        shown = _records(head[[c for c in head.columns if c in _front_columns(ev)]])
     progress = {
         "evaluated": evaluated,
-        "total": int(total or 0),
+        "total": total,
         "best_so_far": best,
         "eta_s": eta if eta is not None and math.isfinite(eta) else None,
         "points_per_second": rate,
-        "message": f"{counts['done']} of {counts['total']} chunks done, {counts['running']} "
-        "running",
+        "message": f"{done} of {chunks} chunks done, {n_running} running",
         "chunks": counts,
-        "front": _records(shown[[c for c in shown.columns if c in _front_columns(ev)]]),
-        "front_size": len(front),
+        "front": shown,
+        "front_size": 0 if front is None else len(front),
     }
     with db.session() as s:
         s.execute(
@@ -462,12 +504,21 @@ def _evaluate(
         front=frame_to_json(merge_front(ev, [df])),
         points=len(df),
         elapsed_s=time.perf_counter() - t0,
+        merge=lambda so_far, chunk: _merge_docs(ev, so_far, chunk),
     )
     if stored:
         publish_progress(db, ev, job_id)
     else:
         _log.info("chunk was stored already", extra={"job_id": job_id, "chunk": idx})
     return stored
+
+
+def _merge_docs(ev: Any, so_far: dict[str, Any] | None, chunk: dict[str, Any]) -> dict[str, Any]:
+    """The front of the union of two stored fronts (JSON in, JSON out)."""
+    from codesign_playground.explore.chunks import frame_from_json, frame_to_json, merge_front
+
+    frames = [frame_from_json(chunk)] + ([frame_from_json(so_far)] if so_far else [])
+    return frame_to_json(merge_front(ev, frames))
 
 
 def run_chunk(db: Database, settings: Settings, job_id: str, idx: int, *, worker: str) -> str:
@@ -530,9 +581,10 @@ def run_planned(
         if chunk is not None:
             _evaluate(db, settings, ev, plan, job_id, worker, chunk)
             continue
-        counts = chunk_counts(db, job_id)
-        if counts["done"] + counts["cancelled"] >= counts["total"]:
-            break
+        with db.session() as s:
+            run = s.get(ExploreRunRow, job_id)
+            if run is None or run.chunks_done >= run.chunks:
+                break
         if time.monotonic() - last_publish > 2.0:  # others are evaluating: keep progress fresh
             publish_progress(db, ev, job_id)
             last_publish = time.monotonic()

@@ -184,8 +184,10 @@ def _run_chunked(ctx: JobContext, space: Any, overrides: dict[str, Any], out_dir
     settings = ctx.settings
     assert settings is not None
     ev = Evaluator(space, out_dir=out_dir)
-    if chunked.stored_ranges(ctx.db, ctx.job_id):  # resumed: the stored plan stands
+    stored = chunked.stored_ranges(ctx.db, ctx.job_id)
+    if stored:  # resumed: the stored plan stands
         plan = plan_header(ev, **overrides)
+        chunked.ensure_chunks(ctx.db, ctx.job_id, stored)
     else:
         plan = plan_chunks(
             ev,
