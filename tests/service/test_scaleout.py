@@ -370,3 +370,56 @@ def test_cancel_stops_every_chunk_embedded(tmp_path: Path) -> None:
         row = s.get(JobRow, job_id)
         assert row is not None and row.result is not None
         assert row.result["evaluations"] == counts["points"] < 80
+
+
+def test_claims_respect_the_per_job_and_per_owner_limits(tmp_path: Path) -> None:
+    from codesign_playground.config import Settings
+    from codesign_playground.service import crud
+    from codesign_playground.service.core.db import Database, migrate
+    from codesign_playground.service.jobs.chunked import claim_chunk, ensure_chunks
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=f"sqlite:///{tmp_path / 'l.db'}",
+        redis_url="",
+        codesign_data_dir=tmp_path,
+        codesign_job_max_workers=2,
+        codesign_owner_max_workers=3,
+    )
+    migrate(settings.database_url)
+    db = Database(settings)
+    with db.session() as s:
+        jobs = [
+            crud.create_job(s, owner="alice", kind="exploration", params={}).id for _ in range(2)
+        ]
+    for job_id in jobs:
+        ensure_chunks(db, job_id, ((0, 4), (4, 8), (8, 12)))
+
+    def claim(job_id: str, who: str) -> tuple[int, int, int] | None:
+        return claim_chunk(db, settings, job_id=job_id, owner="alice", worker=who)
+
+    assert claim(jobs[0], "w1") == (0, 0, 4)
+    assert claim(jobs[0], "w2") == (1, 4, 8)
+    assert claim(jobs[0], "w3") is None  # two chunks of this job under a live lease
+    assert claim(jobs[1], "w3") == (0, 0, 4)
+    assert claim(jobs[1], "w4") is None  # three chunks of alice's jobs under a live lease
+    # the same chunk cannot be claimed twice while its lease is live
+    assert claim_chunk(db, settings, job_id=jobs[1], owner="bob", worker="w5", idx=0) is None
+
+
+def test_routing_and_worker_queues() -> None:
+    from codesign_playground.config import Settings
+    from codesign_playground.service.jobs.chunked import route_for
+
+    s = Settings(_env_file=None, job_queue="q", codesign_interactive_max_points=100)  # type: ignore[call-arg]
+    assert s.explore_queue == "q-explore"
+    assert s.worker_queue_names == ["q", "q-explore"]
+    assert route_for(s, "rtl", {"rows": 8}) == "q"
+    small = {**SPACE, "search": {**SPACE["search"], "budget": 100}}
+    assert route_for(s, "exploration", {"space": small}) == "q"
+    big = {**SPACE, "search": {**SPACE["search"], "budget": 101}}
+    assert route_for(s, "exploration", {"space": big}) == "q-explore"
+    only = Settings(_env_file=None, job_queue="q", codesign_worker_queues="explore")  # type: ignore[call-arg]
+    assert only.worker_queue_names == ["q-explore"]
+    with pytest.raises(ValueError, match="CODESIGN_WORKER_QUEUES: unknown 'fast'"):
+        Settings(_env_file=None, codesign_worker_queues="fast")  # type: ignore[call-arg]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -521,8 +522,15 @@ def _merge_docs(ev: Any, so_far: dict[str, Any] | None, chunk: dict[str, Any]) -
     return frame_to_json(merge_front(ev, frames))
 
 
+def _identity(worker: str) -> str:
+    """A lease holder's name: the worker's name and this process (a prefork pool's children
+    share the worker's name, and each holds its own leases)."""
+    return f"{worker}/{os.getpid()}"
+
+
 def run_chunk(db: Database, settings: Settings, job_id: str, idx: int, *, worker: str) -> str:
     """One chunk message: claim chunk ``idx`` of job ``job_id``, evaluate it, commit it."""
+    worker = _identity(worker)
     with db.session() as s:
         job = s.get(JobRow, job_id)
         if job is None:
@@ -554,6 +562,7 @@ def run_planned(
     since the job first started."""
     db = ctx.db
     job_id = ctx.job_id
+    worker = _identity(worker)
     with db.session() as s:
         owner = str(s.scalar(select(JobRow.owner).where(JobRow.id == job_id)))
     counts = chunk_counts(db, job_id)
