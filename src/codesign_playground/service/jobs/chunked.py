@@ -539,10 +539,17 @@ def run_chunk(db: Database, settings: Settings, job_id: str, idx: int, *, worker
             return "skipped"
         owner = job.owner
         s.expunge(job)
+    with db.session() as s:
+        state = s.scalar(
+            select(ChunkRow.status).where(ChunkRow.job_id == job_id, ChunkRow.idx == idx)
+        )
+    if state not in ("pending", "running"):
+        return "skipped"
+    # before the claim: building the evaluator (loading the model) must not eat the lease
+    ev, plan = _job_evaluator(db, settings, job)
     chunk = claim_chunk(db, settings, job_id=job_id, owner=owner, worker=worker, idx=idx)
     if chunk is None:
         return "skipped"  # done, cancelled, or evaluated under a live lease elsewhere
-    ev, plan = _job_evaluator(db, settings, job)
     return "stored" if _evaluate(db, settings, ev, plan, job_id, worker, chunk) else "duplicate"
 
 
