@@ -79,10 +79,10 @@ def test_grid_size_matches_the_evaluator_without_loading_the_model() -> None:
         assert grid_size(space) == Evaluator(space).grid_total
 
 
-def test_sequential_strategies_are_not_chunked() -> None:
+def test_unknown_strategy_is_refused_naming_the_field() -> None:
     ev = Evaluator(load_space(EXAMPLES / "resnet50_systolic.yaml"))
-    with pytest.raises(InputError, match="strategy: 'nsga2' does not split into chunks"):
-        plan_chunks(ev, strategy="nsga2")
+    with pytest.raises(InputError, match="strategy: 'annealing' does not split into chunks"):
+        plan_chunks(ev, strategy="annealing")
 
 
 def test_evaluate_plan_stops_when_asked() -> None:
@@ -91,3 +91,31 @@ def test_evaluate_plan_stops_when_asked() -> None:
     calls = iter([False, False, True])
     frames = evaluate_plan(ev, plan, should_stop=lambda: next(calls))
     assert [len(f) for f in frames] == [1000, 1000]
+
+
+def test_study_batches_share_one_study_and_a_lost_attempt_is_failed(tmp_path: Path) -> None:
+    """NSGA-II batches tell into one shared study; a batch asked again (its first worker was
+    lost after asking) fails the earlier attempt's trials, so each batch is told once."""
+    import optuna
+
+    space = load_space(EXAMPLES / "resnet50_systolic.yaml")
+    ev = Evaluator(space)
+    plan = plan_chunks(ev, strategy="nsga2", budget=48, seed=5)
+    batch = space.search.batch_size
+    assert plan.ranges == tuple((a, min(a + batch, 48)) for a in range(0, 48, batch))
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'study.db'}")
+    directions = ["minimize"] * len(ev.objectives)
+    study = optuna.create_study(storage=storage, study_name="s", directions=directions)
+    lost = study.ask()  # a worker asked a trial of batch 0, then died
+    lost.set_user_attr("batch", 0)
+    frames = [
+        evaluate_chunk(ev, plan, a, b, storage=storage, study_name="s") for a, b in plan.ranges
+    ]
+    TS = optuna.trial.TrialState
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TS.COMPLETE]
+    assert [t.state for t in trials if t.number == lost.number] == [TS.FAIL]
+    assert len(complete) == sum(len(f) for f in frames) == 48
+    assert sorted(int(x) for f in frames for x in f["trial"]) == sorted(t.number for t in complete)
+    with pytest.raises(InputError, match="strategy: nsga2 batches share one optuna study"):
+        evaluate_chunk(ev, plan, 0, batch)

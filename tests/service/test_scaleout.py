@@ -423,3 +423,64 @@ def test_routing_and_worker_queues() -> None:
     assert only.worker_queue_names == ["q-explore"]
     with pytest.raises(ValueError, match="CODESIGN_WORKER_QUEUES: unknown 'fast'"):
         Settings(_env_file=None, codesign_worker_queues="fast")  # type: ignore[call-arg]
+
+
+def test_nsga2_batches_share_one_study_over_two_workers(cluster: Cluster) -> None:
+    """NSGA-II over two workers: batches ask and tell through one optuna study in PostgreSQL
+    (schema optuna_studies); every trial is told once and counted once."""
+    import optuna
+    import redis
+    from sqlalchemy import select
+
+    from codesign_playground.explore.pareto import nondominated_mask
+    from codesign_playground.service import crud
+    from codesign_playground.service.core.db import Database
+    from codesign_playground.service.jobs.celery_app import count_workers, make_celery, submit
+    from codesign_playground.service.jobs.chunked import OPTUNA_SCHEMA, study_name
+    from codesign_playground.service.tables import ChunkRow, JobRow
+
+    space = {
+        "name": "scaleout-nsga2",
+        "model": {"name": "resnet18"},
+        "hardware": {"rows": [8, 16, 32, 64, 128], "cols": [8, 16, 32, 64, 128]},
+        "objectives": ["latency", "energy"],
+        "search": {"strategy": "nsga2", "budget": 48, "batch_size": 8, "seed": 3},
+    }
+    settings = cluster.settings
+    db = Database(settings)
+    client = redis.Redis.from_url(settings.redis_url)
+    cluster.start_worker("nsga-a")
+    cluster.start_worker("nsga-b")
+    _wait("two workers up", lambda: count_workers(client, settings) >= 2, 180, cluster.root)
+    with db.session() as s:
+        job_id = crud.create_job(s, owner="alice", kind="exploration", params={"space": space}).id
+    submit(make_celery(settings), settings, job_id, settings.explore_queue)
+
+    def finished() -> bool:
+        with db.session() as s:
+            row = s.get(JobRow, job_id)
+            return row is not None and row.status in ("succeeded", "failed", "cancelled")
+
+    _wait("the job finishes", finished, 600, cluster.root)
+    with db.session() as s:
+        row = s.get(JobRow, job_id)
+        assert row is not None
+        status, error, result = row.status, row.error, row.result
+        workers = set(s.scalars(select(ChunkRow.worker).where(ChunkRow.job_id == job_id)).all())
+    assert status == "succeeded", error
+    assert result is not None
+    storage = optuna.storages.RDBStorage(
+        settings.database_url,
+        engine_kwargs={"connect_args": {"options": f"-c search_path={OPTUNA_SCHEMA}"}},
+    )
+    study = optuna.load_study(study_name=study_name(job_id), storage=storage)
+    TS = optuna.trial.TrialState
+    complete = sorted(t.number for t in study.get_trials(states=(TS.COMPLETE,)))
+    trials = sorted(int(p["trial"]) for p in result["points"])
+    print(
+        f"\nnsga2: {len(trials)} points in the result, {len(complete)} complete trials in the "
+        f"shared study, chunks evaluated by {len(workers)} worker processes"
+    )
+    assert trials == complete and len(trials) == result["points_total"] == 48
+    front = pd.DataFrame(result["front"])[["latency_s", "energy_j"]].to_numpy(float)
+    assert len(front) and nondominated_mask(front).all()

@@ -46,6 +46,7 @@ from codesign_playground.units import IntArray
 
 __all__ = [
     "CHUNKED_STRATEGIES",
+    "STUDY_STRATEGIES",
     "ChunkPlan",
     "assemble",
     "evaluate_chunk",
@@ -58,6 +59,10 @@ __all__ = [
 
 CHUNKED_STRATEGIES = ("grid", "random")
 """Strategies whose points split into independent chunks."""
+
+STUDY_STRATEGIES = ("nsga2", "tpe")
+"""Strategies whose batches share one optuna study (``evaluate_chunk(..., storage=...)``):
+parallel workers ask and tell through a shared storage, so their points depend on timing."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +93,10 @@ class ChunkPlan:
 def _resolve(space: Space, strategy: str | None, budget: int | None, seed: int | None) -> Any:
     s = space.search
     strategy = strategy or s.strategy
-    if strategy not in CHUNKED_STRATEGIES:
+    if strategy not in (*CHUNKED_STRATEGIES, *STUDY_STRATEGIES):
         raise InputError(
             f"strategy: {strategy!r} does not split into chunks; use one of "
-            f"{', '.join(CHUNKED_STRATEGIES)} (nsga2 and tpe run as one sequential study)"
+            f"{', '.join((*CHUNKED_STRATEGIES, *STUDY_STRATEGIES))}"
         )
     budget = budget if budget is not None else s.budget
     if budget is not None and budget < 1:
@@ -155,7 +160,8 @@ def plan_chunks(
 
     ``grid``: ``chunk_points`` points a chunk, or, when 0, as many as take about
     ``chunk_seconds`` to evaluate (measured on the first four points, between 1 and 8192);
-    ``random``: the space's ``search.batch_size`` (the batches of the single-process run)."""
+    ``random``, ``nsga2``, ``tpe``: the space's ``search.batch_size`` (the batches of the
+    single-process run)."""
     head = plan_header(ev, strategy=strategy, budget=budget, seed=seed)
     if head.strategy == "grid":
         size = int(chunk_points)
@@ -177,24 +183,19 @@ def plan_chunks(
     return ChunkPlan(head.strategy, head.seed, n, head.grid_total, head.sample, ranges)
 
 
-def _random_rows(ev: Evaluator, seed: int, batch: int, start: int, stop: int) -> IntArray:
-    """The points of trials ``start:stop`` (one ask batch) of the random strategy."""
-    import optuna
+def _directions(ev: Evaluator) -> list[Any]:
+    return ["maximize" if o.direction == "max" else "minimize" for o in ev.objectives]
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    directions: list[Any] = [
-        "maximize" if o.direction == "max" else "minimize" for o in ev.objectives
-    ]
-    b = start // batch
-    study = optuna.create_study(
-        directions=directions,
-        sampler=_make_sampler("random", (seed * 1_000_003 + b) % (2**32), batch),
-    )
+
+def _ask(study: Any, ev: Evaluator, n: int, attrs: dict[str, Any] | None = None) -> Any:
+    """Ask ``n`` trials the way the single-process run does: the trials and their rows."""
     varying = [i for i, k in enumerate(ev.knobs) if len(k.values) > 1]
-    out = np.zeros((stop - start, len(ev.knobs)), dtype=np.int64)
-    for j in range(stop - start):
+    out = np.zeros((n, len(ev.knobs)), dtype=np.int64)
+    trials = []
+    for j in range(n):
         t = study.ask()
+        for key, value in (attrs or {}).items():
+            t.set_user_attr(key, value)
         for i in varying:
             k = ev.knobs[i]
             chosen = t.params.get("design")
@@ -205,11 +206,85 @@ def _random_rows(ev: Evaluator, seed: int, batch: int, start: int, stop: int) ->
             else:
                 value = t.suggest_categorical(k.name, list(k.values))
                 out[j, i] = k.values.index(value)
-    return out
+        trials.append(t)
+    return trials, out
 
 
-def evaluate_chunk(ev: Evaluator, plan: ChunkPlan, start: int, stop: int) -> pd.DataFrame:
-    """The evaluated rows of the chunk ``[start, stop)`` of ``plan``."""
+def _quiet_optuna() -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    return optuna
+
+
+def _random_rows(ev: Evaluator, seed: int, batch: int, start: int, stop: int) -> IntArray:
+    """The points of trials ``start:stop`` (one ask batch) of the random strategy."""
+    optuna = _quiet_optuna()
+    b = start // batch
+    study = optuna.create_study(
+        directions=_directions(ev),
+        sampler=_make_sampler("random", (seed * 1_000_003 + b) % (2**32), batch),
+    )
+    return np.asarray(_ask(study, ev, stop - start)[1], dtype=np.int64)
+
+
+def _study_batch(
+    ev: Evaluator, plan: ChunkPlan, start: int, stop: int, storage: Any, study_name: str
+) -> pd.DataFrame:
+    """One ask/tell batch of an NSGA-II or TPE study shared through ``storage``.
+
+    The batch's trials carry a ``batch`` attribute; trials of an earlier attempt at the same
+    batch still running (their worker was lost) are failed first, so the study keeps one
+    told set per batch (a presumed-dead worker that was only slow finds its tell refused)."""
+    optuna = _quiet_optuna()
+    batch = ev.space.search.batch_size
+    b = start // batch
+    TS = optuna.trial.TrialState
+    study = optuna.create_study(
+        storage=storage,
+        study_name=study_name,
+        directions=_directions(ev),
+        sampler=_make_sampler(plan.strategy, (plan.seed * 1_000_003 + b) % (2**32), batch),
+        load_if_exists=True,
+    )
+    for old in study.get_trials(deepcopy=False, states=(TS.RUNNING,)):
+        if old.user_attrs.get("batch") == b:
+            study.tell(old.number, state=TS.FAIL, skip_if_finished=True)
+    trials, rows = _ask(study, ev, stop - start, {"batch": b})
+    df = ev.evaluate(rows)
+    constrained = bool(ev.space.constraints.model_dump(exclude_defaults=True))
+    F = df[[o.column for o in ev.objectives]].to_numpy(dtype=float)
+    for t, vals, viol in zip(trials, F, df["violation"].to_numpy(float), strict=True):
+        if constrained:
+            t.set_constraint("violation", float(viol))
+        if np.all(np.isfinite(vals)):
+            study.tell(t, [float(x) for x in vals])
+        else:  # e.g. no measured accuracy for these knobs
+            study.tell(t, state=TS.FAIL)
+    df["trial"] = [t.number for t in trials]
+    return df
+
+
+def evaluate_chunk(
+    ev: Evaluator,
+    plan: ChunkPlan,
+    start: int,
+    stop: int,
+    *,
+    storage: Any = None,
+    study_name: str = "explore",
+) -> pd.DataFrame:
+    """The evaluated rows of the chunk ``[start, stop)`` of ``plan``.
+
+    NSGA-II and TPE need ``storage``: the optuna storage (an ``RDBStorage`` that every worker
+    reaches) of the study ``study_name`` that all the run's batches share."""
+    if plan.strategy in STUDY_STRATEGIES:
+        if storage is None:
+            raise InputError(
+                f"strategy: {plan.strategy} batches share one optuna study; give a storage"
+            )
+        return _study_batch(ev, plan, start, stop, storage, study_name)
     if plan.strategy == "grid":
         if plan.sample:
             positions = grid_sample(plan.grid_total, plan.planned, plan.seed)[start:stop]
