@@ -484,13 +484,19 @@ def _evaluate(
     chunk: tuple[int, int, int],
 ) -> bool:
     """Evaluate a claimed chunk under its lease and commit it; False: stored already."""
-    from codesign_playground.explore.chunks import evaluate_chunk, frame_to_json, merge_front
+    from codesign_playground.explore.chunks import (
+        STUDY_STRATEGIES,
+        evaluate_chunk,
+        frame_to_json,
+        merge_front,
+    )
 
     idx, start, stop = chunk
+    storage = optuna_storage(db, settings) if plan.strategy in STUDY_STRATEGIES else None
     lease = _Lease(db, settings, job_id, idx, worker)
     t0 = time.perf_counter()
     try:
-        df = evaluate_chunk(ev, plan, start, stop)
+        df = evaluate_chunk(ev, plan, start, stop, storage=storage, study_name=study_name(job_id))
     except BaseException:
         lease.close()
         release_chunk(db, job_id, idx, worker)
@@ -512,6 +518,47 @@ def _evaluate(
     else:
         _log.info("chunk was stored already", extra={"job_id": job_id, "chunk": idx})
     return stored
+
+
+OPTUNA_SCHEMA = "optuna_studies"
+"""PostgreSQL schema of the shared optuna studies (optuna's tables and its own Alembic version
+table, apart from the service's)."""
+
+_STORAGES: dict[tuple[int, str], Any] = {}
+
+
+def study_name(job_id: str) -> str:
+    return f"codesign-{job_id}"
+
+
+def optuna_storage(db: Database, settings: Settings) -> Any:
+    """Optuna's ``RDBStorage`` on the service's PostgreSQL, in schema ``optuna_studies``."""
+    key = (os.getpid(), settings.database_url)
+    if key in _STORAGES:
+        return _STORAGES[key]
+    import optuna
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text("CREATE SCHEMA IF NOT EXISTS optuna_studies"))
+    except DBAPIError:
+        pass  # another worker created it at the same moment
+    kwargs = {
+        "connect_args": {"options": f"-c search_path={OPTUNA_SCHEMA}"},
+        "pool_pre_ping": True,
+        "pool_size": 2,
+    }
+    for attempt in range(3):
+        try:
+            storage = optuna.storages.RDBStorage(settings.database_url, engine_kwargs=kwargs)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            time.sleep(0.5 + attempt)  # optuna's tables being created by another worker
+    _STORAGES[key] = storage
+    return storage
 
 
 def _merge_docs(ev: Any, so_far: dict[str, Any] | None, chunk: dict[str, Any]) -> dict[str, Any]:

@@ -129,7 +129,7 @@ def _jsonable(value: Any) -> Any:
 
 def run_exploration_job(ctx: JobContext) -> JobOutcome:
     from codesign_playground.explore import run_exploration
-    from codesign_playground.explore.chunks import CHUNKED_STRATEGIES
+    from codesign_playground.explore.chunks import CHUNKED_STRATEGIES, STUDY_STRATEGIES
     from codesign_playground.explore.report import write_report
 
     space = prepare_space(ctx.params, _model_path(ctx))
@@ -143,7 +143,14 @@ def run_exploration_job(ctx: JobContext) -> JobOutcome:
         k: ctx.params[k] for k in ("strategy", "budget", "seed") if ctx.params.get(k) is not None
     }
     strategy = overrides.get("strategy") or space.search.strategy
-    if strategy in CHUNKED_STRATEGIES and ctx.settings is not None:
+    # NSGA-II and TPE share one optuna study in PostgreSQL between workers; embedded (SQLite,
+    # one process) they stay one sequential study checkpointed in the work folder
+    shared = (
+        strategy in STUDY_STRATEGIES
+        and ctx.dispatch is not None
+        and ctx.db.engine.dialect.name == "postgresql"
+    )
+    if ctx.settings is not None and (strategy in CHUNKED_STRATEGIES or shared):
         result = _run_chunked(ctx, space, overrides, out_dir)
     else:
         result = run_exploration(
@@ -175,8 +182,9 @@ def run_exploration_job(ctx: JobContext) -> JobOutcome:
 
 
 def _run_chunked(ctx: JobContext, space: Any, overrides: dict[str, Any], out_dir: Path) -> Any:
-    """A grid or random search as chunks that any number of workers evaluate (see
-    :mod:`codesign_playground.service.jobs.chunked`); this process is the planner."""
+    """A search as chunks that any number of workers evaluate (grid ranges, random batches, or
+    NSGA-II/TPE batches of one shared study; see :mod:`codesign_playground.service.jobs.chunked`);
+    this process is the planner."""
     from codesign_playground.explore.chunks import assemble, plan_chunks, plan_header
     from codesign_playground.explore.evaluator import Evaluator
     from codesign_playground.service.jobs import chunked
