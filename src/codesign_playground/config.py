@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     codesign_chunk_seconds: float = Field(
         default=10, gt=0, description="target evaluation time of one chunk (when chunk points=0)"
     )
+    codesign_shared_studies: bool = Field(
+        default=False,
+        description="NSGA-II/TPE jobs spread their batches over workers through one optuna "
+        "study in PostgreSQL (their points then depend on timing)",
+    )
     codesign_job_max_workers: int = Field(
         default=0, ge=0, description="most chunks of one job evaluated at once (0: no limit)"
     )

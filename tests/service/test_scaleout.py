@@ -426,8 +426,8 @@ def test_routing_and_worker_queues() -> None:
 
 
 def test_nsga2_batches_share_one_study_over_two_workers(cluster: Cluster) -> None:
-    """NSGA-II over two workers: batches ask and tell through one optuna study in PostgreSQL
-    (schema optuna_studies); every trial is told once and counted once."""
+    """NSGA-II over two workers (CODESIGN_SHARED_STUDIES): batches ask and tell through one
+    optuna study in PostgreSQL (schema optuna_studies); every trial is told and counted once."""
     import optuna
     import redis
     from sqlalchemy import select
@@ -446,6 +446,7 @@ def test_nsga2_batches_share_one_study_over_two_workers(cluster: Cluster) -> Non
         "objectives": ["latency", "energy"],
         "search": {"strategy": "nsga2", "budget": 48, "batch_size": 8, "seed": 3},
     }
+    cluster.env["CODESIGN_SHARED_STUDIES"] = "true"
     settings = cluster.settings
     db = Database(settings)
     client = redis.Redis.from_url(settings.redis_url)

@@ -143,10 +143,14 @@ def run_exploration_job(ctx: JobContext) -> JobOutcome:
         k: ctx.params[k] for k in ("strategy", "budget", "seed") if ctx.params.get(k) is not None
     }
     strategy = overrides.get("strategy") or space.search.strategy
-    # NSGA-II and TPE share one optuna study in PostgreSQL between workers; embedded (SQLite,
-    # one process) they stay one sequential study checkpointed in the work folder
+    # NSGA-II and TPE: by default one sequential study checkpointed in the work folder (a
+    # resumed run proposes exactly the uninterrupted run's points); with
+    # CODESIGN_SHARED_STUDIES their batches share one optuna study in PostgreSQL between
+    # workers (faster on many workers, but the proposals then depend on timing)
     shared = (
         strategy in STUDY_STRATEGIES
+        and ctx.settings is not None
+        and ctx.settings.codesign_shared_studies
         and ctx.dispatch is not None
         and ctx.db.engine.dialect.name == "postgresql"
     )
