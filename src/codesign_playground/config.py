@@ -136,6 +136,37 @@ class Settings(BaseSettings):
     job_stale_after_seconds: float = Field(
         default=15, ge=1, description="a running job silent this long is taken over"
     )
+    codesign_explore_queue: str = Field(
+        default="",
+        description="Celery queue of long searches and their chunks (default: JOB_QUEUE-explore);"
+        " JOB_QUEUE carries the interactive work (RTL, small explorations)",
+    )
+    codesign_worker_queues: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="queues this worker consumes: interactive, explore or both (the default)",
+    )
+    codesign_interactive_max_points: int = Field(
+        default=20_000,
+        ge=0,
+        description="explorations planning at most this many points go to the interactive queue",
+    )
+    codesign_chunk_points: int = Field(
+        default=0, ge=0, description="grid points per chunk; 0: about CODESIGN_CHUNK_SECONDS each"
+    )
+    codesign_chunk_seconds: float = Field(
+        default=10, gt=0, description="target evaluation time of one chunk (when chunk points=0)"
+    )
+    codesign_shared_studies: bool = Field(
+        default=False,
+        description="NSGA-II/TPE jobs spread their batches over workers through one optuna "
+        "study in PostgreSQL (their points then depend on timing)",
+    )
+    codesign_job_max_workers: int = Field(
+        default=0, ge=0, description="most chunks of one job evaluated at once (0: no limit)"
+    )
+    codesign_owner_max_workers: int = Field(
+        default=0, ge=0, description="most chunks of one owner's jobs evaluated at once (0: none)"
+    )
 
     # -- reports and artifacts of jobs ---------------------------------------------------------
     artifact_store: ArtifactStoreKind = Field(
@@ -169,7 +200,12 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str = ""
 
     @field_validator(
-        "allowed_hosts", "cors_origins", "forwarded_allow_ips", "oidc_algorithms", mode="before"
+        "allowed_hosts",
+        "cors_origins",
+        "forwarded_allow_ips",
+        "oidc_algorithms",
+        "codesign_worker_queues",
+        mode="before",
     )
     @classmethod
     def _split_hosts(cls, value: object) -> object:
@@ -220,6 +256,11 @@ class Settings(BaseSettings):
             self.artifact_store = (
                 "s3" if self.aws_s3_bucket else "local" if self.embedded else "database"
             )
+        odd = [q for q in self.codesign_worker_queues if q not in ("interactive", "explore")]
+        if odd:
+            raise ValueError(
+                f"CODESIGN_WORKER_QUEUES: unknown {odd[0]!r}; list interactive, explore or both"
+            )
         if "*" in self.allowed_hosts and self.codesign_env in ("staging", "production"):
             raise ValueError(
                 f"ALLOWED_HOSTS: '*' is refused in {self.codesign_env}; list the host names "
@@ -239,6 +280,18 @@ class Settings(BaseSettings):
     def uses_placeholder_secret(self) -> bool:
         """Whether SECRET_KEY is a known placeholder (allowed only in development and test)."""
         return self.secret_key in PLACEHOLDER_SECRETS
+
+    @property
+    def explore_queue(self) -> str:
+        """The Celery queue of long searches and exploration chunks."""
+        return self.codesign_explore_queue or f"{self.job_queue}-explore"
+
+    @property
+    def worker_queue_names(self) -> list[str]:
+        """The Celery queues a worker consumes (CODESIGN_WORKER_QUEUES, default both)."""
+        roles = self.codesign_worker_queues or ["interactive", "explore"]
+        names = {"interactive": self.job_queue, "explore": self.explore_queue}
+        return [names[r] for r in roles]
 
     @property
     def is_sqlite(self) -> bool:

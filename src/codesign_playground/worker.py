@@ -1,9 +1,12 @@
 """The job worker: ``python -m codesign_playground.worker`` starts a Celery worker.
 
 It reads the same settings as the API (``REDIS_URL``, ``DATABASE_URL``, ``JOB_QUEUE``,
-``WORKER_CONCURRENCY``, ``JOB_TIME_LIMIT_SECONDS`` ...), refuses to start without Redis or
-against an unmigrated database, keeps a heartbeat key in Redis (what ``/health/ready`` counts)
-and re-sends jobs whose message was lost when it starts and every minute after.
+``WORKER_CONCURRENCY``, ``JOB_TIME_LIMIT_SECONDS`` ...) and consumes the interactive queue
+(``JOB_QUEUE``) and the long-search queue (``CODESIGN_EXPLORE_QUEUE``, default
+``JOB_QUEUE-explore``), or only the ones ``CODESIGN_WORKER_QUEUES`` names. It refuses to
+start without Redis or against an unmigrated database, keeps a heartbeat key in Redis (what
+``/health/ready`` counts) and re-sends jobs whose message was lost (and chunks whose worker
+went silent) when it starts and every minute after.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker",
         f"--loglevel={settings.codesign_log_level}",
         "--queues",
-        settings.job_queue,
+        ",".join(settings.worker_queue_names),
         "--concurrency",
         str(settings.worker_concurrency),
         "--hostname",

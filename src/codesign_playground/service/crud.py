@@ -15,7 +15,7 @@ from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session, undefer
 
 from codesign_playground.service.core.metrics import JOB_DURATION_BUCKETS, JobStats
-from codesign_playground.service.tables import HardwareRow, JobRow, ModelRow, utcnow
+from codesign_playground.service.tables import ChunkRow, HardwareRow, JobRow, ModelRow, utcnow
 
 __all__ = [
     "TERMINAL",
@@ -227,10 +227,20 @@ def job_stats(session: Session) -> JobStats:
         select(JobRow.progress).where(JobRow.status == "running", JobRow.kind == "exploration")
     ):
         rate += float((progress or {}).get("points_per_second") or 0.0)
+    chunks = {
+        str(status): int(n)
+        for status, n in session.execute(
+            select(ChunkRow.status, func.count())
+            .join(JobRow, JobRow.id == ChunkRow.job_id)
+            .where(JobRow.status == "running", ChunkRow.status.in_(("pending", "running")))
+            .group_by(ChunkRow.status)
+        )
+    }
     return JobStats(
         by_status=by_status,
         durations=durations,
         attempts=attempts,
         points_evaluated=points,
         points_per_second=rate,
+        chunks=chunks,
     )

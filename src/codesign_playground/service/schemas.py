@@ -212,6 +212,13 @@ class JobProgress(BaseModel):
     eta_s: float | None = None
     points_per_second: float | None = None
     message: str | None = None
+    chunks: dict[str, int] | None = Field(
+        default=None, description="chunked explorations: chunks by status, points of done ones"
+    )
+    front: list[dict[str, Any]] | None = Field(
+        default=None, description="chunked explorations: the running feasible Pareto front"
+    )
+    front_size: int | None = None
 
 
 class JobPublic(BaseModel):

@@ -6,10 +6,32 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ApiKeyRow", "Base", "HardwareRow", "JobRow", "ModelRow", "new_public_id", "utcnow"]
+__all__ = [
+    "ApiKeyRow",
+    "Base",
+    "ChunkRow",
+    "ExploreRunRow",
+    "HardwareRow",
+    "JobRow",
+    "ModelRow",
+    "new_public_id",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -114,3 +136,53 @@ class ApiKeyRow(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ChunkRow(Base):
+    """One chunk of design points of an exploration job (a grid range or a random batch).
+
+    ``(job_id, idx)`` is unique: the planner's inserts are idempotent. ``status`` moves
+    pending -> running -> done (or cancelled); a running chunk whose ``heartbeat_at`` is stale
+    is claimable again (its worker died). The first completion wins: a late duplicate finds the
+    chunk done and stores nothing, so each point is counted once. ``rows`` holds the chunk's
+    evaluated points (column-wise JSON), ``front`` its own feasible Pareto front.
+    """
+
+    __tablename__ = "explore_chunks"
+    __table_args__ = (
+        UniqueConstraint("job_id", "idx", name="uq_explore_chunks_job_idx"),
+        Index("ix_explore_chunks_job_status", "job_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), ForeignKey("jobs.id", ondelete="CASCADE"))
+    idx: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    stop: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rows: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    front: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ExploreRunRow(Base):
+    """Running totals of a chunked exploration, updated in the transaction that stores a chunk
+    (under a row lock), so progress costs one row read however many chunks the job has."""
+
+    __tablename__ = "explore_runs"
+
+    job_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    chunks: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    points_done: Mapped[int] = mapped_column(Integer, default=0)
+    front: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import (
@@ -78,6 +78,7 @@ class JobStats:
     attempts: dict[str, int]  # kind -> retries beyond the first attempt
     points_evaluated: int
     points_per_second: float
+    chunks: dict[str, int] = field(default_factory=dict)  # status -> chunks of running jobs
 
 
 class ServiceCollector(Collector):
@@ -164,6 +165,15 @@ class ServiceCollector(Collector):
         for kind in kinds:
             retries.add_metric([kind], stats.attempts.get(kind, 0))
         yield retries
+        chunks = GaugeMetricFamily(
+            "codesign_explore_chunks",
+            "Chunks of running explorations by status (pending: waiting for a worker; the "
+            "autoscaling signal of docs/scaling.md).",
+            labels=["status"],
+        )
+        for status in ("pending", "running"):
+            chunks.add_metric([status], stats.chunks.get(status, 0))
+        yield chunks
         yield CounterMetricFamily(
             "codesign_exploration_points_evaluated",
             "Design points evaluated by exploration jobs, all time.",

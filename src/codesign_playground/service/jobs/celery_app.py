@@ -26,11 +26,18 @@ from sqlalchemy import select
 
 from codesign_playground.config import Settings
 from codesign_playground.service.core.db import Database
+from codesign_playground.service.jobs.chunked import route_for, run_chunk, stale_chunks
 from codesign_playground.service.jobs.inprocess import backoff_s
-from codesign_playground.service.jobs.runner import TransientJobError, execute, stale_after_s
+from codesign_playground.service.jobs.runner import (
+    TRANSIENT_ERRORS,
+    TransientJobError,
+    execute,
+    stale_after_s,
+)
 from codesign_playground.service.tables import JobRow, utcnow
 
 __all__ = [
+    "CHUNK_TASK_NAME",
     "TASK_NAME",
     "WorkerHeartbeat",
     "count_workers",
@@ -40,6 +47,7 @@ __all__ = [
 ]
 
 TASK_NAME = "codesign.run_job"
+CHUNK_TASK_NAME = "codesign.run_chunk"
 _log = logging.getLogger("codesign_playground.jobs")
 _DATABASES: dict[int, Database] = {}
 
@@ -68,7 +76,11 @@ def make_celery(settings: Settings) -> Celery:
         accept_content=["json"],
         result_expires=timedelta(days=1),
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": limit + 300},
+        # a worker listening to both queues takes interactive work first
+        broker_transport_options={
+            "visibility_timeout": limit + 300,
+            "queue_order_strategy": "priority",
+        },
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         worker_send_task_events=False,
@@ -78,8 +90,15 @@ def make_celery(settings: Settings) -> Celery:
     def run_job(self: Task, job_id: str) -> str:
         """Run one job; a thin call into the runner."""
         db = _database(settings)
+
+        def dispatch(job: str, chunks: list[int]) -> None:
+            for idx in chunks:
+                send_chunk(app, settings, job, idx)
+
         try:
-            return execute(db, settings, job_id, worker=str(self.request.hostname))
+            return execute(
+                db, settings, job_id, worker=str(self.request.hostname), dispatch=dispatch
+            )
         except TransientJobError as exc:
             try:
                 raise self.retry(exc=exc, countdown=backoff_s(self.request.retries + 1))
@@ -90,7 +109,34 @@ def make_celery(settings: Settings) -> Celery:
             _fail(db, job_id, f"time limit of {limit} s exceeded")
             return "failed"
 
+    @app.task(name=CHUNK_TASK_NAME, bind=True, max_retries=settings.job_max_retries + 1)  # type: ignore[untyped-decorator]
+    def run_chunk_task(self: Task, job_id: str, idx: int) -> str:
+        """Evaluate one chunk of an exploration (see ``jobs.chunked``)."""
+        db = _database(settings)
+        try:
+            return run_chunk(db, settings, job_id, int(idx), worker=str(self.request.hostname))
+        except TRANSIENT_ERRORS as exc:
+            try:
+                raise self.retry(exc=exc, countdown=backoff_s(self.request.retries + 1))
+            except MaxRetriesExceededError:
+                return "failed"  # the chunk stays claimable: the planner takes it
+        except Exception:
+            # the chunk was given back; the job's planner evaluates it and reports the error
+            _log.warning("chunk failed", extra={"job_id": job_id, "chunk": idx}, exc_info=True)
+            return "failed"
+
     return app
+
+
+def send_chunk(app: Celery, settings: Settings, job_id: str, idx: int) -> None:
+    """Queue chunk ``idx`` of job ``job_id`` on the explore queue."""
+    app.send_task(
+        CHUNK_TASK_NAME,
+        args=[job_id, idx],
+        queue=settings.explore_queue,
+        exchange="",
+        routing_key=settings.explore_queue,
+    )
 
 
 def _fail(db: Database, job_id: str, error: str) -> None:
@@ -115,23 +161,22 @@ def reconcile(app: Celery, db: Database, settings: Settings, *, queued_older_tha
     stale = now - timedelta(seconds=stale_after_s(settings))
     old = now - timedelta(seconds=queued_older_than_s)
     with db.session() as s:
-        ids = s.scalars(
-            select(JobRow.id).where(
+        rows = s.execute(
+            select(JobRow.id, JobRow.kind, JobRow.params).where(
                 ((JobRow.status == "running") & (JobRow.heartbeat_at < stale))
                 | ((JobRow.status == "queued") & (JobRow.created_at < old))
             )
         ).all()
-    for job_id in ids:
-        app.send_task(
-            TASK_NAME,
-            args=[job_id],
-            queue=settings.job_queue,
-            exchange="",
-            routing_key=settings.job_queue,
-        )
-    if ids:
-        _log.info("re-sent jobs", extra={"count": len(ids)})
-    return len(ids)
+    for job_id, kind, params in rows:
+        queue = route_for(settings, kind, params)
+        app.send_task(TASK_NAME, args=[job_id], queue=queue, exchange="", routing_key=queue)
+    # chunks whose worker went silent: any live worker may take them over
+    chunks = stale_chunks(db, settings)
+    for job_id, idx in chunks:
+        send_chunk(app, settings, job_id, idx)
+    if rows or chunks:
+        _log.info("re-sent jobs", extra={"count": len(rows), "chunks": len(chunks)})
+    return len(rows)
 
 
 class WorkerHeartbeat:
@@ -173,17 +218,19 @@ class WorkerHeartbeat:
                 _log.warning("worker heartbeat failed", exc_info=True)
 
 
-def submit(app: Celery, settings: Settings, job_id: str) -> Any:
-    """Queue job ``job_id`` (the task id is the job id, so a cancel can revoke it)."""
+def submit(app: Celery, settings: Settings, job_id: str, queue: str | None = None) -> Any:
+    """Queue job ``job_id`` on ``queue`` (default: the interactive ``JOB_QUEUE``); the task
+    id is the job id, so a cancel can revoke it."""
+    queue = queue or settings.job_queue
     # a short retry policy: a client waits seconds, not the default ~20 s, when Redis is down;
     # the anonymous exchange puts the message straight on the queue's list, so it does not
     # depend on exchange bindings that a restarted Redis without persistence has lost
     return app.send_task(
         TASK_NAME,
         args=[job_id],
-        queue=settings.job_queue,
+        queue=queue,
         exchange="",
-        routing_key=settings.job_queue,
+        routing_key=queue,
         task_id=job_id,
         retry_policy={
             "max_retries": 2,

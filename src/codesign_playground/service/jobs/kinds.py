@@ -26,6 +26,7 @@ MAX_STORED_POINTS = 20_000
 __all__ = [
     "KINDS",
     "MAX_STORED_POINTS",
+    "job_model_path",
     "prepare_space",
     "run_exploration_job",
     "run_rtl_job",
@@ -89,20 +90,25 @@ def prepare_space(params: dict[str, Any], model_path: Path | None) -> Any:
     return space_from_dict(document)
 
 
-def _model_path(ctx: JobContext) -> Path | None:
-    model_id = ctx.params.get("model_id")
+def job_model_path(db: Any, data_dir: Path, params: dict[str, Any]) -> Path | None:
+    """The file of the stored model a job names (written to the data folder), or None."""
+    model_id = params.get("model_id")
     if model_id is None:
         return None
     from codesign_playground.service import crud
     from codesign_playground.service.analysis import model_file
 
-    with ctx.db.session() as s:
+    with db.session() as s:
         # the owner was checked when the job was submitted
         found = crud.get_model_content(s, model_id=str(model_id), owner=None)
         if found is None:
             raise InputError(f"model_id: the stored model {model_id} no longer exists")
         row, content = found
-        return model_file(ctx.data_dir, row.sha256, content, row.name)
+        return model_file(data_dir, row.sha256, content, row.name)
+
+
+def _model_path(ctx: JobContext) -> Path | None:
+    return job_model_path(ctx.db, ctx.data_dir, ctx.params)
 
 
 def _jsonable(value: Any) -> Any:
@@ -123,6 +129,7 @@ def _jsonable(value: Any) -> Any:
 
 def run_exploration_job(ctx: JobContext) -> JobOutcome:
     from codesign_playground.explore import run_exploration
+    from codesign_playground.explore.chunks import CHUNKED_STRATEGIES, STUDY_STRATEGIES
     from codesign_playground.explore.report import use_plotly_bundle, write_report
     from codesign_playground.service.core.headers import PLOTLY_BUNDLE_URL
 
@@ -136,14 +143,29 @@ def run_exploration_job(ctx: JobContext) -> JobOutcome:
     overrides = {
         k: ctx.params[k] for k in ("strategy", "budget", "seed") if ctx.params.get(k) is not None
     }
-    result = run_exploration(
-        space,
-        **overrides,
-        out_dir=out_dir,
-        resume=True,
-        progress=progress,
-        should_stop=ctx.should_stop,
+    strategy = overrides.get("strategy") or space.search.strategy
+    # NSGA-II and TPE: by default one sequential study checkpointed in the work folder (a
+    # resumed run proposes exactly the uninterrupted run's points); with
+    # CODESIGN_SHARED_STUDIES their batches share one optuna study in PostgreSQL between
+    # workers (faster on many workers, but the proposals then depend on timing)
+    shared = (
+        strategy in STUDY_STRATEGIES
+        and ctx.settings is not None
+        and ctx.settings.codesign_shared_studies
+        and ctx.dispatch is not None
+        and ctx.db.engine.dialect.name == "postgresql"
     )
+    if ctx.settings is not None and (strategy in CHUNKED_STRATEGIES or shared):
+        result = _run_chunked(ctx, space, overrides, out_dir)
+    else:
+        result = run_exploration(
+            space,
+            **overrides,
+            out_dir=out_dir,
+            resume=True,
+            progress=progress,
+            should_stop=ctx.should_stop,
+        )
     document = result.to_dict()
     points = result.points
     document["points_total"] = len(points)
@@ -164,6 +186,35 @@ def run_exploration_job(ctx: JobContext) -> JobOutcome:
         report=report_text,
         points_evaluated=evaluated,
     )
+
+
+def _run_chunked(ctx: JobContext, space: Any, overrides: dict[str, Any], out_dir: Path) -> Any:
+    """A search as chunks that any number of workers evaluate (grid ranges, random batches, or
+    NSGA-II/TPE batches of one shared study; see :mod:`codesign_playground.service.jobs.chunked`);
+    this process is the planner."""
+    from codesign_playground.explore.chunks import assemble, plan_chunks, plan_header
+    from codesign_playground.explore.evaluator import Evaluator
+    from codesign_playground.service.jobs import chunked
+
+    settings = ctx.settings
+    assert settings is not None
+    ev = Evaluator(space, out_dir=out_dir)
+    stored = chunked.stored_ranges(ctx.db, ctx.job_id)
+    if stored:  # resumed: the stored plan stands
+        plan = plan_header(ev, **overrides)
+        chunked.ensure_chunks(ctx.db, ctx.job_id, stored)
+    else:
+        plan = plan_chunks(
+            ev,
+            **overrides,
+            chunk_points=settings.codesign_chunk_points,
+            chunk_seconds=settings.codesign_chunk_seconds,
+        )
+        chunked.ensure_chunks(ctx.db, ctx.job_id, plan.ranges)
+    frames, stopped, elapsed_s = chunked.run_planned(
+        ctx, ev, plan, settings=settings, worker=ctx.worker, dispatch=ctx.dispatch
+    )
+    return assemble(ev, plan, frames, elapsed_s=elapsed_s, stopped=stopped)
 
 
 def _report_text(report_dir: Path, written: Any) -> str | None:

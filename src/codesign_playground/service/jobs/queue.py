@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
 
@@ -22,8 +22,12 @@ class JobQueue(Protocol):
         """Whether a job queued now can reach a worker (checked before a job is stored)."""
         ...
 
-    def submit(self, job_id: str) -> None:
-        """Hand a stored job to the workers; never loses it (re-sent until delivered)."""
+    def submit(
+        self, job_id: str, kind: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
+        """Hand a stored job to the workers; never loses it (re-sent until delivered).
+
+        ``kind`` and ``params`` choose the queue (interactive or long searches)."""
         ...
 
     def cancel(self, job_id: str) -> None: ...
@@ -43,7 +47,9 @@ class EmbeddedQueue:
     def available(self) -> bool:
         return True  # the job table is the queue: stored means queued
 
-    def submit(self, job_id: str) -> None:
+    def submit(
+        self, job_id: str, kind: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
         self.worker.submit(job_id)
 
     def cancel(self, job_id: str) -> None:
@@ -75,7 +81,7 @@ class CeleryQueue:
             settings.redis_url, socket_timeout=1, socket_connect_timeout=1
         )
         self.app = make_celery(settings)
-        self._pending: dict[str, None] = {}
+        self._pending: dict[str, str] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._relay: threading.Thread | None = None
@@ -86,18 +92,23 @@ class CeleryQueue:
         except redis.RedisError:
             return False
 
-    def _send(self, job_id: str) -> None:
+    def _send(self, job_id: str, queue: str) -> None:
         from codesign_playground.service.jobs.celery_app import submit
 
-        submit(self.app, self.settings, job_id)
+        submit(self.app, self.settings, job_id, queue)
 
-    def submit(self, job_id: str) -> None:
+    def submit(
+        self, job_id: str, kind: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
+        from codesign_playground.service.jobs.chunked import route_for
+
+        queue = route_for(self.settings, kind, params)
         try:
-            self._send(job_id)
+            self._send(job_id, queue)
         except Exception:
             _log.warning("job message not sent; the relay retries", extra={"job_id": job_id})
             with self._lock:
-                self._pending[job_id] = None
+                self._pending[job_id] = queue
                 if self._relay is None or not self._relay.is_alive():
                     self._relay = threading.Thread(
                         target=self._run_relay, name="codesign-outbox", daemon=True
@@ -107,12 +118,12 @@ class CeleryQueue:
     def _run_relay(self) -> None:
         while not self._stop.wait(1.0):
             with self._lock:
-                ids = list(self._pending)
+                ids = list(self._pending.items())
             if not ids:
                 return
-            for job_id in ids:
+            for job_id, queue in ids:
                 try:
-                    self._send(job_id)
+                    self._send(job_id, queue)
                 except Exception:
                     break  # still down: try again in a second
                 with self._lock:

@@ -81,6 +81,10 @@ class JobContext:
     should_stop: Callable[[], bool]
     report: Callable[..., None]
     stop_reason: list[str] = field(default_factory=list)
+    settings: Settings | None = None
+    worker: str = ""
+    dispatch: Callable[[str, list[int]], None] | None = None
+    """Sends chunk messages to other workers (Celery); None: this process runs every chunk."""
 
 
 def stale_after_s(settings: Settings) -> float:
@@ -203,6 +207,7 @@ def execute(
     *,
     worker: str,
     stop_event: threading.Event | None = None,
+    dispatch: Callable[[str, list[int]], None] | None = None,
 ) -> str:
     """Run job ``job_id`` if it is claimable; returns its status afterwards.
 
@@ -243,6 +248,9 @@ def execute(
         should_stop=tracker.should_stop,
         report=tracker.report,
         stop_reason=tracker.reason,
+        settings=settings,
+        worker=worker,
+        dispatch=dispatch,
     )
     try:
         with job_span(job_id, kind):

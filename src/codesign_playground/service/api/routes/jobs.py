@@ -62,7 +62,7 @@ def submit_job(
     job = crud.create_job(session, owner=owner, kind=kind, params=params)
     session.commit()
     capture_context(job.id)  # the job continues this request's trace
-    queue.submit(job.id)
+    queue.submit(job.id, kind, params)
     return job
 
 
