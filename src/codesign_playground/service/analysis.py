@@ -73,10 +73,13 @@ _log = logging.getLogger("codesign_playground.service")
 class ModelSource:
     """What a model reference resolved to: a file (uploaded model) or a zoo name."""
 
-    def __init__(self, *, ref: str, identity: str, label: str) -> None:
+    def __init__(
+        self, *, ref: str, identity: str, label: str, knobs: dict[str, Any] | None = None
+    ) -> None:
         self.ref = ref  # what load_workload takes
         self.identity = identity  # stable cache identity (sha256 or zoo name)
         self.label = label
+        self.knobs = dict(knobs or {})  # zoo knobs (resolution, seq_len, kv_len, width)
 
 
 def model_file(data_dir: Path, sha256: str, content: bytes, name: str = "model") -> Path:
@@ -111,23 +114,24 @@ def resolve_model(
     from codesign_playground.workload.zoo import zoo_entry
 
     entry = zoo_entry(ref.zoo)
-    return ModelSource(ref=entry.name, identity=f"zoo:{entry.name}", label=entry.name)
+    knobs = ref.knobs.given() if ref.knobs is not None else {}
+    return ModelSource(ref=entry.name, identity=f"zoo:{entry.name}", label=entry.name, knobs=knobs)
 
 
-_NETWORKS: OrderedDict[tuple[str, int, str | None], Network] = OrderedDict()
+_NETWORKS: OrderedDict[tuple[str, int, str | None, str], Network] = OrderedDict()
 _NETWORKS_LOCK = threading.Lock()
 
 
 def load_network(source: ModelSource, *, batch: int, precision: str | None) -> Network:
     """``load_workload`` with a small per-process LRU (networks are immutable)."""
-    key = (source.ref, batch, precision)
+    key = (source.ref, batch, precision, json.dumps(source.knobs, sort_keys=True))
     with _NETWORKS_LOCK:
         net = _NETWORKS.get(key)
         if net is not None:
             _NETWORKS.move_to_end(key)
             return net
     prec = parse_precision(precision) if precision else None
-    net = load_workload(source.ref, batch=batch, precision=prec)
+    net = load_workload(source.ref, batch=batch, precision=prec, **source.knobs)
     with _NETWORKS_LOCK:
         _NETWORKS[key] = net
         while len(_NETWORKS) > 16:
@@ -173,6 +177,8 @@ def estimate_key(session: Session, request: EstimateRequest, *, owner: str | Non
         model = f"sha256:{sha}"
     else:
         model = f"zoo:{request.model.zoo}"
+        if request.model.knobs is not None and request.model.knobs.given():
+            model += json.dumps(request.model.knobs.given(), sort_keys=True)
     hw = request.hardware
     hardware: Any
     if hw.hardware_id is not None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import io
+import tarfile
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from codesign_playground.errors import ModelNotFoundError
 from codesign_playground.service import crud
@@ -18,11 +20,21 @@ from codesign_playground.service.api.routes.jobs import (
     submit_job,
 )
 from codesign_playground.service.core.headers import REPORT_CSP
-from codesign_playground.service.core.problems import ProblemError
+from codesign_playground.service.core.problems import ProblemError, unavailable
 from codesign_playground.service.core.security import Principal, PrincipalDep
 from codesign_playground.service.schemas import ExplorationCreate, JobList, JobPublic
 from codesign_playground.service.space_policy import server_space
 from codesign_playground.service.tables import JobRow
+
+# the report folder's files a client may download one by one (from the job's artifact)
+REPORT_FILES: dict[str, str] = {
+    "points.csv": "text/csv; charset=utf-8",
+    "points.parquet": "application/vnd.apache.parquet",
+    "front.csv": "text/csv; charset=utf-8",
+    "summary.json": "application/json",
+    "report.html": "text/html; charset=utf-8",
+}
+ReportFile = Literal["points.csv", "points.parquet", "front.csv", "summary.json", "report.html"]
 
 router = APIRouter(prefix="/explorations", tags=["explorations"])
 KIND = "exploration"
@@ -80,6 +92,45 @@ def cancel_exploration(
     return cancel_job(session, queue, load_job(session, principal, job_id, KIND))
 
 
+@router.post("/{job_id}/resume", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def resume_exploration(
+    session: SessionDep, queue: QueueDep, principal: PrincipalDep, job_id: str
+) -> Any:
+    """Queue a cancelled or failed exploration again; it continues from its checkpoint.
+
+    The points already evaluated are not evaluated again (the worker resumes from the job's
+    work folder). A job still queued or running, or one that succeeded, is refused (409).
+    """
+    job = load_job(session, principal, job_id, KIND)
+    if job.status not in ("cancelled", "failed"):
+        raise ProblemError(
+            409,
+            "job-not-resumable",
+            f"job_id: exploration {job_id} is {job.status}; only a cancelled or failed one "
+            "can be resumed",
+        )
+    if not queue.available():
+        raise unavailable("queue")
+    session.execute(
+        update(JobRow)
+        .where(JobRow.id == job.id, JobRow.status.in_(("cancelled", "failed")))
+        .values(
+            status="queued",
+            cancel_requested=False,
+            error=None,
+            finished_at=None,
+            duration_s=None,
+            worker=None,
+            heartbeat_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    session.refresh(job)
+    queue.submit(job.id)
+    return job
+
+
 def _result(session: Any, principal: Principal, job_id: str) -> dict[str, Any]:
     job = load_job(session, principal, job_id, KIND)
     if job.result is None:
@@ -128,3 +179,43 @@ def read_report(session: SessionDep, principal: PrincipalDep, job_id: str) -> Re
 def read_artifact(session: SessionDep, principal: PrincipalDep, job_id: str) -> Response:
     """The report folder as a tarball."""
     return artifact_response(session, load_job(session, principal, job_id, KIND))
+
+
+@router.get(
+    "/{job_id}/files/{name}",
+    response_model=None,
+    responses={200: {"description": "the file", "content": {k: {} for k in REPORT_FILES}}},
+)
+def read_report_file(
+    session: SessionDep, principal: PrincipalDep, job_id: str, name: ReportFile
+) -> Response:
+    """One file of the report folder (points.csv, points.parquet, front.csv, summary.json or
+    report.html) as a download; 404 when the report has no such file (no pyarrow: no Parquet)."""
+    job = load_job(session, principal, job_id, KIND)
+    if job.status != "succeeded" or not job.artifact_name:
+        raise ProblemError(
+            409, "job-not-finished", f"exploration {job_id} has no report (status {job.status})"
+        )
+    data = session.scalar(select(JobRow.artifact).where(JobRow.id == job.id))
+    content = _member(data or b"", name)
+    if content is None:
+        raise ProblemError(
+            404,
+            "not-found",
+            f"name: the report of exploration {job_id} has no {name}"
+            + (" (the worker has no pyarrow)" if name.endswith(".parquet") else ""),
+        )
+    headers = {"Content-Disposition": f'attachment; filename="{job_id[:8]}-{name}"'}
+    if name.endswith(".html"):
+        headers["Content-Security-Policy"] = REPORT_CSP
+    return Response(content, media_type=REPORT_FILES[name], headers=headers)
+
+
+def _member(tarball: bytes, name: str) -> bytes | None:
+    """The file called ``name`` (at any depth) in a gzipped tarball, else ``None``."""
+    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.name.rsplit("/", 1)[-1] == name:
+                extracted = tar.extractfile(member)
+                return None if extracted is None else extracted.read()
+    return None
