@@ -33,6 +33,7 @@ __all__ = [
     "ModelRef",
     "PublicId",
     "RtlCreate",
+    "SpaceCheck",
     "TemplateCreate",
     "ZooKnobs",
 ]
@@ -183,6 +184,20 @@ class ExplorationCreate(_Strict):
     seed: int | None = Field(
         default=None, ge=0, le=MAX_SEED, description="overrides space.search.seed"
     )
+
+
+class SpaceCheck(_Strict):
+    """A design-space document to check, as parsed JSON or as YAML text (exactly one)."""
+
+    space: dict[str, Any] | None = Field(default=None, description="the document")
+    yaml: str | None = Field(default=None, max_length=200_000, description="the document as YAML")
+    model_id: PublicId | None = Field(default=None, description="an uploaded model to explore")
+
+    @model_validator(mode="after")
+    def _one(self) -> SpaceCheck:
+        if (self.space is None) == (self.yaml is None):
+            raise ValueError("give exactly one of space or yaml")
+        return self
 
 
 class RtlCreate(_Strict):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from sqlalchemy import select, update
 
-from codesign_playground.errors import ModelNotFoundError
+from codesign_playground.errors import InputError, ModelNotFoundError
 from codesign_playground.service import crud
 from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep, SettingsDep
 from codesign_playground.service.api.routes.jobs import (
@@ -22,7 +22,7 @@ from codesign_playground.service.api.routes.jobs import (
 from codesign_playground.service.core.headers import REPORT_CSP
 from codesign_playground.service.core.problems import ProblemError, unavailable
 from codesign_playground.service.core.security import Principal, PrincipalDep
-from codesign_playground.service.schemas import ExplorationCreate, JobList, JobPublic
+from codesign_playground.service.schemas import ExplorationCreate, JobList, JobPublic, SpaceCheck
 from codesign_playground.service.space_policy import server_space
 from codesign_playground.service.tables import JobRow
 
@@ -62,6 +62,46 @@ def create_exploration(
     space_from_dict(document, max_points=settings.explore_max_points)
     params = body.model_dump() | {"space": document}
     return submit_job(session, queue, owner=principal.owner, kind=KIND, params=params)
+
+
+@router.post("/validate")
+def validate_space(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, body: SpaceCheck
+) -> dict[str, Any]:
+    """Check a design-space document (JSON or YAML text) without starting anything.
+
+    Answers the parsed document (ready for ``POST /explorations``), its grid size and its
+    knobs; a bad document is a 422 problem whose ``detail`` names the field.
+    """
+    import yaml
+
+    from codesign_playground.explore.space import space_from_dict, space_knobs, space_size
+
+    document: Any = body.space
+    if body.yaml is not None:
+        try:
+            document = yaml.safe_load(body.yaml)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise InputError(f"yaml: not valid YAML{where}") from None
+        if not isinstance(document, dict):
+            raise InputError("yaml: the document must be a mapping (name:, model:, hardware:, ...)")
+    if body.model_id is not None and (
+        crud.get_model(session, model_id=body.model_id, owner=principal.owner_filter) is None
+    ):
+        raise ModelNotFoundError(f"model_id: no stored model with id {body.model_id}")
+    checked = server_space(document, model_id=body.model_id)
+    space = space_from_dict(checked, max_points=settings.explore_max_points)
+    return {
+        "space": document,
+        "grid_points": int(space_size(space)),
+        "knobs": [
+            {"name": k.name, "section": k.section, "values": list(k.values)}
+            for k in space_knobs(space)
+        ],
+        "objectives": [o.metric for o in space.objective_list()],
+    }
 
 
 @router.get("", response_model=JobList)
