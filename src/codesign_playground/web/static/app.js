@@ -26,7 +26,9 @@ function askForKey() {
   $("who").textContent = "API key needed";
 }
 
+let known = false; // who we are, asked once per key (each page would otherwise ask again)
 async function refreshWho() {
+  if (known) return true;
   let r;
   try { r = await request("me"); } catch { return false; }
   if (r.status === 401) { askForKey(); return false; }
@@ -34,6 +36,7 @@ async function refreshWho() {
   const me = await r.json();
   $("who").textContent = me.auth_mode === "none" ? "" : `${me.owner} (${me.scope})`;
   $("key-form").hidden = me.auth_mode !== "api-key" || Boolean(apiKey());
+  known = true;
   return true;
 }
 
@@ -78,10 +81,11 @@ async function route() {
 $("key-form").addEventListener("submit", (event) => {
   event.preventDefault();
   setApiKey($("key-input").value.trim());
+  known = false;
   $("key-input").value = "";
   route();
 });
-window.addEventListener("codesign:need-key", askForKey);
+window.addEventListener("codesign:need-key", () => { known = false; askForKey(); });
 window.addEventListener("hashchange", route);
 refreshHealth();
 setInterval(refreshHealth, 15000);

@@ -38,12 +38,22 @@ async function problemOf(response) {
   return new ApiError(response.status, `${response.status} ${response.statusText}`);
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 export async function api(path, options = {}) {
   let response;
-  try {
-    response = await request(path, options);
-  } catch (e) {
-    throw new ApiError(0, `the server did not answer (${e.message})`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      response = await request(path, options);
+    } catch (e) {
+      throw new ApiError(0, `the server did not answer (${e.message})`);
+    }
+    // a read refused by the rate limit is retried once after Retry-After (at most 30 s)
+    const method = (options.method || "GET").toUpperCase();
+    if (response.status !== 429 || method !== "GET" || attempt >= 1) break;
+    const wait = Number(response.headers.get("retry-after") || 5);
+    if (!(wait <= 30)) break;
+    await sleep(wait * 1000);
   }
   if (response.status === 401) window.dispatchEvent(new CustomEvent("codesign:need-key"));
   if (!response.ok) throw await problemOf(response);
@@ -73,4 +83,49 @@ export async function download(path, name) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(href), 10000);
+}
+
+const TERMINAL = ["succeeded", "failed", "cancelled"];
+
+// Follow a job through GET /jobs/{id}/events (server-sent events read with fetch, so the API
+// key header goes along): onJob(job) at every change until the job ends or alive() turns
+// false. A dropped stream reconnects; where streams fail, it falls back to polling.
+export async function watchJob(id, onJob, alive = () => true) {
+  let failures = 0;
+  while (alive()) {
+    let last = null;
+    try {
+      const response = await request(`jobs/${encodeURIComponent(id)}/events`);
+      if (!response.ok) throw await problemOf(response);
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+          if (!data) continue;
+          last = JSON.parse(data);
+          if (!alive()) { reader.cancel(); return last; }
+          await onJob(last);
+        }
+      }
+      failures = 0;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw err;
+      failures += 1;
+      if (failures > 3) {
+        last = await api(`jobs/${encodeURIComponent(id)}`);
+        await onJob(last);
+      }
+    }
+    if (last && TERMINAL.includes(last.status)) return last;
+    await sleep(Math.min(1000 * failures, 5000) || 200);
+  }
+  return null;
 }

@@ -2,7 +2,7 @@
 // follow it live (points per second, best so far, ETA), then look at the Pareto front
 // (hover shows the design, click opens its estimate), parallel coordinates over the knobs, and
 // compare designs side by side; download CSV, Parquet and the HTML report; cancel and resume.
-import { api, post, q, download } from "../api.js";
+import { api, post, q, download, watchJob } from "../api.js";
 import { h, show, loading, empty, problem, field, select, input, button, sortableTable, facts, si, num, pct, setFieldError } from "../dom.js";
 import { chartBox, plot, parallel, COLORS } from "../charts.js";
 import * as store from "../store.js";
@@ -172,21 +172,18 @@ async function renderDetail(root, id, ctx) {
   show(root, h("p", {}, h("a", { href: "#/explorations" }, "← all explorations")),
     h("h1", {}, job.params.space?.name || "exploration", h("small", { class: "muted" }, ` ${id.slice(0, 8)}`)), head, results);
   const templates = await store.templates();
-  let shown = false;
-  const tick = async () => {
-    if (!ctx.alive()) return;
-    let j;
-    try { j = await api(`explorations/${encodeURIComponent(id)}`); } catch (err) { show(head, problem(err, "Reading the job")); return; }
-    drawHead(head, j, tick);
-    if (TERMINAL.includes(j.status)) {
-      if (!shown) { shown = true; await drawResults(results, j, templates, ctx); }
-      return;
-    }
-    shown = false;
-    setTimeout(tick, 600);
+  let token = 0; // a newer follow (after Resume) retires the one before it
+  const follow = async () => {
+    const mine = ++token;
+    const alive = () => ctx.alive() && mine === token;
+    show(results, loading("Results appear when the job finishes."));
+    try {
+      const last = await watchJob(id, (j) => { if (alive()) drawHead(head, j, follow); }, alive);
+      if (last && alive()) await drawResults(results, last, templates, ctx);
+    } catch (err) { if (alive()) show(head, problem(err, "Following the job")); }
   };
-  drawHead(head, job, tick);
-  if (TERMINAL.includes(job.status)) { shown = true; drawResults(results, job, templates, ctx); } else { show(results, loading("Results appear when the job finishes.")); setTimeout(tick, 300); }
+  drawHead(head, job, follow);
+  if (TERMINAL.includes(job.status)) drawResults(results, job, templates, ctx); else follow();
 }
 
 function bestText(best, objectives) {
@@ -196,14 +193,14 @@ function bestText(best, objectives) {
   return `${knobs ? `${knobs}: ` : ""}${cols.map((c) => `${c.replace(/_.*/, "")} ${si(best[c], UNITS[c] || "")}`).join(", ")}`;
 }
 
-function drawHead(box, j, tick) {
+function drawHead(box, j, follow) {
   const p = j.progress || {};
   const bar = h("progress", { max: p.total || 1, value: p.evaluated || 0, id: "job-progress", "aria-label": "points evaluated" });
   const cancel = button("Cancel", async () => {
-    try { drawHead(box, await post(`explorations/${j.id}/cancel`), tick); } catch (err) { box.append(problem(err, "Cancel")); }
+    try { drawHead(box, await post(`explorations/${j.id}/cancel`), follow); } catch (err) { box.append(problem(err, "Cancel")); }
   }, { id: "job-cancel", disabled: TERMINAL.includes(j.status) });
   const resume = button("Resume", async () => {
-    try { drawHead(box, await post(`explorations/${j.id}/resume`), tick); setTimeout(tick, 300); } catch (err) { box.append(problem(err, "Resume")); }
+    try { drawHead(box, await post(`explorations/${j.id}/resume`), follow); follow(); } catch (err) { box.append(problem(err, "Resume")); }
   }, { id: "job-resume", hidden: !["cancelled", "failed"].includes(j.status) });
   show(box, h("section", { class: "card" },
     h("div", { class: "job-status" }, h("span", { class: `badge ${j.status}`, id: "job-status" }, j.status), bar,

@@ -1,7 +1,7 @@
 // RTL: generate Verilog for a systolic design (from an exploration's point, or typed in),
 // optionally simulate it (GEMM test bench on Icarus Verilog) and synthesize it (Yosys generic
 // cells), show the results and download the Verilog.
-import { api, post, q, download } from "../api.js";
+import { api, post, q, download, watchJob } from "../api.js";
 import { h, show, loading, empty, problem, field, select, input, button, sortableTable, facts, si, num, setFieldError } from "../dom.js";
 
 export const TITLE = "RTL";
@@ -65,19 +65,17 @@ async function listRecent(box, out, ctx) {
 async function follow(out, id, ctx, onDone) {
   const status = h("p", { id: "rtl-status", role: "status" }, "queued…");
   show(out, h("section", { class: "card" }, h("h2", {}, `RTL job ${id.slice(0, 8)}`), status));
-  for (;;) {
-    if (!ctx.alive()) return;
-    let j;
-    try { j = await api(`rtl/${encodeURIComponent(id)}`); } catch (err) { show(out, problem(err, "Reading the RTL job")); return; }
-    status.textContent = `${j.status}${j.progress.message ? `: ${j.progress.message}` : ""} (${j.progress.evaluated}/${j.progress.total ?? "?"} steps)`;
-    if (TERMINAL.includes(j.status)) {
-      if (j.status !== "succeeded") { out.append(problem(new Error(j.error || j.status), "The RTL job")); onDone(); return; }
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  let last;
   try {
-    const [j, res] = await Promise.all([api(`rtl/${encodeURIComponent(id)}`), api(`rtl/${encodeURIComponent(id)}/result`)]);
+    last = await watchJob(id, (j) => {
+      status.textContent = `${j.status}${j.progress.message ? `: ${j.progress.message}` : ""} (${j.progress.evaluated}/${j.progress.total ?? "?"} steps)`;
+    }, ctx.alive);
+  } catch (err) { show(out, problem(err, "Reading the RTL job")); return; }
+  if (!last) return;
+  if (last.status !== "succeeded") { out.append(problem(new Error(last.error || last.status), "The RTL job")); onDone(); return; }
+  try {
+    const j = last;
+    const res = await api(`rtl/${encodeURIComponent(id)}/result`);
     const d = res.design;
     const dl = button(`Download Verilog (${j.artifact_name})`, () => download(`rtl/${id}/artifact`, j.artifact_name).catch((err) => out.append(problem(err, "Download"))), { id: "rtl-download" });
     const parts = [h("h2", {}, `${res.label}: top module ${res.top}`),
