@@ -59,10 +59,15 @@ def test_workbench_end_to_end(server: Server, browser: Any, tmp_path: Path) -> N
     page.get_by_role("button", name="Estimate", exact=True).click()
     table = page.locator("#compare-table")
     table.wait_for()
-    assert "NVIDIA A100 SXM4 80GB" in table.inner_text() and "NVIDIA H100 SXM5 80GB" in table.inner_text()
+    assert (
+        "NVIDIA A100 SXM4 80GB" in table.inner_text()
+        and "NVIDIA H100 SXM5 80GB" in table.inner_text()
+    )
     assert page.locator(".chip-result").count() == 2
     # each chip: latency and energy bars, roofline, energy and area breakdowns (5 charts)
-    page.wait_for_function("() => document.querySelectorAll('.chip-result .js-plotly-plot').length >= 10")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.chip-result .js-plotly-plot').length >= 10"
+    )
     assert page.locator(".chip-result .scatterlayer .trace").count() >= 4  # roofline layers
 
     # Explorations: a 4-point systolic grid on the uploaded model, followed to completion
@@ -91,7 +96,9 @@ def test_workbench_end_to_end(server: Server, browser: Any, tmp_path: Path) -> N
     page.mouse.move(x - 30, y - 30)
     page.mouse.move(x, y, steps=5)
     hover = page.locator("#pareto-hover")
-    page.wait_for_function("() => document.getElementById('pareto-hover').textContent.startsWith('Point ')")
+    page.wait_for_function(
+        "() => document.getElementById('pareto-hover').textContent.startsWith('Point ')"
+    )
     assert "rows=" in hover.inner_text() and "cols=" in hover.inner_text()
     page.locator("#pareto .hoverlayer .hovertext").first.wait_for()
 
@@ -166,7 +173,9 @@ def test_cancel_and_resume(server: Server, browser: Any) -> None:
     page.wait_for_url(re.compile(r"#/explorations/[0-9a-f-]{36}$"))
     page.wait_for_function("() => Number(document.getElementById('job-progress')?.value) >= 10")
     page.locator("#job-cancel").click()
-    page.wait_for_function("() => document.getElementById('job-status').textContent === 'cancelled'")
+    page.wait_for_function(
+        "() => document.getElementById('job-status').textContent === 'cancelled'"
+    )
     stopped_at = int(page.locator("#job-progress").get_attribute("value") or 0)
     assert 0 < stopped_at < 120
     page.locator("#job-resume").click()
@@ -221,5 +230,7 @@ def test_pages_work_with_1000_jobs_stored(crowded: Server, browser: Any, width: 
             break
     page.keyboard.press("Enter")
     page.locator("[data-page=hardware] h1").wait_for()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth + 1"
+    )  # no sideways scroll
     assert errors == [], errors

@@ -10,14 +10,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
 
 
 def free_port() -> int:
@@ -68,7 +69,6 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-
 class ConsoleErrors(list[str]):
     """Console errors and uncaught exceptions of a page (asserted empty at the end).
 
@@ -108,16 +108,34 @@ def seed_jobs(data_dir: Path, count: int) -> None:
     try:
         with db.session() as s:
             for i in range(count):
+                kind, params = (
+                    "exploration",
+                    {
+                        "space": {
+                            "name": f"seeded-{i}",
+                            "model": {"name": "resnet18"},
+                            "hardware": {"rows": [8, 16], "cols": [8, 16]},
+                            "objectives": ["latency", "energy"],
+                        },
+                        "model_id": None,
+                        "strategy": None,
+                        "budget": None,
+                        "seed": None,
+                    },
+                )
                 if i % 4 == 3:
-                    kind, params = "rtl", {"rows": 4, "cols": 4, "dataflow": "ws", "data_width": 8,
-                                           "acc_width": None, "buffer_depth": 512,
-                                           "name": "systolic_top"}  # fmt: skip
-                else:
-                    space = {"name": f"seeded-{i}", "model": {"name": "resnet18"},
-                             "hardware": {"rows": [8, 16], "cols": [8, 16]},
-                             "objectives": ["latency", "energy"]}  # fmt: skip
-                    kind, params = "exploration", {"space": space, "model_id": None,
-                                                   "strategy": None, "budget": None, "seed": None}  # fmt: skip
+                    kind, params = (
+                        "rtl",
+                        {
+                            "rows": 4,
+                            "cols": 4,
+                            "dataflow": "ws",
+                            "data_width": 8,
+                            "acc_width": None,
+                            "buffer_depth": 512,
+                            "name": "systolic_top",
+                        },
+                    )
                 job = crud.create_job(s, owner="local", kind=kind, params=params)
                 crud.request_cancel(s, job=job)
     finally:
