@@ -224,7 +224,12 @@ def read_artifact(session: SessionDep, principal: PrincipalDep, job_id: str) -> 
 @router.get(
     "/{job_id}/files/{name}",
     response_model=None,
-    responses={200: {"description": "the file", "content": {k: {} for k in REPORT_FILES}}},
+    responses={
+        200: {
+            "description": "the file, as an attachment",
+            "content": {t.split(";")[0]: {} for t in REPORT_FILES.values()},
+        }
+    },
 )
 def read_report_file(
     session: SessionDep, principal: PrincipalDep, job_id: str, name: ReportFile
