@@ -164,9 +164,9 @@ def test_cancel_and_resume(server: Server, browser: Any) -> None:
         "hardware: {template: systolic, rows: [4, 8, 16, 32, 64], cols: [4, 8, 16, 32, 64],"
         " dataflow: [ws, os, is], ifmap_sram_kb: [32, 64, 128]}\n"
         "objectives: [latency, energy]\n"
-        # random search in batches of 10: a cancel is seen between batches (a grid job
+        # random search in batches of 5: a cancel is seen between batches (a grid job
         # evaluates its whole grid in one vectorized chunk)
-        "search: {strategy: random, budget: 120, batch_size: 10, seed: 0}\n"
+        "search: {strategy: random, budget: 600, batch_size: 5, seed: 0}\n"
     )
     page.get_by_text("Valid: 225 grid points").wait_for()
     page.get_by_role("button", name="Start from YAML").click()
@@ -177,7 +177,7 @@ def test_cancel_and_resume(server: Server, browser: Any) -> None:
         "() => document.getElementById('job-status').textContent === 'cancelled'"
     )
     stopped_at = int(page.locator("#job-progress").get_attribute("value") or 0)
-    assert 0 < stopped_at < 120
+    assert 0 < stopped_at < 600
     page.locator("#job-resume").click()
     try:
         page.wait_for_function(
@@ -186,9 +186,9 @@ def test_cancel_and_resume(server: Server, browser: Any) -> None:
         )
     except Exception:
         raise AssertionError(page.locator("main").inner_text()[:2000]) from None
-    assert page.locator("#job-count").inner_text() == "120 of 120 points"
+    assert page.locator("#job-count").inner_text() == "600 of 600 points"
     # resumed from its checkpoint: the results count each point once
-    page.locator("#results").get_by_text("120 of 120 planned").wait_for()
+    page.locator("#results").get_by_text("600 of 600 planned").wait_for()
     assert errors == [], errors
 
 

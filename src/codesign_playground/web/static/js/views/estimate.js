@@ -95,9 +95,9 @@ function compare(rows) {
 async function drawCompare(rows) {
   const names = rows.map((r) => r.estimate.hardware);
   await plot(document.getElementById("compare-latency"), [{ type: "bar", x: names, y: rows.map((r) => r.estimate.totals.latency_s * 1e3), marker: { color: "#1f77b4" }, hovertemplate: "%{x}: %{y:.4g} ms<extra></extra>" }],
-    { title: { text: "latency (ms)" }, yaxis: { type: "log" } });
+    { title: { text: "latency (ms)" }, yaxis: { rangemode: "tozero" } });
   await plot(document.getElementById("compare-energy"), [{ type: "bar", x: names, y: rows.map((r) => r.estimate.totals.energy_j * 1e3), marker: { color: "#e07a1f" }, hovertemplate: "%{x}: %{y:.4g} mJ<extra></extra>" }],
-    { title: { text: "energy (mJ)" }, yaxis: { type: "log" } });
+    { title: { text: "energy (mJ)" }, yaxis: { rangemode: "tozero" } });
 }
 
 function chipCard(r) {

@@ -86,12 +86,12 @@ async function follow(out, id, ctx, onDone) {
       parts.push(h("h3", {}, "Simulation"), h("p", { id: "rtl-sim-verdict", class: sim.ok ? "ok" : "bad" },
         `${sim.ok ? "PASS" : "FAIL"}: ${sim.cases.filter((c) => c.ok).length} of ${sim.cases.length} GEMM cases match the NumPy reference (${sim.simulator_version}; build ${si(sim.build_s, "s")}, run ${si(sim.run_s, "s")})`),
       sortableTable([
-        { key: "case", label: "case", fmt: (v, c) => v ?? c.kind ?? "" },
+        { key: "index", label: "#", num: true },
         ...["m", "n", "k"].filter((k) => sim.cases[0] && k in sim.cases[0]).map((k) => ({ key: k, label: k.toUpperCase(), num: true })),
-        { key: "kind", label: "kind" }, { key: "cycles", label: "cycles (model)", num: true, fmt: (v) => num(v) },
-        { key: "cycles_measured", label: "cycles (RTL)", num: true, fmt: (v) => num(v) }, { key: "mismatches", label: "mismatches", num: true },
+        { key: "kind", label: "kind" }, { key: "cycles", label: "cycles (design's CSR)", num: true, fmt: (v) => num(v) },
+        { key: "cycles_measured", label: "cycles (bench clock)", num: true, fmt: (v) => num(v) }, { key: "mismatches", label: "mismatches", num: true },
         { key: "ok", label: "result", fmt: (v) => (v ? "ok" : "FAIL") },
-      ], sim.cases, { caption: "test bench cases" }));
+      ], sim.cases.map((c, i) => ({ ...c, index: i + 1 })), { caption: "test bench cases" }));
     }
     const syn = res.synthesis;
     if (syn) {
