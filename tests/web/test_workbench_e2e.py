@@ -234,3 +234,43 @@ def test_pages_work_with_1000_jobs_stored(crowded: Server, browser: Any, width: 
         "document.documentElement.scrollWidth <= window.innerWidth + 1"
     )  # no sideways scroll
     assert errors == [], errors
+
+
+def test_hardware_form_and_zoo_knobs(server: Server, browser: Any) -> None:
+    errors = ConsoleErrors(allow=(("/api/v1/hardware/templates/", 422),))
+    page = _page(browser, errors, 800)  # tablet width
+    page.goto(f"{server.base}/#/hardware")
+    # a chip's numbers with their sources
+    page.get_by_role("button", name="details of Google TPU v1").click()
+    sources = page.locator("#chip-detail table")
+    sources.wait_for()
+    assert "compute.clock_hz" in sources.inner_text()
+    # a template's field checked by the API; the message sits beside that field
+    rows = page.locator("#hw-form input[name=rows]")
+    rows.fill("-3")
+    page.get_by_role("button", name="Check").click()
+    beside = page.locator(f"#{rows.get_attribute('id')}-error")
+    beside.wait_for()
+    assert "compute.rows" in beside.inner_text() and rows.get_attribute("aria-invalid") == "true"
+    rows.fill("24")
+    page.locator("#hw-form input[name=name]").fill("my-24-array")
+    page.get_by_role("button", name="Check").click()
+    page.get_by_text(re.compile(r"Valid: my-24-array, systolic, 24×32 PEs")).wait_for()
+    assert beside.inner_text() == ""
+    page.locator("#hw-save").click()
+    page.locator("#saved-hardware").get_by_text("my-24-array").wait_for()
+    # reuse: the saved description is a hardware choice on the Estimate page
+    page.locator("#saved-hardware").get_by_role("link", name="Estimate").click()
+    page.get_by_label(re.compile(r"my-24-array \(saved")).wait_for()
+    assert page.get_by_label(re.compile(r"my-24-array \(saved")).is_checked()
+    # a zoo model's knobs change its profile
+    page.goto(f"{server.base}/#/models")
+    page.get_by_label("Zoo model").select_option("mobilenet_v2")
+    page.get_by_label("resolution").fill("160")
+    page.get_by_label("width").fill("0.5")
+    page.get_by_role("button", name="Profile").click()
+    caption = page.locator("#profile table caption")
+    caption.wait_for()
+    profiled = page.locator("#profile dl").inner_text()
+    assert "[1,3,160,160]" in profiled  # the resolution knob reached the model
+    assert errors == [], errors
