@@ -1,5 +1,6 @@
-"""The dashboard in a real browser: headless Chromium loads it from ``codesign serve`` and its
-scripts fill the page from the HTTP API (status badge, hardware catalog, zoo models)."""
+"""The workbench in a real browser: headless Chromium loads it from ``codesign serve`` and its
+modules fill the pages from the HTTP API (status badge, hardware catalog, zoo models). The
+interactive flows are in tests/web/test_workbench_e2e.py."""
 
 from __future__ import annotations
 
@@ -43,16 +44,36 @@ def test_dashboard_renders_api_data(tmp_path: Path) -> None:
         else:
             pytest.fail("codesign serve did not answer /health within 60 s")
         assert CHROMIUM is not None
-        dom = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=10000", "--dump-dom", f"http://127.0.0.1:{port}/"],
-            capture_output=True, text=True, timeout=120, check=True,
-        ).stdout  # fmt: skip
+        dom = {
+            page: subprocess.run(
+                [
+                    CHROMIUM,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}",
+                    "--virtual-time-budget=10000",
+                    "--dump-dom",
+                    f"http://127.0.0.1:{port}/#/{page}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+            ).stdout
+            for page in ("hardware", "models", "estimate")
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert "embedded: ready" in dom  # the status badge, from /health/ready
-    assert "NVIDIA H100 SXM5 80GB" in dom  # the catalog table, from /api/v1/hardware/catalog
-    assert "zoo: resnet18" in dom  # the model picker, from the zoo listing
+    assert all("embedded: ready" in d for d in dom.values())  # the badge, from /health/ready
+    # the catalog table, from /api/v1/hardware/catalog, with its sourced numbers' chips
+    assert "NVIDIA H100 SXM5 80GB" in dom["hardware"] and "1.83 GHz" in dom["hardware"]
+    assert "resnet18 (resnet)" in dom["models"]  # the zoo picker, from the zoo listing
+    assert "zoo: resnet18" in dom["estimate"]  # the estimate's model picker
+    assert "NVIDIA H100 SXM5 80GB" in dom["estimate"]  # and its hardware checkboxes

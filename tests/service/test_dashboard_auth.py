@@ -1,5 +1,5 @@
-"""The dashboard in headless Chromium when the server wants keys: it asks for one (and shows
-no data) instead of breaking; its strict CSP lets its own script run."""
+"""The workbench in headless Chromium when the server wants keys: it asks for one (and shows
+no data) instead of breaking; its strict CSP lets its own modules run."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_dashboard_asks_for_a_key(tmp_path: Path) -> None:
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=10000", "--dump-dom", f"http://127.0.0.1:{port}/"],
+             "--virtual-time-budget=10000", "--dump-dom", f"http://127.0.0.1:{port}/#/hardware"],
             capture_output=True, text=True, timeout=120, check=True,
         ).stdout  # fmt: skip
     finally:
@@ -52,3 +52,4 @@ def test_dashboard_asks_for_a_key(tmp_path: Path) -> None:
     assert "API key needed" in dom
     assert '<form id="key-form">' in dom  # the key form is shown (no hidden attribute)
     assert "NVIDIA H100 SXM5 80GB" not in dom  # no data without a key
+    assert "this server needs an API key" in dom  # the page says why it is empty

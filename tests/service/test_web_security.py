@@ -90,11 +90,33 @@ def test_every_answer_has_a_content_security_policy(client: TestClient) -> None:
 
 
 def test_dashboard_script_never_writes_html(client: TestClient) -> None:
-    js = client.get("/static/app.js").text
-    code = "\n".join(line for line in js.splitlines() if not line.lstrip().startswith("//"))
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+    """No module of the workbench writes markup or evaluates strings (the vendored Plotly is
+    the strict bundle, built without function constructors)."""
+    from importlib import resources
+
+    static = resources.files("codesign_playground.web") / "static"
+    names = (
+        ["app.js"]
+        + [f"js/{p.name}" for p in (static / "js").iterdir() if p.name.endswith(".js")]
+        + [
+            f"js/views/{p.name}"
+            for p in (static / "js" / "views").iterdir()
+            if p.name.endswith(".js")
+        ]
+    )
+    assert len(names) >= 10
+    code = ""
+    for name in names:
+        served = client.get(f"/static/{name}")
+        assert served.status_code == 200, name
+        lines = served.text.splitlines()
+        code += "\n".join(line for line in lines if not line.lstrip().startswith("//"))
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+                 "new Function", "setTimeout(\"", "setAttribute(\"on"):  # fmt: skip
         assert sink not in code, sink
     assert "authorization" in code  # the key is sent when the server asks for one
+    assert client.get("/static/vendor/plotly.min.js").status_code == 200  # vendored, no CDN
+    assert "cdn" not in client.get("/").text.lower()
 
 
 def test_cross_origin_state_changes_are_refused(client: TestClient) -> None:

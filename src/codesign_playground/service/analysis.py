@@ -78,7 +78,8 @@ class ModelSource:
 
     An uploaded model carries what was bound at upload: ``dims`` (sizes of its symbolic
     input dimensions) and ``allow_unresolved``; a request may override both
-    (:func:`model_binding`)."""
+    (:func:`model_binding`); a zoo model carries its knobs (resolution, seq_len, kv_len,
+    width)."""
 
     def __init__(
         self,
@@ -88,12 +89,14 @@ class ModelSource:
         label: str,
         dims: Mapping[str, int] | None = None,
         allow_unresolved: bool = False,
+        knobs: dict[str, Any] | None = None,
     ) -> None:
         self.ref = ref  # what load_workload takes
         self.identity = identity  # stable cache identity (sha256 or zoo name)
         self.label = label
         self.dims = dict(dims or {})
         self.allow_unresolved = allow_unresolved
+        self.knobs = dict(knobs or {})  # zoo knobs (resolution, seq_len, kv_len, width)
 
 
 def stored_binding(summary: Mapping[str, Any] | None) -> tuple[dict[str, int], bool]:
@@ -164,10 +167,11 @@ def resolve_model(
     from codesign_playground.workload.zoo import zoo_entry
 
     entry = zoo_entry(ref.zoo)
-    return ModelSource(ref=entry.name, identity=f"zoo:{entry.name}", label=entry.name)
+    knobs = ref.knobs.given() if ref.knobs is not None else {}
+    return ModelSource(ref=entry.name, identity=f"zoo:{entry.name}", label=entry.name, knobs=knobs)
 
 
-_NetworkKey = tuple[str, int, str | None, tuple[tuple[str, int], ...], bool]
+_NetworkKey = tuple[str, int, str | None, tuple[tuple[str, int], ...], bool, str]
 _NETWORKS: OrderedDict[_NetworkKey, Network] = OrderedDict()
 _NETWORKS_LOCK = threading.Lock()
 
@@ -184,7 +188,8 @@ def load_network(
 
     ``dims`` and ``allow_unresolved`` apply over what the model was uploaded with."""
     bound, allow = model_binding((source.dims, source.allow_unresolved), dims, allow_unresolved)
-    key = (source.ref, batch, precision, tuple(sorted(bound.items())), allow)
+    knobs = json.dumps(source.knobs, sort_keys=True)
+    key = (source.ref, batch, precision, tuple(sorted(bound.items())), allow, knobs)
     with _NETWORKS_LOCK:
         net = _NETWORKS.get(key)
         if net is not None:
@@ -192,7 +197,12 @@ def load_network(
             return net
     prec = parse_precision(precision) if precision else None
     net = load_workload(
-        source.ref, batch=batch, precision=prec, dims=bound or None, allow_unresolved=allow
+        source.ref,
+        batch=batch,
+        precision=prec,
+        dims=bound or None,
+        allow_unresolved=allow,
+        **source.knobs,
     )
     with _NETWORKS_LOCK:
         _NETWORKS[key] = net
@@ -243,6 +253,8 @@ def estimate_key(session: Session, request: EstimateRequest, *, owner: str | Non
         binding = stored_binding(found[1])
     else:
         model = f"zoo:{request.model.zoo}"
+        if request.model.knobs is not None and request.model.knobs.given():
+            model += json.dumps(request.model.knobs.given(), sort_keys=True)
     dims, allow = model_binding(binding, request.dims, request.allow_unresolved)
     hw = request.hardware
     hardware: Any

@@ -22,7 +22,6 @@ from codesign_playground.service.core import tracing
 from codesign_playground.service.core.db import DatabaseNotMigratedError
 from codesign_playground.service.core.headers import (
     DASHBOARD_CSP,
-    PLOTLY_BUNDLE_URL,
     ContentSecurityPolicyMiddleware,
     OriginCheckMiddleware,
     install_docs,
@@ -101,17 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
 
     web = resources.files("codesign_playground.web")
-
-    @app.get(PLOTLY_BUNDLE_URL, include_in_schema=False)
-    def plotly_bundle() -> FileResponse:
-        # the installed plotly package's own bundle (never a CDN): reports work offline
-        from codesign_playground.explore.report import plotly_bundle_path
-
-        return FileResponse(
-            plotly_bundle_path(),
-            media_type="text/javascript",
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
 
     app.mount(
         "/static", StaticFiles(packages=[("codesign_playground", "web/static")]), name="static"

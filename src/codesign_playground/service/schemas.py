@@ -36,7 +36,9 @@ __all__ = [
     "ModelRef",
     "PublicId",
     "RtlCreate",
+    "SpaceCheck",
     "TemplateCreate",
+    "ZooKnobs",
 ]
 
 
@@ -83,16 +85,33 @@ class ModelList(BaseModel):
     count: int
 
 
+class ZooKnobs(_Strict):
+    """A zoo model's shape knobs (``None``: the model's default); each model takes some."""
+
+    resolution: int | None = Field(default=None, ge=1, le=8192, description="input pixels")
+    seq_len: int | None = Field(default=None, ge=1, le=1_048_576, description="tokens")
+    kv_len: int | None = Field(default=None, ge=1, le=1_048_576, description="cached tokens")
+    width: float | None = Field(default=None, gt=0, le=16, description="width multiplier")
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
 class ModelRef(_Strict):
-    """Exactly one of a stored model id or a zoo model name."""
+    """Exactly one of a stored model id or a zoo model name (a zoo model may take knobs)."""
 
     model_id: PublicId | None = Field(default=None, description="id of an uploaded model")
     zoo: str | None = Field(default=None, min_length=1, description="a zoo model name")
+    knobs: ZooKnobs | None = Field(
+        default=None, description="zoo knobs (resolution, seq_len, kv_len, width)"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> ModelRef:
         if (self.model_id is None) == (self.zoo is None):
             raise ValueError("give exactly one of model_id or zoo")
+        if self.knobs is not None and self.model_id is not None:
+            raise ValueError("knobs apply to zoo models only (a file's shapes are its own)")
         return self
 
 
@@ -195,6 +214,20 @@ class ExplorationCreate(_Strict):
     )
 
 
+class SpaceCheck(_Strict):
+    """A design-space document to check, as parsed JSON or as YAML text (exactly one)."""
+
+    space: dict[str, Any] | None = Field(default=None, description="the document")
+    yaml: str | None = Field(default=None, max_length=200_000, description="the document as YAML")
+    model_id: PublicId | None = Field(default=None, description="an uploaded model to explore")
+
+    @model_validator(mode="after")
+    def _one(self) -> SpaceCheck:
+        if (self.space is None) == (self.yaml is None):
+            raise ValueError("give exactly one of space or yaml")
+        return self
+
+
 class RtlCreate(_Strict):
     rows: int = Field(ge=2, le=64)
     cols: int = Field(ge=2, le=64)
@@ -203,6 +236,12 @@ class RtlCreate(_Strict):
     acc_width: int | None = Field(default=None, ge=8, le=64)
     buffer_depth: int = Field(default=512, ge=16, le=65536)
     name: str = Field(default="systolic_top", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    simulate: bool = Field(
+        default=False, description="run the GEMM test bench (Icarus Verilog) and report it"
+    )
+    synthesize: bool = Field(
+        default=False, description="synthesize with Yosys (generic cells) and report the counts"
+    )
 
 
 class JobProgress(BaseModel):

@@ -40,8 +40,9 @@ DASHBOARD_CSP = (
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 PLOTLY_BUNDLE_URL = "/static/vendor/plotly.min.js"
-"""Where the app serves the installed plotly package's bundle; served reports load it from here
-(the only script a report may load from the server: ``script-src 'self'``)."""
+"""Where the app serves Plotly.js (vendored by ``scripts/vendor_web.sh``: the strict build of the
+same plotly.js version the plotly package bundles); the workbench and served reports load it
+from here (the only script a report may load from the server: ``script-src 'self'``)."""
 REPORT_CSP = (
     "sandbox allow-scripts; default-src 'none'; script-src 'self' 'unsafe-inline'; "
     "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; connect-src 'none'; "

@@ -57,7 +57,10 @@ def run_rtl_job(ctx: JobContext) -> JobOutcome:
         buffer_depth=int(p.get("buffer_depth", 512)),
         name=str(p.get("name", "systolic_top")),
     )
-    ctx.report(0, 1, message="generating Verilog", force=True)
+    simulate, synth = bool(p.get("simulate")), bool(p.get("synthesize"))
+    steps = 1 + simulate + synth
+    ctx.report(0, steps, message="generating Verilog", force=True)
+    result: dict[str, Any] = {"design": design.to_dict(), "label": design.label}
     with tempfile.TemporaryDirectory() as tmp:
         generated = write_design(design, Path(tmp) / design.label)
         files = sorted(
@@ -66,14 +69,41 @@ def run_rtl_job(ctx: JobContext) -> JobOutcome:
             if path.is_file()
         )
         data = tar_folder(generated.directory, design.label)
-    ctx.report(1, 1, message="done", force=True)
-    result = {
-        "design": design.to_dict(),
-        "label": design.label,
-        "top": generated.top,
-        "files": files,
-    }
+        result |= {"top": generated.top, "files": files}
+        done = 1
+        if simulate:
+            ctx.report(done, steps, message="simulating (Icarus Verilog)", force=True)
+            result["simulation"] = _simulate(generated, Path(tmp) / "sim")
+            done += 1
+        if synth:
+            ctx.report(done, steps, message="synthesizing (Yosys)", force=True)
+            result["synthesis"] = _synthesize(generated, Path(tmp) / "synth")
+    ctx.report(steps, steps, message="done", force=True)
     return JobOutcome(result=result, artifact=(f"{design.label}.tar.gz", data))
+
+
+def _simulate(generated: Any, work_dir: Path) -> dict[str, Any]:
+    """The GEMM test bench's result on Icarus Verilog (8 cases, seed 0)."""
+    from codesign_playground.rtl import get_simulator, sample_cases
+
+    simulator = get_simulator("icarus")
+    if not simulator.available():
+        raise InputError("simulate: Icarus Verilog (iverilog) is not installed on the worker")
+    report = simulator.run(generated, sample_cases(generated.design, 8, seed=0), work_dir)
+    out = report.to_dict()
+    out.pop("waves", None)  # a worker path, meaningless to the client
+    return dict(_jsonable(out))
+
+
+def _synthesize(generated: Any, work_dir: Path) -> dict[str, Any]:
+    """Yosys's generic-cell counts of the design."""
+    from codesign_playground.rtl import synthesize, yosys_available
+
+    if not yosys_available():
+        raise InputError("synthesize: Yosys is not installed on the worker")
+    out = synthesize(generated, "generic", work_dir, timeout_s=600).to_dict()
+    out.pop("netlist", None)  # a worker path
+    return dict(_jsonable(out))
 
 
 def prepare_space(params: dict[str, Any], model_path: Path | None) -> Any:

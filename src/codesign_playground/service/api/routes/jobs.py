@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from codesign_playground.config import Settings
 from codesign_playground.service import crud
-from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep
+from codesign_playground.service.api.deps import OffsetQuery, QueueDep, ServicesDep, SessionDep
 from codesign_playground.service.core.problems import ProblemError, unavailable
 from codesign_playground.service.core.security import Principal, PrincipalDep
 from codesign_playground.service.core.tracing import capture_context
@@ -28,6 +32,7 @@ from codesign_playground.service.tables import JobRow
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 __all__ = [
+    "artifact_bytes",
     "artifact_response",
     "cancel_job",
     "load_job",
@@ -141,6 +146,24 @@ def artifact_response(session: Any, settings: Settings, job: JobRow) -> Response
     return Response(data, media_type="application/gzip", headers=disposition)
 
 
+def artifact_bytes(session: Any, settings: Settings, job: JobRow) -> bytes:
+    """The whole artifact in memory (for reading one file out of it), from its store or the
+    job row; 503 while the store does not answer, 404 when its object is gone."""
+    found = stored_file(settings, job.result, "artifact")
+    if found is None:
+        return session.scalar(select(JobRow.artifact).where(JobRow.id == job.id)) or b""
+    store, location = found
+    try:
+        return b"".join(store.open(location).chunks)
+    except StoreUnavailableError:
+        _log.warning("object store unreachable", extra={"job_id": job.id})
+        raise unavailable("object store") from None
+    except StoreRefusedError:
+        raise ProblemError(
+            404, "not-found", f"job {job.id}: its artifact is no longer in the {store.kind} store"
+        ) from None
+
+
 @router.get("", response_model=JobList)
 def read_jobs(
     session: SessionDep,
@@ -160,6 +183,58 @@ def read_jobs(
 def read_job(session: SessionDep, principal: PrincipalDep, job_id: str) -> Any:
     """One job with its progress."""
     return load_job(session, principal, job_id)
+
+
+EVENTS_POLL_S = 0.5
+"""How often the event stream reads the job's row (a change is sent at most this late)."""
+
+
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "``event: job`` messages, each a JobPublic as JSON, until the job "
+            "ends or ``max_s`` passes (then reconnect)",
+            "content": {"text/event-stream": {}},
+        }
+    },
+)
+async def job_events(
+    request: Request,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    job_id: str,
+    max_s: Annotated[float, Query(ge=1, le=600, description="close the stream after")] = 300,
+) -> StreamingResponse:
+    """The job's state as a server-sent event stream: one message now, then one at each change
+    of status or progress. One request follows a whole job, so a page watching progress stays
+    within the rate limits (polling ``GET /jobs/{id}`` twice a second would not)."""
+
+    def read() -> str:
+        with services.db.session() as s:
+            return JobPublic.model_validate(load_job(s, principal, job_id)).model_dump_json()
+
+    first = await run_in_threadpool(read)  # a 404 problem before the stream starts
+
+    async def stream() -> AsyncIterator[str]:
+        deadline = time.monotonic() + max_s
+        payload, last = first, ""
+        while True:
+            if payload != last:
+                yield f"event: job\ndata: {payload}\n\n"
+                last = payload
+            done = any(f'"status":"{t}"' in payload for t in crud.TERMINAL)
+            if done or time.monotonic() > deadline or await request.is_disconnected():
+                return
+            await asyncio.sleep(EVENTS_POLL_S)
+            payload = await run_in_threadpool(read)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED)

@@ -29,6 +29,7 @@ from codesign_playground.service.schemas import (
     ModelList,
     ModelPublic,
     ModelRef,
+    ZooKnobs,
 )
 from codesign_playground.units import Precision
 from codesign_playground.workload import profile
@@ -174,9 +175,15 @@ def profile_zoo_model(
     name: str,
     batch: Annotated[int, Query(ge=1, le=65536)] = 1,
     precision: Precision | None = None,
+    resolution: Annotated[int | None, Query(ge=1, le=8192)] = None,
+    seq_len: Annotated[int | None, Query(ge=1, le=1_048_576)] = None,
+    kv_len: Annotated[int | None, Query(ge=1, le=1_048_576)] = None,
+    width: Annotated[float | None, Query(gt=0, le=16)] = None,
 ) -> dict[str, Any]:
-    """Per-layer and total work of a zoo model."""
-    source = resolve_model(session, ModelRef(zoo=name), settings.codesign_data_dir, owner=None)
+    """Per-layer and total work of a zoo model with its knobs (left out: the model's default)."""
+    knobs = ZooKnobs(resolution=resolution, seq_len=seq_len, kv_len=kv_len, width=width)
+    ref = ModelRef(zoo=name, knobs=knobs)
+    source = resolve_model(session, ref, settings.codesign_data_dir, owner=None)
     return _profile(source, batch, precision)
 
 

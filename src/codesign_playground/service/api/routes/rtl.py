@@ -14,6 +14,7 @@ from codesign_playground.service.api.routes.jobs import (
     load_job,
     submit_job,
 )
+from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.core.security import PrincipalDep
 from codesign_playground.service.schemas import JobList, JobPublic, RtlCreate
 
@@ -25,11 +26,14 @@ KIND = "rtl"
 def create_rtl(
     session: SessionDep, queue: QueueDep, principal: PrincipalDep, body: RtlCreate
 ) -> Any:
-    """Start generating Verilog for a systolic array (checked before it is queued)."""
+    """Start generating Verilog for a systolic array (checked before it is queued); with
+    ``simulate`` and ``synthesize`` the job's result carries the test bench's and Yosys's
+    reports too."""
     from codesign_playground.rtl import SystolicDesign
 
     params = body.model_dump()
-    SystolicDesign(**(params | {"acc_width": params["acc_width"] or 32}))
+    design = {k: v for k, v in params.items() if k not in ("simulate", "synthesize")}
+    SystolicDesign(**(design | {"acc_width": design["acc_width"] or 32}))
     return submit_job(session, queue, owner=principal.owner, kind=KIND, params=params)
 
 
@@ -59,6 +63,18 @@ def cancel_rtl_job(
 ) -> Any:
     """Cancel an RTL job that has not finished."""
     return cancel_job(session, queue, load_job(session, principal, job_id, KIND))
+
+
+@router.get("/{job_id}/result")
+def read_rtl_result(session: SessionDep, principal: PrincipalDep, job_id: str) -> dict[str, Any]:
+    """What the job produced: the design, its files and, when asked, the simulation and
+    synthesis reports (409 while the job has not finished)."""
+    job = load_job(session, principal, job_id, KIND)
+    if job.result is None:
+        raise ProblemError(
+            409, "job-not-finished", f"rtl job {job_id} has no result yet (status {job.status})"
+        )
+    return dict(job.result)
 
 
 @router.get("/{job_id}/artifact", response_model=None)
