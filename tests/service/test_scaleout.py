@@ -327,7 +327,8 @@ def test_job_resumes_after_the_whole_pool_is_killed(cluster: Cluster) -> None:
 
 
 def test_cancel_stops_every_chunk_embedded(tmp_path: Path) -> None:
-    """The embedded worker runs chunked jobs in-process; a cancel leaves no chunk to run."""
+    """The embedded worker runs chunked jobs in-process; a cancel leaves no chunk to run, and
+    a resume runs the cancelled chunks (each point counted once)."""
     import threading
 
     from codesign_playground.config import Settings
@@ -370,6 +371,16 @@ def test_cancel_stops_every_chunk_embedded(tmp_path: Path) -> None:
         row = s.get(JobRow, job_id)
         assert row is not None and row.result is not None
         assert row.result["evaluations"] == counts["points"] < 80
+        # resumed as POST /explorations/{id}/resume does: queued again, the cancel cleared
+        row.status, row.cancel_requested, row.finished_at = "queued", False, None
+    assert execute(db, settings, job_id, worker="w2") == "succeeded"
+    counts = chunk_counts(db, job_id)
+    print(f"after resume: {counts}")
+    assert counts["cancelled"] == counts["pending"] == counts["running"] == 0
+    with db.session() as s:
+        row = s.get(JobRow, job_id)
+        assert row is not None and row.result is not None
+        assert row.result["evaluations"] == counts["points"] == 80
 
 
 def test_claims_respect_the_per_job_and_per_owner_limits(tmp_path: Path) -> None:

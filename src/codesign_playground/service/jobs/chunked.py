@@ -50,6 +50,7 @@ __all__ = [
     "Dispatch",
     "commit_chunk",
     "ensure_chunks",
+    "reopen_cancelled",
     "route_for",
     "run_chunk",
     "run_planned",
@@ -321,6 +322,20 @@ def cancel_unfinished(db: Database, job_id: str) -> None:
             .where(ChunkRow.job_id == job_id, ChunkRow.status.in_(("pending", "running")))
             .values(status="cancelled", finished_at=utcnow())
         )
+
+
+def reopen_cancelled(db: Database, job_id: str) -> int:
+    """Make a resumed job's cancelled chunks claimable again (its done chunks stand); returns
+    how many were reopened. Only a planner calls it, and a planner runs only for a job that is
+    not cancelled (a resume queued it again)."""
+    with db.session() as s:
+        reopened = s.execute(
+            update(ChunkRow)
+            .where(ChunkRow.job_id == job_id, ChunkRow.status == "cancelled")
+            .values(status="pending", worker=None, heartbeat_at=None, finished_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(reopened.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def chunk_counts(db: Database, job_id: str) -> dict[str, int]:

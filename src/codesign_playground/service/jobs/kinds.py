@@ -230,9 +230,10 @@ def _run_chunked(ctx: JobContext, space: Any, overrides: dict[str, Any], out_dir
     assert settings is not None
     ev = Evaluator(space, out_dir=out_dir)
     stored = chunked.stored_ranges(ctx.db, ctx.job_id)
-    if stored:  # resumed: the stored plan stands
+    if stored:  # resumed: the stored plan stands, its cancelled chunks are due again
         plan = plan_header(ev, **overrides)
         chunked.ensure_chunks(ctx.db, ctx.job_id, stored)
+        chunked.reopen_cancelled(ctx.db, ctx.job_id)
     else:
         plan = plan_chunks(
             ev,
