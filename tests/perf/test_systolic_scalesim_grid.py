@@ -15,21 +15,37 @@ from typing import Any
 import numpy as np
 import pytest
 
+from codesign_playground.hardware.importers.scalesim_cfg import spec_from_scalesim_config
+from codesign_playground.perf.batch import DesignBatch, Workload
 from codesign_playground.perf.scalesim_compat import (
     FAST_FIGURES,
     ScaleSimConfig,
     TopologyLayer,
     config_from_keys,
     layer_from_row,
+    layer_op,
     simulate_layers,
 )
 from codesign_playground.perf.systolic import SystolicResult
+from codesign_playground.perf.systolic_fast import (
+    SystolicConfig,
+    fast_gemm_figures,
+    systolic_fast_timing,
+)
+from codesign_playground.workload.ir import Network
+
+
+def workload_of(layer: TopologyLayer) -> Workload:
+    """The layer as a one-op workload, as exploration holds a network (a SCALE-Sim conv)."""
+    return Workload.of(Network(layer.name, (layer_op(layer),)))
 
 
 def fast_evaluate(layer: TopologyLayer, cfg: ScaleSimConfig) -> SystolicResult:
-    """The fast mode estimates and exploration run (``systolic.FAST``), on one layer under one
-    config: the same closed forms ``perf/systolic_fast.py`` evaluates over GEMMs x designs."""
-    return simulate_layers([layer], cfg, fast=True)
+    """The fast mode exactly as estimates and exploration run it: ``fast_gemm_figures`` (what
+    ``systolic_fast_timing`` calls) on a one-layer workload and the config as one design point
+    (``SystolicConfig.of`` maps a DesignBatch the same way; see
+    ``test_exploration_timing_is_the_fast_path``)."""
+    return fast_gemm_figures(workload_of(layer), SystolicConfig.from_scalesim(cfg))
 
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "scalesim"
@@ -75,6 +91,32 @@ def config_of(case: dict[str, Any]) -> ScaleSimConfig:
 
 def value(res: SystolicResult, name: str) -> float:
     return float(np.asarray(getattr(res, name)).ravel()[0])
+
+
+EXPRESSIBLE = [
+    c
+    for c in CASES
+    if c["config"]["InterfaceBandwidth"] == "USER"
+    and c["config"]["Bandwidth"]
+    == c["config"]["IfmapSRAMBankBandwidth"]
+    == c["config"]["FilterSRAMBankBandwidth"]
+]
+"""Grid cases a hardware description can state (one DRAM bandwidth, USER mode)."""
+
+
+@pytest.mark.parametrize("case", EXPRESSIBLE[::4], ids=[c["id"] for c in EXPRESSIBLE[::4]])
+def test_exploration_timing_is_the_fast_path(case: dict[str, Any]) -> None:
+    """``systolic_fast_timing`` on a DesignBatch of the config's hardware description runs
+    ``fast_gemm_figures`` with the same design point as ``SystolicConfig.from_scalesim``: its
+    cycles are SCALE-Sim's "Total Cycles" + 1 of the fast figures the grid test checks."""
+    layer, cfg = layer_of(case), config_of(case)
+    designs = DesignBatch.from_specs([spec_from_scalesim_config(cfg)])
+    conf = SystolicConfig.of(designs)
+    want = SystolicConfig.from_scalesim(cfg)
+    for f in SystolicConfig.__dataclass_fields__:
+        assert np.array_equal(getattr(conf, f), getattr(want, f)), f
+    timing = systolic_fast_timing(workload_of(layer), designs)
+    assert float(timing.cycles[0, 0]) == value(fast_evaluate(layer, cfg), "total_cycles") + 1
 
 
 def combination(case: dict[str, Any]) -> tuple[str, int, int, str, str]:
@@ -149,6 +191,9 @@ def test_fast_mode_within_one_percent_of_exact(case: dict[str, Any]) -> None:
     layer, cfg = layer_of(case), config_of(case)
     fast = fast_evaluate(layer, cfg)
     exact = simulate_layers([layer], cfg)
+    assert value(fast, "total_cycles") == value(
+        simulate_layers([layer], cfg, fast=True), "total_cycles"
+    )
     errors = {
         name: abs(value(fast, name) / max(value(exact, name), 1.0) - 1.0) for name in FAST_FIGURES
     }

@@ -638,7 +638,8 @@ def simulate(
         valid_h = (oh - 1) * fh + np.minimum(fh, ih - (oh - 1) * sh)
         valid_w = (ow - 1) * fw + np.minimum(fw, iw - (ow - 1) * sw)
         if_valid = valid_h * valid_w * ch
-        if_once = (sh >= fh) & (sw >= fw)
+        # windows overlap along an axis with a stride below the window and two windows or more
+        if_once = ((sh >= fh) | (oh == 1)) & ((sw >= fw) | (ow == 1))
 
     # DRAM reads. Prefetch matrices (USER mode) are padded to whole array rows/cols.
     filt_fp = kk * nn
