@@ -198,3 +198,54 @@ def test_fast_mode_within_one_percent_of_exact(case: dict[str, Any]) -> None:
         name: abs(value(fast, name) / max(value(exact, name), 1.0) - 1.0) for name in FAST_FIGURES
     }
     assert max(errors.values()) <= 0.01, errors
+
+
+@pytest.mark.parametrize(
+    ("shape", "kernel", "stride", "pads", "ceil_mode"),
+    [
+        ((1, 3, 224, 224), 7, 2, 3, False),  # ResNet stem: floor output, ifmap cut to 229
+        ((2, 16, 15, 15), 3, 2, 1, False),  # batch stacked
+        ((1, 8, 56, 56), 1, 2, 0, True),  # SCALE-Sim's ceil output, last window hangs over
+        ((3, 4, 9, 9), 3, 1, 0, False),
+    ],
+)
+def test_gemm_geometry_gives_the_ops_gemm(
+    shape: tuple[int, int, int, int], kernel: int, stride: int, pads: int, ceil_mode: bool
+) -> None:
+    """The conv geometry exploration passes reproduces each conv GEMM's m and k under
+    SCALE-Sim's ``ceil((H - R + s) / s)``; a matmul keeps SCALE-Sim's GEMM form."""
+    from codesign_playground.perf.systolic import conv_gemm_view
+    from codesign_playground.perf.systolic_fast import gemm_geometry
+    from codesign_playground.workload import ops
+    from codesign_playground.workload.ir import TensorSpec
+
+    x = TensorSpec("x", shape)
+    op = ops.conv(
+        "c",
+        x,
+        (32, shape[1], kernel, kernel),
+        strides=(stride, stride),
+        pads=(pads,) * 4,
+        ceil_mode=ceil_mode,
+        precision="int8",
+    )
+    mm = ops.matmul("mm", TensorSpec("a", (64, 48)), TensorSpec("b", (48, 40)))
+    work = Workload.of(Network("n", (op, mm)))
+    geo = gemm_geometry(work)
+    view = conv_gemm_view(
+        geo.ifmap_h,
+        geo.ifmap_w,
+        geo.filter_h,
+        geo.filter_w,
+        geo.channels,
+        1,
+        geo.stride_h,
+        geo.stride_w,
+    )
+    assert np.array_equal(view.m, work.la.gemm_m) and np.array_equal(view.k, work.la.gemm_k)
+    assert int(np.asarray(geo.filter_h)[0]) == kernel
+    assert [int(np.asarray(getattr(geo, f))[1]) for f in ("ifmap_h", "filter_h", "channels")] == [
+        64,
+        1,
+        1,
+    ]

@@ -139,7 +139,7 @@ class SystolicConfig:
     def from_scalesim(cfg: ScaleSimConfig) -> SystolicConfig:
         """One design point: a SCALE-Sim ``.cfg`` (one-byte words, one array)."""
 
-        def one(x: float, dtype: type = np.int64) -> np.ndarray:  # type: ignore[type-arg]
+        def one(x: float, dtype: type = np.int64) -> np.ndarray:
             return np.array([x], dtype=dtype)
 
         return SystolicConfig(
