@@ -769,6 +769,7 @@ def simulate(
     if conv is None:
         if_valid = mm * kk
         if_once = ifp == if_valid
+        reuse_lines = np.zeros_like(mm)
     else:
         ih, iw, fh, fw, ch, sh, sw = (
             np.broadcast_to(_i64(x), mm.shape)
@@ -789,6 +790,10 @@ def simulate(
         if_valid = valid_h * valid_w * ch
         # windows overlap along an axis with a stride below the window and two windows or more
         if_once = ((sh >= fh) | (oh == 1)) & ((sw >= fw) | (ow == 1))
+        # Demand lines between two requests of one ifmap word (os/is): the next window along
+        # a row (the next ofmap pixel) reads it ``sw*C`` window positions earlier; with one
+        # window per row, the next row ``sh*S*C`` positions earlier.
+        reuse_lines = np.where((sw < fw) & (ow > 1), sw * ch, sh * fw * ch)
 
     # DRAM reads. Prefetch matrices (USER mode) are padded to whole array rows/cols.
     filt_fp = kk * nn
@@ -829,7 +834,15 @@ def simulate(
     if_stream = (one, if_valid, if_valid, np.where(is_is, 1, col_folds))
     # Distinct addresses within a pass: layers whose windows do not overlap only.
     if_distinct = if_once
-    if_estimate = np.where(is_ws, passes_if * if_valid, np.minimum(ifmap_sram, passes_if * ifp))
+    # os/is convs with overlapping windows: a word's next request comes ``reuse_lines`` window
+    # positions later, each position demanding a row of pixels (os: the fold's used rows; is:
+    # the used columns). At least 1.5 epochs later, every valid request misses (the epoch
+    # empties in between); else the estimate stays between the footprint and the requests.
+    pixels = np.where(is_os, np.minimum(rr, mm), np.minimum(cc, mm))
+    far = (reuse_lines * pixels * 2 >= 3 * _ACTIVE_SETS * (ifmap_words // 100)) & ~if_once
+    if_estimate = np.where(
+        is_ws | far, passes_if * if_valid, np.minimum(ifmap_sram, passes_if * ifp)
+    )
     last_cols = nn - (col_folds - 1) * cc
     fi_stream = (
         np.where(is_os, col_folds, 1),
