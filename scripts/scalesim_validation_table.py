@@ -58,6 +58,7 @@ def config_of(case: dict[str, Any]) -> ScaleSimConfig:
 
 
 def fast(layer: TopologyLayer, cfg: ScaleSimConfig) -> SystolicResult:
+    """Exploration's fast path (``simulate_layers(fast=True)`` runs ``fast_gemm_figures``)."""
     return simulate_layers([layer], cfg, fast=True)
 
 
@@ -108,8 +109,10 @@ def main() -> int:
         "ws/os/is x arrays 8x8 to 128x128 and non-square x SRAM sizes x CALC/USER bandwidth, on "
         "ResNet-18, MobileNet and GEMM layers of SCALE-Sim's topology files). *exact*: total and "
         "stall cycles, SRAM and DRAM reads and writes all equal SCALE-Sim's (the tests also check "
-        "every start/stop cycle). *fast*: the fast mode (`systolic.FAST`, used by estimates and "
-        "exploration) against the exact mode, worst relative error over total cycles (stalls "
+        "every start/stop cycle). *fast*: the fast mode through exploration's own code path "
+        "(`systolic_fast.fast_gemm_figures`, what `systolic_fast_timing` runs, on the layer as a "
+        "one-op workload and the config as one design point) against the exact mode, worst "
+        "relative error over total cycles (stalls "
         "included) and SRAM and DRAM reads and writes; the grid cases where it is more than 1% "
         "off are listed in `tests/data/scalesim/fast_mode_misses.txt` (strict expected failures "
         "of `tests/perf/test_systolic_scalesim_grid.py`). Model times are one case at a time "

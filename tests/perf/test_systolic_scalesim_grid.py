@@ -15,21 +15,37 @@ from typing import Any
 import numpy as np
 import pytest
 
+from codesign_playground.hardware.importers.scalesim_cfg import spec_from_scalesim_config
+from codesign_playground.perf.batch import DesignBatch, Workload
 from codesign_playground.perf.scalesim_compat import (
     FAST_FIGURES,
     ScaleSimConfig,
     TopologyLayer,
     config_from_keys,
     layer_from_row,
+    layer_op,
     simulate_layers,
 )
 from codesign_playground.perf.systolic import SystolicResult
+from codesign_playground.perf.systolic_fast import (
+    SystolicConfig,
+    fast_gemm_figures,
+    systolic_fast_timing,
+)
+from codesign_playground.workload.ir import Network
+
+
+def workload_of(layer: TopologyLayer) -> Workload:
+    """The layer as a one-op workload, as exploration holds a network (a SCALE-Sim conv)."""
+    return Workload.of(Network(layer.name, (layer_op(layer),)))
 
 
 def fast_evaluate(layer: TopologyLayer, cfg: ScaleSimConfig) -> SystolicResult:
-    """The fast mode estimates and exploration run (``systolic.FAST``), on one layer under one
-    config: the same closed forms ``perf/systolic_fast.py`` evaluates over GEMMs x designs."""
-    return simulate_layers([layer], cfg, fast=True)
+    """The fast mode exactly as estimates and exploration run it: ``fast_gemm_figures`` (what
+    ``systolic_fast_timing`` calls) on a one-layer workload and the config as one design point
+    (``SystolicConfig.of`` maps a DesignBatch the same way; see
+    ``test_exploration_timing_is_the_fast_path``)."""
+    return fast_gemm_figures(workload_of(layer), SystolicConfig.from_scalesim(cfg))
 
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "scalesim"
@@ -81,6 +97,32 @@ def config_of(case: dict[str, Any]) -> ScaleSimConfig:
 
 def value(res: SystolicResult, name: str) -> float:
     return float(np.asarray(getattr(res, name)).ravel()[0])
+
+
+EXPRESSIBLE = [
+    c
+    for c in CASES
+    if c["config"]["InterfaceBandwidth"] == "USER"
+    and c["config"]["Bandwidth"]
+    == c["config"]["IfmapSRAMBankBandwidth"]
+    == c["config"]["FilterSRAMBankBandwidth"]
+]
+"""Grid cases a hardware description can state (one DRAM bandwidth, USER mode)."""
+
+
+@pytest.mark.parametrize("case", EXPRESSIBLE[::4], ids=[c["id"] for c in EXPRESSIBLE[::4]])
+def test_exploration_timing_is_the_fast_path(case: dict[str, Any]) -> None:
+    """``systolic_fast_timing`` on a DesignBatch of the config's hardware description runs
+    ``fast_gemm_figures`` with the same design point as ``SystolicConfig.from_scalesim``: its
+    cycles are SCALE-Sim's "Total Cycles" + 1 of the fast figures the grid test checks."""
+    layer, cfg = layer_of(case), config_of(case)
+    designs = DesignBatch.from_specs([spec_from_scalesim_config(cfg)])
+    conf = SystolicConfig.of(designs)
+    want = SystolicConfig.from_scalesim(cfg)
+    for f in SystolicConfig.__dataclass_fields__:
+        assert np.array_equal(getattr(conf, f), getattr(want, f)), f
+    timing = systolic_fast_timing(workload_of(layer), designs)
+    assert float(timing.cycles[0, 0]) == value(fast_evaluate(layer, cfg), "total_cycles") + 1
 
 
 def combination(case: dict[str, Any]) -> tuple[str, int, int, str, str]:
@@ -173,7 +215,61 @@ def test_fast_mode_within_one_percent_of_exact(case: dict[str, Any]) -> None:
     layer, cfg = layer_of(case), config_of(case)
     fast = fast_evaluate(layer, cfg)
     exact = simulate_layers([layer], cfg)
+    assert value(fast, "total_cycles") == value(
+        simulate_layers([layer], cfg, fast=True), "total_cycles"
+    )
     errors = {
         name: abs(value(fast, name) / max(value(exact, name), 1.0) - 1.0) for name in FAST_FIGURES
     }
     assert max(errors.values()) <= 0.01, errors
+
+
+@pytest.mark.parametrize(
+    ("shape", "kernel", "stride", "pads", "ceil_mode"),
+    [
+        ((1, 3, 224, 224), 7, 2, 3, False),  # ResNet stem: floor output, ifmap cut to 229
+        ((2, 16, 15, 15), 3, 2, 1, False),  # batch stacked
+        ((1, 8, 56, 56), 1, 2, 0, True),  # SCALE-Sim's ceil output, last window hangs over
+        ((3, 4, 9, 9), 3, 1, 0, False),
+    ],
+)
+def test_gemm_geometry_gives_the_ops_gemm(
+    shape: tuple[int, int, int, int], kernel: int, stride: int, pads: int, ceil_mode: bool
+) -> None:
+    """The conv geometry exploration passes reproduces each conv GEMM's m and k under
+    SCALE-Sim's ``ceil((H - R + s) / s)``; a matmul keeps SCALE-Sim's GEMM form."""
+    from codesign_playground.perf.systolic import conv_gemm_view
+    from codesign_playground.perf.systolic_fast import gemm_geometry
+    from codesign_playground.workload import ops
+    from codesign_playground.workload.ir import TensorSpec
+
+    x = TensorSpec("x", shape)
+    op = ops.conv(
+        "c",
+        x,
+        (32, shape[1], kernel, kernel),
+        strides=(stride, stride),
+        pads=(pads,) * 4,
+        ceil_mode=ceil_mode,
+        precision="int8",
+    )
+    mm = ops.matmul("mm", TensorSpec("a", (64, 48)), TensorSpec("b", (48, 40)))
+    work = Workload.of(Network("n", (op, mm)))
+    geo = gemm_geometry(work)
+    view = conv_gemm_view(
+        geo.ifmap_h,
+        geo.ifmap_w,
+        geo.filter_h,
+        geo.filter_w,
+        geo.channels,
+        1,
+        geo.stride_h,
+        geo.stride_w,
+    )
+    assert np.array_equal(view.m, work.la.gemm_m) and np.array_equal(view.k, work.la.gemm_k)
+    assert int(np.asarray(geo.filter_h)[0]) == kernel
+    assert [int(np.asarray(getattr(geo, f))[1]) for f in ("ifmap_h", "filter_h", "channels")] == [
+        64,
+        1,
+        1,
+    ]

@@ -22,14 +22,17 @@ from codesign_playground.hardware.importers.scalesim_cfg import (
     config_from_keys,
     load_config,
 )
+from codesign_playground.perf.batch import Workload
 from codesign_playground.perf.systolic import (
-    FAST,
     ConvGeometry,
     SystolicResult,
     conv_gemm_view,
     simulate,
 )
+from codesign_playground.perf.systolic_fast import SystolicConfig, fast_gemm_figures
 from codesign_playground.workload.importers.scalesim_csv import TopologyRow, read_topology
+from codesign_playground.workload.ir import Network, Op, TensorSpec
+from codesign_playground.workload.ops import conv
 
 __all__ = [
     "BANDWIDTH_REPORT_HEADER",
@@ -40,6 +43,7 @@ __all__ = [
     "TopologyLayer",
     "config_from_keys",
     "layer_from_row",
+    "layer_op",
     "load_config",
     "load_topology",
     "simulate_layers",
@@ -111,9 +115,12 @@ def simulate_layers(
 ) -> SystolicResult:
     """Run the systolic model on topology layers under one SCALE-Sim config (1-D results).
 
-    ``fast``: the fast mode estimates and exploration run (``systolic.FAST``: closed forms, no
-    memory replay) instead of the exact one."""
+    ``fast``: the fast mode estimates and exploration run, through their own code path
+    (:func:`.systolic_fast.fast_gemm_figures` on the layers as a workload, :func:`layer_op`,
+    and the config as one design point), instead of the exact mode."""
     cfg.require_modelled()
+    if fast:
+        return _fast_layers(layers, cfg)
 
     def col(get: Callable[[TopologyLayer], int]) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
         return np.array([get(layer) for layer in layers], dtype=np.int64)
@@ -152,7 +159,30 @@ def simulate_layers(
         bandwidth_words_per_cycle=cfg.bandwidths[0] if cfg.bandwidths else 10,
         ifmap_fill_bw_words_per_cycle=cfg.ifmap_sram_bank_bandwidth,
         filter_fill_bw_words_per_cycle=cfg.filter_sram_bank_bandwidth,
-        replay=FAST["replay"] if fast else True,
+    )
+
+
+def layer_op(layer: TopologyLayer) -> Op:
+    """A topology layer as a workload op in SCALE-Sim's convention: a one-byte-word conv with
+    ``ceil`` output sizes (the last window may hang over the ifmap's edge)."""
+    x = TensorSpec(f"{layer.name}.in", (1, layer.channels, layer.ifmap_h, layer.ifmap_w))
+    return conv(
+        layer.name,
+        x,
+        (layer.num_filters, layer.channels, layer.filter_h, layer.filter_w),
+        strides=(layer.stride_h, layer.stride_w),
+        precision="int8",
+        ceil_mode=True,
+    )
+
+
+def _fast_layers(layers: Sequence[TopologyLayer], cfg: ScaleSimConfig) -> SystolicResult:
+    """Fast mode through exploration's own code path: the layers as a workload, the config
+    as one design point, :func:`.systolic_fast.fast_gemm_figures`."""
+    net = Network("scalesim", tuple(layer_op(x) for x in layers))
+    res = fast_gemm_figures(Workload.of(net), SystolicConfig.from_scalesim(cfg))
+    return SystolicResult(
+        **{f: np.asarray(getattr(res, f))[:, 0] for f in SystolicResult.__dataclass_fields__}
     )
 
 

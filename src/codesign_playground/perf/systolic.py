@@ -385,6 +385,144 @@ class _FoldTimeline:
     is_os: BoolArray
 
 
+def _box_pairs(x: IntArray, a: IntArray, b: IntArray) -> IntArray:
+    """Pairs ``(u, c)``, ``0 <= u < b``, ``0 <= c < a``, with ``u + c < x``."""
+
+    def h(y: IntArray) -> IntArray:  # sum over c < a of max(y - c, 0)
+        y = np.maximum(y, 0)
+        return np.where(y <= a, y * (y + 1) // 2, a * y - a * (a - 1) // 2)
+
+    return np.asarray(h(x) - h(x - b), dtype=np.int64)
+
+
+_WRITE_BATCHES = 64
+"""Most drain batches the fast mode steps through one by one (:func:`_write_stall_batches`)."""
+_TIMELINE_FIELDS = (
+    "rows",
+    "cols",
+    "t",
+    "sr",
+    "sc",
+    "folds",
+    "row_folds",
+    "col_folds",
+    "fold_lines",
+    "is_os",
+)
+
+
+def _box_pairs_at_least(want: IntArray, a: IntArray, b: IntArray) -> IntArray:
+    """Smallest ``x >= 1`` with ``_box_pairs(x, a, b) >= want`` (``1 <= want <= a*b``): the
+    triangle, band and closing triangle of the box inverted, then corrected by one."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    tri = lo * (lo + 1) // 2
+    band = tri + (hi - lo) * lo
+    wf = want.astype(np.float64)
+    x1 = np.ceil((np.sqrt(1.0 + 8.0 * wf) - 1.0) / 2.0)
+    x2 = lo + np.ceil((wf - tri) / np.maximum(lo, 1))
+    rest = np.maximum((a * b - want).astype(np.float64), 0.0)
+    x3 = (a + b) - np.floor((1.0 + np.sqrt(1.0 + 8.0 * rest)) / 2.0)
+    x = np.where(want <= tri, x1, np.where(want <= band, x2, x3)).astype(np.int64)
+    x = np.clip(x, 1, a + b)
+    x = np.where(_box_pairs(x, a, b) < want, x + 1, x)
+    return np.asarray(np.where(_box_pairs(x - 1, a, b) >= want, x - 1, x), dtype=np.int64)
+
+
+class _WriteTimeline:
+    """Exact ofmap write positions on the demand lines (no stalls) of a fold timeline.
+
+    Folds run column fold outer, row fold inner. ws/is fold ``(fc, fr)`` writes ``(t, c)``
+    (``t < T``, ``c < uc``) on its line ``2*Rows - 1 + t + c``; os writes ``(r, c)`` (``r < ur``,
+    ``c < uc``) on ``T - 1 + (Rows - 1 - r) + c``: within a fold the words before a line are
+    the pairs of a box below an anti-diagonal (:func:`_box_pairs`)."""
+
+    def __init__(self, geo: _FoldTimeline) -> None:
+        self.g = geo
+        rr, cc = geo.rows, geo.cols
+        self.uc_last = geo.sc - (geo.col_folds - 1) * cc
+        self.ur_last = geo.sr - (geo.row_folds - 1) * rr
+        # words per column fold (os: all its row folds), full ones first
+        self.col_words = np.where(geo.is_os, cc * geo.sr, cc * geo.t * geo.row_folds)
+
+    def _fold_shape(self, fold: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """(a, b, offset, words before the fold) of fold index ``fold``."""
+        g = self.g
+        fc = fold // g.row_folds
+        fr = fold - fc * g.row_folds
+        uc = np.where(fc >= g.col_folds - 1, self.uc_last, g.cols)
+        ur = np.where(fr >= g.row_folds - 1, self.ur_last, g.rows)
+        b = np.where(g.is_os, ur, g.t)
+        off = np.where(g.is_os, g.t - 1 + g.rows - ur, 2 * g.rows - 1)
+        before = fc * self.col_words + fr * uc * np.where(g.is_os, g.rows, g.t)
+        return uc, b, off, before
+
+    def before_line(self, line: IntArray) -> IntArray:
+        """Words written on the lines before ``line``."""
+        g = self.g
+        line = np.minimum(line, g.folds * g.fold_lines)
+        fold = np.minimum(line // g.fold_lines, g.folds - 1)
+        a, b, off, before = self._fold_shape(fold)
+        x = line - fold * g.fold_lines - off
+        return np.asarray(before + _box_pairs(x, a, b), dtype=np.int64)
+
+    def line_of(self, w: IntArray) -> IntArray:
+        """Line of the ``w``-th write (1-based)."""
+        g = self.g
+        full = g.col_folds - 1
+        in_full = w <= full * self.col_words
+        fc = np.where(in_full, (w - 1) // np.maximum(self.col_words, 1), full)
+        rest = w - fc * self.col_words
+        uc = np.where(fc >= full, self.uc_last, g.cols)
+        per = uc * np.where(g.is_os, g.rows, g.t)
+        fr = np.minimum((rest - 1) // np.maximum(per, 1), g.row_folds - 1)
+        fold = fc * g.row_folds + fr
+        a, b, off, before = self._fold_shape(fold)
+        x = _box_pairs_at_least(w - before, a, b)
+        return np.asarray(fold * g.fold_lines + off + x - 1, dtype=np.int64)
+
+
+def _write_stall_batches(
+    words: IntArray, buf_words: IntArray, drain_bw: IntArray, geo: _FoldTimeline
+) -> IntArray:
+    """Write stalls of SCALE-Sim's ``write_buffer`` batch by batch (no read stalls): a write
+    leaving less than ``ceil(B/2)`` words free with no drain in flight starts a drain of
+    ``ceil(D/bw)`` lines (``D = B - ceil(B/2)`` words freed at its start) ending ``lines - 1``
+    cycles later; a write filling the buffer while a drain is in flight stalls the array until
+    it ends, and the next write starts the next drain. A drain frees its whole lines
+    (``ceil(D/bw)*bw`` words, quirk 8; the padding of a flushed partial line is not
+    modelled). Vectorized over the pairs still writing, one step per batch."""
+    active = _ceil_div(buf_words, _i64(2))
+    d = buf_words - active
+    nl = _ceil_div(np.maximum(d, 1), drain_bw)
+    freed = nl * drain_bw  # whole drain lines are freed (quirk 8)
+    w = np.zeros_like(words)
+    free = buf_words.copy()
+    dend = np.zeros_like(words)
+    stall = np.zeros_like(words)
+    idx = np.flatnonzero((words > buf_words) & (d > 0))
+    while idx.size:
+        tl = _WriteTimeline(_FoldTimeline(*(getattr(geo, f)[idx] for f in _TIMELINE_FIELDS)))
+        wi, fi, di, si, ni = w[idx], free[idx], dend[idx], stall[idx], words[idx]
+        wa = wi + np.maximum(1, fi - active[idx] + 1)  # drops below the active half
+        ws = wi + np.maximum(1, fi)  # fills the buffer
+        ok = wa <= ni
+        la = tl.line_of(np.minimum(wa, ni))
+        late = ok & (la + si < di)  # a drain still in flight
+        lsw = tl.line_of(np.minimum(ws, ni))
+        stalls = late & (ws <= ni) & (lsw + si < di)
+        si = np.where(stalls, di - lsw, si)
+        after = tl.before_line(np.maximum(la, di - si)) + 1  # first write once it ends
+        trig = np.where(stalls, ws + 1, np.where(late, after, wa))
+        ok &= trig <= ni
+        c = tl.line_of(np.clip(trig, 1, ni)) + si
+        stall[idx] = si
+        free[idx] = np.where(ok, fi - (trig - wi) + freed[idx], fi)
+        w[idx] = np.where(ok, trig, wi)
+        dend[idx] = np.where(ok, c + nl[idx] - 1, di)
+        idx = idx[ok]
+    return stall
+
+
 def _stall_cycles(
     if_timing: _RefillTiming,
     fi_timing: _RefillTiming,
@@ -395,8 +533,10 @@ def _stall_cycles(
     geo: _FoldTimeline,
 ) -> IntArray:
     """Stall cycles of the fast mode: the largest of the read stalls (:func:`_read_stall`), the
-    write stalls (:func:`_write_stall`) and, after a single refill, the read stall followed by
-    the write stalls of the rest of the run (:func:`_write_stall_after`).
+    write stalls (:func:`_write_stall`; without refills and with at most ``_WRITE_BATCHES``
+    drain batches, :func:`_write_stall_batches` on the exact write timeline) and, after a
+    single refill, the read stall followed by the write stalls of the rest of the run
+    (:func:`_write_stall_after`).
 
     Ofmap word ``w`` (1-based) is written, without stalls, on a line of the fold timeline:
     ws/is folds ``(fc, fr)`` write ``uc`` words a line over ``T`` lines from line
@@ -439,6 +579,15 @@ def _stall_cycles(
         return np.asarray(done, dtype=np.float64)
 
     write_stall = _write_stall(ofmap_words, ofmap_buf_words, half_buf, drain_bw, write_line)
+    # Without refills, and with few drain batches (bounded work per pair in exploration), the
+    # writes alone set the stalls: batch by batch on the exact write timeline.
+    batches = _ceil_div(np.maximum(ofmap_words - ofmap_buf_words, 0), np.maximum(half_buf, 1))
+    exact_w = (if_timing.refills == 0) & (fi_timing.refills == 0) & (batches <= _WRITE_BATCHES)
+    if np.any(exact_w):
+        sub = _FoldTimeline(*(np.asarray(getattr(geo, f))[exact_w] for f in _TIMELINE_FIELDS))
+        write_stall[exact_w] = _write_stall_batches(
+            ofmap_words[exact_w], ofmap_buf_words[exact_w], drain_bw[exact_w], sub
+        )
     # A single refill stalls the array once, at line ``at``: the writes stop meanwhile, and the
     # drain batches resume with the array (a batch only starts on a write).
     if_paces = if_stall >= fi_stall
@@ -620,6 +769,7 @@ def simulate(
     if conv is None:
         if_valid = mm * kk
         if_once = ifp == if_valid
+        reuse_lines = np.zeros_like(mm)
     else:
         ih, iw, fh, fw, ch, sh, sw = (
             np.broadcast_to(_i64(x), mm.shape)
@@ -638,7 +788,12 @@ def simulate(
         valid_h = (oh - 1) * fh + np.minimum(fh, ih - (oh - 1) * sh)
         valid_w = (ow - 1) * fw + np.minimum(fw, iw - (ow - 1) * sw)
         if_valid = valid_h * valid_w * ch
-        if_once = (sh >= fh) & (sw >= fw)
+        # windows overlap along an axis with a stride below the window and two windows or more
+        if_once = ((sh >= fh) | (oh == 1)) & ((sw >= fw) | (ow == 1))
+        # Demand lines between two requests of one ifmap word (os/is): the next window along
+        # a row (the next ofmap pixel) reads it ``sw*C`` window positions earlier; with one
+        # window per row, the next row ``sh*S*C`` positions earlier.
+        reuse_lines = np.where((sw < fw) & (ow > 1), sw * ch, sh * fw * ch)
 
     # DRAM reads. Prefetch matrices (USER mode) are padded to whole array rows/cols.
     filt_fp = kk * nn
@@ -679,7 +834,15 @@ def simulate(
     if_stream = (one, if_valid, if_valid, np.where(is_is, 1, col_folds))
     # Distinct addresses within a pass: layers whose windows do not overlap only.
     if_distinct = if_once
-    if_estimate = np.where(is_ws, passes_if * if_valid, np.minimum(ifmap_sram, passes_if * ifp))
+    # os/is convs with overlapping windows: a word's next request comes ``reuse_lines`` window
+    # positions later, each position demanding a row of pixels (os: the fold's used rows; is:
+    # the used columns). At least 1.5 epochs later, every valid request misses (the epoch
+    # empties in between); else the estimate stays between the footprint and the requests.
+    pixels = np.where(is_os, np.minimum(rr, mm), np.minimum(cc, mm))
+    far = (reuse_lines * pixels * 2 >= 3 * _ACTIVE_SETS * (ifmap_words // 100)) & ~if_once
+    if_estimate = np.where(
+        is_ws | far, passes_if * if_valid, np.minimum(ifmap_sram, passes_if * ifp)
+    )
     last_cols = nn - (col_folds - 1) * cc
     fi_stream = (
         np.where(is_os, col_folds, 1),

@@ -24,15 +24,31 @@ Cycle counts are SCALE-Sim's "Total Cycles" plus one (it reports the last cycle'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from codesign_playground.errors import HardwareSpecError
+from codesign_playground.hardware.importers.scalesim_cfg import ScaleSimConfig
 from codesign_playground.perf.batch import BatchTiming, DesignBatch, Workload, bound_labels
 from codesign_playground.perf.roofline import roofline_batch
-from codesign_playground.perf.systolic import FAST, simulate
-from codesign_playground.units import FloatArray
+from codesign_playground.perf.systolic import (
+    FAST,
+    ConvGeometry,
+    SystolicResult,
+    conv_gemm_view,
+    simulate,
+)
+from codesign_playground.units import BoolArray, FloatArray, IntArray
 
-__all__ = ["DATAFLOW_CODES", "scalesim_columns", "systolic_fast_timing"]
+__all__ = [
+    "DATAFLOW_CODES",
+    "SystolicConfig",
+    "fast_gemm_figures",
+    "gemm_geometry",
+    "scalesim_columns",
+    "systolic_fast_timing",
+]
 
 #: SCALE-Sim dataflow codes of :func:`codesign_playground.perf.systolic.simulate`.
 DATAFLOW_CODES = {"os": 0, "ws": 1, "is": 2}
@@ -80,6 +96,170 @@ def scalesim_columns(designs: DesignBatch) -> dict[str, FloatArray]:
     return out
 
 
+@dataclass(frozen=True)
+class SystolicConfig:
+    """SCALE-Sim's configuration of ``D`` design points as ``(D,)`` columns: what the fast
+    mode reads of a design. Bandwidths are in bytes per cycle (each GEMM converts them to
+    words of its width); ``user_bandwidth`` False is SCALE-Sim's CALC mode (reads fill at 10
+    words/cycle, the ofmap drains ``cols`` words/cycle; the bandwidth columns are unused)."""
+
+    rows: IntArray
+    cols: IntArray
+    dataflow: IntArray  # DATAFLOW_CODES
+    ifmap_sram_kb: IntArray
+    filter_sram_kb: IntArray
+    ofmap_sram_kb: IntArray
+    user_bandwidth: BoolArray
+    drain_bytes_per_cycle: FloatArray
+    ifmap_fill_bytes_per_cycle: FloatArray
+    filter_fill_bytes_per_cycle: FloatArray
+    cores: FloatArray
+
+    @staticmethod
+    def of(designs: DesignBatch, columns: dict[str, FloatArray] | None = None) -> SystolicConfig:
+        """Every design of ``designs`` (USER mode at the DRAM level's bandwidth; see
+        :func:`scalesim_columns`, whose result ``columns`` is when given)."""
+        p = scalesim_columns(designs) if columns is None else columns
+        bw = p["dram_bytes_per_cycle"]
+        return SystolicConfig(
+            rows=designs.rows.astype(np.int64),
+            cols=designs.cols.astype(np.int64),
+            dataflow=np.array([DATAFLOW_CODES[x] for x in designs.dataflow], dtype=np.int64),
+            ifmap_sram_kb=p["ifmap_sram_kb"].astype(np.int64),
+            filter_sram_kb=p["filter_sram_kb"].astype(np.int64),
+            ofmap_sram_kb=p["ofmap_sram_kb"].astype(np.int64),
+            user_bandwidth=np.ones(designs.n, dtype=bool),
+            drain_bytes_per_cycle=bw,
+            ifmap_fill_bytes_per_cycle=bw,
+            filter_fill_bytes_per_cycle=bw,
+            cores=np.asarray(designs.cores, dtype=np.float64),
+        )
+
+    @staticmethod
+    def from_scalesim(cfg: ScaleSimConfig) -> SystolicConfig:
+        """One design point: a SCALE-Sim ``.cfg`` (one-byte words, one array)."""
+
+        def one(x: float, dtype: type = np.int64) -> np.ndarray:
+            return np.array([x], dtype=dtype)
+
+        return SystolicConfig(
+            rows=one(cfg.array_rows),
+            cols=one(cfg.array_cols),
+            dataflow=one(DATAFLOW_CODES[cfg.dataflow.strip().lower()]),
+            ifmap_sram_kb=one(cfg.ifmap_sram_kb),
+            filter_sram_kb=one(cfg.filter_sram_kb),
+            ofmap_sram_kb=one(cfg.ofmap_sram_kb),
+            user_bandwidth=one(cfg.use_user_bandwidth, bool),
+            drain_bytes_per_cycle=one(cfg.bandwidths[0] if cfg.bandwidths else 10, np.float64),
+            ifmap_fill_bytes_per_cycle=one(cfg.ifmap_sram_bank_bandwidth, np.float64),
+            filter_fill_bytes_per_cycle=one(cfg.filter_sram_bank_bandwidth, np.float64),
+            cores=one(1, np.float64),
+        )
+
+
+def _ints(value: object) -> tuple[int, ...] | None:
+    return tuple(int(v) for v in value) if isinstance(value, tuple | list) else None
+
+
+def gemm_geometry(work: Workload) -> ConvGeometry:
+    """Per GEMM of ``work`` (``(G,)`` arrays), the convolution SCALE-Sim would run for it.
+
+    A 2-D convolution (not transposed, no dilation) keeps its window: ``filter_h x
+    filter_w`` over ``channels`` = input channels per group, its strides, and the padded
+    ifmap cut to the rows and columns its windows reach, ``(out - 1) * stride + kernel``, so
+    SCALE-Sim's ``ceil((H - R + s) / s)`` output is the op's (a ``ceil_mode`` convolution keeps
+    its padded ifmap: the last window hangs over the edge and reads nothing there). A batch
+    stacks its images' rows. Every other GEMM is SCALE-Sim's GEMM form: an ``m x k`` ifmap,
+    a ``1 x k`` window, one channel, stride 1. Kept on the workload (``memo``)."""
+    memo = work.memo.get("systolic_geometry")
+    if isinstance(memo, ConvGeometry):
+        return memo
+    la = work.la
+    cols: list[tuple[int, int, int, int, int, int, int]] = []
+    for g, o in enumerate(la.gemm_op):
+        op = work.net.ops[int(o)]
+        m, k = int(la.gemm_m[g]), int(la.gemm_k[g])
+        row = (m, k, 1, k, 1, 1, 1)
+        a = op.attrs
+        x = op.inputs[0].shape if op.inputs else ()
+        y = op.outputs[0].shape if op.outputs else ()
+        w = op.weights[0].shape if op.weights else ()
+        kernel, strides = _ints(a.get("kernel")), _ints(a.get("strides"))
+        pads = _ints(a.get("pads")) or (0, 0, 0, 0)
+        if (
+            op.kind == "conv"
+            and not a.get("transposed")
+            and len(x) == len(y) == len(w) == 4
+            and kernel is not None
+            and strides is not None
+            and len(kernel) == len(strides) == 2
+            and len(pads) == 4
+            and all(d == 1 for d in (_ints(a.get("dilations")) or (1, 1)))
+        ):
+            (fh, fw), (sh, sw) = kernel, strides
+            oh, ow = y[2], y[3]
+            if a.get("ceil_mode"):
+                ih, iw = x[2] + pads[0] + pads[2], x[3] + pads[1] + pads[3]
+            else:
+                ih, iw = (oh - 1) * sh + fh, (ow - 1) * sw + fw
+            ih += (x[0] - 1) * oh * sh  # images stacked: ceil((H - R + s) / s) = batch * oh
+            if m == x[0] * oh * ow and k == fh * fw * w[1]:
+                row = (ih, iw, fh, fw, w[1], sh, sw)
+        cols.append(row)
+    arr = np.array(cols, dtype=np.int64).reshape(-1, 7)
+    geo = ConvGeometry(*(arr[:, i] for i in range(7)))
+    work.memo["systolic_geometry"] = geo
+    return geo
+
+
+def fast_gemm_figures(work: Workload, conf: SystolicConfig) -> SystolicResult:
+    """SCALE-Sim's figures for every GEMM of ``work`` on every design point of ``conf``,
+    ``(G, D)``, in fast mode: one broadcast call of :func:`.systolic.simulate` with
+    ``systolic.FAST``, the GEMM's conv geometry (:func:`gemm_geometry`) included. The one
+    fast-mode code path: exploration (:func:`systolic_fast_timing`) and the test against the
+    exact mode on SCALE-Sim's grid both run it. ``cores`` arrays split each GEMM's filters."""
+    la = work.la
+    geo = gemm_geometry(work)
+    word = np.maximum(np.ceil(la.act_bits[la.gemm_op] / 8.0), 1.0)[:, np.newaxis]
+
+    def words(bytes_per_cycle: FloatArray) -> FloatArray:
+        return np.maximum(np.floor(bytes_per_cycle[np.newaxis, :] / word), 1.0)
+
+    fp = conv_gemm_view(
+        geo.ifmap_h,
+        geo.ifmap_w,
+        geo.filter_h,
+        geo.filter_w,
+        geo.channels,
+        1,
+        geo.stride_h,
+        geo.stride_w,
+    ).ifmap_footprint_words
+    col = ConvGeometry(*(np.asarray(getattr(geo, f))[:, np.newaxis] for f in _GEO_FIELDS))
+    return simulate(
+        la.gemm_m[:, np.newaxis],
+        np.ceil(la.gemm_n[:, np.newaxis] / conf.cores[np.newaxis, :]),
+        la.gemm_k[:, np.newaxis],
+        array_rows=conf.rows[np.newaxis, :],
+        array_cols=conf.cols[np.newaxis, :],
+        dataflow=conf.dataflow[np.newaxis, :],
+        ifmap_sram_kb=conf.ifmap_sram_kb[np.newaxis, :],
+        filter_sram_kb=conf.filter_sram_kb[np.newaxis, :],
+        ofmap_sram_kb=conf.ofmap_sram_kb[np.newaxis, :],
+        ifmap_footprint_words=fp[:, np.newaxis],
+        user_bandwidth=conf.user_bandwidth[np.newaxis, :],
+        bandwidth_words_per_cycle=words(conf.drain_bytes_per_cycle),
+        ifmap_fill_bw_words_per_cycle=words(conf.ifmap_fill_bytes_per_cycle),
+        filter_fill_bw_words_per_cycle=words(conf.filter_fill_bytes_per_cycle),
+        word_bytes=word,
+        conv=col,
+        **FAST,
+    )
+
+
+_GEO_FIELDS = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "stride_h", "stride_w")
+
+
 def systolic_fast_timing(work: Workload, designs: DesignBatch) -> BatchTiming:
     """Per-op cycles and per-level bytes of ``work`` on every systolic design (fast mode)."""
     la = work.la
@@ -88,26 +268,7 @@ def systolic_fast_timing(work: Workload, designs: DesignBatch) -> BatchTiming:
     n_l, n_ops = designs.n_levels, la.n_ops
     cores = designs.cores[np.newaxis, :]
     word = np.maximum(np.ceil(la.act_bits[la.gemm_op] / 8.0), 1.0)[:, np.newaxis]
-    bw = np.maximum(np.floor(p["dram_bytes_per_cycle"][np.newaxis, :] / word), 1.0)
-    codes = np.array([DATAFLOW_CODES[x] for x in designs.dataflow], dtype=np.int64)
-    res = simulate(
-        la.gemm_m[:, np.newaxis],
-        np.ceil(la.gemm_n[:, np.newaxis] / cores),
-        la.gemm_k[:, np.newaxis],
-        array_rows=designs.rows.astype(np.int64)[np.newaxis, :],
-        array_cols=designs.cols.astype(np.int64)[np.newaxis, :],
-        dataflow=codes[np.newaxis, :],
-        ifmap_sram_kb=p["ifmap_sram_kb"].astype(np.int64)[np.newaxis, :],
-        filter_sram_kb=p["filter_sram_kb"].astype(np.int64)[np.newaxis, :],
-        ofmap_sram_kb=p["ofmap_sram_kb"].astype(np.int64)[np.newaxis, :],
-        ifmap_footprint_words=(la.gemm_m * la.gemm_k)[:, np.newaxis],
-        user_bandwidth=True,
-        bandwidth_words_per_cycle=bw,
-        ifmap_fill_bw_words_per_cycle=bw,
-        filter_fill_bw_words_per_cycle=bw,
-        word_bytes=word,
-        **FAST,
-    )
+    res = fast_gemm_figures(work, SystolicConfig.of(designs, p))
     to_op = work.gemm_to_op
     count = la.gemm_count[:, np.newaxis]
 

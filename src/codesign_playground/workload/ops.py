@@ -120,10 +120,13 @@ def conv(
     out_name: str | None = None,
     op_type: str = "Conv",
     precision: Precision = "fp32",
+    ceil_mode: bool = False,
 ) -> Op:
     """An N-d convolution ``x (N, C, *S)`` with weights ``(F, C / groups, *K)``.
 
     MACs = N x F x prod(out) x (C / groups) x prod(K); the bias adds N x F x prod(out) FLOPs.
+    ``ceil_mode``: output sizes round up (SCALE-Sim's convention, ``ceil((H - R + s) / s)``):
+    the last window may hang over the input's edge, where it reads nothing.
     """
     w = _check(weight_shape, f"{name} weight")
     xs = _check(x.shape, f"{name} input")
@@ -144,6 +147,10 @@ def conv(
     out_sp = conv_output_shape(xs[2:], kernel, s, p, d)
     if any(o <= 0 for o in out_sp):
         raise ModelFormatError(f"{name}: kernel larger than padded input {list(xs)}")
+    if ceil_mode:
+        span = tuple(d[i] * (kernel[i] - 1) + 1 for i in range(rank))
+        padded = tuple(xs[2 + i] + p[i] + p[i + rank] for i in range(rank))
+        out_sp = tuple(-((span[i] - padded[i]) // s[i]) + 1 for i in range(rank))
     out_pixels = math.prod(out_sp)
     k_size = math.prod(kernel)
     macs = n * f * out_pixels * cg * k_size
@@ -168,7 +175,8 @@ def conv(
             "dilations": d,
             "groups": groups,
             "depthwise": groups == c and groups > 1,
-        },
+        }
+        | ({"ceil_mode": True} if ceil_mode else {}),
         weight_precision=precision,
         act_precision=precision,
     )
