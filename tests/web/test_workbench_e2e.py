@@ -268,7 +268,7 @@ def test_hardware_form_and_zoo_knobs(server: Server, browser: Any) -> None:
     page.get_by_label("Zoo model").select_option("mobilenet_v2")
     page.get_by_label("resolution").fill("160")
     page.get_by_label("width").fill("0.5")
-    page.get_by_role("button", name="Profile").click()
+    page.get_by_role("button", name="Profile", exact=True).click()
     caption = page.locator("#profile table caption")
     caption.wait_for()
     profiled = page.locator("#profile dl").inner_text()
