@@ -36,6 +36,7 @@ from codesign_playground.explore.pareto import nondominated_mask
 from codesign_playground.explore.search import (
     _GRID_CHUNK,
     ExplorationResult,
+    _evaluate_and_tell,
     _finish,
     _make_sampler,
     _Run,
@@ -252,18 +253,7 @@ def _study_batch(
         if old.user_attrs.get("batch") == b:
             study.tell(old.number, state=TS.FAIL, skip_if_finished=True)
     trials, rows = _ask(study, ev, stop - start, {"batch": b})
-    df = ev.evaluate(rows)
-    constrained = bool(ev.space.constraints.model_dump(exclude_defaults=True))
-    F = df[[o.column for o in ev.objectives]].to_numpy(dtype=float)
-    for t, vals, viol in zip(trials, F, df["violation"].to_numpy(float), strict=True):
-        if constrained:
-            t.set_constraint("violation", float(viol))
-        if np.all(np.isfinite(vals)):
-            study.tell(t, [float(x) for x in vals])
-        else:  # e.g. no measured accuracy for these knobs
-            study.tell(t, state=TS.FAIL)
-    df["trial"] = [t.number for t in trials]
-    return df
+    return _evaluate_and_tell(study, ev, trials, rows)
 
 
 def evaluate_chunk(

@@ -332,7 +332,6 @@ def _optuna(
     directions: list[Any] = [
         "maximize" if o.direction == "max" else "minimize" for o in ev.objectives
     ]
-    constrained = bool(ev.space.constraints.model_dump(exclude_defaults=True))
     study = optuna.create_study(
         storage=storage,
         study_name="explore",
@@ -357,17 +356,7 @@ def _optuna(
         return row
 
     def tell(trials: list[Any], idx: IntArray) -> pd.DataFrame:
-        df = ev.evaluate(idx)
-        F = df[[o.column for o in ev.objectives]].to_numpy(dtype=float)
-        for t, vals, viol in zip(trials, F, df["violation"].to_numpy(float), strict=True):
-            if constrained:
-                t.set_constraint("violation", float(viol))
-            if np.all(np.isfinite(vals)):
-                study.tell(t, [float(x) for x in vals])
-            else:  # e.g. no measured accuracy for these knobs
-                study.tell(t, state=TS.FAIL)
-        df["trial"] = [t.number for t in trials]
-        return df
+        return _evaluate_and_tell(study, ev, trials, idx)
 
     # previous run: finish a batch cut short, then rebuild the points
     existing = study.get_trials(deepcopy=False)
@@ -426,6 +415,25 @@ def _optuna(
 
 
 # ----------------------------------------------------------------------- entry point
+def _evaluate_and_tell(study: Any, ev: Evaluator, trials: list[Any], idx: IntArray) -> pd.DataFrame:
+    """Evaluate one asked batch and tell the study its objectives (and constraint violation);
+    a point with a non-finite objective is a failed trial. The rows gain a ``trial`` column."""
+    import optuna
+
+    constrained = bool(ev.space.constraints.model_dump(exclude_defaults=True))
+    df = ev.evaluate(idx)
+    F = df[[o.column for o in ev.objectives]].to_numpy(dtype=float)
+    for t, vals, viol in zip(trials, F, df["violation"].to_numpy(float), strict=True):
+        if constrained:
+            t.set_constraint("violation", float(viol))
+        if np.all(np.isfinite(vals)):
+            study.tell(t, [float(x) for x in vals])
+        else:  # e.g. no measured accuracy for these knobs
+            study.tell(t, state=optuna.trial.TrialState.FAIL)
+    df["trial"] = [t.number for t in trials]
+    return df
+
+
 def run_exploration(
     space: Space,
     *,
