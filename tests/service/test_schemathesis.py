@@ -42,6 +42,8 @@ def test_schemathesis_no_server_errors_and_conformance(api: Deployment) -> None:
     proc = subprocess.run(
         [
             st,
+            "--config-file",
+            str(Path(__file__).with_name("schemathesis.toml")),
             "run",
             f"{api.base_url}/openapi.json",
             # as an owner with a write key (AUTH_MODE=api-key): every operation is reachable
@@ -54,7 +56,8 @@ def test_schemathesis_no_server_errors_and_conformance(api: Deployment) -> None:
             # the documents (space, spec) are validated beyond their JSON Schema by the
             # library, so schema-valid is not always acceptable input: that check is off
             "--exclude-checks",
-            "positive_data_acceptance",
+            # (response times are measured in benchmarks/, never asserted in the tests)
+            "positive_data_acceptance,max_response_time",
             "--max-examples",
             "280",
             "--workers",
@@ -71,11 +74,13 @@ def test_schemathesis_no_server_errors_and_conformance(api: Deployment) -> None:
         timeout=1500,
         cwd=api.root,  # st keeps its example database in the working folder
     )
-    out = proc.stdout
+    # st prints whole request bodies (megabytes on one line): keep every line short
+    out = "\n".join(line[:400] for line in proc.stdout.splitlines())
     found = re.search(r"(\d+) generated", out)
     assert found, out[-4000:]
     cases = int(found.group(1))
     print(f"schemathesis: {cases} generated cases, exit code {proc.returncode}")
-    assert "not_a_server_error" not in out and "Server error" not in out, out[-6000:]
-    assert proc.returncode == 0, out[-6000:]
+    report = out[out.find("FAILURES") :] if "FAILURES" in out else out[-8000:]
+    assert "not_a_server_error" not in out and "Server error" not in out, report[-12000:]
+    assert proc.returncode == 0, report[-12000:]
     assert cases >= MIN_CASES, out[-2000:]
