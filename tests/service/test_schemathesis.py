@@ -56,12 +56,17 @@ def test_schemathesis_no_server_errors_and_conformance(api: Deployment) -> None:
             # the documents (space, spec) are validated beyond their JSON Schema by the
             # library, so schema-valid is not always acceptable input: that check is off
             "--exclude-checks",
-            # (response times are measured in benchmarks/, never asserted in the tests)
-            "positive_data_acceptance,max_response_time",
+            "positive_data_acceptance",
+            # a hang detector, as long as the request timeout: response times are measured in
+            # benchmarks/, not asserted here (st's default limit is 10 s)
+            "--max-response-time",
+            "60",
             "--max-examples",
             "280",
+            # one worker: with two, hypothesis' lambda-source cache (ast parsing from two
+            # threads) can fail with "AST constructor recursion depth mismatch" inside st
             "--workers",
-            "2",
+            "1",
             "--seed",
             "13",
             "--request-timeout",
