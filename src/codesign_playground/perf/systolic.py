@@ -609,6 +609,198 @@ def _stall_cycles(
     return np.asarray(np.maximum(np.maximum(read_stall, write_stall), seq_stall), dtype=np.int64)
 
 
+def _ring_move(d: IntArray, a_sets: IntArray, p_sets: IntArray) -> IntArray:
+    """Window moves of SCALE-Sim's USER ``read_buffer`` until a set at ring distance ``d``
+    ahead of the window start is inside the ``a_sets``-wide window (``p_sets <= a_sets``: a
+    move never steps over it)."""
+    return np.where(d >= a_sets, _ceil_div(d - a_sets + 1, p_sets), 0)
+
+
+def _ring_refills(
+    row_major: BoolArray,
+    by_row_fold: BoolArray,
+    t: IntArray,
+    width: IntArray,
+    span: IntArray,
+    blocks: IntArray,
+    rows: IntArray,
+    row_folds: IntArray,
+    folds: IntArray,
+    fold_lines: IntArray,
+    prefix: IntArray,
+    eps: IntArray,
+    n_sets: IntArray,
+    a_sets: IntArray,
+    p_sets: IntArray,
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """USER-mode refills of one read SRAM, replayed fold by fold over the ring of sets
+    (vectorized over pairs, 1-D): the refill count and the demand lines of the first and the
+    last refill.
+
+    The prefetch matrix is ``blocks`` blocks of ``width`` columns (the last ``span - (blocks -
+    1)*width`` wide), hashed in order into sets of ``eps`` entries; the window of ``a_sets``
+    sets starts at set 0, a request outside it moves it ``p_sets`` sets round the ring of
+    ``n_sets`` sets (one refill each) until it is inside. Folds run column fold outer, row fold
+    inner; fold ``(fc, fr)`` demands block ``fr`` (``by_row_fold``) or ``fc``.
+
+    - Skewed operands (ws/os ifmap, is/os filter): blocks of ``t`` rows stacked and read along
+      anti-diagonals (rows descending). A fold demands its block in that same order, so its
+      requests sweep the ring monotonically from the block's first entry (row 0, column 0:
+      ``count(b*t)`` entries precede it, ``count(D)`` = entries on anti-diagonals before ``D``,
+      :func:`_box_pairs`) to its last one (``count(b*t + t + w - 1) - 1``): a jump to the first
+      set, then one move each time the sweep reaches the window's end.
+    - Block operands (ws filter, is ifmap; ``row_major``): blocks of ``t`` rows, row major
+      (entry ``(b, k, j)`` at ``b*t*width + k*w + j``). A fold demands rows ``fr*Rows .. +ur-1``
+      from the last one down, each row's columns ascending: the top row is a sweep, then the
+      first lower row starting below the window start misses and moves the window round the
+      ring until its start set is inside (then its end), and so on down to the fold's first row.
+
+    Duplicated conv-window addresses (a request also hits in another set holding its
+    address) are not modelled: each request is its own prefetch entry."""
+    d_n = folds.size
+    s = np.zeros(d_n, dtype=np.int64)
+    refills = np.zeros(d_n, dtype=np.int64)
+    first = np.full(d_n, -1.0)
+    last = np.zeros(d_n)
+    w_last = span - (blocks - 1) * width
+    full_rows = (blocks - 1) * t
+
+    def count(diag: IntArray) -> IntArray:
+        return _box_pairs(diag, width, full_rows) + _box_pairs(diag - full_rows, w_last, t)
+
+    def note(k: IntArray, line: FloatArray) -> None:
+        nonlocal refills, first, last
+        hit = k > 0
+        refills = refills + k
+        first = np.where(hit & (first < 0), line, first)
+        last = np.where(hit, line, last)
+
+    for f in range(int(folds.max(initial=0))):
+        on = f < folds
+        fc, fr = f // row_folds, f % row_folds
+        b = np.where(by_row_fold, fr, fc)
+        wb = np.where(b >= blocks - 1, w_last, width)
+        base = f * fold_lines + prefix
+        # diagonal (skewed) operands
+        x0 = np.where(row_major, 0, count(b * t) // eps)
+        x1 = np.where(row_major, 0, (count(b * t + t + wb - 1) - 1) // eps)
+        # block operands: the fold's top row
+        ur = np.minimum(rows, t - fr * rows)
+        k_top = fr * rows + ur - 1
+        row0 = b * t * width
+        top_a = (row0 + k_top * wb) // eps
+        top_e = (row0 + k_top * wb + wb - 1) // eps
+        x0 = np.where(row_major, top_a, x0).astype(np.int64)
+        x1 = np.where(row_major, top_e, x1).astype(np.int64)
+        d = _i64((x0 - s) % n_sets)
+        k = _i64(np.where(on, _ring_move(d, a_sets, p_sets), 0))
+        note(k, base.astype(np.float64))
+        s = _i64((s + k * p_sets) % n_sets)
+        off = d - k * p_sets
+        k = _i64(np.where(on, _ring_move(off + x1 - x0, a_sets, p_sets), 0))
+        sweep = np.where(
+            row_major,
+            0.0,
+            (np.minimum(x0 + a_sets - off + (k - 1) * p_sets, x1) - x0)
+            / np.maximum(x1 - x0, 1)
+            * (t + wb - 1),
+        )
+        note(k, np.asarray(base + sweep, dtype=np.float64))
+        s = _i64((s + k * p_sets) % n_sets)
+        # block operands: the rows below, top down
+        idx = np.flatnonzero(on & row_major & (ur > 1))
+        k_cur, e_cur = k_top[idx], x1[idx]
+        while idx.size:
+            s_i, n_i, a_i, p_i, e_i = s[idx], n_sets[idx], a_sets[idx], p_sets[idx], eps[idx]
+            start = e_cur - (e_cur - s_i) % n_i  # window start, unwrapped near the fold
+            r0, w_i, k_bot = row0[idx], wb[idx], (fr * rows)[idx]
+            k_miss = np.minimum(_ceil_div(start * e_i - r0, w_i) - 1, k_cur - 1)
+            miss = k_miss >= k_bot
+            a = (r0 + k_miss * w_i) // e_i
+            e = (r0 + k_miss * w_i + w_i - 1) // e_i
+            d = (a - s_i) % n_i
+            k1 = np.where(miss, _ring_move(d, a_i, p_i), 0)
+            off = d - k1 * p_i
+            k2 = np.where(miss, _ring_move(off + e - a, a_i, p_i), 0)
+            line = (f * fold_lines[idx] + prefix[idx] + rows[idx] - 1 - (k_miss - k_bot)).astype(
+                np.float64
+            )
+            kk = np.zeros(d_n, dtype=np.int64)
+            kk[idx] = k1 + k2
+            lines = np.zeros(d_n)
+            lines[idx] = line
+            note(kk, lines)
+            s[idx] = (s_i + (k1 + k2) * p_i) % n_i
+            keep = miss
+            idx, k_cur, e_cur = idx[keep], k_miss[keep], e[keep]
+    return refills, first, last
+
+
+def _user_ring(
+    mask: BoolArray,
+    row_major: BoolArray,
+    by_row_fold: BoolArray,
+    t: IntArray,
+    width: IntArray,
+    span: IntArray,
+    blocks: IntArray,
+    prefix: IntArray,
+    sram_words: IntArray,
+    valid: IntArray,
+    fill_bw: IntArray,
+    folds_of: tuple[IntArray, IntArray, IntArray, IntArray, IntArray],
+    current: tuple[IntArray, IntArray, _RefillTiming],
+) -> tuple[IntArray, IntArray, _RefillTiming]:
+    """DRAM reads, stop cycle and refill timing of one read SRAM with the USER-mode refills of
+    :func:`_ring_refills` where ``mask`` holds (the pairs whose prefetch matrix overflows the
+    active half); ``current`` elsewhere."""
+    reads, stop, timing = current
+    if not np.any(mask):
+        return reads, stop, timing
+    rows, row_folds, folds, fold_lines, n_lines = folds_of
+    eps = np.maximum(_ceil_div(sram_words, _i64(100)), 1)
+    active = _ceil_div(sram_words, _i64(2))
+    n_sets = valid // eps + 1
+    a_sets = np.minimum(_ceil_div(active, eps), n_sets)
+    p_sets = np.maximum(np.minimum(_ceil_div(sram_words - active, eps), n_sets - a_sets), 1)
+    sel = [
+        np.broadcast_to(x, mask.shape)[mask]
+        for x in (
+            row_major,
+            by_row_fold,
+            t,
+            width,
+            span,
+            blocks,
+            rows,
+            row_folds,
+            folds,
+            fold_lines,
+            prefix,
+            eps,
+            n_sets,
+            a_sets,
+            p_sets,
+        )
+    ]
+    k, first, last = _ring_refills(*sel)
+    lines = np.maximum(np.broadcast_to(n_lines, mask.shape)[mask] - 1, 1).astype(np.float64)
+    refill_lines = np.broadcast_to(timing.refill_lines, mask.shape)[mask]
+    bw = np.broadcast_to(fill_bw, mask.shape)[mask]
+    reads = np.array(reads, copy=True)
+    stop = np.array(stop, copy=True)
+    refills = np.array(timing.refills, copy=True)
+    first_at = np.array(timing.first_at, copy=True)
+    last_at = np.array(timing.last_at, copy=True)
+    line_words = refill_lines * bw
+    reads[mask] = reads[mask] + (k - refills[mask]) * line_words
+    stop[mask] = k * (refill_lines + 1) - 1
+    refills[mask] = k
+    first_at[mask] = np.clip(first / lines, 0.0, 1.0)
+    last_at[mask] = np.clip(last / lines, 0.0, 1.0)
+    return reads, stop, _RefillTiming(refills, timing.refill_lines, first_at, last_at)
+
+
 def _read_dram(
     user: BoolArray,
     sram_words: IntArray,
@@ -769,6 +961,7 @@ def simulate(
     if conv is None:
         if_valid = mm * kk
         if_once = ifp == if_valid
+        if_ragged = np.zeros(mm.shape, dtype=bool)
         reuse_lines = np.zeros_like(mm)
     else:
         ih, iw, fh, fw, ch, sh, sw = (
@@ -790,6 +983,8 @@ def simulate(
         if_valid = valid_h * valid_w * ch
         # windows overlap along an axis with a stride below the window and two windows or more
         if_once = ((sh >= fh) | (oh == 1)) & ((sw >= fw) | (ow == 1))
+        # windows hanging over the ifmap edge (ceil output sizes) demand -1 entries
+        if_ragged = ((oh - 1) * sh + fh > ih) | ((ow - 1) * sw + fw > iw)
         # Demand lines between two requests of one ifmap word (os/is): the next window along
         # a row (the next ofmap pixel) reads it ``sw*C`` window positions earlier; with one
         # window per row, the next row ``sh*S*C`` positions earlier.
@@ -891,6 +1086,40 @@ def simulate(
         fi_stream,
         fi_distinct,
         fi_estimate,
+    )
+
+    # USER mode beyond the active half: the refills replayed fold by fold on the ring of sets.
+    if_fit, fi_fit = np.broadcast_to(if_fit, mm.shape), np.broadcast_to(fi_fit, mm.shape)
+    # (ifmap: where each request is its own prefetch entry, no duplicated or -1 addresses)
+    if_reads, if_stop, if_timing = _user_ring(
+        user & ~if_fit & if_once & ~if_ragged,
+        is_is,
+        ~is_is,
+        np.where(is_is, sr, t),
+        np.where(is_is, cc, rr),
+        np.where(is_is, sc, sr),
+        np.where(is_is, col_folds, row_folds),
+        np.where(is_ws, rr, 0),
+        ifmap_words,
+        val_if,
+        ibw,
+        (rr, row_folds, folds, fold_lines, compute_cycles + 1),
+        (if_reads, if_stop, if_timing),
+    )
+    fi_reads, fi_stop, fi_timing = _user_ring(
+        user & ~fi_fit,
+        is_ws,
+        is_is,
+        np.where(is_ws, sr, t),
+        np.where(is_is, rr, cc),
+        np.where(is_is, sr, sc),
+        np.where(is_is, row_folds, col_folds),
+        np.where(is_is, rr, 0),
+        filter_words,
+        val_fi,
+        fbw,
+        (rr, row_folds, folds, fold_lines, compute_cycles + 1),
+        (fi_reads, fi_stop, fi_timing),
     )
 
     # Stalls (:func:`_stall_cycles`), evaluated only where a refill or the ofmap SRAM's
