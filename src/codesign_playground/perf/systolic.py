@@ -397,6 +397,12 @@ def _box_pairs(x: IntArray, a: IntArray, b: IntArray) -> IntArray:
 
 _WRITE_BATCHES = 64
 """Most drain batches the fast mode steps through one by one (:func:`_write_stall_batches`)."""
+_RING_FOLDS = 16
+"""Most folds the fast mode replays USER-mode refills over (:func:`_ring_replay`, one NumPy
+step per fold over all pairs); longer runs keep the closed-form refill estimate."""
+_RING_STALL_FOLDS = 16
+"""Most folds over which the refill replay also replays the read stalls line by line; longer
+runs take :func:`_read_stall` on the replayed refills."""
 _TIMELINE_FIELDS = (
     "rows",
     "cols",
@@ -531,8 +537,10 @@ def _stall_cycles(
     ofmap_buf_words: IntArray,
     drain_bw: IntArray,
     geo: _FoldTimeline,
+    replayed: tuple[BoolArray, IntArray],
 ) -> IntArray:
-    """Stall cycles of the fast mode: the largest of the read stalls (:func:`_read_stall`), the
+    """Stall cycles of the fast mode: the largest of the read stalls (:func:`_read_stall`, or
+    where ``replayed[0]`` holds those of the refill replay ``replayed[1]``), the
     write stalls (:func:`_write_stall`; without refills and with at most ``_WRITE_BATCHES``
     drain batches, :func:`_write_stall_batches` on the exact write timeline) and, after a
     single refill, the read stall followed by the write stalls of the rest of the run
@@ -545,7 +553,7 @@ def _stall_cycles(
     evenly, as an average fold)."""
     rr, cc, t, fold_lines, is_os = geo.rows, geo.cols, geo.t, geo.fold_lines, geo.is_os
     if_stall, fi_stall = _read_stall(if_timing, n_lines), _read_stall(fi_timing, n_lines)
-    read_stall = np.maximum(if_stall, fi_stall)
+    read_stall = np.where(replayed[0], replayed[1], np.maximum(if_stall, fi_stall))
     half_buf = ofmap_buf_words - _ceil_div(ofmap_buf_words, _i64(2))
     words_per_fold = np.maximum(ofmap_words, 1) / geo.folds.astype(np.float64)
     ur_avg = geo.sr / geo.row_folds.astype(np.float64)
@@ -613,192 +621,358 @@ def _ring_move(d: IntArray, a_sets: IntArray, p_sets: IntArray) -> IntArray:
     """Window moves of SCALE-Sim's USER ``read_buffer`` until a set at ring distance ``d``
     ahead of the window start is inside the ``a_sets``-wide window (``p_sets <= a_sets``: a
     move never steps over it)."""
-    return np.where(d >= a_sets, _ceil_div(d - a_sets + 1, p_sets), 0)
+    return _i64(np.where(d >= a_sets, _ceil_div(d - a_sets + 1, p_sets), 0))
 
 
-def _ring_refills(
-    row_major: BoolArray,
-    by_row_fold: BoolArray,
-    t: IntArray,
-    width: IntArray,
-    span: IntArray,
-    blocks: IntArray,
+@dataclass(frozen=True)
+class _RingOperand:
+    """One read SRAM's prefetch ring in USER mode (1-D over the replayed pairs): ``blocks``
+    blocks of ``t`` rows and ``width`` columns (the last ``span - (blocks - 1)*width`` wide),
+    skewed (read along anti-diagonals) or ``row_major``; fold ``(fc, fr)`` demands block
+    ``fr`` (``by_row_fold``) or ``fc``, its first request ``prefix`` lines into the fold. The
+    ring has ``n_sets`` sets of ``eps`` entries, ``a_sets`` active, moved ``p_sets`` per refill
+    of ``step - 1`` lines; ``on`` selects the pairs replayed."""
+
+    on: BoolArray
+    row_major: BoolArray
+    by_row_fold: BoolArray
+    t: IntArray
+    width: IntArray
+    span: IntArray
+    blocks: IntArray
+    prefix: IntArray
+    eps: IntArray
+    n_sets: IntArray
+    a_sets: IntArray
+    p_sets: IntArray
+    step: IntArray
+
+
+def _burst_stall(c: IntArray, k0: IntArray, r: IntArray, step: IntArray) -> IntArray:
+    """Stall of a read SRAM on a demand line at cycle ``c`` that waits for refills ``k0 + 1 ..
+    k0 + r`` (``r >= 1``), ready at ``R_q = -1 + q*step``: ``read_buffer.service_reads`` adds
+    ``pot_q = R_q - (c + offset)`` to the offset (from the hit latency 1), twice when positive
+    (quirk 9). With ``y_q = c + offset_q``: ``y_q = R_q + max(g_q, 0)``, ``g_q = R_q -
+    y_{q-1}``, so ``g_{q+1} = step - max(g_q, 0)``: from ``0 < g_1 < step`` the shortfalls
+    alternate ``g_1, step - g_1``; from ``g_1 <= 0`` they run ``step, 0, step, ..``; from
+    ``g_1 >= step``: ``<= 0``, then ``step, 0, ..``. Stall = ``y_r - c - 1``."""
+    r_1 = -1 + (k0 + 1) * step
+    r_r = -1 + (k0 + r) * step
+    g1 = r_1 - (c + 1)
+    odd = r % 2 == 1
+    mid = np.where(odd, g1, step - g1)
+    low = np.where(r == 1, 0, np.where(odd, 0, step))
+    high = np.where(r == 1, g1, np.where(odd, step, 0))
+    extra = np.where(g1 <= 0, low, np.where(g1 < step, mid, high))
+    return _i64(r_r + extra - c - 1)
+
+
+def _band_diag(pos: IntArray, pos0: IntArray, width: IntArray) -> FloatArray:
+    """Anti-diagonal (from a skewed block's first, whose first entry is ``pos0``) holding ring
+    entry ``pos``: the stacked blocks' diagonals hold ``width`` entries each past the first
+    block's opening triangle (``k`` entries on its ``k``-th diagonal)."""
+    rel = (pos - pos0).astype(np.float64)
+    tri = width * (width + 1) / 2.0
+    opening = np.floor((np.sqrt(8.0 * rel + 1.0) - 1.0) / 2.0)
+    band = width + np.floor((rel - tri) / np.maximum(width, 1))
+    per_diag = np.floor(rel / np.maximum(width, 1))
+    first_block = np.where(rel < tri, opening, band)
+    return np.asarray(np.where(pos0 == 0, first_block, per_diag), dtype=np.float64)
+
+
+def _ring_replay(
+    ops: tuple[_RingOperand, _RingOperand],
     rows: IntArray,
     row_folds: IntArray,
     folds: IntArray,
     fold_lines: IntArray,
-    prefix: IntArray,
-    eps: IntArray,
-    n_sets: IntArray,
-    a_sets: IntArray,
-    p_sets: IntArray,
-) -> tuple[IntArray, FloatArray, FloatArray]:
-    """USER-mode refills of one read SRAM, replayed fold by fold over the ring of sets
-    (vectorized over pairs, 1-D): the refill count and the demand lines of the first and the
-    last refill.
+    timed: BoolArray,
+) -> tuple[list[IntArray], list[FloatArray], list[FloatArray], IntArray]:
+    """USER-mode refills of the ifmap and filter SRAMs replayed fold by fold on their rings of
+    sets, and the read stalls they cost (vectorized over pairs, 1-D): per operand the refill
+    count and the demand lines of the first and last refill, then the stall cycles.
 
-    The prefetch matrix is ``blocks`` blocks of ``width`` columns (the last ``span - (blocks -
-    1)*width`` wide), hashed in order into sets of ``eps`` entries; the window of ``a_sets``
-    sets starts at set 0, a request outside it moves it ``p_sets`` sets round the ring of
-    ``n_sets`` sets (one refill each) until it is inside. Folds run column fold outer, row fold
-    inner; fold ``(fc, fr)`` demands block ``fr`` (``by_row_fold``) or ``fc``.
+    The window of ``a_sets`` sets starts at set 0; a request outside it moves it ``p_sets``
+    sets round the ring (one refill each) until it is inside. Folds run column fold outer,
+    row fold inner.
 
-    - Skewed operands (ws/os ifmap, is/os filter): blocks of ``t`` rows stacked and read along
-      anti-diagonals (rows descending). A fold demands its block in that same order, so its
-      requests sweep the ring monotonically from the block's first entry (row 0, column 0:
-      ``count(b*t)`` entries precede it, ``count(D)`` = entries on anti-diagonals before ``D``,
+    - Skewed operands (ws/os ifmap, is/os filter): blocks stacked and read along anti-diagonals
+      (rows descending). A fold demands its block in that same order, so its requests sweep the
+      ring monotonically from the block's first entry (row 0, column 0: ``count(b*t)`` entries
+      precede it, ``count(D)`` = entries on the anti-diagonals before ``D``,
       :func:`_box_pairs`) to its last one (``count(b*t + t + w - 1) - 1``): a jump to the first
-      set, then one move each time the sweep reaches the window's end.
-    - Block operands (ws filter, is ifmap; ``row_major``): blocks of ``t`` rows, row major
-      (entry ``(b, k, j)`` at ``b*t*width + k*w + j``). A fold demands rows ``fr*Rows .. +ur-1``
-      from the last one down, each row's columns ascending: the top row is a sweep, then the
-      first lower row starting below the window start misses and moves the window round the
-      ring until its start set is inside (then its end), and so on down to the fold's first row.
+      set, then a move each time the sweep reaches the window's end, on the line of the
+      anti-diagonal holding that set's first entry.
+    - Block operands (ws filter, is ifmap; ``row_major``): entry ``(b, k, j)`` at ``b*t*width +
+      k*w + j``. A fold demands rows ``fr*Rows .. +ur-1`` from the last one down (row ``k`` on
+      line ``Rows - 1 - (k - fr*Rows)``), each row's columns ascending: the top row is a sweep;
+      below it, the first row starting before the window start misses and moves the window
+      round the ring until its start, then its end, is inside; and so on down.
 
-    Duplicated conv-window addresses (a request also hits in another set holding its
+    Stalls: the lines with refills in line order, line ``L`` at cycle ``L + S`` (``S`` the
+    stalls so far) stalling by :func:`_burst_stall` (the larger of the two SRAMs' on a shared
+    line). Duplicated conv-window addresses (a request also hits in another set holding its
     address) are not modelled: each request is its own prefetch entry."""
     d_n = folds.size
-    s = np.zeros(d_n, dtype=np.int64)
-    refills = np.zeros(d_n, dtype=np.int64)
-    first = np.full(d_n, -1.0)
-    last = np.zeros(d_n)
-    w_last = span - (blocks - 1) * width
-    full_rows = (blocks - 1) * t
+    s = [np.zeros(d_n, dtype=np.int64) for _ in ops]
+    refills = [np.zeros(d_n, dtype=np.int64) for _ in ops]
+    first = [np.full(d_n, -1.0) for _ in ops]
+    last = [np.zeros(d_n) for _ in ops]
+    stall = np.zeros(d_n, dtype=np.int64)
+    cur = np.full(d_n, -1, dtype=np.int64)
+    worst = np.zeros(d_n, dtype=np.int64)
+    base_s = np.zeros(d_n, dtype=np.int64)
+    done = [np.zeros(d_n, dtype=np.int64) for _ in ops]  # refills whose stalls are counted
+    n_folds = int(folds.max(initial=0))
 
-    def count(diag: IntArray) -> IntArray:
-        return _box_pairs(diag, width, full_rows) + _box_pairs(diag - full_rows, w_last, t)
-
-    def note(k: IntArray, line: FloatArray) -> None:
-        nonlocal refills, first, last
+    def note(o: int, idx: IntArray, line: IntArray, k: IntArray) -> None:
+        """Refills ``k`` of operand ``o`` on ``line`` for pairs ``idx`` (first/last lines)."""
         hit = k > 0
-        refills = refills + k
-        first = np.where(hit & (first < 0), line, first)
-        last = np.where(hit, line, last)
+        q, lf = idx[hit], line[hit].astype(np.float64)
+        refills[o][q] += k[hit]
+        first[o][q] = np.where(first[o][q] < 0, lf, first[o][q])
+        last[o][q] = np.maximum(last[o][q], lf)
 
-    for f in range(int(folds.max(initial=0))):
-        on = f < folds
-        fc, fr = f // row_folds, f % row_folds
-        b = np.where(by_row_fold, fr, fc)
-        wb = np.where(b >= blocks - 1, w_last, width)
-        base = f * fold_lines + prefix
-        # diagonal (skewed) operands
-        x0 = np.where(row_major, 0, count(b * t) // eps)
-        x1 = np.where(row_major, 0, (count(b * t + t + wb - 1) - 1) // eps)
-        # block operands: the fold's top row
-        ur = np.minimum(rows, t - fr * rows)
-        k_top = fr * rows + ur - 1
-        row0 = b * t * width
-        top_a = (row0 + k_top * wb) // eps
-        top_e = (row0 + k_top * wb + wb - 1) // eps
-        x0 = np.where(row_major, top_a, x0).astype(np.int64)
-        x1 = np.where(row_major, top_e, x1).astype(np.int64)
-        d = _i64((x0 - s) % n_sets)
-        k = _i64(np.where(on, _ring_move(d, a_sets, p_sets), 0))
-        note(k, base.astype(np.float64))
-        s = _i64((s + k * p_sets) % n_sets)
-        off = d - k * p_sets
-        k = _i64(np.where(on, _ring_move(off + x1 - x0, a_sets, p_sets), 0))
-        sweep = np.where(
-            row_major,
-            0.0,
-            (np.minimum(x0 + a_sets - off + (k - 1) * p_sets, x1) - x0)
-            / np.maximum(x1 - x0, 1)
-            * (t + wb - 1),
-        )
-        note(k, np.asarray(base + sweep, dtype=np.float64))
-        s = _i64((s + k * p_sets) % n_sets)
-        # block operands: the rows below, top down
-        idx = np.flatnonzero(on & row_major & (ur > 1))
-        k_cur, e_cur = k_top[idx], x1[idx]
-        while idx.size:
-            s_i, n_i, a_i, p_i, e_i = s[idx], n_sets[idx], a_sets[idx], p_sets[idx], eps[idx]
-            start = e_cur - (e_cur - s_i) % n_i  # window start, unwrapped near the fold
-            r0, w_i, k_bot = row0[idx], wb[idx], (fr * rows)[idx]
-            k_miss = np.minimum(_ceil_div(start * e_i - r0, w_i) - 1, k_cur - 1)
-            miss = k_miss >= k_bot
-            a = (r0 + k_miss * w_i) // e_i
-            e = (r0 + k_miss * w_i + w_i - 1) // e_i
-            d = (a - s_i) % n_i
-            k1 = np.where(miss, _ring_move(d, a_i, p_i), 0)
-            off = d - k1 * p_i
-            k2 = np.where(miss, _ring_move(off + e - a, a_i, p_i), 0)
-            line = (f * fold_lines[idx] + prefix[idx] + rows[idx] - 1 - (k_miss - k_bot)).astype(
-                np.float64
-            )
-            kk = np.zeros(d_n, dtype=np.int64)
-            kk[idx] = k1 + k2
-            lines = np.zeros(d_n)
-            lines[idx] = line
-            note(kk, lines)
-            s[idx] = (s_i + (k1 + k2) * p_i) % n_i
-            keep = miss
-            idx, k_cur, e_cur = idx[keep], k_miss[keep], e[keep]
-    return refills, first, last
+    # One group per operand and kind (skewed, row major), its pairs in decreasing fold count:
+    # those still running fold f are a prefix.
+    groups = []
+    for o, op in enumerate(ops):
+        for rm in (False, True):
+            idx = np.flatnonzero(op.on & (op.row_major == rm))
+            if idx.size:
+                idx = idx[np.argsort(-folds[idx], kind="stable")]
+                run = np.searchsorted(-folds[idx], -np.arange(n_folds), side="left")
+                geo = (rows[idx], row_folds[idx], fold_lines[idx])
+                groups.append((o, rm, idx, run.tolist(), _take(op, idx), geo))
+    for f in range(n_folds):
+        ev: list[tuple[IntArray, IntArray, IntArray, int]] = []  # (pairs, lines, refills, op)
+        for o, rm, idx_all, run, op_all, geo in groups:
+            n = run[f]
+            if n == 0:
+                continue
+            idx = idx_all[:n]
+            op = _RingOperand(*(getattr(op_all, x)[:n] for x in _RING_FIELDS))
+            rows_n, rf_n, fl_n = (x[:n] for x in geo)
+            fc, fr = f // rf_n, f % rf_n
+            s_o = s[o][idx]
+            b = np.where(op.by_row_fold, fr, fc)
+            w_last = op.span - (op.blocks - 1) * op.width
+            wb = np.where(b >= op.blocks - 1, w_last, op.width)
+            eps, n_sets, a_sets, p_sets = op.eps, op.n_sets, op.a_sets, op.p_sets
+            base = f * fl_n + op.prefix
+            ur = np.minimum(rows_n, op.t - fr * rows_n)
+            if rm:
+                k_top = fr * rows_n + ur - 1
+                row0 = b * op.t * op.width
+                x0 = (row0 + k_top * wb) // eps
+                x1 = (row0 + k_top * wb + wb - 1) // eps
+                line0 = base + rows_n - ur
+            else:
+                full_rows = (op.blocks - 1) * op.t
+                pos0 = _box_pairs(b * op.t, op.width, full_rows) + _box_pairs(
+                    b * op.t - full_rows, w_last, op.t
+                )
+                x0 = pos0 // eps
+                span_d = op.t + wb - 2
+                end = b * op.t + op.t + wb - 1
+                x1 = (
+                    _box_pairs(end, op.width, full_rows)
+                    + _box_pairs(end - full_rows, w_last, op.t)
+                    - 1
+                ) // eps
+                line0 = base
+            d = _i64((x0 - s_o) % n_sets)
+            k_jump = _ring_move(d, a_sets, p_sets)
+            off = d - k_jump * p_sets
+            k = _ring_move(off + x1 - x0, a_sets, p_sets)
+            k_line0 = _i64(k_jump + k) if rm else k_jump
+            note(o, idx, _i64(line0), k_line0)
+            tm = timed[idx]
+            ev.append((idx, _i64(line0), np.where(tm, k_line0, 0), o))
+            if not rm and np.any(k > 0):
+                # the sweep's first and last moves (on the line of their set's first entry)
+                lines_at = [
+                    _i64(
+                        base
+                        + np.minimum(
+                            _band_diag((x0 + a_sets - off + i * p_sets) * eps, pos0, wb), span_d
+                        )
+                    )
+                    for i in (0, np.maximum(k - 1, 0))
+                ]
+                note(o, idx, lines_at[0], _i64(np.minimum(k, 1)))
+                more = np.flatnonzero(k > 1)
+                refills[o][idx[more]] += k[more] - 1
+                last[o][idx[more]] = lines_at[1][more]
+            moves = 0 if rm else int(np.max(np.where(tm, k, 0), initial=0))
+            if moves:
+                # skewed sweep: move i on the line of the first entry of set x0 + A - off + iP
+                i = np.arange(moves)[:, np.newaxis]
+                mv, sel = np.nonzero((k > i) & tm)
+                x = (x0 + a_sets - off)[sel] + mv * p_sets[sel]
+                dg = _i64(np.minimum(_band_diag(x * eps[sel], pos0[sel], wb[sel]), span_d[sel]))
+                ev.append((idx[sel], _i64(base[sel] + dg), np.ones(sel.size, dtype=np.int64), o))
+            s_o = (s_o + (k_jump + k) * p_sets) % n_sets
+            if rm:
+                # block operands: the rows below, top down
+                sub = np.flatnonzero(ur > 1)
+                k_cur, e_cur = k_top[sub], x1[sub]
+                while sub.size:
+                    s_i, n_i, a_i, p_i, e_i = (
+                        s_o[sub],
+                        n_sets[sub],
+                        a_sets[sub],
+                        p_sets[sub],
+                        eps[sub],
+                    )
+                    start = e_cur - (e_cur - s_i) % n_i  # window start, unwrapped near the fold
+                    r0, w_i, k_bot = row0[sub], wb[sub], (fr * rows_n)[sub]
+                    k_miss = np.minimum(_ceil_div(start * e_i - r0, w_i) - 1, k_cur - 1)
+                    miss = k_miss >= k_bot
+                    a = (r0 + k_miss * w_i) // e_i
+                    e = (r0 + k_miss * w_i + w_i - 1) // e_i
+                    d_i = (a - s_i) % n_i
+                    k1 = np.where(miss, _ring_move(d_i, a_i, p_i), 0)
+                    k2 = np.where(miss, _ring_move(d_i - k1 * p_i + e - a, a_i, p_i), 0)
+                    line = base[sub] + rows_n[sub] - 1 - (k_miss - k_bot)
+                    note(o, idx[sub], _i64(line), _i64(k1 + k2))
+                    ev.append((idx[sub], _i64(line), np.where(tm[sub], _i64(k1 + k2), 0), o))
+                    s_o[sub] = (s_i + (k1 + k2) * p_i) % n_i
+                    sub, k_cur, e_cur = sub[miss], k_miss[miss], e[miss]
+            s[o][idx] = s_o
+
+        # the fold's refills in line order (per pair): counts, first/last lines and stalls
+        ev_r = np.concatenate([e[2] for e in ev]) if ev else np.zeros(0, dtype=np.int64)
+        keep = ev_r > 0
+        if not np.any(keep):
+            continue
+        ev_r = ev_r[keep]
+        ev_p = np.concatenate([e[0] for e in ev])[keep]
+        ev_l = np.concatenate([e[1] for e in ev])[keep]
+        ev_w = np.concatenate([np.full(e[0].size, e[3], dtype=np.int64) for e in ev])[keep]
+        srt = np.lexsort((ev_w, ev_l, ev_p))
+        ev_p, ev_l, ev_r, ev_w = ev_p[srt], ev_l[srt], ev_r[srt], ev_w[srt]
+        group = np.flatnonzero(np.r_[True, ev_p[1:] != ev_p[:-1]])
+        rank = np.arange(ev_p.size) - np.repeat(group, np.diff(np.r_[group, ev_p.size]))
+        by_rank = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2))
+        pairs = ev_p[group]
+        cur[pairs] = -1
+        worst[pairs] = 0
+        base_s[pairs] = stall[pairs]
+        for j in range(bounds.size - 1):
+            ix = by_rank[bounds[j] : bounds[j + 1]]
+            pp, ln, r, w = ev_p[ix], ev_l[ix], ev_r[ix], ev_w[ix]
+            new = ln != cur[pp]
+            stall[pp] += np.where(new, np.maximum(worst[pp], 0), 0)
+            base_s[pp] = np.where(new, stall[pp], base_s[pp])
+            worst[pp] = np.where(new, 0, worst[pp])
+            cur[pp] = ln
+            is0 = w == 0
+            k0 = np.where(is0, done[0][pp], done[1][pp])
+            stp = np.where(is0, ops[0].step[pp], ops[1].step[pp])
+            worst[pp] = np.maximum(worst[pp], _burst_stall(ln + base_s[pp], k0, r, stp))
+            for o in (0, 1):
+                mine = w == o
+                done[o][pp[mine]] += r[mine]
+        stall[pairs] += np.maximum(worst[pairs], 0)
+    return refills, first, last, stall
+
+
+_RING_FIELDS = tuple(_RingOperand.__dataclass_fields__)
+
+
+def _take(op: _RingOperand, sel: IntArray) -> _RingOperand:
+    """The pairs ``sel`` of a ring operand."""
+    return _RingOperand(*(getattr(op, f)[sel] for f in _RING_FIELDS))
 
 
 def _user_ring(
-    mask: BoolArray,
-    row_major: BoolArray,
-    by_row_fold: BoolArray,
-    t: IntArray,
-    width: IntArray,
-    span: IntArray,
-    blocks: IntArray,
-    prefix: IntArray,
-    sram_words: IntArray,
-    valid: IntArray,
-    fill_bw: IntArray,
-    folds_of: tuple[IntArray, IntArray, IntArray, IntArray, IntArray],
-    current: tuple[IntArray, IntArray, _RefillTiming],
-) -> tuple[IntArray, IntArray, _RefillTiming]:
-    """DRAM reads, stop cycle and refill timing of one read SRAM with the USER-mode refills of
-    :func:`_ring_refills` where ``mask`` holds (the pairs whose prefetch matrix overflows the
-    active half); ``current`` elsewhere."""
-    reads, stop, timing = current
-    if not np.any(mask):
-        return reads, stop, timing
-    rows, row_folds, folds, fold_lines, n_lines = folds_of
-    eps = np.maximum(_ceil_div(sram_words, _i64(100)), 1)
-    active = _ceil_div(sram_words, _i64(2))
-    n_sets = valid // eps + 1
-    a_sets = np.minimum(_ceil_div(active, eps), n_sets)
-    p_sets = np.maximum(np.minimum(_ceil_div(sram_words - active, eps), n_sets - a_sets), 1)
-    sel = [
-        np.broadcast_to(x, mask.shape)[mask]
-        for x in (
-            row_major,
-            by_row_fold,
-            t,
-            width,
-            span,
-            blocks,
-            rows,
-            row_folds,
-            folds,
-            fold_lines,
-            prefix,
-            eps,
-            n_sets,
-            a_sets,
-            p_sets,
+    masks: tuple[BoolArray, BoolArray],
+    ops: tuple[dict[str, Any], dict[str, Any]],
+    folds_of: tuple[IntArray, IntArray, IntArray, IntArray],
+    current: list[tuple[IntArray, IntArray, _RefillTiming]],
+    n_lines: IntArray,
+) -> tuple[list[tuple[IntArray, IntArray, _RefillTiming]], BoolArray, IntArray]:
+    """DRAM reads, stop cycle and refill timing of the ifmap and filter SRAMs with the USER-mode
+    refills of :func:`_ring_replay` where ``masks`` hold (pairs whose prefetch matrix overflows
+    the active half), ``current`` elsewhere; also where the replayed read stalls stand for both
+    SRAMs (the other one replayed too or without refills) and those stalls."""
+    shape = masks[0].shape
+    sel_mask = masks[0] | masks[1]
+    if not np.any(sel_mask):
+        return current, np.zeros(shape, dtype=bool), np.zeros(shape, dtype=np.int64)
+    sel = np.flatnonzero(sel_mask.ravel())
+
+    def pick(x: ArrayLike) -> npt.NDArray[Any]:
+        return np.asarray(np.broadcast_to(np.asarray(x), shape).ravel()[sel])
+
+    rings = []
+    for mask, op, (_, _, timing) in zip(masks, ops, current, strict=True):
+        words = op["sram_words"]
+        eps = np.maximum(_ceil_div(words, _i64(100)), 1)
+        active = _ceil_div(words, _i64(2))
+        n_sets = op["valid"] // eps + 1
+        a_sets = np.minimum(_ceil_div(active, eps), n_sets)
+        p_sets = np.maximum(np.minimum(_ceil_div(words - active, eps), n_sets - a_sets), 1)
+        fields = dict(
+            on=mask,
+            row_major=op["row_major"],
+            by_row_fold=op["by_row_fold"],
+            t=op["t"],
+            width=op["width"],
+            span=op["span"],
+            blocks=op["blocks"],
+            prefix=op["prefix"],
+            eps=eps,
+            n_sets=n_sets,
+            a_sets=a_sets,
+            p_sets=p_sets,
+            step=timing.refill_lines + 1,
         )
-    ]
-    k, first, last = _ring_refills(*sel)
-    lines = np.maximum(np.broadcast_to(n_lines, mask.shape)[mask] - 1, 1).astype(np.float64)
-    refill_lines = np.broadcast_to(timing.refill_lines, mask.shape)[mask]
-    bw = np.broadcast_to(fill_bw, mask.shape)[mask]
-    reads = np.array(reads, copy=True)
-    stop = np.array(stop, copy=True)
-    refills = np.array(timing.refills, copy=True)
-    first_at = np.array(timing.first_at, copy=True)
-    last_at = np.array(timing.last_at, copy=True)
-    line_words = refill_lines * bw
-    reads[mask] = reads[mask] + (k - refills[mask]) * line_words
-    stop[mask] = k * (refill_lines + 1) - 1
-    refills[mask] = k
-    first_at[mask] = np.clip(first / lines, 0.0, 1.0)
-    last_at[mask] = np.clip(last / lines, 0.0, 1.0)
-    return reads, stop, _RefillTiming(refills, timing.refill_lines, first_at, last_at)
+        rings.append(_RingOperand(**{k: pick(v) for k, v in fields.items()}))
+    rows, row_folds, folds, fold_lines = (pick(x) for x in folds_of)
+    timed = folds <= _RING_STALL_FOLDS
+    k, first, last, stall = _ring_replay(
+        (rings[0], rings[1]), rows, row_folds, folds, fold_lines, timed
+    )
+    lines = np.maximum(pick(n_lines) - 1, 1).astype(np.float64)
+    out = []
+    for o, (reads, stop, timing) in enumerate(current):
+        on = rings[o].on
+        at = sel[on]
+        reads = np.array(np.broadcast_to(reads, shape), copy=True).ravel()
+        stop = np.array(np.broadcast_to(stop, shape), copy=True).ravel()
+        refills = np.array(np.broadcast_to(timing.refills, shape), copy=True).ravel()
+        first_at = np.array(np.broadcast_to(timing.first_at, shape), copy=True).ravel()
+        last_at = np.array(np.broadcast_to(timing.last_at, shape), copy=True).ravel()
+        refill_lines = np.broadcast_to(timing.refill_lines, shape).ravel()[at]
+        bw = np.broadcast_to(ops[o]["fill_bw"], shape).ravel()[at]
+        reads[at] += (k[o][on] - refills[at]) * refill_lines * bw
+        stop[at] = k[o][on] * (refill_lines + 1) - 1
+        refills[at] = k[o][on]
+        first_at[at] = np.clip(first[o][on] / lines[on], 0.0, 1.0)
+        last_at[at] = np.clip(last[o][on] / lines[on], 0.0, 1.0)
+        out.append(
+            (
+                reads.reshape(shape),
+                stop.reshape(shape),
+                _RefillTiming(
+                    refills.reshape(shape),
+                    timing.refill_lines,
+                    first_at.reshape(shape),
+                    last_at.reshape(shape),
+                ),
+            )
+        )
+    ok = np.zeros(shape, dtype=bool).ravel()
+    both = (rings[0].on | (pick(current[0][2].refills) == 0)) & (
+        rings[1].on | (pick(current[1][2].refills) == 0)
+    )
+    ok[sel] = both & timed
+    stalls = np.zeros(shape, dtype=np.int64).ravel()
+    stalls[sel] = stall
+    return out, ok.reshape(shape), stalls.reshape(shape)
 
 
 def _read_dram(
@@ -1090,37 +1264,54 @@ def simulate(
 
     # USER mode beyond the active half: the refills replayed fold by fold on the ring of sets.
     if_fit, fi_fit = np.broadcast_to(if_fit, mm.shape), np.broadcast_to(fi_fit, mm.shape)
-    # (ifmap: where each request is its own prefetch entry, no duplicated or -1 addresses)
-    if_reads, if_stop, if_timing = _user_ring(
-        user & ~if_fit & if_once & ~if_ragged,
-        is_is,
-        ~is_is,
-        np.where(is_is, sr, t),
-        np.where(is_is, cc, rr),
-        np.where(is_is, sc, sr),
-        np.where(is_is, col_folds, row_folds),
-        np.where(is_ws, rr, 0),
-        ifmap_words,
-        val_if,
-        ibw,
-        (rr, row_folds, folds, fold_lines, compute_cycles + 1),
-        (if_reads, if_stop, if_timing),
-    )
-    fi_reads, fi_stop, fi_timing = _user_ring(
-        user & ~fi_fit,
-        is_ws,
-        is_is,
-        np.where(is_ws, sr, t),
-        np.where(is_is, rr, cc),
-        np.where(is_is, sr, sc),
-        np.where(is_is, row_folds, col_folds),
-        np.where(is_is, rr, 0),
-        filter_words,
-        val_fi,
-        fbw,
-        (rr, row_folds, folds, fold_lines, compute_cycles + 1),
-        (fi_reads, fi_stop, fi_timing),
-    )
+    # (runs of at most _RING_FOLDS folds whose blocks span at most two SRAMs: a few refills a
+    # fold; ifmap: where each request is its own prefetch entry, no duplicated or -1 addresses)
+    ring = user & (folds <= _RING_FOLDS)
+    if np.any(ring & ~(if_fit & fi_fit)):
+        ring_if = ring & ~if_fit & if_once & ~if_ragged
+        ring_if &= np.where(is_is, sr, t) * np.where(is_is, cc, rr) <= 2 * ifmap_words
+        ring_fi = ring & ~fi_fit
+        ring_fi &= np.where(is_ws, sr, t) * np.where(is_is, rr, cc) <= 2 * filter_words
+        ring_ops = (
+            dict(
+                row_major=is_is,
+                by_row_fold=~is_is,
+                t=np.where(is_is, sr, t),
+                width=np.where(is_is, cc, rr),
+                span=np.where(is_is, sc, sr),
+                blocks=np.where(is_is, col_folds, row_folds),
+                prefix=np.where(is_ws, rr, 0),
+                sram_words=ifmap_words,
+                valid=val_if,
+                fill_bw=ibw,
+            ),
+            dict(
+                row_major=is_ws,
+                by_row_fold=is_is,
+                t=np.where(is_ws, sr, t),
+                width=np.where(is_is, rr, cc),
+                span=np.where(is_is, sr, sc),
+                blocks=np.where(is_is, row_folds, col_folds),
+                prefix=np.where(is_is, rr, 0),
+                sram_words=filter_words,
+                valid=val_fi,
+                fill_bw=fbw,
+            ),
+        )
+        (
+            ((if_reads, if_stop, if_timing), (fi_reads, fi_stop, fi_timing)),
+            ring_ok,
+            ring_stall,
+        ) = _user_ring(
+            (ring_if, ring_fi),
+            ring_ops,
+            (rr, row_folds, folds, fold_lines),
+            [(if_reads, if_stop, if_timing), (fi_reads, fi_stop, fi_timing)],
+            compute_cycles + 1,
+        )
+    else:
+        ring_ok = np.zeros(mm.shape, dtype=bool)
+        ring_stall = np.zeros(mm.shape, dtype=np.int64)
 
     # Stalls (:func:`_stall_cycles`), evaluated only where a refill or the ofmap SRAM's
     # overflow can stall the array.
@@ -1146,6 +1337,7 @@ def simulate(
             ofmap_buf_words[may_stall],
             drain_bw[may_stall],
             geo,
+            (ring_ok[may_stall], ring_stall[may_stall]),
         )
     stall_exact = (~user | (if_fit & fi_fit)) & ofmap_fits
     total_cycles = compute_cycles + stall_cycles
