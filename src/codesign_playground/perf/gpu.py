@@ -465,7 +465,23 @@ def gpu_kernels(
         idx = np.asarray([r[0] for r in crow])
         cols = np.asarray([r[1] for r in crow], dtype=np.float64).T
         c = list(cols)
-        tc = conv_s(*c[:10], dt, gpu, p, stride_h=c[10], stride_w=c[11])
+        tc = conv_s(
+            c[0],
+            c[1],
+            c[2],
+            c[3],
+            c[4],
+            c[5],
+            c[6],
+            c[7],
+            c[8],
+            c[9],
+            dt,
+            gpu,
+            p,
+            stride_h=c[10],
+            stride_w=c[11],
+        )
         np.add.at(t, idx, tc)
         np.add.at(comp, idx, tc)
     for dt, grow in gemm_rows.items():
