@@ -11,12 +11,9 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
-import subprocess
-import sys
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +21,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from tests.headless import serve
 
 from codesign_playground.config import Settings
 from codesign_playground.service import crud
@@ -51,10 +49,8 @@ from .conftest import (
     create_pg_database,
     drop_pg_database,
     free_port,
-    stop_process,
 )
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BUCKET = "codesign-test-artifacts"
 PG = "postgresql://postgres@127.0.0.1:5432/{}"
 CREDENTIALS = {
@@ -468,49 +464,19 @@ def test_s3_needs_a_bucket() -> None:
 # -- the reports in a real browser, offline --------------------------------------------------
 
 
-def _dump_dom(url: str, profile: Path) -> str:
-    assert CHROMIUM is not None
-    return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}",
-         # offline: every host but this machine fails to resolve
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-         "--virtual-time-budget=15000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=180, check=True,
-    ).stdout  # fmt: skip
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
-def test_reports_draw_their_plots_offline_served_and_from_a_folder(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "codesign_playground.cli.main", "serve", "--port", str(port),
-         "--data-dir", str(data)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        with httpx.Client(base_url=base, timeout=30) as c:
+def test_reports_draw_their_plots_offline_served_and_from_a_folder(
+    tmp_path: Path, dump_dom: Callable[..., str]
+) -> None:
+    with serve(tmp_path / "data") as server:
+        with httpx.Client(base_url=server.base, timeout=30) as c:
             job_id = c.post("/api/v1/explorations", json={"space": TINY_SPACE}).json()["id"]
             assert _wait(c, job_id)["status"] == "succeeded"
         # served: sandboxed, under the report CSP, Plotly from /static/vendor
-        served = _dump_dom(f"{base}/api/v1/explorations/{job_id}/report", tmp_path / "p1")
+        served = dump_dom(f"{server.api}/explorations/{job_id}/report", offline=True)
         assert served.count('class="main-svg"') >= 2, served[:2000]
         # the tarball's folder, opened from disk with no server: plotly.min.js beside it
-        tarball = httpx.get(f"{base}/api/v1/explorations/{job_id}/artifact", timeout=30).content
-    finally:
-        stop_process(server)
+        tarball = httpx.get(f"{server.api}/explorations/{job_id}/artifact", timeout=30).content
     with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")
-    folder = _dump_dom((tmp_path / "unpacked" / "report" / "report.html").as_uri(), tmp_path / "p2")
+    folder = dump_dom((tmp_path / "unpacked" / "report" / "report.html").as_uri(), offline=True)
     assert folder.count('class="main-svg"') >= 2, folder[:2000]
