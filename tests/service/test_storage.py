@@ -438,6 +438,28 @@ def test_s3_store_round_trip(s3_endpoint: str) -> None:
     assert url is not None and httpx.get(url, timeout=30).content == data
 
 
+def test_s3_store_delete_and_ready(s3_endpoint: str) -> None:
+    store = _s3(s3_endpoint, prefix="unit-delete/")
+    where = store.put("jobs/j2/a.tar.gz", b"abc", "application/gzip")
+    store.delete(where)
+    with pytest.raises(StoreRefusedError, match="NoSuchKey"):
+        store.open(where)
+    store.delete(where)  # deleting what is gone is not an error
+    assert store.ready() is None
+    missing = S3Store(
+        "codesign-no-such-bucket",
+        endpoint_url=s3_endpoint,
+        region=CREDENTIALS["AWS_REGION"],
+        access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    assert "HeadBucket" in (missing.ready() or "") and "404" in (missing.ready() or "")
+    closed = _s3(f"http://127.0.0.1:{free_port()}")
+    assert "failed" in (closed.ready() or "")
+    with pytest.raises(StoreUnavailableError):
+        closed.delete(where)
+
+
 def test_s3_store_that_does_not_answer_is_unavailable() -> None:
     store = _s3(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StoreUnavailableError):
@@ -455,6 +477,15 @@ def test_local_store_round_trip_and_keys_stay_inside(tmp_path: Path) -> None:
         store.put("../outside", b"x", "text/plain")
     with pytest.raises(StoreRefusedError):
         store.open({"key": "jobs/none"})
+    other = store.put("jobs/j1/other.tar.gz", b"x", "application/gzip")
+    store.delete(where)
+    assert not (tmp_path / "jobs" / "j1" / "report.html").exists()
+    assert (tmp_path / "jobs" / "j1").is_dir()  # its other file is still there
+    store.delete(other)
+    store.delete(other)  # twice is fine
+    assert not (tmp_path / "jobs" / "j1").exists() and tmp_path.is_dir()
+    with pytest.raises(StoreRefusedError):
+        store.delete({"key": "../outside"})
 
 
 def test_s3_needs_a_bucket() -> None:
@@ -463,6 +494,172 @@ def test_s3_needs_a_bucket() -> None:
     assert Settings(secret_key="t", aws_s3_bucket="b").artifact_store == "s3"
     assert Settings(secret_key="t", redis_url="redis://x").artifact_store == "database"
     assert Settings(secret_key="t").artifact_store == "local"
+
+
+# -- deleting a job deletes its stored files ------------------------------------------------------
+
+
+def _keys(endpoint: str, prefix: str) -> list[str]:
+    listed = _s3(endpoint).client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def _rows(dsn: str, job_id: str) -> tuple[int, int, int]:
+    """Rows of ``job_id`` in jobs, explore_chunks and explore_runs."""
+    with psycopg.connect(dsn) as conn:
+        counts = tuple(
+            conn.execute(f"SELECT count(*) FROM {table} WHERE {column} = %s", (job_id,)).fetchone()
+            for table, column in (
+                ("jobs", "id"),
+                ("explore_chunks", "job_id"),
+                ("explore_runs", "job_id"),
+            )
+        )
+    return tuple(int(c[0]) for c in counts if c is not None)  # type: ignore[return-value]
+
+
+def test_deleting_jobs_deletes_their_objects_in_s3(
+    s3_deployment: Deployment, s3_endpoint: str
+) -> None:
+    dep = s3_deployment
+    assert dep.database is not None
+    dsn = PG.format(dep.database)
+    with dep.client() as c:
+        exploration, rtl = _run_both(c)
+    before = {job_id: _keys(s3_endpoint, f"test/jobs/{job_id}/") for job_id in (exploration, rtl)}
+    assert len(before[exploration]) == 2 and len(before[rtl]) == 1, before
+    # the exploration ran in chunks: its row, chunk rows and running totals are there
+    assert _rows(dsn, exploration)[0] == 1 and min(_rows(dsn, exploration)[1:]) >= 1
+    # another owner does not find it, a read key may not delete: nothing changes
+    with dep.client("bob") as bob:
+        assert bob.delete(f"/api/v1/jobs/{exploration}").status_code == 404
+    with dep.client("alice-read") as reader:
+        assert reader.delete(f"/api/v1/explorations/{exploration}").status_code == 403
+    assert _keys(s3_endpoint, f"test/jobs/{exploration}/") == before[exploration]
+    with dep.client() as c:
+        # the kind routes only delete their own kind
+        assert c.delete(f"/api/v1/rtl/{exploration}").status_code == 404
+        assert c.delete(f"/api/v1/explorations/{exploration}").status_code == 204
+        assert c.delete(f"/api/v1/rtl/{rtl}").status_code == 204
+        assert c.get(f"/api/v1/explorations/{exploration}").status_code == 404
+        assert c.get(f"/api/v1/rtl/{rtl}/artifact").status_code == 404
+        assert c.delete(f"/api/v1/jobs/{rtl}").status_code == 404  # gone already
+    for job_id in (exploration, rtl):
+        assert _keys(s3_endpoint, f"test/jobs/{job_id}/") == []
+        assert _rows(dsn, job_id) == (0, 0, 0)
+
+
+def test_a_job_is_kept_while_the_store_cannot_delete_its_files(
+    s3_deployment: Deployment, s3_endpoint: str, tmp_path: Path
+) -> None:
+    dep = s3_deployment
+    assert dep.database is not None
+    with dep.client() as c:
+        _, rtl = _run_both(c)
+    stored = _keys(s3_endpoint, f"test/jobs/{rtl}/")
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = _app_settings(dep, tmp_path, aws_s3_endpoint_url=closed)
+    headers = {"Authorization": f"Bearer {dep.api_key}"}
+    with TestClient(create_app(settings), headers=headers) as c:
+        r = c.delete(f"/api/v1/rtl/{rtl}")
+        assert r.status_code == 503, r.text
+        assert "object store" in r.json()["detail"] and r.headers["retry-after"]
+    # nothing was changed: the row still records the files, which are still there
+    assert _rows(PG.format(dep.database), rtl)[0] == 1
+    assert _keys(s3_endpoint, f"test/jobs/{rtl}/") == stored != []
+    with dep.client() as c:
+        assert c.get(f"/api/v1/rtl/{rtl}/artifact").status_code == 200
+    from codesign_playground.client import ApiError, CodesignClient
+
+    with CodesignClient(dep.base_url, api_key=dep.api_key) as client:
+        client.delete_job(rtl)
+        with pytest.raises(ApiError) as gone:
+            client.delete_job(rtl)
+    assert gone.value.status == 404
+    assert _keys(s3_endpoint, f"test/jobs/{rtl}/") == []
+
+
+def _running_job(dsn: str, like: str) -> str:
+    """A job row of ``like``'s owner that a live worker holds (heartbeat in the future)."""
+    job_id = f"running-{os.urandom(6).hex()}"
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "INSERT INTO jobs (id, kind, owner, status, params, progress, cancel_requested, "
+            "attempts, points_evaluated, worker, created_at, started_at, heartbeat_at) "
+            "SELECT %s, 'rtl', owner, 'running', '{}', '{}', false, 1, 0, 'elsewhere', "
+            "created_at, created_at, now() AT TIME ZONE 'utc' + interval '1 day' "
+            "FROM jobs WHERE id = %s",
+            (job_id, like),
+        )
+    return job_id
+
+
+def test_deleting_jobs_in_the_local_store_removes_their_files(
+    tmp_path: Path, pg_database: str
+) -> None:
+    data = tmp_path / "data"
+    with TestClient(create_app(_embedded(data, pg_database))) as c:
+        exploration, rtl = _run_both(c)
+        store = data / "store" / "jobs"
+        assert (store / exploration / "report.html").is_file()
+        assert (data / "jobs" / exploration).is_dir()  # the job's work folder
+        running = _running_job(pg_database, rtl)
+        r = c.delete(f"/api/v1/jobs/{running}")
+        assert r.status_code == 409 and "cancel it" in r.json()["detail"], r.text
+        assert c.delete(f"/api/v1/jobs/{exploration}").status_code == 204
+        assert c.delete(f"/api/v1/rtl/{rtl}").status_code == 204
+        assert c.get(f"/api/v1/jobs/{exploration}").status_code == 404
+    assert _rows(pg_database, running)[0] == 1  # the refused one is untouched
+    for job_id in (exploration, rtl):
+        assert not (store / job_id).exists() and not (data / "jobs" / job_id).exists()
+        assert _rows(pg_database, job_id) == (0, 0, 0)
+    assert store.is_dir()  # the store folder itself stays
+
+
+def test_deleting_jobs_with_bytes_in_the_row(tmp_path: Path, pg_database: str) -> None:
+    settings = _embedded(tmp_path, pg_database, artifact_store="database")
+    with TestClient(create_app(settings)) as c:
+        exploration, rtl = _run_both(c)
+        assert not _row_sizes(pg_database, (rtl,))[rtl]["artifact_null"]
+        for job_id in (exploration, rtl):
+            assert c.delete(f"/api/v1/jobs/{job_id}").status_code == 204
+    for job_id in (exploration, rtl):
+        assert _rows(pg_database, job_id) == (0, 0, 0)
+    assert not (tmp_path / "store").exists()
+
+
+# -- readiness asks the S3 bucket ------------------------------------------------------------------
+
+
+def test_readiness_includes_the_s3_bucket(s3_deployment: Deployment, tmp_path: Path) -> None:
+    ready = httpx.get(f"{s3_deployment.base_url}/health/ready", timeout=10)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["artifact_store"] is True
+    closed = f"http://127.0.0.1:{free_port()}"
+    for name, extra in (
+        ("unreachable", {"aws_s3_endpoint_url": closed}),
+        ("no such bucket", {"aws_s3_bucket": "codesign-no-such-bucket"}),
+    ):
+        settings = _app_settings(s3_deployment, tmp_path, **extra)
+        with TestClient(create_app(settings)) as c:
+            r = c.get("/health/ready")
+        body = r.json()
+        assert r.status_code == 503, (name, body)
+        assert body["checks"]["artifact_store"] is False, (name, body)
+        # the other components are as they were: only the store makes it unready
+        assert body["checks"]["database"] is True and body["checks"]["workers"] >= 1, body
+        assert "codesign-" not in r.text  # no bucket names in an unauthenticated answer
+
+
+def test_readiness_asks_nothing_for_the_local_store_and_the_database(
+    tmp_path: Path, pg_database: str
+) -> None:
+    for store in ("local", "database"):
+        settings = _embedded(tmp_path / store, pg_database, artifact_store=store)
+        with TestClient(create_app(settings)) as c:
+            r = c.get("/health/ready")
+        assert r.status_code == 200, r.text
+        assert r.json()["checks"]["artifact_store"] is None
 
 
 # -- the reports in a real browser, offline --------------------------------------------------

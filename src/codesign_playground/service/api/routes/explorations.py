@@ -18,6 +18,7 @@ from codesign_playground.service.api.routes.jobs import (
     artifact_bytes,
     artifact_response,
     cancel_job,
+    delete_job,
     load_job,
     stored_response,
     submit_job,
@@ -144,6 +145,15 @@ def read_explorations(
 def read_exploration(session: SessionDep, principal: PrincipalDep, job_id: str) -> Any:
     """One exploration with its progress (points evaluated, best so far, ETA)."""
     return load_job(session, principal, job_id, KIND)
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def delete_exploration(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, job_id: str
+) -> Response:
+    """Delete a finished exploration with its chunks, report and artifact tarball; a queued
+    or running one is refused (409: cancel it first)."""
+    return delete_job(session, settings, load_job(session, principal, job_id, KIND))
 
 
 @router.post("/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -15,7 +16,13 @@ from starlette.concurrency import run_in_threadpool
 
 from codesign_playground.config import Settings
 from codesign_playground.service import crud
-from codesign_playground.service.api.deps import OffsetQuery, QueueDep, ServicesDep, SessionDep
+from codesign_playground.service.api.deps import (
+    OffsetQuery,
+    QueueDep,
+    ServicesDep,
+    SessionDep,
+    SettingsDep,
+)
 from codesign_playground.service.core.problems import ProblemError, unavailable
 from codesign_playground.service.core.security import Principal, PrincipalDep
 from codesign_playground.service.core.tracing import capture_context
@@ -25,6 +32,7 @@ from codesign_playground.service.storage import (
     ArtifactStore,
     StoreRefusedError,
     StoreUnavailableError,
+    discard_outcome,
     stored_file,
 )
 from codesign_playground.service.tables import JobRow
@@ -35,6 +43,7 @@ __all__ = [
     "artifact_bytes",
     "artifact_response",
     "cancel_job",
+    "delete_job",
     "load_job",
     "router",
     "stored_response",
@@ -76,6 +85,45 @@ def cancel_job(session: Any, queue: JobQueue, job: JobRow) -> JobRow:
     session.commit()
     queue.cancel(job.id)
     return job
+
+
+def delete_job(session: Any, settings: Settings, job: JobRow) -> Response:
+    """Delete a finished job: its stored report and artifact, then its row (with its chunks).
+
+    A job still queued or running is refused (409: cancel it first). The files go first and
+    the row after, in one transaction that holds the row locked: a store that does not answer
+    (503) leaves the job as it was, and a deleted row never leaves files behind.
+    """
+    locked = crud.lock_job(session, job_id=job.id)
+    if locked is None:
+        raise ProblemError(404, "not-found", f"job_id: no job with id {job.id}")
+    if locked.status not in crud.TERMINAL:
+        raise ProblemError(
+            409,
+            "job-not-finished",
+            f"job_id: job {job.id} is {locked.status}; cancel it (POST .../cancel) and delete "
+            "it once it has stopped",
+        )
+    try:
+        discard_outcome(settings, locked.result)
+    except StoreUnavailableError:
+        _log.warning("object store unreachable", extra={"job_id": job.id})
+        raise unavailable("object store") from None
+    except StoreRefusedError as exc:
+        # e.g. no s3:DeleteObject permission: keep the row so the files stay reachable
+        _log.warning("object store refused a delete", extra={"job_id": job.id}, exc_info=exc)
+        raise ProblemError(
+            503,
+            "service-unavailable",
+            f"object store: it refused to delete the files of job {job.id}; nothing was "
+            "changed (the server log says why)",
+        ) from None
+    crud.delete_job(session, job_id=job.id)
+    session.commit()
+    # the job's work folder, where this process shares the worker's data folder (embedded)
+    shutil.rmtree(settings.codesign_data_dir / "jobs" / job.id, ignore_errors=True)
+    _log.info("job deleted", extra={"job_id": job.id, "kind": locked.kind})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def _stream(
@@ -241,3 +289,12 @@ async def job_events(
 def cancel(session: SessionDep, queue: QueueDep, principal: PrincipalDep, job_id: str) -> Any:
     """Ask a job to stop; a queued job is cancelled at once, a running one at its next check."""
     return cancel_job(session, queue, load_job(session, principal, job_id))
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def remove_job(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, job_id: str
+) -> Response:
+    """Delete a finished job (succeeded, failed or cancelled) with its report and artifact in
+    the artifact store; a queued or running job is refused (409: cancel it first)."""
+    return delete_job(session, settings, load_job(session, principal, job_id))
