@@ -628,6 +628,165 @@ def test_deleting_jobs_with_bytes_in_the_row(tmp_path: Path, pg_database: str) -
     assert not (tmp_path / "store").exists()
 
 
+# -- retention: old jobs lose their files, keep their rows ---------------------------------------
+
+
+def _age(dsn: str, job_id: str, days: int) -> None:
+    """Make ``job_id`` look finished ``days`` days ago (nothing else knows the clock)."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "UPDATE jobs SET finished_at = finished_at - make_interval(days => %s) WHERE id = %s",
+            (days, job_id),
+        )
+
+
+def _gone(r: httpx.Response) -> bool:
+    return r.status_code == 410 and "retention" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("store", ["local", "s3", "database"])
+def test_retention_deletes_old_files_and_keeps_the_rows(
+    store: str, tmp_path: Path, pg_database: str, request: pytest.FixtureRequest
+) -> None:
+    from codesign_playground.service.retention import prune_artifacts
+
+    extra: dict[str, Any] = {"artifact_store": store}
+    prefix = f"retention-{os.urandom(4).hex()}/"
+    if store == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        extra |= {
+            "aws_s3_bucket": BUCKET,
+            "aws_s3_endpoint_url": endpoint,
+            "aws_s3_prefix": prefix,
+            **{k.lower(): v for k, v in CREDENTIALS.items()},
+        }
+    settings = _embedded(tmp_path / "data", pg_database, **extra)
+    db = Database(settings)
+    try:
+        with TestClient(create_app(settings)) as c:
+            exploration, rtl = _run_both(c)
+            _age(pg_database, exploration, 10)
+            _age(pg_database, rtl, 3)
+            dry = prune_artifacts(db, settings, older_than_days=7, dry_run=True)
+            assert dry.jobs == [exploration] and dry.files_deleted == 0
+            assert c.get(f"/api/v1/explorations/{exploration}/artifact").status_code == 200
+            done = prune_artifacts(db, settings, older_than_days=7)
+            assert done.jobs == [exploration]
+            assert done.files_deleted == (0 if store == "database" else 2)
+            # the row and its result stay; the files answer 410
+            job = c.get(f"/api/v1/explorations/{exploration}").json()
+            assert job["status"] == "succeeded" and job["artifact_name"] is None
+            results = c.get(f"/api/v1/explorations/{exploration}/results")
+            assert results.status_code == 200 and results.json()["front"]
+            assert "storage" not in results.json()
+            for what in ("report", "artifact", "files/points.csv"):
+                assert _gone(c.get(f"/api/v1/explorations/{exploration}/{what}")), what
+            # the younger job keeps its files; a second pass finds nothing more
+            assert c.get(f"/api/v1/rtl/{rtl}/artifact").status_code == 200
+            assert prune_artifacts(db, settings, older_than_days=7).jobs == []
+            pruned = _row_sizes(pg_database, (exploration,))[exploration]
+            assert pruned["report_null"] and pruned["artifact_null"]  # the row's bytes too
+            # a pruned job can still be deleted
+            assert c.delete(f"/api/v1/jobs/{exploration}").status_code == 204
+    finally:
+        db.dispose()
+    sizes = _row_sizes(pg_database, (rtl,))
+    if store == "local":
+        assert not (tmp_path / "data" / "store" / "jobs" / exploration).exists()
+        assert (tmp_path / "data" / "store" / "jobs" / rtl).is_dir()
+    elif store == "s3":
+        assert _keys(extra["aws_s3_endpoint_url"], f"{prefix}jobs/{exploration}/") == []
+        assert len(_keys(extra["aws_s3_endpoint_url"], f"{prefix}jobs/{rtl}/")) == 1
+    else:
+        assert not sizes[rtl]["artifact_null"]  # the younger row keeps its bytes
+
+
+def test_workers_prune_once_an_hour_between_them(tmp_path: Path, pg_database: str) -> None:
+    """The worker heartbeat's pruning: one worker takes the hour's Redis key, the next finds
+    it taken; the pass runs in a thread of its own."""
+    import redis
+
+    from codesign_playground.service.jobs.celery_app import WorkerHeartbeat, make_celery
+
+    queue = f"retention-{os.urandom(4).hex()}"
+    base = _embedded(tmp_path / "data", pg_database)
+    with TestClient(create_app(base)) as c:
+        exploration, _ = _run_both(c)
+    _age(pg_database, exploration, 2)
+    settings = Settings(
+        **base.model_dump(exclude={"redis_url", "auth_mode"})
+        | {
+            "redis_url": "redis://127.0.0.1:6379/0",
+            "job_queue": queue,
+            "codesign_artifact_retention_days": 1,
+        }
+    )
+    migrate(settings.database_url)
+    db = Database(settings)
+    app = make_celery(settings)
+    first = WorkerHeartbeat(app, settings, "w1")
+    second = WorkerHeartbeat(app, settings, "w2")
+    key = f"{settings.redis_key_prefix}:retention:{queue}"
+    try:
+        first._maybe_prune(db)
+        assert first.pruner is not None
+        first.pruner.join(60)
+        second._maybe_prune(db)
+        assert second.pruner is None  # this hour's pass was taken
+        ttl = redis.Redis.from_url(settings.redis_url).ttl(key)
+        assert 0 < ttl <= 3600
+    finally:
+        redis.Redis.from_url(settings.redis_url).delete(key)
+        first.client.close()
+        second.client.close()
+        db.dispose()
+    with psycopg.connect(pg_database) as conn:
+        row = conn.execute("SELECT artifact_name FROM jobs WHERE id = %s", (exploration,))
+        assert row.fetchone() == (None,)
+    assert not (tmp_path / "data" / "store" / "jobs" / exploration).exists()
+
+
+def test_prune_command_on_an_embedded_data_folder(tmp_path: Path) -> None:
+    """``codesign jobs prune --data-dir``: the SQLite database and local store of ``codesign
+    serve --data-dir``."""
+    import json
+    import sqlite3
+
+    data = tmp_path / "data"
+    settings = Settings(
+        codesign_data_dir=data,
+        allowed_hosts=["testserver"],
+        secret_key="test-secret",
+        codesign_log_level="WARNING",
+    )
+    with TestClient(create_app(settings)) as c:
+        _, rtl = _run_both(c)
+    with sqlite3.connect(next(data.glob("*.db"))) as conn:
+        conn.execute(
+            "UPDATE jobs SET finished_at = datetime(finished_at, '-5 days') WHERE id = ?", (rtl,)
+        )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    command = [sys.executable, "-m", "codesign_playground.cli.main", "jobs", "prune"]
+    args = ["--data-dir", str(data), "--older-than-days", "4"]
+    dry = subprocess.run(
+        [*command, *args, "--dry-run"], capture_output=True, text=True, env=env, check=True
+    )
+    assert json.loads(dry.stdout) | {"cutoff": None} == {
+        "cutoff": None,
+        "jobs": 1,
+        "files_deleted": 0,
+        "dry_run": True,
+    }
+    assert (data / "store" / "jobs" / rtl).is_dir()
+    done = subprocess.run([*command, *args], capture_output=True, text=True, env=env, check=True)
+    assert json.loads(done.stdout)["files_deleted"] == 1, done.stderr
+    assert not (data / "store" / "jobs" / rtl).exists()
+    refused = subprocess.run(
+        [*command, "--data-dir", str(data)], capture_output=True, text=True, env=env, check=False
+    )
+    assert refused.returncode != 0 and "CODESIGN_ARTIFACT_RETENTION_DAYS" in refused.stderr
+
+
 # -- readiness asks the S3 bucket ------------------------------------------------------------------
 
 

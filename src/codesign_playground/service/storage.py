@@ -33,6 +33,7 @@ from codesign_playground.config import Settings
 
 __all__ = [
     "CHUNK_BYTES",
+    "PRUNED_KEY",
     "STORAGE_KEY",
     "ArtifactStore",
     "LocalStore",
@@ -43,6 +44,7 @@ __all__ = [
     "artifact_store",
     "discard_outcome",
     "keep_outcome",
+    "pruned_at",
     "public_result",
     "report_media_type",
     "store_ready",
@@ -53,6 +55,9 @@ _log = logging.getLogger("codesign_playground.service")
 
 STORAGE_KEY = "storage"
 """Key of a job's ``result`` document that says where its report and artifact are kept."""
+
+PRUNED_KEY = "pruned_at"
+"""Key of the storage record of a job whose files retention deleted (when, ISO 8601)."""
 
 CHUNK_BYTES = 1 << 20
 """Size of the pieces a download is streamed in (1 MiB)."""
@@ -421,6 +426,12 @@ def store_ready(settings: Settings) -> tuple[bool | None, str | None]:
         return None, None
     problem = store.ready()
     return problem is None, problem
+
+
+def pruned_at(result: dict[str, Any] | None) -> str | None:
+    """When retention deleted the job's report and artifact (``None``: it did not)."""
+    storage = (result or {}).get(STORAGE_KEY)
+    return str(storage[PRUNED_KEY]) if isinstance(storage, dict) and PRUNED_KEY in storage else None
 
 
 def public_result(result: dict[str, Any]) -> dict[str, Any]:

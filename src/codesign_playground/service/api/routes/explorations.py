@@ -20,6 +20,7 @@ from codesign_playground.service.api.routes.jobs import (
     cancel_job,
     delete_job,
     load_job,
+    refuse_pruned,
     stored_response,
     submit_job,
 )
@@ -280,6 +281,7 @@ def read_report_file(
     """One file of the report folder (points.csv, points.parquet, front.csv, summary.json or
     report.html) as a download; 404 when the report has no such file (no pyarrow: no Parquet)."""
     job = load_job(session, principal, job_id, KIND)
+    refuse_pruned(job, "report")
     if job.status != "succeeded" or not job.artifact_name:
         raise ProblemError(
             409, "job-not-finished", f"exploration {job_id} has no report (status {job.status})"

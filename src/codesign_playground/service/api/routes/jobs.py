@@ -33,6 +33,7 @@ from codesign_playground.service.storage import (
     StoreRefusedError,
     StoreUnavailableError,
     discard_outcome,
+    pruned_at,
     stored_file,
 )
 from codesign_playground.service.tables import JobRow
@@ -45,6 +46,7 @@ __all__ = [
     "cancel_job",
     "delete_job",
     "load_job",
+    "refuse_pruned",
     "router",
     "stored_response",
     "submit_job",
@@ -152,11 +154,25 @@ def _stream(
     )
 
 
+def refuse_pruned(job: JobRow, what: str) -> None:
+    """A 410 problem once retention deleted the job's files
+    (``CODESIGN_ARTIFACT_RETENTION_DAYS``)."""
+    when = pruned_at(job.result)
+    if when is not None:
+        raise ProblemError(
+            410,
+            "gone",
+            f"job {job.id}: its {what} was deleted on {when[:10]} by the retention of job "
+            "files (finished jobs keep their result, not their report and artifact)",
+        )
+
+
 def stored_response(
     settings: Settings, job: JobRow, what: str, headers: dict[str, str]
 ) -> Response | None:
     """The job's ``report`` or ``artifact`` from its store, or ``None`` when the bytes are in
     the job row (``ARTIFACT_STORE=database``, or a row written before stores existed)."""
+    refuse_pruned(job, what)
     found = stored_file(settings, job.result, what)
     if found is None:
         return None
@@ -168,6 +184,7 @@ def stored_response(
 def artifact_response(session: Any, settings: Settings, job: JobRow) -> Response:
     """The job's artifact: streamed from its store (or a redirect to a presigned URL when
     ``ARTIFACT_DOWNLOAD_REDIRECT`` is on and the store is S3), else from the job row."""
+    refuse_pruned(job, "artifact")
     if job.status != "succeeded" or not job.artifact_name:
         raise ProblemError(
             409, "job-not-finished", f"job {job.id} has no artifact (status {job.status})"
@@ -197,6 +214,7 @@ def artifact_response(session: Any, settings: Settings, job: JobRow) -> Response
 def artifact_bytes(session: Any, settings: Settings, job: JobRow) -> bytes:
     """The whole artifact in memory (for reading one file out of it), from its store or the
     job row; 503 while the store does not answer, 404 when its object is gone."""
+    refuse_pruned(job, "artifact")
     found = stored_file(settings, job.result, "artifact")
     if found is None:
         return session.scalar(select(JobRow.artifact).where(JobRow.id == job.id)) or b""
