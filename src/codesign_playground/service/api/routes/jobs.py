@@ -94,7 +94,8 @@ def delete_job(session: Any, settings: Settings, job: JobRow) -> Response:
 
     A job still queued or running is refused (409: cancel it first). The files go first and
     the row after, in one transaction that holds the row locked: a store that does not answer
-    (503) leaves the job as it was, and a deleted row never leaves files behind.
+    (503) leaves the row, so the DELETE can simply be repeated (deleting an object that is
+    gone already is no error), and a deleted row never leaves files behind.
     """
     locked = crud.lock_job(session, job_id=job.id)
     if locked is None:
