@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 import tarfile
 import time
 from collections.abc import Callable, Iterator
