@@ -784,27 +784,27 @@ def _calc_conv_reuse_reads(
     """CALC-mode ifmap DRAM reads of convs whose windows overlap, beyond one epoch (1-D pairs):
     a working-set estimate of ``ReadBufferEstimateBw`` on reuse links derived from the conv.
 
-    A request misses when the previous request of its address came before the epoch start.
-    The windows requesting an ifmap word form a grid of (output row, output column) pairs;
-    within a fold every dataflow walks it in raster order of the output pixels (or its
-    reverse). Per pass each word has one first request and links to the previous request:
-    horizontal (next output column, ``di = 1`` pixel, window positions ``dj = sw*C`` apart) and
-    vertical (next output row, ``di = Ew - j`` pixels, ``dj = (sh*S - j*sw)*C`` with ``j + 1``
-    windows over the word's column), counted cell by cell (:func:`_reuse_links`). A link's
-    distance in requests follows the demand order: os folds of ``u`` pixels, skewed lines of
-    ``min(u, K)`` requests (``|dj - di|*min(u, K)``); ws folds of ``Rows`` window positions,
-    skewed lines of ``min(ur, M)`` requests (``|di - dj|*min(ur, M)``; across position folds
-    ``max(dj, ur)*M - di*ur``); is
-    folds of ``u`` pixels outer and ``Rows`` positions inner, one position a line (``dj*u``; into
-    the next position fold ``(Rows + R' - dj)*u``, ``R'`` its positions). Across os/is pixel
-    folds the word's last request of one fold is its largest window position and the next
-    fold's first its smallest: ``(max(di/u, 1)*K - span)*u``. Shares across folds: pixel folds
-    from the fold boundaries, position folds from the window cells. Passes after the first
-    re-request every word a pass later. With ``c_i`` links of distance ``d_i`` and ``F`` first
-    requests of ``N``, an epoch spans ``L`` requests, ``(F*L + sum c_i*min(d_i, L))/N = E``
-    (a link misses when an epoch starts within it, probability ``min(d/L, 1)``); reads =
-    ``floor(N/L)*E`` plus the last, partial epoch's ``(F*l + sum c_i*min(d_i, l))/N`` over its
-    ``l`` requests."""
+    A request misses when the previous request of its address came before the epoch start. The
+    windows requesting an ifmap word form a grid of (output row, output column) pairs; within a
+    fold every dataflow walks it in raster order of the output pixels (or its reverse). Per pass
+    each word has one first request and links to the previous request: horizontal (next output
+    column, ``di = 1`` pixel, window positions ``dj = sw*C`` apart) and vertical (next output
+    row, ``di = Ew - j`` pixels, ``dj = (sh*S - j*sw)*C`` with ``j + 1`` windows over the word's
+    column), counted cell by cell (:func:`_reuse_links`). A link's distance in requests follows
+    the demand order: os folds of ``u`` pixels, skewed lines of ``min(u, K)`` requests (``|dj -
+    di|*min(u, K)``); ws folds of ``Rows`` window positions, skewed lines of ``min(ur, M)``
+    requests (``|di - dj|*min(ur, M)``; across position folds ``max(dj, ur)*M - di*ur``); is
+    folds of ``u`` pixels outer and ``Rows`` positions inner, one position a line (``dj*u``;
+    into the next position fold ``(Rows + R' - dj)*u``, ``R'`` its positions). Across os/is
+    pixel folds the word's last request of one fold is its largest window position and the next
+    fold's first its smallest: ``(max(di/u, 1)*K - span)*u``, ``span`` that word's position
+    range (the link's plus the mean extra rows of words with two windows a row or more). Shares
+    across folds: pixel folds from the fold boundaries, position folds from the window cells.
+    Passes after the first re-request every word a pass later. With ``c_i`` links of distance
+    ``d_i`` and ``F`` first requests of ``N``, an epoch spans ``L`` requests, ``(F*L + sum
+    c_i*min(d_i, L))/N = E`` (a link misses when an epoch starts within it, probability
+    ``min(d/L, 1)``); reads = ``floor(N/L)*E`` plus the last, partial epoch's ``(F*l + sum
+    c_i*min(d_i, l))/N`` over its ``l`` requests."""
     ih, iw, fh, fw, ch, sh, sw = geometry
     is_os, is_ws = dataflow == 0, dataflow == 1
     oh = _ceil_div(ih - fh + sh, sh)
@@ -832,15 +832,27 @@ def _calc_conv_reuse_reads(
     cross_h = (blocks - 1) - (blocks - 1) // np.maximum(period, 1)
     pix_h = 1.0 - np.clip(cross_h / np.maximum(oh * (ow - 1), 1).astype(np.float64), 0.0, 1.0)
     rr = rows.astype(np.float64)
-    # window positions between a word's first and last request, mean over the words (os/is:
-    # a pixel fold ends with the word's request of largest position, the next one starts with
-    # its smallest)
-    n_r = vh / np.maximum(ht, 1).astype(np.float64)
-    n_c = vw / np.maximum(wt, 1).astype(np.float64)
-    span = ((n_r - 1.0) * sh * fw + (n_c - 1.0) * sw) * ch
+
+    # Window positions between a word's first and last request (os/is: a pixel fold ends with
+    # the word's request of largest position, the next fold starts with its smallest), for the
+    # words holding a link: extra windows over a row (column) on average over all rows and over
+    # those with two windows or more (``(R - s)``-long overlaps ``s`` apart).
+    def multi(out: IntArray, f: IntArray, s: IntArray, touched: IntArray) -> FloatArray:
+        lap = np.where((f > s) & (out >= 2), (out - 2) * np.minimum(s, f - s) + (f - s), 0)
+        return np.maximum(np.minimum(lap, touched), 1).astype(np.float64)
+
+    more_r = (vh - ht).astype(np.float64)
+    more_c = (vw - wt).astype(np.float64)
+    span_h = (more_r / np.maximum(ht, 1) * sh * fw + more_c / multi(ow, fw, sw, wt) * sw) * ch
+    span_v = more_r / multi(oh, fh, sh, ht) * sh * fw * ch
 
     def link_classes(
-        n: FloatArray, di: FloatArray, dj: FloatArray, pix: FloatArray, win: FloatArray
+        n: FloatArray,
+        di: FloatArray,
+        dj: FloatArray,
+        pix: FloatArray,
+        win: FloatArray,
+        span: FloatArray,
     ) -> list[tuple[FloatArray, FloatArray]]:
         across_pix = np.maximum((np.maximum(di / u, 1.0) * kf - span) * u, 1.0)
         os_is = [
@@ -869,7 +881,9 @@ def _calc_conv_reuse_reads(
     total = p * per_pass
     classes = [
         (p * c, d)
-        for c, d in link_classes(n_h, np.ones_like(n_h), (sw * ch).astype(np.float64), pix_h, win_h)
+        for c, d in link_classes(
+            n_h, np.ones_like(n_h), (sw * ch).astype(np.float64), pix_h, win_h, span_h
+        )
     ]
     for j, (n_v, win_v) in enumerate(zip(links.n_v, links.share_v, strict=True)):
         if not np.any(n_v > 0):
@@ -877,7 +891,8 @@ def _calc_conv_reuse_reads(
         di_v = np.maximum(ow - j, 1).astype(np.float64)
         dj_v = np.maximum((sh * fw - j * sw) * ch, 1).astype(np.float64)
         pix_v = 1.0 - np.clip((blocks - 1) * di_v / np.maximum(mf - di_v, 1.0), 0.0, 1.0)
-        classes += [(p * c, d) for c, d in link_classes(n_v, di_v, dj_v, pix_v, win_v)]
+        span = span_v + j * sw * ch
+        classes += [(p * c, d) for c, d in link_classes(n_v, di_v, dj_v, pix_v, win_v, span)]
     classes.append(((p - 1.0) * first, per_pass))
     e = epoch.astype(np.float64)
     counts = np.stack([c for c, _ in classes])
