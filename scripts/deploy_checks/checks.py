@@ -4,7 +4,10 @@
 Subcommands
   crds FILE...            CloudNativePG Cluster resources against the operator's CRD schema
                           (unknown fields are errors); ServiceMonitor and PrometheusRule
-                          resources structurally, PrometheusRule groups equal to the rule files.
+                          resources structurally, PrometheusRule groups equal to the rule files;
+                          KEDA ScaledObject and TriggerAuthentication against KEDA's CRDs
+                          (crds/), Redis trigger keys against the scaler's, each ScaledObject's
+                          target a Deployment of the same files that no HPA also scales.
   grafana-rules DIR OUT   check the dashboards in DIR, write every panel query into a rules file
                           OUT for ``promtool check rules``.
   contract ROOT           the metrics contract: each custom metric an HPA (k8s/, chart) scales on
@@ -29,6 +32,32 @@ from typing import Any
 import yaml
 
 CNPG_CRD = Path("/work/shared/data/crds/postgresql.cnpg.io_clusters.yaml")
+# KEDA v2.20.2's CRDs, unchanged (crds/README.md)
+KEDA_CRDS = {
+    "ScaledObject": Path(__file__).with_name("crds") / "keda.sh_scaledobjects.yaml",
+    "TriggerAuthentication": Path(__file__).with_name("crds")
+    / "keda.sh_triggerauthentications.yaml",
+}
+# trigger metadata keys KEDA v2.20.2's Redis scaler reads (redisMetadata in
+# pkg/scalers/redis_scaler.go); the first group may also come from the target's environment
+# (<key>FromEnv). KEDA ignores any other key, so a misspelt one silently takes a default.
+_REDIS_ENV_KEYS = (
+    "address",
+    "addresses",
+    "username",
+    "password",
+    "sentinelUsername",
+    "sentinelPassword",
+    "sentinelMaster",
+    "host",
+    "hosts",
+    "port",
+    "ports",
+)
+REDIS_SCALER_KEYS = frozenset(
+    {*_REDIS_ENV_KEYS, *(f"{k}FromEnv" for k in _REDIS_ENV_KEYS)}
+    | {"unsafeSsl", "listLength", "activationListLength", "listName", "databaseIndex", "enableTLS"}
+)
 RULE_FILES = ("monitoring/prometheus/rules",)
 # series Prometheus makes itself when it scrapes (not on any /metrics page)
 SYNTHETIC = {
@@ -85,13 +114,93 @@ def _rule_groups(root: Path) -> list[Any]:
     return groups
 
 
+def _ref(doc: dict[str, Any]) -> tuple[str, str, str]:
+    meta = doc.get("metadata") or {}
+    return str(doc.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name"))
+
+
+def check_keda(docs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """KEDA resources against KEDA's CRDs, and against the other resources of the same files:
+    the target exists, no HPA scales it too, at least one replica stays (readiness needs a
+    live worker), Redis triggers use keys the scaler reads, authentication refs resolve."""
+    problems: list[str] = []
+    validators: dict[tuple[str, str], Any] = {}
+    present = {_ref(d) for _, d in docs}
+    hpa_targets = {
+        (
+            str(d["spec"]["scaleTargetRef"].get("kind")),
+            _ref(d)[1],
+            str(d["spec"]["scaleTargetRef"].get("name")),
+        ): _ref(d)[2]
+        for _, d in docs
+        if d.get("kind") == "HorizontalPodAutoscaler" and isinstance(d.get("spec"), dict)
+    }
+    for path, doc in docs:
+        kind, api = doc.get("kind"), str(doc.get("apiVersion", ""))
+        if not api.startswith("keda.sh/"):
+            continue
+        name = f"{path}: {kind}/{doc.get('metadata', {}).get('name')}"
+        if kind not in KEDA_CRDS:
+            problems.append(f"{name}: no schema for {api} {kind}")
+            continue
+        version = api.split("/", 1)[1]
+        key = (str(kind), version)
+        if key not in validators:
+            validators[key] = _crd_validator(KEDA_CRDS[str(kind)], version)
+        for err in sorted(validators[key].iter_errors(doc), key=lambda e: list(e.path)):
+            where = ".".join(str(p) for p in err.path) or "(root)"
+            problems.append(f"{name}: {where}: {err.message}")
+        if kind != "ScaledObject" or not isinstance(doc.get("spec"), dict):
+            continue
+        spec, namespace = doc["spec"], _ref(doc)[1]
+        target = spec.get("scaleTargetRef") or {}
+        target_kind = str(target.get("kind") or "Deployment")
+        if (target_kind, namespace, str(target.get("name"))) not in present:
+            problems.append(
+                f"{name}: scaleTargetRef {target_kind}/{target.get('name')} is not in these files"
+            )
+        hpa = hpa_targets.get((target_kind, namespace, str(target.get("name"))))
+        if hpa is not None:
+            problems.append(
+                f"{name}: HorizontalPodAutoscaler/{hpa} scales {target_kind}/{target.get('name')}"
+                " too: KEDA's own HPA and it would fight over the replica count"
+            )
+        if int(spec.get("minReplicaCount", 0)) < 1:  # KEDA's default is 0
+            problems.append(
+                f"{name}: minReplicaCount must be at least 1: /health/ready needs a live worker"
+            )
+        for i, trig in enumerate(spec.get("triggers") or []):
+            meta = trig.get("metadata") or {}
+            if trig.get("type") in ("redis", "redis-cluster", "redis-sentinel"):
+                for k in sorted(set(meta) - REDIS_SCALER_KEYS):
+                    problems.append(
+                        f"{name}: triggers[{i}].metadata.{k}: not a key of KEDA's Redis scaler"
+                    )
+                if not meta.get("listName"):
+                    problems.append(f"{name}: triggers[{i}].metadata.listName missing")
+            auth = trig.get("authenticationRef")
+            if auth:
+                auth_kind = str(auth.get("kind") or "TriggerAuthentication")
+                ns = "" if auth_kind == "ClusterTriggerAuthentication" else namespace
+                if (auth_kind, ns, str(auth.get("name"))) not in present:
+                    problems.append(
+                        f"{name}: triggers[{i}].authenticationRef {auth_kind}/{auth.get('name')}"
+                        " is not in these files"
+                    )
+    return problems
+
+
 def check_crds(files: list[str], root: Path) -> list[str]:
     problems: list[str] = []
     cnpg = None
     groups = None
-    for path, doc in (d for f in files for d in load_docs(f)):
+    docs = [d for f in files for d in load_docs(f)]
+    problems += check_keda(docs)
+    for path, doc in docs:
         kind, api = doc.get("kind"), str(doc.get("apiVersion", ""))
         name = f"{path}: {kind}/{doc.get('metadata', {}).get('name')}"
+        if api.startswith("keda.sh/"):
+            continue  # check_keda
         if api.startswith("postgresql.cnpg.io/"):
             if kind != "Cluster":
                 problems.append(f"{name}: no schema for {api} {kind} (only Cluster is checked)")

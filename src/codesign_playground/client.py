@@ -343,6 +343,11 @@ class CodesignClient:
         result: dict[str, Any] = self._json("POST", f"/api/v1/jobs/{job_id}/cancel")
         return result
 
+    def delete_job(self, job_id: str) -> None:
+        """Delete a finished job with its report and artifact (a queued or running job is
+        refused with 409: :meth:`cancel` it and wait for it first)."""
+        self._request("DELETE", f"/api/v1/jobs/{job_id}")
+
     def wait(
         self,
         job_id: str,

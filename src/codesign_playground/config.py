@@ -190,6 +190,12 @@ class Settings(BaseSettings):
         "must reach the store) instead of streaming them through the API",
     )
     artifact_url_expiry_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    codesign_artifact_retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="delete the report and artifact of jobs finished more than this many days "
+        "ago (the workers, hourly; the job rows stay and their downloads answer 410); 0: keep",
+    )
 
     # -- deployment facts the service only reports or passes on -------------------------------
     pod_name: str = ""

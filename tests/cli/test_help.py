@@ -10,7 +10,7 @@ import pytest
 
 COMMANDS = [
     [], ["profile"], ["estimate"], ["demo"], ["explore"], ["serve"], ["hardware", "list"],
-    ["rtl", "generate"], ["rtl", "simulate"], ["rtl", "synth"],
+    ["rtl", "generate"], ["rtl", "simulate"], ["rtl", "synth"], ["jobs", "prune"],
 ]  # fmt: skip
 
 

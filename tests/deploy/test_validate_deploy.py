@@ -131,6 +131,62 @@ BROKEN = {
         _edit("k8s/staging/prometheusrule.yaml", "> 0.05", "> 0.5"),
         "differ",
     ),
+    "keda-misspelt-field": (
+        "crds",
+        _edit(
+            "k8s/production/keda/worker-autoscaling.yaml",
+            "maxReplicaCount: 8",
+            "maxReplicasCount: 8",
+        ),
+        "maxReplicasCount",
+    ),
+    "keda-redis-key-the-scaler-ignores": (
+        "crds",
+        _edit(
+            "k8s/production/keda/worker-autoscaling.yaml",
+            'listLength: "4"',
+            'listLenght: "4"',
+        ),
+        "listLenght: not a key of KEDA's Redis scaler",
+    ),
+    "keda-scales-workers-to-zero": (
+        "crds",
+        _edit(
+            "k8s/production/keda/worker-autoscaling.yaml",
+            "minReplicaCount: 2",
+            "minReplicaCount: 0",
+        ),
+        "/health/ready needs a live worker",
+    ),
+    "keda-and-an-hpa-on-the-workers": (
+        "crds",
+        _append(
+            "k8s/production/hpa.yaml",
+            "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n"
+            "  name: codesign-worker\n  namespace: codesign-production\nspec:\n"
+            "  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+            "    name: codesign-worker\n  minReplicas: 1\n  maxReplicas: 4\n",
+        ),
+        "would fight",
+    ),
+    "keda-kind-unknown-to-kubernetes-validate": (
+        "k8s",
+        _edit(
+            "k8s/production/keda/worker-autoscaling.yaml",
+            "kind: NetworkPolicy",
+            "kind: NetworkPolicyy",
+        ),
+        "NetworkPolicyy",
+    ),
+    "helm-keda-template": (
+        "helm",
+        _edit(
+            "charts/codesign-playground/templates/worker-keda.yaml",
+            "listName: {{",
+            "queueName: {{",
+        ),
+        "queueName",
+    ),
     "helm-misspelt-field": (
         "helm",
         _edit(

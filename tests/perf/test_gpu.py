@@ -334,6 +334,38 @@ def test_depthwise_rate_follows_the_gpu() -> None:
     assert a100 > 1.5 * h200
 
 
+def test_fp16_depthwise_kernel_is_pytorchs_choice() -> None:
+    """PyTorch runs an fp16 depthwise convolution on cuDNN or on its own conv_depthwise2d by
+    a shape rule (ATen's check_cudnn_depthwise_workload_with_filter); the native kernel
+    prices like the fp32 one, so at batch 32 MobileNetV2's stride-2 96-channel layer is
+    slower than the same layer at stride 1 would suggest, and bf16 never uses cuDNN."""
+    from codesign_playground.perf.gpu_kernels import conv_s, torch_cudnn_depthwise
+
+    # (N, C, H, W, R, S, stride): MobileNetV2's depthwise layers at batch 32 and 1
+    assert torch_cudnn_depthwise(32, 96, 112, 112, 3, 3, 1, 1)
+    assert not torch_cudnn_depthwise(32, 96, 112, 112, 3, 3, 2, 2)
+    assert not torch_cudnn_depthwise(32, 192, 28, 28, 3, 3, 2, 2)
+    assert torch_cudnn_depthwise(32, 576, 14, 14, 3, 3, 2, 2)  # 512+ channels
+    assert torch_cudnn_depthwise(32, 256, 28, 28, 5, 5, 2, 2)  # 256+ at width 28+
+    assert torch_cudnn_depthwise(1, 96, 112, 112, 3, 3, 2, 2)  # batch 1: 3x3 stride 2
+    assert not torch_cudnn_depthwise(1, 16, 112, 112, 3, 3, 1, 1)  # under 32 channels
+    assert not torch_cudnn_depthwise(1, 64, 56, 56, 7, 7, 1, 1)  # 7x7 filter
+    assert not torch_cudnn_depthwise(1, 64, 5, 5, 3, 3, 1, 1)  # under 7 wide
+    assert not torch_cudnn_depthwise(1, 64, 56, 56, 3, 3, 1, 2)  # unequal strides
+    p = load_calibration()
+    gpu = gpu_facts(get_chip("h200-sxm"))
+    s2 = (32, 96, 96, 56, 56, 3, 3, 96, 112, 112)
+    fp16 = float(conv_s(*s2, "fp16", gpu, p, stride_h=2, stride_w=2))
+    fp32 = float(conv_s(*s2, "fp32", gpu, p, stride_h=2, stride_w=2))
+    bf16 = float(conv_s(*s2, "bf16", gpu, p, stride_h=2, stride_w=2))
+    assert fp16 == pytest.approx(bf16)  # both native, the same kernel over the same bytes
+    assert 0.5 * fp32 < fp16 <= fp32  # the fp32 kernel's rate, half the bytes
+    s1 = (32, 96, 96, 112, 112, 3, 3, 96, 112, 112)
+    cudnn = float(conv_s(*s1, "fp16", gpu, p, stride_h=1, stride_w=1))
+    native_bf16 = float(conv_s(*s1, "bf16", gpu, p, stride_h=1, stride_w=1))
+    assert native_bf16 > 1.5 * cudnn
+
+
 def test_embedding_reads_only_the_gathered_rows() -> None:
     """A decode step's token lookup reads one row of the 262 MB table, not the table."""
     net = build_zoo_model("llama2_7b_decode", kv_len=2048, precision="fp16")

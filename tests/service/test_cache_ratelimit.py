@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,32 @@ def test_rate_limit_gives_429_problem(tmp_path: Path) -> None:
         assert r.json()["status"] == 429 and "per minute" in r.json()["detail"]
         assert int(r.headers["retry-after"]) > 0
         assert client.get("/health").status_code == 200  # probes are never limited
+
+
+def test_the_workbench_page_and_its_files_are_not_limited(tmp_path: Path) -> None:
+    """With the API's bucket spent, the workbench's page, every file under /static and the
+    probes are still served (the limit is the API's: /api/*), and the API answers 429."""
+    settings = Settings(
+        codesign_data_dir=tmp_path,
+        allowed_hosts=["testserver"],
+        rate_limit_per_minute=2,
+        secret_key="test-secret",
+    )
+    static = Path(str(resources.files("codesign_playground.web").joinpath("static")))
+    files = sorted(p.relative_to(static).as_posix() for p in static.rglob("*") if p.is_file())
+    assert "app.js" in files and "js/api.js" in files and "vendor/plotly.min.js" in files
+    with TestClient(create_app(settings)) as client:
+        assert [client.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
+        for _ in range(settings.rate_limit_per_minute + 1):  # more than the API's limit
+            page = client.get("/")
+            assert page.status_code == 200 and 'id="rate-notice"' in page.text
+            for name in files:
+                assert client.get(f"/static/{name}").status_code == 200, name
+            assert client.get("/health/ready").status_code == 200
+        refused = client.get("/api/v1/hardware/catalog")
+        assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
+        # the stream that follows a job is an API request like any other (one per stream)
+        assert (
+            client.get("/api/v1/jobs/00000000-0000-0000-0000-000000000000/events").status_code
+            == 429
+        )

@@ -11,12 +11,11 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from tests.headless import serve
 
 from codesign_playground.config import Settings
 from codesign_playground.service import crud
@@ -51,10 +51,8 @@ from .conftest import (
     create_pg_database,
     drop_pg_database,
     free_port,
-    stop_process,
 )
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BUCKET = "codesign-test-artifacts"
 PG = "postgresql://postgres@127.0.0.1:5432/{}"
 CREDENTIALS = {
@@ -438,6 +436,28 @@ def test_s3_store_round_trip(s3_endpoint: str) -> None:
     assert url is not None and httpx.get(url, timeout=30).content == data
 
 
+def test_s3_store_delete_and_ready(s3_endpoint: str) -> None:
+    store = _s3(s3_endpoint, prefix="unit-delete/")
+    where = store.put("jobs/j2/a.tar.gz", b"abc", "application/gzip")
+    store.delete(where)
+    with pytest.raises(StoreRefusedError, match="NoSuchKey"):
+        store.open(where)
+    store.delete(where)  # deleting what is gone is not an error
+    assert store.ready() is None
+    missing = S3Store(
+        "codesign-no-such-bucket",
+        endpoint_url=s3_endpoint,
+        region=CREDENTIALS["AWS_REGION"],
+        access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    assert "HeadBucket" in (missing.ready() or "") and "404" in (missing.ready() or "")
+    closed = _s3(f"http://127.0.0.1:{free_port()}")
+    assert "failed" in (closed.ready() or "")
+    with pytest.raises(StoreUnavailableError):
+        closed.delete(where)
+
+
 def test_s3_store_that_does_not_answer_is_unavailable() -> None:
     store = _s3(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StoreUnavailableError):
@@ -455,6 +475,15 @@ def test_local_store_round_trip_and_keys_stay_inside(tmp_path: Path) -> None:
         store.put("../outside", b"x", "text/plain")
     with pytest.raises(StoreRefusedError):
         store.open({"key": "jobs/none"})
+    other = store.put("jobs/j1/other.tar.gz", b"x", "application/gzip")
+    store.delete(where)
+    assert not (tmp_path / "jobs" / "j1" / "report.html").exists()
+    assert (tmp_path / "jobs" / "j1").is_dir()  # its other file is still there
+    store.delete(other)
+    store.delete(other)  # twice is fine
+    assert not (tmp_path / "jobs" / "j1").exists() and tmp_path.is_dir()
+    with pytest.raises(StoreRefusedError):
+        store.delete({"key": "../outside"})
 
 
 def test_s3_needs_a_bucket() -> None:
@@ -465,52 +494,347 @@ def test_s3_needs_a_bucket() -> None:
     assert Settings(secret_key="t").artifact_store == "local"
 
 
+# -- deleting a job deletes its stored files ------------------------------------------------------
+
+
+def _keys(endpoint: str, prefix: str) -> list[str]:
+    listed = _s3(endpoint).client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def _rows(dsn: str, job_id: str) -> tuple[int, int, int]:
+    """Rows of ``job_id`` in jobs, explore_chunks and explore_runs."""
+    with psycopg.connect(dsn) as conn:
+        counts = tuple(
+            conn.execute(f"SELECT count(*) FROM {table} WHERE {column} = %s", (job_id,)).fetchone()
+            for table, column in (
+                ("jobs", "id"),
+                ("explore_chunks", "job_id"),
+                ("explore_runs", "job_id"),
+            )
+        )
+    return tuple(int(c[0]) for c in counts if c is not None)  # type: ignore[return-value]
+
+
+def test_deleting_jobs_deletes_their_objects_in_s3(
+    s3_deployment: Deployment, s3_endpoint: str
+) -> None:
+    dep = s3_deployment
+    assert dep.database is not None
+    dsn = PG.format(dep.database)
+    with dep.client() as c:
+        exploration, rtl = _run_both(c)
+    before = {job_id: _keys(s3_endpoint, f"test/jobs/{job_id}/") for job_id in (exploration, rtl)}
+    assert len(before[exploration]) == 2 and len(before[rtl]) == 1, before
+    # the exploration ran in chunks: its row, chunk rows and running totals are there
+    assert _rows(dsn, exploration)[0] == 1 and min(_rows(dsn, exploration)[1:]) >= 1
+    # another owner does not find it, a read key may not delete: nothing changes
+    with dep.client("bob") as bob:
+        assert bob.delete(f"/api/v1/jobs/{exploration}").status_code == 404
+    with dep.client("alice-read") as reader:
+        assert reader.delete(f"/api/v1/explorations/{exploration}").status_code == 403
+    assert _keys(s3_endpoint, f"test/jobs/{exploration}/") == before[exploration]
+    with dep.client() as c:
+        # the kind routes only delete their own kind
+        assert c.delete(f"/api/v1/rtl/{exploration}").status_code == 404
+        assert c.delete(f"/api/v1/explorations/{exploration}").status_code == 204
+        assert c.delete(f"/api/v1/rtl/{rtl}").status_code == 204
+        assert c.get(f"/api/v1/explorations/{exploration}").status_code == 404
+        assert c.get(f"/api/v1/rtl/{rtl}/artifact").status_code == 404
+        assert c.delete(f"/api/v1/jobs/{rtl}").status_code == 404  # gone already
+    for job_id in (exploration, rtl):
+        assert _keys(s3_endpoint, f"test/jobs/{job_id}/") == []
+        assert _rows(dsn, job_id) == (0, 0, 0)
+
+
+def test_a_job_is_kept_while_the_store_cannot_delete_its_files(
+    s3_deployment: Deployment, s3_endpoint: str, tmp_path: Path
+) -> None:
+    dep = s3_deployment
+    assert dep.database is not None
+    with dep.client() as c:
+        _, rtl = _run_both(c)
+    stored = _keys(s3_endpoint, f"test/jobs/{rtl}/")
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = _app_settings(dep, tmp_path, aws_s3_endpoint_url=closed)
+    headers = {"Authorization": f"Bearer {dep.api_key}"}
+    with TestClient(create_app(settings), headers=headers) as c:
+        r = c.delete(f"/api/v1/rtl/{rtl}")
+        assert r.status_code == 503, r.text
+        assert "object store" in r.json()["detail"] and r.headers["retry-after"]
+    # nothing was changed: the row still records the files, which are still there
+    assert _rows(PG.format(dep.database), rtl)[0] == 1
+    assert _keys(s3_endpoint, f"test/jobs/{rtl}/") == stored != []
+    with dep.client() as c:
+        assert c.get(f"/api/v1/rtl/{rtl}/artifact").status_code == 200
+    from codesign_playground.client import ApiError, CodesignClient
+
+    with CodesignClient(dep.base_url, api_key=dep.api_key) as client:
+        client.delete_job(rtl)
+        with pytest.raises(ApiError) as gone:
+            client.delete_job(rtl)
+    assert gone.value.status == 404
+    assert _keys(s3_endpoint, f"test/jobs/{rtl}/") == []
+
+
+def _running_job(dsn: str, like: str) -> str:
+    """A job row of ``like``'s owner that a live worker holds (heartbeat in the future)."""
+    job_id = f"running-{os.urandom(6).hex()}"
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "INSERT INTO jobs (id, kind, owner, status, params, progress, cancel_requested, "
+            "attempts, points_evaluated, worker, created_at, started_at, heartbeat_at) "
+            "SELECT %s, 'rtl', owner, 'running', '{}', '{}', false, 1, 0, 'elsewhere', "
+            "created_at, created_at, now() AT TIME ZONE 'utc' + interval '1 day' "
+            "FROM jobs WHERE id = %s",
+            (job_id, like),
+        )
+    return job_id
+
+
+def test_deleting_jobs_in_the_local_store_removes_their_files(
+    tmp_path: Path, pg_database: str
+) -> None:
+    data = tmp_path / "data"
+    with TestClient(create_app(_embedded(data, pg_database))) as c:
+        exploration, rtl = _run_both(c)
+        store = data / "store" / "jobs"
+        assert (store / exploration / "report.html").is_file()
+        assert (data / "jobs" / exploration).is_dir()  # the job's work folder
+        running = _running_job(pg_database, rtl)
+        r = c.delete(f"/api/v1/jobs/{running}")
+        assert r.status_code == 409 and "cancel it" in r.json()["detail"], r.text
+        assert c.delete(f"/api/v1/jobs/{exploration}").status_code == 204
+        assert c.delete(f"/api/v1/rtl/{rtl}").status_code == 204
+        assert c.get(f"/api/v1/jobs/{exploration}").status_code == 404
+    assert _rows(pg_database, running)[0] == 1  # the refused one is untouched
+    for job_id in (exploration, rtl):
+        assert not (store / job_id).exists() and not (data / "jobs" / job_id).exists()
+        assert _rows(pg_database, job_id) == (0, 0, 0)
+    assert store.is_dir()  # the store folder itself stays
+
+
+def test_deleting_jobs_with_bytes_in_the_row(tmp_path: Path, pg_database: str) -> None:
+    settings = _embedded(tmp_path, pg_database, artifact_store="database")
+    with TestClient(create_app(settings)) as c:
+        exploration, rtl = _run_both(c)
+        assert not _row_sizes(pg_database, (rtl,))[rtl]["artifact_null"]
+        for job_id in (exploration, rtl):
+            assert c.delete(f"/api/v1/jobs/{job_id}").status_code == 204
+    for job_id in (exploration, rtl):
+        assert _rows(pg_database, job_id) == (0, 0, 0)
+    assert not (tmp_path / "store").exists()
+
+
+# -- retention: old jobs lose their files, keep their rows ---------------------------------------
+
+
+def _age(dsn: str, job_id: str, days: int) -> None:
+    """Make ``job_id`` look finished ``days`` days ago (nothing else knows the clock)."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "UPDATE jobs SET finished_at = finished_at - make_interval(days => %s) WHERE id = %s",
+            (days, job_id),
+        )
+
+
+def _gone(r: httpx.Response) -> bool:
+    return r.status_code == 410 and "retention" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("store", ["local", "s3", "database"])
+def test_retention_deletes_old_files_and_keeps_the_rows(
+    store: str, tmp_path: Path, pg_database: str, request: pytest.FixtureRequest
+) -> None:
+    from codesign_playground.service.retention import prune_artifacts
+
+    extra: dict[str, Any] = {"artifact_store": store}
+    prefix = f"retention-{os.urandom(4).hex()}/"
+    if store == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        extra |= {
+            "aws_s3_bucket": BUCKET,
+            "aws_s3_endpoint_url": endpoint,
+            "aws_s3_prefix": prefix,
+            **{k.lower(): v for k, v in CREDENTIALS.items()},
+        }
+    settings = _embedded(tmp_path / "data", pg_database, **extra)
+    db = Database(settings)
+    try:
+        with TestClient(create_app(settings)) as c:
+            exploration, rtl = _run_both(c)
+            _age(pg_database, exploration, 10)
+            _age(pg_database, rtl, 3)
+            dry = prune_artifacts(db, settings, older_than_days=7, dry_run=True)
+            assert dry.jobs == [exploration] and dry.files_deleted == 0
+            assert c.get(f"/api/v1/explorations/{exploration}/artifact").status_code == 200
+            done = prune_artifacts(db, settings, older_than_days=7)
+            assert done.jobs == [exploration]
+            assert done.files_deleted == (0 if store == "database" else 2)
+            # the row and its result stay; the files answer 410
+            job = c.get(f"/api/v1/explorations/{exploration}").json()
+            assert job["status"] == "succeeded" and job["artifact_name"] is None
+            results = c.get(f"/api/v1/explorations/{exploration}/results")
+            assert results.status_code == 200 and results.json()["front"]
+            assert "storage" not in results.json()
+            for what in ("report", "artifact", "files/points.csv"):
+                assert _gone(c.get(f"/api/v1/explorations/{exploration}/{what}")), what
+            # the younger job keeps its files; a second pass finds nothing more
+            assert c.get(f"/api/v1/rtl/{rtl}/artifact").status_code == 200
+            assert prune_artifacts(db, settings, older_than_days=7).jobs == []
+            pruned = _row_sizes(pg_database, (exploration,))[exploration]
+            assert pruned["report_null"] and pruned["artifact_null"]  # the row's bytes too
+            # a pruned job can still be deleted
+            assert c.delete(f"/api/v1/jobs/{exploration}").status_code == 204
+    finally:
+        db.dispose()
+    sizes = _row_sizes(pg_database, (rtl,))
+    if store == "local":
+        assert not (tmp_path / "data" / "store" / "jobs" / exploration).exists()
+        assert (tmp_path / "data" / "store" / "jobs" / rtl).is_dir()
+    elif store == "s3":
+        assert _keys(extra["aws_s3_endpoint_url"], f"{prefix}jobs/{exploration}/") == []
+        assert len(_keys(extra["aws_s3_endpoint_url"], f"{prefix}jobs/{rtl}/")) == 1
+    else:
+        assert not sizes[rtl]["artifact_null"]  # the younger row keeps its bytes
+
+
+def test_workers_prune_once_an_hour_between_them(tmp_path: Path, pg_database: str) -> None:
+    """The worker heartbeat's pruning: one worker takes the hour's Redis key, the next finds
+    it taken; the pass runs in a thread of its own."""
+    import redis
+
+    from codesign_playground.service.jobs.celery_app import WorkerHeartbeat, make_celery
+
+    queue = f"retention-{os.urandom(4).hex()}"
+    base = _embedded(tmp_path / "data", pg_database)
+    with TestClient(create_app(base)) as c:
+        exploration, _ = _run_both(c)
+    _age(pg_database, exploration, 2)
+    settings = Settings(
+        **base.model_dump(exclude={"redis_url", "auth_mode"})
+        | {
+            "redis_url": "redis://127.0.0.1:6379/0",
+            "job_queue": queue,
+            "codesign_artifact_retention_days": 1,
+        }
+    )
+    migrate(settings.database_url)
+    db = Database(settings)
+    app = make_celery(settings)
+    first = WorkerHeartbeat(app, settings, "w1")
+    second = WorkerHeartbeat(app, settings, "w2")
+    key = f"{settings.redis_key_prefix}:retention:{queue}"
+    try:
+        first._maybe_prune(db)
+        assert first.pruner is not None
+        first.pruner.join(60)
+        second._maybe_prune(db)
+        assert second.pruner is None  # this hour's pass was taken
+        ttl = redis.Redis.from_url(settings.redis_url).ttl(key)
+        assert 0 < ttl <= 3600
+    finally:
+        redis.Redis.from_url(settings.redis_url).delete(key)
+        first.client.close()
+        second.client.close()
+        db.dispose()
+    with psycopg.connect(pg_database) as conn:
+        row = conn.execute("SELECT artifact_name FROM jobs WHERE id = %s", (exploration,))
+        assert row.fetchone() == (None,)
+    assert not (tmp_path / "data" / "store" / "jobs" / exploration).exists()
+
+
+def test_prune_command_on_an_embedded_data_folder(tmp_path: Path) -> None:
+    """``codesign jobs prune --data-dir``: the SQLite database and local store of ``codesign
+    serve --data-dir``."""
+    import json
+    import sqlite3
+
+    data = tmp_path / "data"
+    settings = Settings(
+        codesign_data_dir=data,
+        allowed_hosts=["testserver"],
+        secret_key="test-secret",
+        codesign_log_level="WARNING",
+    )
+    with TestClient(create_app(settings)) as c:
+        _, rtl = _run_both(c)
+    with sqlite3.connect(next(data.glob("*.db"))) as conn:
+        conn.execute(
+            "UPDATE jobs SET finished_at = datetime(finished_at, '-5 days') WHERE id = ?", (rtl,)
+        )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    command = [sys.executable, "-m", "codesign_playground.cli.main", "jobs", "prune"]
+    args = ["--data-dir", str(data), "--older-than-days", "4"]
+    dry = subprocess.run(
+        [*command, *args, "--dry-run"], capture_output=True, text=True, env=env, check=True
+    )
+    assert json.loads(dry.stdout) | {"cutoff": None} == {
+        "cutoff": None,
+        "jobs": 1,
+        "files_deleted": 0,
+        "dry_run": True,
+    }
+    assert (data / "store" / "jobs" / rtl).is_dir()
+    done = subprocess.run([*command, *args], capture_output=True, text=True, env=env, check=True)
+    assert json.loads(done.stdout)["files_deleted"] == 1, done.stderr
+    assert not (data / "store" / "jobs" / rtl).exists()
+    refused = subprocess.run(
+        [*command, "--data-dir", str(data)], capture_output=True, text=True, env=env, check=False
+    )
+    assert refused.returncode != 0 and "CODESIGN_ARTIFACT_RETENTION_DAYS" in refused.stderr
+
+
+# -- readiness asks the S3 bucket ------------------------------------------------------------------
+
+
+def test_readiness_includes_the_s3_bucket(s3_deployment: Deployment, tmp_path: Path) -> None:
+    ready = httpx.get(f"{s3_deployment.base_url}/health/ready", timeout=10)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["artifact_store"] is True
+    closed = f"http://127.0.0.1:{free_port()}"
+    for name, extra in (
+        ("unreachable", {"aws_s3_endpoint_url": closed}),
+        ("no such bucket", {"aws_s3_bucket": "codesign-no-such-bucket"}),
+    ):
+        settings = _app_settings(s3_deployment, tmp_path, **extra)
+        with TestClient(create_app(settings)) as c:
+            r = c.get("/health/ready")
+        body = r.json()
+        assert r.status_code == 503, (name, body)
+        assert body["checks"]["artifact_store"] is False, (name, body)
+        # the other components are as they were: only the store makes it unready
+        assert body["checks"]["database"] is True and body["checks"]["workers"] >= 1, body
+        assert "codesign-" not in r.text  # no bucket names in an unauthenticated answer
+
+
+def test_readiness_asks_nothing_for_the_local_store_and_the_database(
+    tmp_path: Path, pg_database: str
+) -> None:
+    for store in ("local", "database"):
+        settings = _embedded(tmp_path / store, pg_database, artifact_store=store)
+        with TestClient(create_app(settings)) as c:
+            r = c.get("/health/ready")
+        assert r.status_code == 200, r.text
+        assert r.json()["checks"]["artifact_store"] is None
+
+
 # -- the reports in a real browser, offline --------------------------------------------------
 
 
-def _dump_dom(url: str, profile: Path) -> str:
-    assert CHROMIUM is not None
-    return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}",
-         # offline: every host but this machine fails to resolve
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-         "--virtual-time-budget=15000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=180, check=True,
-    ).stdout  # fmt: skip
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
-def test_reports_draw_their_plots_offline_served_and_from_a_folder(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "codesign_playground.cli.main", "serve", "--port", str(port),
-         "--data-dir", str(data)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        with httpx.Client(base_url=base, timeout=30) as c:
+def test_reports_draw_their_plots_offline_served_and_from_a_folder(
+    tmp_path: Path, dump_dom: Callable[..., str]
+) -> None:
+    with serve(tmp_path / "data") as server:
+        with httpx.Client(base_url=server.base, timeout=30) as c:
             job_id = c.post("/api/v1/explorations", json={"space": TINY_SPACE}).json()["id"]
             assert _wait(c, job_id)["status"] == "succeeded"
         # served: sandboxed, under the report CSP, Plotly from /static/vendor
-        served = _dump_dom(f"{base}/api/v1/explorations/{job_id}/report", tmp_path / "p1")
+        served = dump_dom(f"{server.api}/explorations/{job_id}/report", offline=True)
         assert served.count('class="main-svg"') >= 2, served[:2000]
         # the tarball's folder, opened from disk with no server: plotly.min.js beside it
-        tarball = httpx.get(f"{base}/api/v1/explorations/{job_id}/artifact", timeout=30).content
-    finally:
-        stop_process(server)
+        tarball = httpx.get(f"{server.api}/explorations/{job_id}/artifact", timeout=30).content
     with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")
-    folder = _dump_dom((tmp_path / "unpacked" / "report" / "report.html").as_uri(), tmp_path / "p2")
+    folder = dump_dom((tmp_path / "unpacked" / "report" / "report.html").as_uri(), offline=True)
     assert folder.count('class="main-svg"') >= 2, folder[:2000]

@@ -174,6 +174,17 @@ def test_cors_origins_are_the_only_cross_origin_writers(tmp_path: Path) -> None:
             "/api/v1/rtl", json={"rows": 4, "cols": 4}, headers={"Origin": "https://evil.example"}
         )
         assert refused.status_code == 403
+        # deleting is a write too: the listed origin may (preflight), a foreign one may not
+        job_id = ok.json()["id"]
+        pre_delete = c.options(
+            f"/api/v1/jobs/{job_id}",
+            headers={"Origin": "https://ui.example.org", "Access-Control-Request-Method": "DELETE"},
+        )
+        assert pre_delete.status_code == 200
+        assert "DELETE" in pre_delete.headers["access-control-allow-methods"]
+        foreign = c.delete(f"/api/v1/jobs/{job_id}", headers={"Origin": "https://evil.example"})
+        assert foreign.status_code == 403
+        assert c.get(f"/api/v1/jobs/{job_id}").status_code == 200
 
 
 def test_auth_mode_none_only_for_the_local_embedded_server(tmp_path: Path) -> None:

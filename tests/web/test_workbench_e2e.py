@@ -274,3 +274,104 @@ def test_hardware_form_and_zoo_knobs(server: Server, browser: Any) -> None:
     profiled = page.locator("#profile dl").inner_text()
     assert "[1,3,160,160]" in profiled  # the resolution knob reached the model
     assert errors == [], errors
+
+
+def _onnx(path: Path, nodes: list[Any], inputs: list[Any], weights: list[Any]) -> Path:
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        nodes, path.stem, inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        weights,
+    )  # fmt: skip
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+def _symbolic_seq(path: Path) -> Path:
+    """x (batch, seq, 16) @ W (16, 8), then a softmax: ``seq`` needs a size (the same graph as
+    tests/service/test_unresolved_upload.py). MACs: batch * seq * 16 * 8."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    return _onnx(
+        path,
+        [
+            helper.make_node("MatMul", ["x", "W"], ["h"], name="proj"),
+            helper.make_node("Softmax", ["h"], ["y"], name="softmax", axis=-1),
+        ],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", 16])],
+        [numpy_helper.from_array(np.ones((16, 8), np.float32), "W")],
+    )
+
+
+def _nonzero_matmul(path: Path) -> Path:
+    """(4, 8) -> NonZero -> transpose -> (N, 2) @ W (2, 3): N is only known at run time, so
+    the MatMul 'mm' cannot be sized."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    return _onnx(
+        path,
+        [
+            helper.make_node("NonZero", ["x"], ["nz"], name="nonzero"),
+            helper.make_node("Cast", ["nz"], ["nzf"], name="cast", to=TensorProto.FLOAT),
+            helper.make_node("Transpose", ["nzf"], ["pts"], name="transpose", perm=[1, 0]),
+            helper.make_node("MatMul", ["pts", "W"], ["y"], name="mm"),
+        ],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 8])],
+        [numpy_helper.from_array(np.ones((2, 3), np.float32), "W")],
+    )
+
+
+def _stored(server: Server, name: str) -> dict[str, Any]:
+    (model,) = [m for m in httpx.get(f"{server.api}/models").json()["items"] if m["name"] == name]
+    return dict(model)
+
+
+def test_upload_binds_symbolic_dimensions(server: Server, browser: Any, tmp_path: Path) -> None:
+    """The upload form sends dims and allow_unresolved; the API's 422 (naming the dimension,
+    or the node) shows beside the field it is about, and the upload then succeeds."""
+    errors = ConsoleErrors(allow=(("/api/v1/models", 422),))
+    page = _page(browser, errors)
+    page.goto(f"{server.base}/#/models")
+    form = page.locator("#upload-form")
+    dims = form.get_by_label("Symbolic dimensions")
+    beside_dims = page.locator(f"#{dims.get_attribute('id')}-error")
+
+    # a symbolic dimension without a size: refused, the message beside the dims field
+    form.get_by_label("ONNX file").set_input_files(str(_symbolic_seq(tmp_path / "seq.onnx")))
+    form.get_by_role("button", name="Upload ONNX").click()
+    beside_dims.get_by_text("symbolic dimension 'seq'").wait_for()
+    assert "input 'x'" in beside_dims.inner_text()
+    assert dims.get_attribute("aria-invalid") == "true"
+    assert "Upload failed" in form.locator(".state.error").inner_text()
+    # a malformed binding: the API's own message
+    dims.fill("batch=1, seq=many")
+    form.get_by_role("button", name="Upload ONNX").click()
+    beside_dims.get_by_text("expected NAME=SIZE").wait_for()
+    # bound: stored with its sizes, and its profile uses them (1 x 128 x 16 x 8 MACs)
+    dims.fill("batch=1, seq=128")
+    form.get_by_role("button", name="Upload ONNX").click()
+    page.get_by_text(re.compile(r"Stored seq as .* with batch=1, seq=128\.")).wait_for()
+    assert beside_dims.inner_text() == "" and dims.get_attribute("aria-invalid") == "false"
+    page.locator("#profile table caption", has_text="layers of").wait_for()
+    assert "[1,128,16]" in page.locator("#profile dl").inner_text()
+    model = _stored(server, "seq")
+    assert model["summary"]["dims"] == {"batch": 1, "seq": 128}
+    assert model["summary"]["macs"] == 128 * 16 * 8
+
+    # an op no inference can size: refused naming the node, beside the checkbox; allowed, it
+    # is stored and the message says what was left out
+    dims.fill("")
+    form.get_by_label("ONNX file").set_input_files(str(_nonzero_matmul(tmp_path / "nz.onnx")))
+    form.get_by_role("button", name="Upload ONNX").click()
+    allow = form.get_by_label("Allow unresolved shapes")
+    beside_allow = page.locator(f"#{allow.get_attribute('id')}-error")
+    beside_allow.get_by_text("'mm' (MatMul)").wait_for()
+    allow.check()
+    form.get_by_role("button", name="Upload ONNX").click()
+    page.get_by_text(re.compile(r"Stored nz as .*1 arithmetic op left out")).wait_for()
+    assert beside_allow.inner_text() == ""
+    assert _stored(server, "nz")["summary"]["unresolved"] == 1
+    assert errors == [], errors

@@ -3,70 +3,24 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from tests import headless
+from tests.headless import Server, stop
+
+__all__ = ["REPO", "ConsoleErrors", "Server", "seed_jobs", "start_server", "stop"]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, base: str, data_dir: Path) -> None:
-        self.base = base
-        self.data_dir = data_dir
-        self.api = f"{base}/api/v1"
 
 
 def start_server(data_dir: Path, **env_extra: str) -> tuple[subprocess.Popen[bytes], Server]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    # a test clicks through pages far faster than a person: the per-minute limit (60 by default)
-    # is raised so the run exercises the workbench, not the limiter (tests/service cover that)
-    env |= {"CODESIGN_LOG_LEVEL": "WARNING", "RATE_LIMIT_PER_MINUTE": "1000", **env_extra}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "codesign_playground.cli.main", "serve", "--port", str(port),
-         "--data-dir", str(data_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"codesign serve exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return proc, Server(base, data_dir)
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    stop(proc)
-    raise RuntimeError("codesign serve did not answer /health within 90 s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    """``codesign serve`` for the workbench's tests (tests/headless.py). A test clicks through
+    pages far faster than a person: the per-minute limit (60 by default) is raised so the run
+    exercises the workbench, not the limiter (tests/service and tests/web/test_rate_limit.py
+    cover that)."""
+    return headless.start_server(data_dir, **{"RATE_LIMIT_PER_MINUTE": "1000", **env_extra})
 
 
 class ConsoleErrors(list[str]):

@@ -36,10 +36,11 @@ def test_conv_form(tmp_path: Path) -> None:
     p.write_text(CONV)
     rows = read_topology(p)
     assert [r.name for r in rows] == ["Conv1", "CB2a_1", "NoTrailingComma"]
-    assert rows[0].ofmap_h == 112 and rows[0].mnk == (112 * 112, 64, 147)
+    # SCALE-Sim's ceil((230 - 7 + 2) / 2) = 113 output rows, not PyTorch's floor (112)
+    assert rows[0].ofmap_h == 113 and rows[0].mnk == (113 * 113, 64, 147)
     assert rows[2].stride_h == rows[2].stride_w == 2 and rows[2].ofmap_h == 7
     net = network_from_scalesim_csv(p)
-    assert net.ops[0].macs == 112 * 112 * 64 * 147
+    assert net.ops[0].macs == 113 * 113 * 64 * 147
     assert net.ops[0].weight_precision == "int8"
     assert net.ops[2].outputs[0].shape == (1, 10, 7, 7)
 

@@ -20,6 +20,7 @@ from codesign_playground.cli.console import err_console
 from codesign_playground.cli.demo import demo_command
 from codesign_playground.cli.explore import explore_command
 from codesign_playground.cli.hardware import app as hardware_app
+from codesign_playground.cli.jobs import app as jobs_app
 from codesign_playground.cli.keys import app as keys_app
 from codesign_playground.cli.perf import estimate_command
 from codesign_playground.cli.rtl import app as rtl_app
@@ -138,6 +139,7 @@ app.command("serve")(serve_command)
 app.add_typer(hardware_app, name="hardware", help="The chip catalog and hardware files.")
 app.add_typer(rtl_app, name="rtl", help="Generate, simulate and synthesize Verilog.")
 app.add_typer(keys_app, name="keys", help="API keys of the service (AUTH_MODE=api-key).")
+app.add_typer(jobs_app, name="jobs", help="Jobs of the service: retention of their files.")
 
 
 def run() -> None:

@@ -412,7 +412,11 @@ def gpu_kernels(
             kern = op.attrs.get("kernel", (1, 1))
             kr, ks = (int(v) for v in kern) if isinstance(kern, (tuple, list)) else (1, 1)
             groups = int(op.attrs.get("groups", 1))  # type: ignore[call-overload]
-            conv_rows.setdefault(dt, []).append((i, (nn_, cc, kk, pp, qq, kr, ks, groups, hh, ww)))
+            st = op.attrs.get("strides", (1, 1))
+            sh, sw = (int(v) for v in st) if isinstance(st, (tuple, list)) else (1, 1)
+            conv_rows.setdefault(dt, []).append(
+                (i, (nn_, cc, kk, pp, qq, kr, ks, groups, hh, ww, sh, sw))
+            )
             if len(op.weights) > 1 and fusion == "framework":
                 # PyTorch eager adds a convolution's bias in a kernel of its own
                 # (cuDNN's convolution has no bias): read and write the output once more
@@ -461,7 +465,23 @@ def gpu_kernels(
         idx = np.asarray([r[0] for r in crow])
         cols = np.asarray([r[1] for r in crow], dtype=np.float64).T
         c = list(cols)
-        tc = conv_s(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], dt, gpu, p)
+        tc = conv_s(
+            c[0],
+            c[1],
+            c[2],
+            c[3],
+            c[4],
+            c[5],
+            c[6],
+            c[7],
+            c[8],
+            c[9],
+            dt,
+            gpu,
+            p,
+            stride_h=c[10],
+            stride_w=c[11],
+        )
         np.add.at(t, idx, tc)
         np.add.at(comp, idx, tc)
     for dt, grow in gemm_rows.items():

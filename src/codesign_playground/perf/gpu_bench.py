@@ -137,6 +137,8 @@ def _predict_one(fam: str, dtype: str, r: Mapping[str, Any], gpu: GpuFacts, p: G
                 dtype,
                 gpu,
                 p,
+                stride_h=stride,
+                stride_w=stride,
             )
         )
     if fam == "attention":

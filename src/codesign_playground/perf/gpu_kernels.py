@@ -357,16 +357,24 @@ def conv_s(
     dtype: str,
     gpu: GpuFacts,
     p: GpuParams,
+    *,
+    stride_h: ArrayLike | None = None,
+    stride_w: ArrayLike | None = None,
 ) -> FloatArray:
     """Seconds of one 2-D convolution kernel (NCHW, as PyTorch/cuDNN run it).
 
     Dense and large-group: implicit GEMM (M = N P Q, N = K/g, K = C/g R S, ``g`` products)
     on the conv family's constants, plus ``layout`` extra passes over input and output
     (cuDNN's NCHW <-> NHWC transforms). Depthwise and small groups: the compulsory bytes
-    over the bandwidth plus the MACs at a CUDA-core rate, whichever ``dtype``."""
+    over the bandwidth plus the MACs at a CUDA-core rate; an fp16 depthwise convolution
+    runs cuDNN's kernel only where PyTorch picks it (:func:`torch_cudnn_depthwise`), else
+    PyTorch's own ``conv_depthwise2d`` at its fp32 constants (the same kernel code, fp32
+    accumulation). Strides default to ``round(h_in / p_out)`` (exact for "same" padding)."""
     nn, cc, kk, pp, qq, rr, ss, gg, hh, ww = np.broadcast_arrays(
         *(_f(a) for a in (n, c, k, p_out, q_out, r, s, groups, h_in, w_in))
     )
+    sh = np.maximum(np.round(hh / np.maximum(pp, 1.0)), 1.0) if stride_h is None else _f(stride_h)
+    sw = np.maximum(np.round(ww / np.maximum(qq, 1.0)), 1.0) if stride_w is None else _f(stride_w)
     b = DTYPE_BYTES["fp32" if dtype == "tf32" else dtype]
     in_b = nn * cc * hh * ww * b
     out_b = nn * kk * pp * qq * b
@@ -393,11 +401,56 @@ def conv_s(
     # store) in flop equivalents, at a fraction of the GPU's fp32 CUDA-core peak (so the
     # rate follows another GPU's SMs and clock), or the compulsory bytes when longer
     outs = nn * kk * pp * qq
-    work = outs * (p.by_dtype("dwconv.out_flops", dtype) + 2.0 * rr * ss * cpg)
-    dw_compute = work / (p.by_dtype("dwconv.eff", dtype) * gpu.peak_per_sm("fp32") * gpu.sms)
+    taps = 2.0 * rr * ss * cpg
+    peak = gpu.peak_per_sm("fp32") * gpu.sms
+    work = outs * (p.by_dtype("dwconv.out_flops", dtype) + taps)
+    dw_compute = work / (p.by_dtype("dwconv.eff", dtype) * peak)
+    depthwise = (gg > 1) & (cc == gg) & (np.mod(kk, np.maximum(cc, 1.0)) == 0)
+    if dtype in ("fp16", "bf16"):
+        # PyTorch's native conv_depthwise2d where it does not pick cuDNN's kernel: the
+        # fp32 kernel's constants (same code, fp32 accumulation) over 16-bit bytes
+        native = outs * (p.by_dtype("dwconv.out_flops", "fp32") + taps)
+        native = native / (p.by_dtype("dwconv.eff", "fp32") * peak)
+        use_cudnn = torch_cudnn_depthwise(nn, cc, hh, ww, rr, ss, sh, sw) & (dtype == "fp16")
+        dw_compute = np.where(depthwise & ~use_cudnn, native, dw_compute)
     dw = p["dwconv.t0_s"] + np.maximum(memory_s(io, io, gpu, p), dw_compute)
     direct = is_depthwise_like(cpg, p) & (gg > 1)
     return np.asarray(np.where(direct, dw, dense), dtype=np.float64)
+
+
+def torch_cudnn_depthwise(
+    n: ArrayLike,
+    c: ArrayLike,
+    h_in: ArrayLike,
+    w_in: ArrayLike,
+    r: ArrayLike,
+    s: ArrayLike,
+    stride_h: ArrayLike,
+    stride_w: ArrayLike,
+) -> npt.NDArray[np.bool_]:
+    """Whether PyTorch runs an fp16 NCHW depthwise convolution on cuDNN (else its native
+    ``conv_depthwise2d``): ``ConvParams::use_cudnn_depthwise`` and
+    ``check_cudnn_depthwise_workload_with_filter`` in ATen's ``native/Convolution.cpp``
+    (PyTorch 2.x, cuDNN >= 8.2): at least 32 channels, equal strides (or a 1-row input), then
+    1-D stride 1, or a square 1/3/5 filter over an input at least 7 wide with stride 1, or
+    stride 2 at batch 1 (3/5 filters; 1x1 up to 28 wide) or at larger batches with 3/5
+    filters over 512+ channels (256+ at width 28+), or 1x1 filters at batch <= 16 over 128+
+    channels up to width 7."""
+    nn, cc, hh, ww, rr, ss, sh, sw = np.broadcast_arrays(
+        *(_f(a) for a in (n, c, h_in, w_in, r, s, stride_h, stride_w))
+    )
+    base = (cc >= 32) & ((sh == sw) | (hh == 1))
+    one_d = (hh == 1) & (sw == 1)
+    f = ss
+    f_ok = (rr == ss) & ((f == 1) | (f == 3) | (f == 5)) & (ww >= 7)
+    f35 = (f == 3) | (f == 5)
+    s2_b1 = (nn == 1) & (((f == 1) & (ww <= 28)) | f35)
+    s2_bn = (nn > 1) & (
+        ((f == 1) & (nn <= 16) & (cc >= 128) & (ww <= 7))
+        | (f35 & ((cc >= 512) | ((cc >= 256) & (ww >= 28))))
+    )
+    two_d = f_ok & ((sw == 1) | ((sw == 2) & (s2_b1 | s2_bn)))
+    return np.asarray(base & (one_d | two_d))
 
 
 def _causal_blocks(lq: float, lk: float) -> tuple[float, float]:

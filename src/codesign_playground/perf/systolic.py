@@ -115,12 +115,12 @@ def conv_gemm_view(
     # (the last window may hang over the edge with ceil output sizes: its rows past it are -1)
     rows_touched = np.where(
         sh >= fh,
-        (oh - 1) * fh + np.minimum(fh, ih - (oh - 1) * sh),
+        (oh - 1) * fh + np.clip(ih - (oh - 1) * sh, 0, fh),
         np.minimum((oh - 1) * sh + fh, ih),
     )
     cols_touched = np.where(
         sw >= fw,
-        (ow - 1) * fw + np.minimum(fw, iw - (ow - 1) * sw),
+        (ow - 1) * fw + np.clip(iw - (ow - 1) * sw, 0, fw),
         np.minimum((ow - 1) * sw + fw, iw),
     )
     m, n, k, fp = np.broadcast_arrays(oh * ow, nf, fh * fw * ch, rows_touched * cols_touched * ch)
@@ -1045,6 +1045,245 @@ def _read_dram(
     return reads, start, stop, exact, timing
 
 
+def _mod_below(x: IntArray, block: IntArray, t: IntArray) -> IntArray:
+    """``#{0 <= j < x : j mod block < t}``."""
+    return np.asarray((x // block) * t + np.minimum(x % block, t), dtype=np.int64)
+
+
+def _same_block(start: IntArray, delta: IntArray, width: IntArray, block: IntArray) -> IntArray:
+    """Positions ``x`` in ``[start, start + width)`` with ``x`` and ``x + delta`` in the same
+    aligned block of ``block`` positions (``delta >= 1``)."""
+    t = np.maximum(block - delta, 0)
+    return _mod_below(start + width, block, t) - _mod_below(start, block, t)
+
+
+@dataclass(frozen=True)
+class _ReuseLinks:
+    """The reuse links of a conv's ifmap demand (:func:`_calc_conv_reuse_reads`), per pass:
+    horizontal (next output column) links and, per ``j = (c_hi - c_lo)/sw``, vertical (next
+    output row) ones: counts and the shares whose two window positions fall in one aligned
+    block of ``Rows`` positions (a ws/is fold)."""
+
+    n_h: FloatArray
+    share_h: FloatArray
+    n_v: list[FloatArray]
+    share_v: list[FloatArray]
+
+
+def _reuse_links(
+    geometry: tuple[IntArray, ...], ow: IntArray, oh: IntArray, block: IntArray, folds: BoolArray
+) -> _ReuseLinks:
+    """Reuse links of the ifmap words, cell by cell of the filter window (one step per cell,
+    over all pairs). Word ``(row, col)`` is requested by window cell ``(r, c)`` of output pixel
+    ``((row - r)/sh, (col - c)/sw)``. Horizontal links join cells ``(r, c + sw)`` and ``(r, c)``
+    of neighbouring output columns: ``C`` per valid (output row, output column) pair, window
+    positions ``sw*C`` apart. Vertical links join the last request of one output row, cell
+    ``(r, c_lo)``, to the first of the next, ``(r - sh, c_hi)``, where ``c_lo``/``c_hi`` are the
+    word column's lowest/highest window column (``j + 1`` windows cover it, ``c_hi = c_lo +
+    j*sw``): ``ow - j`` pixels and ``(sh*S - j*sw)*C`` positions apart; the word columns of each
+    ``(c_lo, j)`` are counted from the output columns that can take them. Shares are taken
+    where ``folds`` (elsewhere 1: the window positions are not cut in blocks)."""
+    ih, iw, fh, fw, ch, sh, sw = geometry
+    cut = np.flatnonzero(folds)
+    ch_c, fw_c, sh_c, sw_c, block_c = (x[cut] for x in (ch, fw, sh, sw, block))
+    shape = fh.shape
+    rows_max = int(fh.max()) if fh.size else 0
+    cols_max = int(fw.max()) if fh.size else 0
+    # window rows r on a leading axis: output rows using cell row r (horizontal links), and
+    # those with a next output row (vertical links, from cell row r to r - sh)
+    r = np.arange(rows_max, dtype=np.int64)[:, np.newaxis]
+    row_ok = r < fh
+    rows_h = (np.clip(_ceil_div(ih - r, sh), 0, oh) * row_ok).astype(np.float64)
+    rows_v = (np.clip(_ceil_div(ih - r, sh), 0, oh - 1) * (row_ok & (r >= sh))).astype(np.float64)
+    any_v = bool(np.any(rows_v > 0))
+    n_h = np.zeros(shape, dtype=np.float64)
+    same_h = np.zeros(shape, dtype=np.float64)
+    n_v = [np.zeros(shape, dtype=np.float64) for _ in range(cols_max)]
+    same_v = [np.zeros(shape, dtype=np.float64) for _ in range(cols_max)]
+    for c in range(cols_max):
+        cols_h = np.clip(_ceil_div(iw - sw - c, sw), 0, ow - 1) * (c + sw < fw)
+        n_h += rows_h.sum(axis=0) * cols_h * ch
+        if cut.size:
+            same = _same_block((r * fw_c + c) * ch_c, sw_c * ch_c, ch_c, block_c)
+            same_h[cut] += (rows_h[:, cut] * same).sum(axis=0) * cols_h[cut]
+        if not any_v:
+            continue
+        for j in range(cols_max):
+            c_hi = c + j * sw
+            if not np.any(c_hi < fw):
+                break
+            # ocol_max of the word's windows (col = ocol_max*sw + c), ocol_min = ocol_max - j
+            lo = np.full(shape, j, dtype=np.int64)
+            hi = np.minimum(ow - 1, (iw - 1 - c) // sw)
+            lo = np.where(c >= sw, np.maximum(lo, ow - 1), lo)  # c lowest: else at the end
+            hi = np.where(c_hi + sw < fw, np.minimum(hi, j), hi)  # c_hi highest: else first
+            cols_v = (np.maximum(hi - lo + 1, 0) * (c_hi < fw)).astype(np.float64)
+            n_v[j] += rows_v.sum(axis=0) * cols_v * ch
+            if cut.size:
+                dj = np.maximum((sh_c * fw_c - j * sw_c) * ch_c, 1)
+                start = ((r - sh_c) * fw_c + c_hi[cut]) * ch_c
+                same = _same_block(start, dj, ch_c, block_c)
+                same_v[j][cut] += (rows_v[:, cut] * same).sum(axis=0) * cols_v[cut]
+
+    def share(same: FloatArray, n: FloatArray) -> FloatArray:
+        out = np.where(folds & (n > 0), same / np.maximum(n, 1.0), 1.0)
+        return np.asarray(out, dtype=np.float64)
+
+    return _ReuseLinks(
+        n_h=n_h,
+        share_h=share(same_h, n_h),
+        n_v=n_v,
+        share_v=[share(x, n) for x, n in zip(same_v, n_v, strict=True)],
+    )
+
+
+def _calc_conv_reuse_reads(
+    dataflow: IntArray,
+    rows: IntArray,
+    cols: IntArray,
+    m: IntArray,
+    k: IntArray,
+    geometry: tuple[IntArray, ...],
+    passes: IntArray,
+    epoch: IntArray,
+) -> IntArray:
+    """CALC-mode ifmap DRAM reads of convs whose windows overlap, beyond one epoch (1-D pairs):
+    a working-set estimate of ``ReadBufferEstimateBw`` on reuse links derived from the conv.
+
+    A request misses when the previous request of its address came before the epoch start. The
+    windows requesting an ifmap word form a grid of (output row, output column) pairs; within a
+    fold every dataflow walks it in raster order of the output pixels (or its reverse). Per pass
+    each word has one first request and links to the previous request: horizontal (next output
+    column, ``di = 1`` pixel, window positions ``dj = sw*C`` apart) and vertical (next output
+    row, ``di = Ew - j`` pixels, ``dj = (sh*S - j*sw)*C`` with ``j + 1`` windows over the word's
+    column), counted cell by cell (:func:`_reuse_links`). A link's distance in requests follows
+    the demand order: os folds of ``u`` pixels, skewed lines of ``min(u, K)`` requests (``|dj -
+    di|*min(u, K)``); ws folds of ``Rows`` window positions, skewed lines of ``min(ur, M)``
+    requests (``|di - dj|*min(ur, M)``; across position folds ``max(dj, ur)*M - di*ur``); is
+    folds of ``u`` pixels outer and ``Rows`` positions inner, one position a line (``dj*u``;
+    into the next position fold ``(Rows + R' - dj)*u``, ``R'`` its positions). Across os/is
+    pixel folds the word's last request of one fold is its largest window position and the next
+    fold's first its smallest: ``(max(di/u, 1)*K - span)*u``, ``span`` that word's position
+    range (the link's plus the mean extra rows of words with two windows a row or more). Shares
+    across folds: pixel folds from the fold boundaries, position folds from the window cells.
+    Passes after the first re-request every word a pass later. With ``c_i`` links of distance
+    ``d_i`` and ``F`` first requests of ``N``, an epoch spans ``L`` requests, ``(F*L + sum
+    c_i*min(d_i, L))/N = E`` (a link misses when an epoch starts within it, probability
+    ``min(d/L, 1)``); reads = ``floor(N/L)*E`` plus the last, partial epoch's ``(F*l + sum
+    c_i*min(d_i, l))/N`` over its ``l`` requests."""
+    ih, iw, fh, fw, ch, sh, sw = geometry
+    is_os, is_ws = dataflow == 0, dataflow == 1
+    oh = _ceil_div(ih - fh + sh, sh)
+    ow = _ceil_div(iw - fw + sw, sw)
+    vh = (oh - 1) * fh + np.clip(ih - (oh - 1) * sh, 0, fh)
+    vw = (ow - 1) * fw + np.clip(iw - (ow - 1) * sw, 0, fw)
+    ht = np.where(sh >= fh, vh, np.minimum((oh - 1) * sh + fh, ih))
+    wt = np.where(sw >= fw, vw, np.minimum((ow - 1) * sw + fw, iw))
+    first = (ch * ht * wt).astype(np.float64)
+    mf, kf = m.astype(np.float64), k.astype(np.float64)
+    pix_fold = np.where(is_os, np.minimum(rows, m), np.minimum(cols, m))
+    blocks = _ceil_div(m, pix_fold)
+    # requests per line (os) or per window position (is) met by a request: pixel folds of
+    # ``u`` pixels, the last one ``M - (blocks - 1)*u``
+    u_last = (m - (blocks - 1) * pix_fold).astype(np.float64)
+    u = ((blocks - 1) * pix_fold * pix_fold + u_last * u_last) / m.astype(np.float64)
+    # window positions of the fold after a boundary (is: the last one holds K - (rf - 1)*Rows)
+    rf = _ceil_div(k, rows)
+    next_rows = np.where(rf > 1, (k - rows) / np.maximum(rf - 1, 1), rows).astype(np.float64)
+    ur = np.minimum(rows, k).astype(np.float64)
+    links = _reuse_links(geometry, ow, oh, rows, ~is_os & (k > rows))
+    n_h, win_h = links.n_h, links.share_h
+    # pixel folds: horizontal links crossing a fold boundary (not at the end of an output row)
+    period = ow // np.gcd(pix_fold, ow)
+    cross_h = (blocks - 1) - (blocks - 1) // np.maximum(period, 1)
+    pix_h = 1.0 - np.clip(cross_h / np.maximum(oh * (ow - 1), 1).astype(np.float64), 0.0, 1.0)
+    rr = rows.astype(np.float64)
+
+    # Window positions between a word's first and last request (os/is: a pixel fold ends with
+    # the word's request of largest position, the next fold starts with its smallest), for the
+    # words holding a link: extra windows over a row (column) on average over all rows and over
+    # those with two windows or more (``(R - s)``-long overlaps ``s`` apart).
+    def multi(out: IntArray, f: IntArray, s: IntArray, touched: IntArray) -> FloatArray:
+        lap = np.where((f > s) & (out >= 2), (out - 2) * np.minimum(s, f - s) + (f - s), 0)
+        return np.maximum(np.minimum(lap, touched), 1).astype(np.float64)
+
+    more_r = (vh - ht).astype(np.float64)
+    more_c = (vw - wt).astype(np.float64)
+    span_h = (more_r / np.maximum(ht, 1) * sh * fw + more_c / multi(ow, fw, sw, wt) * sw) * ch
+    span_v = more_r / multi(oh, fh, sh, ht) * sh * fw * ch
+
+    def link_classes(
+        n: FloatArray,
+        di: FloatArray,
+        dj: FloatArray,
+        pix: FloatArray,
+        win: FloatArray,
+        span: FloatArray,
+    ) -> list[tuple[FloatArray, FloatArray]]:
+        across_pix = np.maximum((np.maximum(di / u, 1.0) * kf - span) * u, 1.0)
+        os_is = [
+            (
+                n * pix * np.where(is_os, 1.0, win),
+                np.where(is_os, np.abs(dj - di) * np.minimum(u, kf), dj * u),
+            ),
+            (
+                n * pix * np.where(is_os, 0.0, 1.0 - win),
+                np.where(dj < rr, (rr + next_rows - dj) * u, dj * u),
+            ),
+            (n * (1.0 - pix), across_pix),
+        ]
+        ws = [
+            (n * win, np.maximum(np.abs(di - dj) * np.minimum(ur, mf), 1.0)),
+            (n * 0.0, np.ones_like(n)),
+            (n * (1.0 - win), np.maximum(np.maximum(dj, ur) * mf - di * ur, 1.0)),
+        ]
+        return [
+            (np.where(is_ws, cw, co), np.where(is_ws, dw, do))
+            for (co, do), (cw, dw) in zip(os_is, ws, strict=True)
+        ]
+
+    p = passes.astype(np.float64)
+    per_pass = first + n_h + sum(links.n_v, np.zeros_like(first))
+    total = p * per_pass
+    classes = [
+        (p * c, d)
+        for c, d in link_classes(
+            n_h, np.ones_like(n_h), (sw * ch).astype(np.float64), pix_h, win_h, span_h
+        )
+    ]
+    for j, (n_v, win_v) in enumerate(zip(links.n_v, links.share_v, strict=True)):
+        if not np.any(n_v > 0):
+            continue
+        di_v = np.maximum(ow - j, 1).astype(np.float64)
+        dj_v = np.maximum((sh * fw - j * sw) * ch, 1).astype(np.float64)
+        pix_v = 1.0 - np.clip((blocks - 1) * di_v / np.maximum(mf - di_v, 1.0), 0.0, 1.0)
+        span = span_v + j * sw * ch
+        classes += [(p * c, d) for c, d in link_classes(n_v, di_v, dj_v, pix_v, win_v, span)]
+    classes.append(((p - 1.0) * first, per_pass))
+    e = epoch.astype(np.float64)
+    counts = np.stack([c for c, _ in classes])
+    dists = np.stack([np.broadcast_to(d, c.shape) for c, d in classes])
+    keep = np.any(counts > 0, axis=1)
+    counts, dists = counts[keep], dists[keep]
+    weighted = counts * dists
+    # Epoch length: Newton on the concave, piecewise linear left side from L = E (at or below
+    # the root, as it is at most L): each step reaches the next linear piece or the root.
+    length = e.copy()
+    for _ in range(counts.shape[0] + 1):
+        short = dists < length
+        below = np.where(short, weighted, 0.0).sum(axis=0)
+        slope = first + np.where(short, 0.0, counts).sum(axis=0)
+        step = np.maximum((total * e - below) / np.maximum(slope, 1e-9), length)
+        if np.array_equal(step, length):
+            break
+        length = step
+    full = np.floor(total / length)
+    tail = total - full * length
+    last = first * tail + (counts * np.minimum(dists, tail)).sum(axis=0)
+    reads = full * e + last / np.maximum(total, 1.0)
+    return np.asarray(np.rint(np.clip(reads, first, total)), dtype=np.int64)
+
+
 def simulate(
     m: ArrayLike,
     n: ArrayLike,
@@ -1136,7 +1375,6 @@ def simulate(
         if_valid = mm * kk
         if_once = ifp == if_valid
         if_ragged = np.zeros(mm.shape, dtype=bool)
-        reuse_lines = np.zeros_like(mm)
     else:
         ih, iw, fh, fw, ch, sh, sw = (
             np.broadcast_to(_i64(x), mm.shape)
@@ -1152,17 +1390,13 @@ def simulate(
         )
         oh = _ceil_div(ih - fh + sh, sh)
         ow = _ceil_div(iw - fw + sw, sw)
-        valid_h = (oh - 1) * fh + np.minimum(fh, ih - (oh - 1) * sh)
-        valid_w = (ow - 1) * fw + np.minimum(fw, iw - (ow - 1) * sw)
+        valid_h = (oh - 1) * fh + np.clip(ih - (oh - 1) * sh, 0, fh)
+        valid_w = (ow - 1) * fw + np.clip(iw - (ow - 1) * sw, 0, fw)
         if_valid = valid_h * valid_w * ch
         # windows overlap along an axis with a stride below the window and two windows or more
         if_once = ((sh >= fh) | (oh == 1)) & ((sw >= fw) | (ow == 1))
         # windows hanging over the ifmap edge (ceil output sizes) demand -1 entries
         if_ragged = ((oh - 1) * sh + fh > ih) | ((ow - 1) * sw + fw > iw)
-        # Demand lines between two requests of one ifmap word (os/is): the next window along
-        # a row (the next ofmap pixel) reads it ``sw*C`` window positions earlier; with one
-        # window per row, the next row ``sh*S*C`` positions earlier.
-        reuse_lines = np.where((sw < fw) & (ow > 1), sw * ch, sh * fw * ch)
 
     # DRAM reads. Prefetch matrices (USER mode) are padded to whole array rows/cols.
     filt_fp = kk * nn
@@ -1203,15 +1437,24 @@ def simulate(
     if_stream = (one, if_valid, if_valid, np.where(is_is, 1, col_folds))
     # Distinct addresses within a pass: layers whose windows do not overlap only.
     if_distinct = if_once
-    # os/is convs with overlapping windows: a word's next request comes ``reuse_lines`` window
-    # positions later, each position demanding a row of pixels (os: the fold's used rows; is:
-    # the used columns). At least 1.5 epochs later, every valid request misses (the epoch
-    # empties in between); else the estimate stays between the footprint and the requests.
-    pixels = np.where(is_os, np.minimum(rr, mm), np.minimum(cc, mm))
-    far = (reuse_lines * pixels * 2 >= 3 * _ACTIVE_SETS * (ifmap_words // 100)) & ~if_once
-    if_estimate = np.where(
-        is_ws | far, passes_if * if_valid, np.minimum(ifmap_sram, passes_if * ifp)
-    )
+    # Convs with overlapping windows beyond one epoch: the working-set estimate of
+    # :func:`_calc_conv_reuse_reads` (flagged as an estimate).
+    if_estimate = np.minimum(ifmap_sram, passes_if * if_valid)
+    if conv is not None:
+        epoch_if = _ACTIVE_SETS * (ifmap_words // 100)
+        reuse = ~user & ~if_once & (ifp >= epoch_if) & (epoch_if > 0)
+        if np.any(reuse):
+            if_estimate = np.array(if_estimate, dtype=np.int64, copy=True)
+            if_estimate[reuse] = _calc_conv_reuse_reads(
+                df[reuse],
+                rr[reuse],
+                cc[reuse],
+                mm[reuse],
+                kk[reuse],
+                tuple(x[reuse] for x in (ih, iw, fh, fw, ch, sh, sw)),
+                passes_if[reuse],
+                epoch_if[reuse],
+            )
     last_cols = nn - (col_folds - 1) * cc
     fi_stream = (
         np.where(is_os, col_folds, 1),

@@ -11,11 +11,18 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, case, delete, func, select, update
 from sqlalchemy.orm import Session, undefer
 
 from codesign_playground.service.core.metrics import JOB_DURATION_BUCKETS, JobStats
-from codesign_playground.service.tables import ChunkRow, HardwareRow, JobRow, ModelRow, utcnow
+from codesign_playground.service.tables import (
+    ChunkRow,
+    ExploreRunRow,
+    HardwareRow,
+    JobRow,
+    ModelRow,
+    utcnow,
+)
 
 __all__ = [
     "TERMINAL",
@@ -23,6 +30,7 @@ __all__ = [
     "create_hardware",
     "create_job",
     "create_model",
+    "delete_job",
     "get_hardware",
     "get_job",
     "get_model",
@@ -31,6 +39,7 @@ __all__ = [
     "list_hardware",
     "list_jobs",
     "list_models",
+    "lock_job",
     "request_cancel",
 ]
 
@@ -149,6 +158,35 @@ def list_jobs(
     if kind is not None:
         stmt = stmt.where(JobRow.kind == kind)
     return session.scalars(stmt).all()
+
+
+def lock_job(session: Session, *, job_id: str) -> JobRow | None:
+    """The job row, read again and locked until the transaction ends (``FOR UPDATE`` on
+    PostgreSQL; SQLite locks the whole database on the first write anyway)."""
+    stmt = (
+        select(JobRow)
+        .where(JobRow.id == job_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def delete_job(session: Session, *, job_id: str) -> bool:
+    """Delete a finished job's row with its chunks and running totals; ``False`` when no
+    finished job ``job_id`` exists. Its stored files are the caller's
+    (:func:`codesign_playground.service.storage.discard_outcome`)."""
+    gone = session.execute(
+        delete(JobRow)
+        .where(JobRow.id == job_id, JobRow.status.in_(TERMINAL))
+        .execution_options(synchronize_session=False)
+    )
+    if not gone.rowcount:  # type: ignore[attr-defined]
+        return False
+    # the foreign keys cascade on PostgreSQL; SQLite enforces none, so say it for both
+    session.execute(delete(ChunkRow).where(ChunkRow.job_id == job_id))
+    session.execute(delete(ExploreRunRow).where(ExploreRunRow.job_id == job_id))
+    return True
 
 
 def request_cancel(session: Session, *, job: JobRow) -> JobRow:

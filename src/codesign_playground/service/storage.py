@@ -20,6 +20,7 @@ bytes in the columns) still downloads.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from codesign_playground.config import Settings
 
 __all__ = [
     "CHUNK_BYTES",
+    "PRUNED_KEY",
     "STORAGE_KEY",
     "ArtifactStore",
     "LocalStore",
@@ -40,9 +42,12 @@ __all__ = [
     "StoreUnavailableError",
     "StoredFile",
     "artifact_store",
+    "discard_outcome",
     "keep_outcome",
+    "pruned_at",
     "public_result",
     "report_media_type",
+    "store_ready",
     "stored_file",
 ]
 
@@ -51,8 +56,15 @@ _log = logging.getLogger("codesign_playground.service")
 STORAGE_KEY = "storage"
 """Key of a job's ``result`` document that says where its report and artifact are kept."""
 
+PRUNED_KEY = "pruned_at"
+"""Key of the storage record of a job whose files retention deleted (when, ISO 8601)."""
+
 CHUNK_BYTES = 1 << 20
 """Size of the pieces a download is streamed in (1 MiB)."""
+
+READY_TIMEOUT_S = 2.0
+"""Connect and read timeout of the readiness check of an S3 store (one attempt, no retry): two
+of them stay under the readiness probe's ``timeoutSeconds: 5`` (k8s/, the Helm chart)."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -90,6 +102,10 @@ class ArtifactStore(Protocol):
         self, location: dict[str, Any], *, filename: str, media_type: str, expires_s: int
     ) -> str | None:
         """A time-limited URL a client may fetch the object from, or ``None`` (local files)."""
+        ...
+
+    def delete(self, location: dict[str, Any]) -> None:
+        """Remove the object at a location record; one already gone is not an error."""
         ...
 
 
@@ -132,6 +148,16 @@ class LocalStore:
     ) -> str | None:
         return None
 
+    def delete(self, location: dict[str, Any]) -> None:
+        path = self._path(str(location["key"]))
+        path.unlink(missing_ok=True)
+        # the job's folder goes with its last file (never the store folder itself)
+        folder = path.parent
+        if folder != self.root and folder.is_relative_to(self.root):
+            # other files may still be in it, or it may be gone already
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
 
 class S3Store:
     """Objects in an S3 bucket (or an S3-compatible store at ``endpoint_url``)."""
@@ -166,11 +192,27 @@ class S3Store:
             if access_key_id and secret_access_key
             else {}
         )
-        self.client = boto3.session.Session().client(
+        session = boto3.session.Session()
+        self.client = session.client(
             "s3",
             endpoint_url=endpoint_url or None,
             region_name=region or None,
             config=config,
+            **credentials,
+        )
+        # readiness asks once with short timeouts: a store that does not answer must not hold
+        # the probe past its own timeout
+        self.probe_client = session.client(
+            "s3",
+            endpoint_url=endpoint_url or None,
+            region_name=region or None,
+            config=config.merge(
+                Config(
+                    connect_timeout=READY_TIMEOUT_S,
+                    read_timeout=READY_TIMEOUT_S,
+                    retries={"max_attempts": 1, "mode": "standard"},
+                )
+            ),
             **credentials,
         )
 
@@ -182,7 +224,7 @@ class S3Store:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "error")
             raise StoreRefusedError(
-                f"object store: {what} s3://{kwargs.get('Bucket')}/{kwargs.get('Key')} "
+                f"object store: {what} s3://{kwargs.get('Bucket')}/{kwargs.get('Key', '')} "
                 f"refused ({code})"
             ) from exc
         except BotoCoreError as exc:
@@ -243,6 +285,24 @@ class S3Store:
                 ExpiresIn=expires_s,
             )
         )
+
+    def delete(self, location: dict[str, Any]) -> None:
+        # DeleteObject answers 204 for a key that is not there: deleting twice is fine
+        self._call(
+            "DeleteObject",
+            self.client.delete_object,
+            Bucket=location.get("bucket") or self.bucket,
+            Key=str(location["key"]),
+        )
+
+    def ready(self) -> str | None:
+        """``None`` when the bucket answers ``HeadBucket`` (allowed by ``s3:ListBucket`` on the
+        bucket), else why not, in a few words."""
+        try:
+            self._call("HeadBucket", self.probe_client.head_bucket, Bucket=self.bucket)
+        except (StoreRefusedError, StoreUnavailableError) as exc:
+            return str(exc)
+        return None
 
 
 @lru_cache(maxsize=8)
@@ -337,6 +397,41 @@ def stored_file(
     if store is None:
         raise StoreRefusedError(f"unknown store {location.get('store')!r} in the job row")
     return store, location
+
+
+def discard_outcome(settings: Settings, result: dict[str, Any] | None) -> int:
+    """Delete the stored report and artifact a job's ``result`` records; the number deleted.
+
+    Files in the row's own columns (``ARTIFACT_STORE=database``, older rows) go with the row.
+    A store that does not answer raises :class:`StoreUnavailableError` before the row is
+    touched, so the caller can keep the row (and its record of the files) and answer 503.
+    """
+    deleted = 0
+    for what in ("report", "artifact"):
+        found = stored_file(settings, result, what)
+        if found is None:
+            continue
+        store, location = found
+        store.delete(location)
+        deleted += 1
+    return deleted
+
+
+def store_ready(settings: Settings) -> tuple[bool | None, str | None]:
+    """The readiness check of the artifact store: ``(True, None)`` when an S3 bucket answers,
+    ``(False, why)`` when it does not, ``(None, None)`` for the local folder and the database
+    (nothing remote to ask: they cost the probe nothing)."""
+    store = artifact_store(settings)
+    if not isinstance(store, S3Store):
+        return None, None
+    problem = store.ready()
+    return problem is None, problem
+
+
+def pruned_at(result: dict[str, Any] | None) -> str | None:
+    """When retention deleted the job's report and artifact (``None``: it did not)."""
+    storage = (result or {}).get(STORAGE_KEY)
+    return str(storage[PRUNED_KEY]) if isinstance(storage, dict) and PRUNED_KEY in storage else None
 
 
 def public_result(result: dict[str, Any]) -> dict[str, Any]:

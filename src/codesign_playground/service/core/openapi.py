@@ -85,8 +85,9 @@ def install_problem_openapi(app: FastAPI) -> None:
                 if "422" in responses:
                     responses["422"] = _problem("Invalid input (the detail names the field)")
                 responses["default"] = _problem(
-                    "Error: 400 host, 404 not found, 409 not finished, 413 too large, "
-                    "429 rate limited, 503 database or Redis unavailable (Retry-After)"
+                    "Error: 400 host, 404 not found, 409 not finished, 410 files deleted "
+                    "by retention, 413 too large, 429 rate limited, 503 database, Redis or "
+                    "object store unavailable (Retry-After)"
                 )
         _add_links(schema)
         app.openapi_schema = schema

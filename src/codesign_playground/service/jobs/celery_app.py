@@ -34,6 +34,7 @@ from codesign_playground.service.jobs.runner import (
     execute,
     stale_after_s,
 )
+from codesign_playground.service.retention import PRUNE_EVERY_S, prune_artifacts
 from codesign_playground.service.tables import JobRow, utcnow
 
 __all__ = [
@@ -189,6 +190,7 @@ class WorkerHeartbeat:
         self.client = redis.Redis.from_url(settings.redis_url)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name="codesign-heartbeat", daemon=True)
+        self.pruner: threading.Thread | None = None
 
     def start(self) -> None:
         self._beat()
@@ -214,8 +216,30 @@ class WorkerHeartbeat:
                 if beats % max(1, int(stale_after_s(self.settings) / every)) == 0:
                     reconcile(self.app, db, self.settings, queued_older_than_s=120)
                 beats += 1
+                self._maybe_prune(db)
             except Exception:
                 _log.warning("worker heartbeat failed", exc_info=True)
+
+    def _maybe_prune(self, db: Database) -> None:
+        """With ``CODESIGN_ARTIFACT_RETENTION_DAYS``, prune job files once per
+        :data:`~codesign_playground.service.retention.PRUNE_EVERY_S` across all workers (the
+        one that sets the Redis key first), in a thread of its own: a long pass never holds
+        up this heartbeat."""
+        days = self.settings.codesign_artifact_retention_days
+        if days <= 0 or (self.pruner is not None and self.pruner.is_alive()):
+            return
+        key = f"{self.settings.redis_key_prefix}:retention:{self.settings.job_queue}"
+        if not self.client.set(key, self.key, nx=True, ex=PRUNE_EVERY_S):
+            return
+
+        def run() -> None:
+            try:
+                prune_artifacts(db, self.settings, older_than_days=days)
+            except Exception:
+                _log.warning("pruning job files failed", exc_info=True)
+
+        self.pruner = threading.Thread(target=run, name="codesign-retention", daemon=True)
+        self.pruner.start()
 
 
 def submit(app: Celery, settings: Settings, job_id: str, queue: str | None = None) -> Any:

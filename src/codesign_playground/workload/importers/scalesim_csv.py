@@ -6,7 +6,10 @@ lenient defaults, and :mod:`codesign_playground.perf.scalesim_compat` with SCALE
 
 Convolution rows are ``Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width,
 Channels, Num Filter, Strides[, N:M sparsity]``; SCALE-Sim takes the IFMAP as already padded, so
-layers are built with zero padding. In the lenient mode an integer ninth field is read as a
+layers are built with zero padding, and sizes its outputs ``ceil((H - R + s) / s)``
+(``topology_utils.calc_spatio_temporal_params``: a last window may hang over the IFMAP's edge,
+e.g. 113 x 113 outputs for ResNet-18's 230 x 230 stride-2 7 x 7 ``Conv1``), so the layers are
+built the same way. In the lenient mode an integer ninth field is read as a
 separate column stride (an extension; SCALE-Sim uses one stride for both axes). GEMM rows are
 ``Layer, M, N, K[, N:M]`` and, as in SCALE-Sim 3.0 (``topology_utils.load_arrays_gemm``), stand
 for a 1x1-output-column convolution with IFMAP ``M x K``, filter ``1 x K``, one channel and ``N``
@@ -68,11 +71,13 @@ class TopologyRow:
 
     @property
     def ofmap_h(self) -> int:
-        return (self.ifmap_h - self.filter_h) // self.stride_h + 1
+        """SCALE-Sim's ``ceil((H - R + s) / s)``: the last window may hang over the edge."""
+        return -(-(self.ifmap_h - self.filter_h + self.stride_h) // self.stride_h)
 
     @property
     def ofmap_w(self) -> int:
-        return (self.ifmap_w - self.filter_w) // self.stride_w + 1
+        """SCALE-Sim's ``ceil((W - S + s) / s)``."""
+        return -(-(self.ifmap_w - self.filter_w + self.stride_w) // self.stride_w)
 
     @property
     def mnk(self) -> tuple[int, int, int]:
@@ -214,6 +219,7 @@ def _row_op(row: TopologyRow, precision: Precision, batch: int) -> Op:
         (row.num_filters, row.channels, row.filter_h, row.filter_w),
         strides=(row.stride_h, row.stride_w),
         precision=precision,
+        ceil_mode=True,
     )
 
 

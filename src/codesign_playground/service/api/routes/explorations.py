@@ -18,7 +18,9 @@ from codesign_playground.service.api.routes.jobs import (
     artifact_bytes,
     artifact_response,
     cancel_job,
+    delete_job,
     load_job,
+    refuse_pruned,
     stored_response,
     submit_job,
 )
@@ -146,6 +148,15 @@ def read_exploration(session: SessionDep, principal: PrincipalDep, job_id: str) 
     return load_job(session, principal, job_id, KIND)
 
 
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def delete_exploration(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, job_id: str
+) -> Response:
+    """Delete a finished exploration with its chunks, report and artifact tarball; a queued
+    or running one is refused (409: cancel it first)."""
+    return delete_job(session, settings, load_job(session, principal, job_id, KIND))
+
+
 @router.post("/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
 def cancel_exploration(
     session: SessionDep, queue: QueueDep, principal: PrincipalDep, job_id: str
@@ -270,6 +281,7 @@ def read_report_file(
     """One file of the report folder (points.csv, points.parquet, front.csv, summary.json or
     report.html) as a download; 404 when the report has no such file (no pyarrow: no Parquet)."""
     job = load_job(session, principal, job_id, KIND)
+    refuse_pruned(job, "report")
     if job.status != "succeeded" or not job.artifact_name:
         raise ProblemError(
             409, "job-not-finished", f"exploration {job_id} has no report (status {job.status})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -10,8 +11,10 @@ from fastapi.responses import JSONResponse
 
 from codesign_playground.service.api.deps import ServicesDep, SettingsDep
 from codesign_playground.service.core.metrics import render_metrics
+from codesign_playground.service.storage import store_ready
 
 router = APIRouter(tags=["health"])
+_log = logging.getLogger("codesign_playground.service")
 
 
 @router.get("/health")
@@ -22,12 +25,23 @@ def health(settings: SettingsDep) -> dict[str, Any]:
 
 @router.get("/health/ready", responses={503: {"description": "a dependency is down"}})
 def ready(services: ServicesDep) -> JSONResponse:
-    """Readiness: the database, Redis and at least one live job worker answer."""
+    """Readiness: the database, Redis, at least one live job worker and, with an S3 artifact
+    store, its bucket answer (``artifact_store`` is ``null`` for the local folder and the
+    database: nothing remote to ask)."""
     database = services.db.ping()
     redis_ok = services.redis_up() if services.redis is not None else None
     workers = services.queue.workers_alive()
-    checks = {"database": database, "redis": redis_ok, "workers": workers}
-    ok = database and redis_ok is not False and workers > 0
+    store_ok, problem = store_ready(services.settings)
+    if problem is not None:
+        # the body stays free of bucket names (the probe is not authenticated); the log has it
+        _log.warning("readiness: artifact store not ready", extra={"error": problem})
+    checks = {
+        "database": database,
+        "redis": redis_ok,
+        "workers": workers,
+        "artifact_store": store_ok,
+    }
+    ok = database and redis_ok is not False and workers > 0 and store_ok is not False
     body = {
         "status": "ready" if ok else "not ready",
         "mode": "embedded" if services.settings.embedded else "distributed",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -15,7 +16,13 @@ from starlette.concurrency import run_in_threadpool
 
 from codesign_playground.config import Settings
 from codesign_playground.service import crud
-from codesign_playground.service.api.deps import OffsetQuery, QueueDep, ServicesDep, SessionDep
+from codesign_playground.service.api.deps import (
+    OffsetQuery,
+    QueueDep,
+    ServicesDep,
+    SessionDep,
+    SettingsDep,
+)
 from codesign_playground.service.core.problems import ProblemError, unavailable
 from codesign_playground.service.core.security import Principal, PrincipalDep
 from codesign_playground.service.core.tracing import capture_context
@@ -25,6 +32,8 @@ from codesign_playground.service.storage import (
     ArtifactStore,
     StoreRefusedError,
     StoreUnavailableError,
+    discard_outcome,
+    pruned_at,
     stored_file,
 )
 from codesign_playground.service.tables import JobRow
@@ -35,7 +44,9 @@ __all__ = [
     "artifact_bytes",
     "artifact_response",
     "cancel_job",
+    "delete_job",
     "load_job",
+    "refuse_pruned",
     "router",
     "stored_response",
     "submit_job",
@@ -78,6 +89,46 @@ def cancel_job(session: Any, queue: JobQueue, job: JobRow) -> JobRow:
     return job
 
 
+def delete_job(session: Any, settings: Settings, job: JobRow) -> Response:
+    """Delete a finished job: its stored report and artifact, then its row (with its chunks).
+
+    A job still queued or running is refused (409: cancel it first). The files go first and
+    the row after, in one transaction that holds the row locked: a store that does not answer
+    (503) leaves the row, so the DELETE can simply be repeated (deleting an object that is
+    gone already is no error), and a deleted row never leaves files behind.
+    """
+    locked = crud.lock_job(session, job_id=job.id)
+    if locked is None:
+        raise ProblemError(404, "not-found", f"job_id: no job with id {job.id}")
+    if locked.status not in crud.TERMINAL:
+        raise ProblemError(
+            409,
+            "job-not-finished",
+            f"job_id: job {job.id} is {locked.status}; cancel it (POST .../cancel) and delete "
+            "it once it has stopped",
+        )
+    try:
+        discard_outcome(settings, locked.result)
+    except StoreUnavailableError:
+        _log.warning("object store unreachable", extra={"job_id": job.id})
+        raise unavailable("object store") from None
+    except StoreRefusedError as exc:
+        # e.g. no s3:DeleteObject permission: keep the row so the files stay reachable
+        _log.warning("object store refused a delete", extra={"job_id": job.id}, exc_info=exc)
+        raise ProblemError(
+            503,
+            "service-unavailable",
+            f"object store: it refused to delete the files of job {job.id}; nothing was "
+            "changed (the server log says why)",
+        ) from None
+    crud.delete_job(session, job_id=job.id)
+    session.commit()
+    # the job's work folder, where this process shares the worker's data folder (embedded)
+    shutil.rmtree(settings.codesign_data_dir / "jobs" / job.id, ignore_errors=True)
+    _log.info("job deleted", extra={"job_id": job.id, "kind": locked.kind})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 def _stream(
     store: ArtifactStore,
     location: dict[str, Any],
@@ -104,11 +155,25 @@ def _stream(
     )
 
 
+def refuse_pruned(job: JobRow, what: str) -> None:
+    """A 410 problem once retention deleted the job's files
+    (``CODESIGN_ARTIFACT_RETENTION_DAYS``)."""
+    when = pruned_at(job.result)
+    if when is not None:
+        raise ProblemError(
+            410,
+            "gone",
+            f"job {job.id}: its {what} was deleted on {when[:10]} by the retention of job "
+            "files (finished jobs keep their result, not their report and artifact)",
+        )
+
+
 def stored_response(
     settings: Settings, job: JobRow, what: str, headers: dict[str, str]
 ) -> Response | None:
     """The job's ``report`` or ``artifact`` from its store, or ``None`` when the bytes are in
     the job row (``ARTIFACT_STORE=database``, or a row written before stores existed)."""
+    refuse_pruned(job, what)
     found = stored_file(settings, job.result, what)
     if found is None:
         return None
@@ -120,6 +185,7 @@ def stored_response(
 def artifact_response(session: Any, settings: Settings, job: JobRow) -> Response:
     """The job's artifact: streamed from its store (or a redirect to a presigned URL when
     ``ARTIFACT_DOWNLOAD_REDIRECT`` is on and the store is S3), else from the job row."""
+    refuse_pruned(job, "artifact")
     if job.status != "succeeded" or not job.artifact_name:
         raise ProblemError(
             409, "job-not-finished", f"job {job.id} has no artifact (status {job.status})"
@@ -149,6 +215,7 @@ def artifact_response(session: Any, settings: Settings, job: JobRow) -> Response
 def artifact_bytes(session: Any, settings: Settings, job: JobRow) -> bytes:
     """The whole artifact in memory (for reading one file out of it), from its store or the
     job row; 503 while the store does not answer, 404 when its object is gone."""
+    refuse_pruned(job, "artifact")
     found = stored_file(settings, job.result, "artifact")
     if found is None:
         return session.scalar(select(JobRow.artifact).where(JobRow.id == job.id)) or b""
@@ -241,3 +308,12 @@ async def job_events(
 def cancel(session: SessionDep, queue: QueueDep, principal: PrincipalDep, job_id: str) -> Any:
     """Ask a job to stop; a queued job is cancelled at once, a running one at its next check."""
     return cancel_job(session, queue, load_job(session, principal, job_id))
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def remove_job(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, job_id: str
+) -> Response:
+    """Delete a finished job (succeeded, failed or cancelled) with its report and artifact in
+    the artifact store; a queued or running job is refused (409: cancel it first)."""
+    return delete_job(session, settings, load_job(session, principal, job_id))

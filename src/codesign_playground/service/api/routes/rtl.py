@@ -11,6 +11,7 @@ from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionD
 from codesign_playground.service.api.routes.jobs import (
     artifact_response,
     cancel_job,
+    delete_job,
     load_job,
     submit_job,
 )
@@ -55,6 +56,15 @@ def read_rtl_jobs(
 def read_rtl_job(session: SessionDep, principal: PrincipalDep, job_id: str) -> Any:
     """One RTL job."""
     return load_job(session, principal, job_id, KIND)
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def delete_rtl_job(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, job_id: str
+) -> Response:
+    """Delete a finished RTL job with its Verilog tarball; a queued or running one is refused
+    (409: cancel it first)."""
+    return delete_job(session, settings, load_job(session, principal, job_id, KIND))
 
 
 @router.post("/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)

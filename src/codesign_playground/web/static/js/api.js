@@ -25,8 +25,45 @@ export function url(path) {
   return path.startsWith("/") ? path : `${API}/${path}`;
 }
 
-export async function request(path, options = {}) {
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function request(path, options = {}) {
   return fetch(url(path), { ...options, headers: authHeaders(options.headers || {}) });
+}
+
+// Rate limits (RATE_LIMIT_PER_MINUTE / RATE_LIMIT_PER_HOUR on /api/*, docs/service.md). The
+// limiter answers 429 before the API runs anything, so a refused request of any method is
+// safe to send again. A refusal is announced ("codesign:rate-limited": the page shows a
+// notice counting down) and the request is sent again after Retry-After, as long as the waits
+// add up to no more than one per-minute window: by then every earlier admission has left it,
+// so a refusal after that means others keep the same bucket full (or the hour's limit is
+// spent), and the caller gets the problem, whose detail says when to retry.
+export const WINDOW_S = 60;
+
+function retryAfter(response) {
+  const s = Number(response.headers.get("retry-after"));
+  return Number.isFinite(s) && s > 0 ? s : null;
+}
+
+async function announce(response, seconds, retrying) {
+  let detail = "";
+  try { detail = (await response.clone().json()).detail || ""; } catch { /* not a problem body */ }
+  window.dispatchEvent(new CustomEvent("codesign:rate-limited", { detail: { seconds, detail, retrying } }));
+}
+
+// fetch with the key; a 429 waited out as above. Network errors reject.
+export async function send(path, options = {}) {
+  let waited = 0;
+  for (;;) {
+    const response = await request(path, options);
+    if (response.status !== 429) return response;
+    const wait = retryAfter(response);
+    const retrying = wait !== null && waited + wait <= WINDOW_S;
+    await announce(response, wait, retrying);
+    if (!retrying) return response;
+    waited += wait;
+    await sleep(wait * 1000);
+  }
 }
 
 async function problemOf(response) {
@@ -38,22 +75,12 @@ async function problemOf(response) {
   return new ApiError(response.status, `${response.status} ${response.statusText}`);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 export async function api(path, options = {}) {
   let response;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      response = await request(path, options);
-    } catch (e) {
-      throw new ApiError(0, `the server did not answer (${e.message})`);
-    }
-    // a read refused by the rate limit is retried once after Retry-After (at most 30 s)
-    const method = (options.method || "GET").toUpperCase();
-    if (response.status !== 429 || method !== "GET" || attempt >= 1) break;
-    const wait = Number(response.headers.get("retry-after") || 5);
-    if (!(wait <= 30)) break;
-    await sleep(wait * 1000);
+  try {
+    response = await send(path, options);
+  } catch (e) {
+    throw new ApiError(0, `the server did not answer (${e.message})`);
   }
   if (response.status === 401) window.dispatchEvent(new CustomEvent("codesign:need-key"));
   if (!response.ok) throw await problemOf(response);
@@ -73,7 +100,7 @@ export const q = (params) => {
 
 // Save an API answer as a file (the key travels in a header, so a plain link would not do).
 export async function download(path, name) {
-  const response = await request(path);
+  const response = await send(path);
   if (!response.ok) throw await problemOf(response);
   const href = URL.createObjectURL(await response.blob());
   const a = document.createElement("a");
@@ -95,7 +122,7 @@ export async function watchJob(id, onJob, alive = () => true) {
   while (alive()) {
     let last = null;
     try {
-      const response = await request(`jobs/${encodeURIComponent(id)}/events`);
+      const response = await send(`jobs/${encodeURIComponent(id)}/events`);
       if (!response.ok) throw await problemOf(response);
       const reader = response.body.getReader();
       const decoder = new TextDecoder();

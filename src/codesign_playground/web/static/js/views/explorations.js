@@ -128,13 +128,25 @@ function buildYaml(box, modelChoices) {
   const uploaded = select("model_id", [["", "model.name above (a zoo model)"], ...modelChoices.filter(([v]) => v.startsWith("id:")).map(([v, l]) => [v.slice(3), l])], "");
   const status = h("div", { class: "form-msg", "aria-live": "polite", id: "yaml-status" });
   let timer = null;
+  // Each check is a request within the rate limits: one at a time, and none for a document
+  // (and model) the API has already answered for (moving the cursor, undoing an edit).
+  let answered = { key: null, result: null };
+  let running = null;
   const check = async () => {
+    const key = JSON.stringify([text.value, uploaded.value]);
+    if (key === answered.key) return answered.result;
+    if (running) { await running.catch(() => null); return check(); }
+    running = post("explorations/validate", { yaml: text.value, model_id: uploaded.value || null });
     try {
-      const r = await post("explorations/validate", { yaml: text.value, model_id: uploaded.value || null });
+      const r = await running;
+      answered = { key, result: r };
       setFieldError(text, "");
       show(status, h("p", { class: "ok" }, `Valid: ${r.grid_points} grid points; knobs ${r.knobs.filter((k) => k.values.length > 1).map((k) => `${k.name} (${k.values.length})`).join(", ") || "none varying"}; objectives ${r.objectives.join(", ")}.`));
       return r;
-    } catch (err) { setFieldError(text, err.detail || err.message); show(status); return null; }
+    } catch (err) {
+      if (err.status === 422) answered = { key, result: null }; // the document's own problem
+      setFieldError(text, err.detail || err.message); show(status); return null;
+    } finally { running = null; }
   };
   text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 400); });
   const form = h("form", { class: "yaml-form", onsubmit: async (e) => {

@@ -1,7 +1,7 @@
 // Models: upload an ONNX graph, pick a zoo model with its knobs, and read a sortable per-layer
 // profile (MACs, parameters, bytes moved, arithmetic intensity).
 import { api, q } from "../api.js";
-import { h, show, loading, empty, problem, field, select, input, button, sortableTable, facts, si, num } from "../dom.js";
+import { h, show, loading, empty, problem, field, select, input, button, sortableTable, facts, si, num, setFieldError } from "../dom.js";
 import * as store from "../store.js";
 
 export const TITLE = "Models";
@@ -13,23 +13,44 @@ export async function render(root, { params }) {
   const profileBox = h("div", { id: "profile", class: "profile" });
   const listBox = h("div", { id: "model-list" });
 
-  // upload
+  // upload: the graph, sizes for its named symbolic input dimensions (the CLI's --dim) and
+  // whether ops whose shapes cannot be resolved may be left out (--allow-unresolved)
   const file = h("input", { type: "file", name: "file", accept: ".onnx", required: true });
+  const dims = input("dims", "", { placeholder: "batch=1, seq=128", autocomplete: "off", spellcheck: "false" });
+  const allow = h("input", { type: "checkbox", name: "allow_unresolved", id: "upload-allow-unresolved", "aria-describedby": "upload-allow-unresolved-error" });
+  const allowField = h("div", { class: "field", "data-name": "allow_unresolved" },
+    h("label", { class: "check", for: allow.id }, allow, " Allow unresolved shapes"),
+    h("small", { class: "hint" }, "count the graph without ops whose shapes no inference resolves (the totals say how many)"),
+    h("span", { class: "field-error", id: "upload-allow-unresolved-error", "aria-live": "polite" }));
   const uploadMsg = h("div", { class: "form-msg", "aria-live": "polite" });
+  const blame = (err) => {
+    // the problem beside the field it is about: "dims: ..." (a missing or bad size), the
+    // unresolved op (its message names allow_unresolved), else the file
+    const detail = err.detail || err.message;
+    const target = detail.startsWith("dims:") ? dims : /allow_unresolved/.test(detail) ? allow : file;
+    setFieldError(target, detail);
+  };
   const upload = h("form", { id: "upload-form", class: "inline-form", onsubmit: async (e) => {
     e.preventDefault();
     if (!file.files[0]) return;
+    for (const el of [file, dims, allow]) setFieldError(el, "");
     const form = new FormData();
     form.append("file", file.files[0]);
+    for (const binding of dims.value.split(",").map((d) => d.trim()).filter(Boolean)) form.append("dims", binding);
+    if (allow.checked) form.append("allow_unresolved", "true");
     show(uploadMsg, loading("Uploading and checking the graph…"));
     try {
       const m = await api("models", { method: "POST", body: form });
       store.forget("models");
-      show(uploadMsg, h("p", { class: "ok" }, `Stored ${m.name} as ${m.id}: ${m.node_count} nodes, ${si(m.summary.macs, "MAC")}.`));
+      const bound = Object.entries(m.summary.dims || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+      const left = m.summary.unresolved ? ` ${m.summary.unresolved} arithmetic op${m.summary.unresolved > 1 ? "s" : ""} left out (unresolved shapes).` : "";
+      show(uploadMsg, h("p", { class: "ok" }, `Stored ${m.name} as ${m.id}: ${m.node_count} nodes, ${si(m.summary.macs, "MAC")}${bound ? ` with ${bound}` : ""}.${left}`));
       await listModels(listBox, 0, profileBox);
       showProfile(profileBox, { id: m.id, label: m.name });
-    } catch (err) { show(uploadMsg, problem(err, "Upload")); }
-  } }, field("ONNX file", file, "an .onnx graph; size and node limits apply"), h("button", { type: "submit" }, "Upload ONNX"), uploadMsg);
+    } catch (err) { blame(err); show(uploadMsg, problem(err, "Upload")); }
+  } }, field("ONNX file", file, "an .onnx graph; size and node limits apply"),
+  field("Symbolic dimensions", dims, "NAME=SIZE, comma-separated: sizes of named input dimensions (a leading batch axis defaults to 1)"),
+  allowField, h("button", { type: "submit" }, "Upload ONNX"), uploadMsg);
 
   // zoo with knobs
   const zooSel = select("zoo", zoo.map((z) => [z.name, `${z.name} (${z.family})`]), params.get("zoo") || "resnet18");
