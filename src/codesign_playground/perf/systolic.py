@@ -1284,6 +1284,159 @@ def _calc_conv_reuse_reads(
     return np.asarray(np.rint(np.clip(reads, first, total)), dtype=np.int64)
 
 
+# Epoch-by-epoch walk of CALC convs (:func:`_calc_conv_epoch_walk`): the most epochs walked, and
+# the most (pass, output pixel, window cell) requests of a pair; beyond, the average estimate.
+_CALC_WALK_EPOCHS = 32
+_CALC_WALK_ITEMS = 1 << 12
+# os requests are skewed one line per pixel of the fold: the walk treats a window cell's
+# requests as one run, which holds where a cell's ``C`` lines are many pixel folds long.
+_CALC_WALK_OS_SKEW = 8
+
+
+def _walk_items(
+    key: tuple[int, ...],
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Runs of one (pass, output pixel, window cell) of a conv's ifmap demand (os or is, pixel
+    folds of ``u``): start, step (requests between two channels of the run) and distance back
+    to the previous request of its words (``inf`` for first requests)."""
+    ih, iw, fh, fw, ch, sh, sw, is_os, u, passes = key
+    oh, ow = -(-(ih - fh + sh) // sh), -(-(iw - fw + sw) // sw)
+    pix = np.arange(oh * ow, dtype=np.int64)
+    oy, ox = np.divmod(pix, ow)
+    cell_r, cell_c = np.divmod(np.arange(fh * fw, dtype=np.int64), fw)
+    row = oy[:, np.newaxis] * sh + cell_r[np.newaxis, :]
+    col = ox[:, np.newaxis] * sw + cell_c[np.newaxis, :]
+    valid = (row < ih) & (col < iw)
+    fold, x = np.divmod(pix, u)
+    # v[f, s]: pixels of fold f whose window cell s is inside the ifmap (requests per channel)
+    v = np.zeros((int(fold[-1]) + 1, fh * fw), dtype=np.float64)
+    np.add.at(v, fold, valid.astype(np.float64))
+    run = (v * ch).ravel()
+    cell_start = (np.cumsum(run) - run).reshape(v.shape)
+    rank = np.zeros(valid.shape, dtype=np.float64)
+    for f in range(v.shape[0]):
+        sel = fold == f
+        rank[sel] = np.cumsum(valid[sel], axis=0) - 1
+    step = v[fold]
+    # os: pixel x of the fold lags x lines; is: a line holds the fold's valid pixels in order
+    offset = x[:, np.newaxis] * step if is_os else rank
+    pp, cc = np.nonzero(valid)
+    per_pass = float(run.sum())
+    start = np.concatenate(
+        [(cell_start[fold] + offset)[pp, cc] + q * per_pass for q in range(passes)]
+    )
+    word = np.tile((row * iw + col)[pp, cc], passes)
+    steps = np.tile(step[pp, cc], passes)
+    order = np.lexsort((start, word))
+    word, start, steps = word[order], start[order], steps[order]
+    again = np.zeros(word.shape, dtype=bool)
+    again[1:] = word[1:] == word[:-1]
+    back = np.full(word.shape, np.inf)
+    back[1:] = start[1:] - start[:-1] + (ch - 1) / 2 * (steps[1:] - steps[:-1])
+    return start, steps, np.where(again, back, np.inf)
+
+
+def _calc_conv_epoch_walk(
+    dataflow: IntArray,
+    rows: IntArray,
+    cols: IntArray,
+    m: IntArray,
+    geometry: tuple[IntArray, ...],
+    passes: IntArray,
+    epoch: IntArray,
+    average: IntArray,
+) -> tuple[IntArray, BoolArray]:
+    """CALC-mode ifmap DRAM reads of os/is convs, epoch by epoch (1-D pairs), and where they
+    apply; elsewhere :func:`_calc_conv_reuse_reads`' ``average`` stands.
+
+    ``ReadBufferEstimateBw`` inserts a request whose previous request of the same address came
+    before the epoch start ``p``; the epoch flips on its ``E``-th insertion. Both dataflows walk
+    each pixel fold through the window positions, cell by cell (``C`` channels each), so the
+    demand is a sequence of runs, one per (pass, output pixel, window cell) inside the ifmap
+    (:func:`_walk_items`): ``C`` requests, one per channel, ``v`` requests apart (``v`` the
+    fold's pixels with that cell inside the ifmap), os pixels lagging one line each. A run's
+    words were last requested by the previous run of the same ifmap pixel, ``d`` requests back
+    (first runs: never). Insertions of an epoch from ``p`` over ``L`` requests are the requests
+    of each run in ``[p, p + min(L, d))``, at ``1/v`` per position. Each epoch's length solves
+    ``inserted(p, L) = E`` (bisection, the count grows with ``L``) and the next starts where it
+    ends; the last epoch inserts what the rest of the demand does. Applies to is where ``C >=
+    Rows`` (a position fold, walked backwards, stays within a cell or two) and os where ``C >=
+    8*u`` (the skew of ``u`` lines small against a cell's ``C`` lines), to pairs of at most
+    ``_CALC_WALK_ITEMS`` runs whose average estimate is below ``_CALC_WALK_EPOCHS`` epochs."""
+    ih, iw, fh, fw, ch, sh, sw = geometry
+    is_os = dataflow == 0
+    u = np.where(is_os, np.minimum(rows, m), np.minimum(cols, m))
+    fits = np.where(is_os, ch >= _CALC_WALK_OS_SKEW * u, (dataflow == 2) & (ch >= rows))
+    small = (passes * m * fh * fw <= _CALC_WALK_ITEMS) & (average < _CALC_WALK_EPOCHS * epoch)
+    idx = np.flatnonzero(fits & small)
+    reads = np.asarray(average, dtype=np.int64).copy()
+    walked = np.zeros(m.shape, dtype=bool)
+    if idx.size == 0:
+        return reads, walked
+    # one walk per distinct (conv, pixel fold, passes, epoch): design parameters that change
+    # none of them (other SRAMs, bandwidths, the other array side) share it
+    fields = (ih, iw, fh, fw, ch, sh, sw, is_os.astype(np.int64), u, passes, epoch)
+    pair_keys = np.stack([np.asarray(x, dtype=np.int64)[idx] for x in fields], axis=1)
+    walks, walk_of = np.unique(pair_keys, axis=0, return_inverse=True)
+    walk_of = np.asarray(walk_of).ravel()
+    n_walks = walks.shape[0]
+    uniq, inv = np.unique(walks[:, :-1], axis=0, return_inverse=True)
+    runs = [_walk_items(tuple(int(x) for x in key)) for key in uniq]
+    inv = np.asarray(inv).ravel()
+    pid = np.concatenate([np.full(runs[g][0].size, j, dtype=np.int64) for j, g in enumerate(inv)])
+    start, step, back = (np.concatenate([runs[g][i] for g in inv]) for i in range(3))
+    end = start + walks[:, 4][pid] * step
+    e = walks[:, -1].astype(np.float64)
+    rate = 1.0 / step
+    p = np.zeros(n_walks, dtype=np.float64)
+    out = np.zeros(n_walks, dtype=np.float64)
+    flips = np.zeros(n_walks, dtype=np.float64)
+    done = np.zeros(n_walks, dtype=bool)
+    for _ in range(_CALC_WALK_EPOCHS):
+        # runs that ended before the epoch start, or of finished pairs, count no more
+        live = (end > p[pid]) & ~done[pid]
+        pid, start, end, back, rate = pid[live], start[live], end[live], back[live], rate[live]
+        # inserted(L) from p: run i adds ``rate`` per request over [a, c), a piecewise linear
+        # sum; its breakpoints sorted per pair give the running slope and value
+        pr = p[pid]
+        a = np.maximum(start - pr, 0.0)
+        c = np.minimum(end - pr, back)
+        on = c > a
+        g = np.concatenate((pid[on], pid[on]))
+        x = np.concatenate((a[on], c[on]))
+        dslope = np.concatenate((rate[on], -rate[on]))
+        order = np.lexsort((x, g))
+        g, x, dslope = g[order], x[order], dslope[order]
+        first = np.ones(g.size, dtype=bool)
+        first[1:] = g[1:] != g[:-1]
+        slope = np.zeros(g.size, dtype=np.float64)  # slope before each breakpoint
+        slope[1:] = np.cumsum(dslope)[:-1]
+        slope[first] = 0.0
+        dx = np.zeros(g.size, dtype=np.float64)
+        dx[1:] = x[1:] - x[:-1]
+        value = np.cumsum(slope * dx)
+        value -= value[np.flatnonzero(first)][np.cumsum(first) - 1]
+        last = np.ones(g.size, dtype=bool)
+        last[:-1] = first[1:]
+        rest = np.zeros(n_walks, dtype=np.float64)
+        rest[g[last]] = value[last]
+        now = ~done & (rest < e)
+        out[now] = flips[now] * e[now] + rest[now]
+        done |= now
+        if done.all():
+            break
+        hit = np.flatnonzero(value >= e[g])
+        pairs, at = np.unique(g[hit], return_index=True)
+        k = hit[at]
+        length = x[k - 1] + (e[pairs] - value[k - 1]) / slope[k]
+        p[pairs] += length
+        flips[pairs] += 1.0
+    ok = done[walk_of]
+    reads[idx[ok]] = np.rint(out[walk_of][ok]).astype(np.int64)
+    walked[idx[ok]] = True
+    return reads, walked
+
+
 def simulate(
     m: ArrayLike,
     n: ArrayLike,
@@ -1455,6 +1608,16 @@ def simulate(
                 passes_if[reuse],
                 epoch_if[reuse],
             )
+            if_estimate[reuse] = _calc_conv_epoch_walk(
+                df[reuse],
+                rr[reuse],
+                cc[reuse],
+                mm[reuse],
+                tuple(x[reuse] for x in (ih, iw, fh, fw, ch, sh, sw)),
+                passes_if[reuse],
+                epoch_if[reuse],
+                if_estimate[reuse],
+            )[0]
     last_cols = nn - (col_folds - 1) * cc
     fi_stream = (
         np.where(is_os, col_folds, 1),
