@@ -115,3 +115,37 @@ def test_check_ice40_fit_accepts_what_fits() -> None:
     check_ice40_fit({"SB_LUT4": 7680, "SB_DFF": 7680, "SB_RAM40_4K": 32}, "hx8k")
     with pytest.raises(InputError, match="device must be one of"):
         check_ice40_fit({}, "ecp5")
+
+
+def test_synthesis_is_bounded_in_time_and_memory(
+    design_8x8: tuple[SystolicDesign, Path], tmp_path: Path
+) -> None:
+    """A synthesis past its time is killed with every tool it started (Yosys' ABC too: they
+    share a process group), and one past its memory fails with a one-line ToolError naming
+    the limit, instead of taking the machine's memory."""
+    import os
+    import time
+
+    from codesign_playground.errors import ToolError
+    from codesign_playground.rtl import load_generated
+
+    require_tool("yosys")
+    generated = load_generated(design_8x8[1] / "rtl")
+    started = time.monotonic()
+    with pytest.raises(ToolError, match=r"no result within 1 s"):
+        synthesize(generated, "generic", tmp_path / "slow", timeout_s=1)
+    assert time.monotonic() - started < 30
+    time.sleep(0.5)
+    mine = [p for p in os.listdir("/proc") if p.isdigit()]
+    leftover = []
+    for pid in mine:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if str(tmp_path / "slow") in cmd:
+            leftover.append(cmd)
+    assert leftover == []
+    with pytest.raises(ToolError, match=r"each process may use 16 MB") as info:
+        synthesize(generated, "generic", tmp_path / "small", memory_mb=16)
+    assert "\n" not in str(info.value)

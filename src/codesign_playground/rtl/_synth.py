@@ -13,8 +13,10 @@ left as memories (mapping them to flip-flops would say nothing about SRAM area).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -193,10 +195,42 @@ def _summary(target: SynthTarget, cells: dict[str, int]) -> dict[str, int]:
     return out
 
 
+SYNTH_MEMORY_MB = 8192
+"""Address-space limit of Yosys and of each tool it starts (ABC), per process: a large array
+can drive ABC past 15 GB, which would take a shared machine (the service's worker) down with
+it. The largest design the tests synthesize needs well under 1 GB."""
+
+
+def _run_bounded(cmd: list[str], out: Any, *, timeout_s: float, memory_mb: int) -> int:
+    """Run ``cmd`` in a session of its own under ``ulimit -v`` (inherited by its children);
+    on timeout kill the whole group (Yosys' ABC children included) and raise ToolError."""
+    limited = ["/bin/sh", "-c", 'ulimit -v "$0" && exec "$@"', str(memory_mb * 1024), *cmd]
+    proc = subprocess.Popen(limited, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        return proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise ToolError(
+            f"{Path(cmd[0]).name}: no result within {timeout_s:.0f} s; synthesize a smaller "
+            "design (fewer rows/columns, narrower data) or allow more time"
+        ) from None
+    finally:
+        if proc.poll() is None:  # an interrupt: leave nothing running
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def synthesize(
-    generated: GeneratedDesign, target: str, work_dir: Path | str, *, timeout_s: float = 1800
+    generated: GeneratedDesign,
+    target: str,
+    work_dir: Path | str,
+    *,
+    timeout_s: float = 1800,
+    memory_mb: int = SYNTH_MEMORY_MB,
 ) -> SynthReport:
-    """Run Yosys for ``target`` (``generic``, ``ice40`` or ``xilinx``) and count the cells."""
+    """Run Yosys for ``target`` (``generic``, ``ice40`` or ``xilinx``) and count the cells,
+    within ``timeout_s`` and ``memory_mb`` of address space per process."""
     if target not in SYNTH_TARGETS:
         raise InputError(f"target must be one of {', '.join(SYNTH_TARGETS)}, got {target!r}")
     yosys = _require("yosys")
@@ -207,21 +241,21 @@ def synthesize(
     log = out / "yosys.log"
     t0 = time.perf_counter()
     with log.open("w") as fh:
-        proc = subprocess.run(
+        returncode = _run_bounded(
             [yosys, "-q", "-l", str(log.with_suffix(".full.log")), "-s", str(script)],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            timeout=timeout_s,
-            check=False,
+            fh,
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
         )
     runtime = time.perf_counter() - t0
-    if proc.returncode != 0:
+    if returncode != 0:
         text = log.read_text() if log.is_file() else ""
         errors = [ln.strip() for ln in text.splitlines() if "ERROR" in ln]
-        cause = errors[0] if errors else f"exit {proc.returncode}"
+        cause = errors[0] if errors else f"exit {returncode}"
         raise ToolError(
             f"yosys failed for target {target!r}: {cause}; the full log is {log} "
-            "(regenerate the design with 'codesign rtl generate' if its sources were edited)"
+            f"(each process may use {memory_mb} MB: a design that needs more fails here; "
+            "regenerate the design with 'codesign rtl generate' if its sources were edited)"
         )
     stat = json.loads((out / "stat.json").read_text())
     module = next(iter(stat["modules"].values()))
