@@ -168,6 +168,25 @@ class Settings(BaseSettings):
         default=0, ge=0, description="most chunks of one owner's jobs evaluated at once (0: none)"
     )
 
+    # -- RTL synthesis (Yosys) of RTL jobs and ``codesign rtl synth`` --------------------------
+    codesign_synth_memory_mb: int = Field(
+        default=8192,
+        ge=1,
+        description="address space of Yosys and of each ABC process it starts (ulimit -v), in "
+        "MB (rtl._synth.SYNTH_MEMORY_MB)",
+    )
+    codesign_synth_timeout_seconds: float = Field(
+        default=600, gt=0, description="longest synthesis; Yosys and ABC are killed after it"
+    )
+    codesign_synth_max_pes: int = Field(
+        default=256,
+        ge=4,
+        description="largest array (rows x cols PEs) a request may ask to synthesize (4: the "
+        "smallest array, 2x2); default: 16x16 took 101 s and 3.4 GB (Yosys and ABC together), "
+        "so two fit a worker pod's 8 GiB; 24x24 took 7.4 GB, 32x32 ran out of 8192 MB "
+        "(benchmarks/bench_synth.py, docs/rtl.md)",
+    )
+
     # -- reports and artifacts of jobs ---------------------------------------------------------
     artifact_store: ArtifactStoreKind = Field(
         default="auto",

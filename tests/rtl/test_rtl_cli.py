@@ -85,6 +85,35 @@ def test_synth_bad_target_exit_2(tmp_path: Path) -> None:
     assert res.stderr.strip() == "error: --target must be one of generic, ice40, xilinx, got 'asic'"
 
 
+def test_synth_above_the_pe_limit_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CODESIGN_SYNTH_MAX_PES (or --max-pes) refuses a larger array before Yosys starts."""
+    out = _gen(tmp_path)  # 2 x 3
+    monkeypatch.setenv("CODESIGN_SYNTH_MAX_PES", "4")
+    res = runner.invoke(app, ["rtl", "synth", str(out)])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        "error: --max-pes: the design is 2 x 3 = 6 PEs, above the limit of 4 "
+        "(CODESIGN_SYNTH_MAX_PES); Yosys needs many GB and minutes for large arrays: raise "
+        "--max-pes to synthesize it anyway"
+    )
+    res = runner.invoke(app, ["rtl", "synth", str(out), "--max-pes", "5"])
+    assert res.exit_code == 2 and "above the limit of 5" in res.stderr
+    assert not (out / "synth").exists()
+
+
+def test_synth_memory_limit_from_the_environment_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CODESIGN_SYNTH_MEMORY_MB reaches Yosys' ulimit -v: 64 MB is too little for any array."""
+    require_tool("yosys")
+    out = _gen(tmp_path)
+    monkeypatch.setenv("CODESIGN_SYNTH_MEMORY_MB", "64")
+    res = runner.invoke(app, ["rtl", "synth", str(out)])
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "each process may use 64 MB" in lines[0], res.stderr
+
+
 @pytest.mark.slow
 def test_simulate_icarus_json_and_vcd(tmp_path: Path) -> None:
     require_simulator("icarus")

@@ -4,6 +4,7 @@ answered before any work (in-process app, embedded mode)."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -215,3 +216,67 @@ def test_constant_dims_disagreeing_with_data_is_422(client: TestClient) -> None:
     )
     problem(r, 422, "file")
     assert "dims" in r.json()["detail"]
+
+
+def _rtl_client(tmp_path: Path, **limits: Any) -> TestClient:
+    settings = Settings(
+        codesign_env="test",
+        secret_key="test-limits",
+        codesign_data_dir=tmp_path,
+        rate_limit_enabled=False,
+        worker_concurrency=1,
+        allowed_hosts=["testserver"],
+        **limits,
+    )
+    return TestClient(create_app(settings), raise_server_exceptions=False)
+
+
+def _finished(client: TestClient, job_id: str, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def test_rtl_synthesis_above_the_pe_limit_is_422(client: TestClient) -> None:
+    """CODESIGN_SYNTH_MAX_PES (default 256) bounds rows x cols of a synthesis request only."""
+    body = {"rows": 16, "cols": 17, "synthesize": True}
+    r = client.post("/api/v1/rtl", json=body)
+    detail = problem(r, 422, "rows")["detail"]
+    assert detail.startswith("rows: ") and "\n" not in detail
+    assert "CODESIGN_SYNTH_MAX_PES = 256" in detail and "16 x 17 = 272" in detail
+    assert r.json()["errors"][0]["field"] == "rows"
+    # the schema's own bound is unchanged: 65 is refused, synthesis or not
+    problem(client.post("/api/v1/rtl", json={"rows": 65, "cols": 2}), 422, "rows")
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys is not installed")
+def test_rtl_synthesis_limits_reach_the_worker(tmp_path: Path) -> None:
+    """CODESIGN_SYNTH_MAX_PES at its bound, CODESIGN_SYNTH_MEMORY_MB and
+    CODESIGN_SYNTH_TIMEOUT_SECONDS as the in-process worker's Yosys runs under them (real
+    Yosys: a 4x4 array needs more than 64 MB of address space, and more than 1 s)."""
+    with _rtl_client(tmp_path / "small", codesign_synth_max_pes=16) as c:
+        problem(c.post("/api/v1/rtl", json={"rows": 4, "cols": 5, "synthesize": True}), 422, "16")
+        # without synthesis the old bound stands: a 64 x 64 array is generated
+        big = c.post("/api/v1/rtl", json={"rows": 64, "cols": 64})
+        assert big.status_code == 202, big.text
+        assert _finished(c, big.json()["id"])["status"] == "succeeded"
+        at_limit = c.post("/api/v1/rtl", json={"rows": 4, "cols": 4, "synthesize": True})
+        assert at_limit.status_code == 202, at_limit.text
+        job = _finished(c, at_limit.json()["id"])
+        assert job["status"] == "succeeded", job
+        result = c.get(f"/api/v1/rtl/{job['id']}/result").json()
+        assert result["synthesis"]["summary"]["cells"] > 0
+    for limits, says in (
+        ({"codesign_synth_memory_mb": 64}, "CODESIGN_SYNTH_MEMORY_MB = 64"),
+        ({"codesign_synth_timeout_seconds": 1}, "no result within 1 s"),
+    ):
+        with _rtl_client(tmp_path / next(iter(limits)), **limits) as c:
+            r = c.post("/api/v1/rtl", json={"rows": 4, "cols": 4, "synthesize": True})
+            job = _finished(c, r.json()["id"])
+            assert job["status"] == "failed", job
+            assert says in job["error"] and "\n" not in job["error"], job["error"]
+            assert "CODESIGN_SYNTH_TIMEOUT_SECONDS" in job["error"]

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from codesign_playground.cli.console import out_console, print_json
 from codesign_playground.cli.status import CommandFailed
+from codesign_playground.config import Settings
 from codesign_playground.errors import CodesignError, InputError
 from codesign_playground.perf.rtl_timing import rtl_gemm_cycles, scalesim_fold_cycles
 from codesign_playground.rtl import (
@@ -39,6 +40,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+
+
+_SYNTH_DEFAULTS: dict[str, Any] = {
+    name: Settings.model_fields[name].default
+    for name in (
+        "codesign_synth_max_pes",
+        "codesign_synth_memory_mb",
+        "codesign_synth_timeout_seconds",
+    )
+}
+"""The service's synthesis limits (``CODESIGN_SYNTH_*``, read from the environment by the
+options below): one default for the API's RTL jobs and this command."""
 
 
 def _fail(message: str) -> NoReturn:
@@ -195,6 +208,33 @@ def synth_command(
     work: Annotated[
         Path | None, typer.Option("--work", help="Output directory (default DIR/synth).")
     ] = None,
+    max_pes: Annotated[
+        int,
+        typer.Option(
+            "--max-pes",
+            envvar="CODESIGN_SYNTH_MAX_PES",
+            min=4,
+            help="Largest array (rows x cols) to synthesize.",
+        ),
+    ] = _SYNTH_DEFAULTS["codesign_synth_max_pes"],
+    memory_mb: Annotated[
+        int,
+        typer.Option(
+            "--memory-mb",
+            envvar="CODESIGN_SYNTH_MEMORY_MB",
+            min=1,
+            help="Address space of Yosys and of each ABC process (ulimit -v), MB.",
+        ),
+    ] = _SYNTH_DEFAULTS["codesign_synth_memory_mb"],
+    timeout_s: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            envvar="CODESIGN_SYNTH_TIMEOUT_SECONDS",
+            min=1,
+            help="Seconds before Yosys and ABC are killed.",
+        ),
+    ] = _SYNTH_DEFAULTS["codesign_synth_timeout_seconds"],
     as_json: JsonOpt = False,
 ) -> None:
     """Synthesize the design with Yosys and report cell counts (and Fmax with --pnr)."""
@@ -204,8 +244,15 @@ def synth_command(
         if pnr and target != "ice40":
             _fail(f"--pnr needs --target ice40, got --target {target}")
         generated = load_generated(directory)
+        rows, cols = generated.design.rows, generated.design.cols
+        if rows * cols > max_pes:
+            _fail(
+                f"--max-pes: the design is {rows} x {cols} = {rows * cols} PEs, above the limit "
+                f"of {max_pes} (CODESIGN_SYNTH_MAX_PES); Yosys needs many GB and minutes for "
+                "large arrays: raise --max-pes to synthesize it anyway"
+            )
         where = work or generated.directory / "synth"
-        report = synthesize(generated, target, where)
+        report = synthesize(generated, target, where, timeout_s=timeout_s, memory_mb=memory_mb)
         placed = place_and_route_ice40(report.netlist, where) if pnr and report.netlist else None
     except CodesignError as exc:
         _fail(str(exc))

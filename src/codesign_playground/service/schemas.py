@@ -39,6 +39,7 @@ __all__ = [
     "SpaceCheck",
     "TemplateCreate",
     "ZooKnobs",
+    "synthesis_size_error",
 ]
 
 
@@ -229,8 +230,8 @@ class SpaceCheck(_Strict):
 
 
 class RtlCreate(_Strict):
-    rows: int = Field(ge=2, le=64)
-    cols: int = Field(ge=2, le=64)
+    rows: int = Field(ge=2, le=64, description="PE rows (with synthesize: see that field)")
+    cols: int = Field(ge=2, le=64, description="PE columns (with synthesize: see that field)")
     dataflow: Literal["ws", "os"] = "ws"
     data_width: int = Field(default=8, ge=4, le=16)
     acc_width: int | None = Field(default=None, ge=8, le=64)
@@ -240,7 +241,21 @@ class RtlCreate(_Strict):
         default=False, description="run the GEMM test bench (Icarus Verilog) and report it"
     )
     synthesize: bool = Field(
-        default=False, description="synthesize with Yosys (generic cells) and report the counts"
+        default=False,
+        description="synthesize with Yosys (generic cells) and report the counts; only arrays "
+        "of at most CODESIGN_SYNTH_MAX_PES PEs (rows x cols; default 256, 16x16), else 422",
+    )
+
+
+def synthesis_size_error(rows: int, cols: int, max_pes: int) -> str | None:
+    """The one-line reason a ``rows`` x ``cols`` array is too large to synthesize, or None."""
+    if rows * cols <= max_pes:
+        return None
+    return (
+        f"synthesize takes arrays of at most CODESIGN_SYNTH_MAX_PES = {max_pes} PEs "
+        f"(rows x cols), got {rows} x {cols} = {rows * cols}; Yosys needs many GB and minutes "
+        "for large arrays: ask for a smaller array, or generate and simulate this one without "
+        "synthesize (up to 64 x 64)"
     )
 
 

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codesign_playground.errors import InputError
+from codesign_playground.config import Settings
+from codesign_playground.errors import InputError, ToolError
 from codesign_playground.service.jobs.runner import JobContext, JobOutcome
+from codesign_playground.service.schemas import synthesis_size_error
 
 MAX_STORED_POINTS = 20_000
 """Points kept in the job's result document; the artifact's points.csv has all of them."""
@@ -58,6 +60,12 @@ def run_rtl_job(ctx: JobContext) -> JobOutcome:
         name=str(p.get("name", "systolic_top")),
     )
     simulate, synth = bool(p.get("simulate")), bool(p.get("synthesize"))
+    settings = ctx.settings or Settings.model_construct()  # the defaults
+    too_large = synth and synthesis_size_error(
+        design.rows, design.cols, settings.codesign_synth_max_pes
+    )
+    if too_large:  # again in the worker: the limit may have been lowered since submission
+        raise InputError(too_large)
     steps = 1 + simulate + synth
     ctx.report(0, steps, message="generating Verilog", force=True)
     result: dict[str, Any] = {"design": design.to_dict(), "label": design.label}
@@ -77,7 +85,7 @@ def run_rtl_job(ctx: JobContext) -> JobOutcome:
             done += 1
         if synth:
             ctx.report(done, steps, message="synthesizing (Yosys)", force=True)
-            result["synthesis"] = _synthesize(generated, Path(tmp) / "synth")
+            result["synthesis"] = _synthesize(generated, Path(tmp) / "synth", settings)
     ctx.report(steps, steps, message="done", force=True)
     return JobOutcome(result=result, artifact=(f"{design.label}.tar.gz", data))
 
@@ -95,13 +103,28 @@ def _simulate(generated: Any, work_dir: Path) -> dict[str, Any]:
     return dict(_jsonable(out))
 
 
-def _synthesize(generated: Any, work_dir: Path) -> dict[str, Any]:
-    """Yosys's generic-cell counts of the design."""
+def _synthesize(generated: Any, work_dir: Path, settings: Settings) -> dict[str, Any]:
+    """Yosys's generic-cell counts of the design, within ``CODESIGN_SYNTH_TIMEOUT_SECONDS``
+    and ``CODESIGN_SYNTH_MEMORY_MB``."""
     from codesign_playground.rtl import synthesize, yosys_available
 
     if not yosys_available():
         raise InputError("synthesize: Yosys is not installed on the worker")
-    out = synthesize(generated, "generic", work_dir, timeout_s=600).to_dict()
+    timeout_s, memory_mb = (
+        settings.codesign_synth_timeout_seconds,
+        settings.codesign_synth_memory_mb,
+    )
+    try:
+        report = synthesize(
+            generated, "generic", work_dir, timeout_s=timeout_s, memory_mb=memory_mb
+        )
+    except ToolError as exc:  # the operator's knobs, for a job that ran into them
+        raise ToolError(
+            f"{str(exc).split('; the full log is')[0]} (worker limits: "
+            f"CODESIGN_SYNTH_TIMEOUT_SECONDS = {timeout_s:g}, CODESIGN_SYNTH_MEMORY_MB = "
+            f"{memory_mb})"
+        ) from None
+    out = report.to_dict()
     out.pop("netlist", None)  # a worker path
     return dict(_jsonable(out))
 

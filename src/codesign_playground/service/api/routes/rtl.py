@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.exceptions import RequestValidationError
 
 from codesign_playground.service import crud
 from codesign_playground.service.api.deps import OffsetQuery, QueueDep, SessionDep, SettingsDep
@@ -17,7 +18,12 @@ from codesign_playground.service.api.routes.jobs import (
 )
 from codesign_playground.service.core.problems import ProblemError
 from codesign_playground.service.core.security import PrincipalDep
-from codesign_playground.service.schemas import JobList, JobPublic, RtlCreate
+from codesign_playground.service.schemas import (
+    JobList,
+    JobPublic,
+    RtlCreate,
+    synthesis_size_error,
+)
 
 router = APIRouter(prefix="/rtl", tags=["rtl"])
 KIND = "rtl"
@@ -25,13 +31,25 @@ KIND = "rtl"
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
 def create_rtl(
-    session: SessionDep, queue: QueueDep, principal: PrincipalDep, body: RtlCreate
+    session: SessionDep,
+    settings: SettingsDep,
+    queue: QueueDep,
+    principal: PrincipalDep,
+    body: RtlCreate,
 ) -> Any:
     """Start generating Verilog for a systolic array (checked before it is queued); with
     ``simulate`` and ``synthesize`` the job's result carries the test bench's and Yosys's
-    reports too."""
+    reports too. Synthesis takes arrays of at most ``CODESIGN_SYNTH_MAX_PES`` PEs (422 naming
+    ``rows`` and the limit)."""
     from codesign_playground.rtl import SystolicDesign
 
+    too_large = body.synthesize and synthesis_size_error(
+        body.rows, body.cols, settings.codesign_synth_max_pes
+    )
+    if too_large:
+        raise RequestValidationError(
+            [{"loc": ("body", "rows"), "msg": too_large, "type": "synthesis_too_large"}]
+        )
     params = body.model_dump()
     design = {k: v for k, v in params.items() if k not in ("simulate", "synthesize")}
     SystolicDesign(**(design | {"acc_width": design["acc_width"] or 32}))
