@@ -168,13 +168,16 @@ class Deployment:
         stop_process(self.api)
         self.api = None
 
-    def start_worker(self) -> None:
+    def start_worker(self, data_dir: Path | None = None) -> None:
+        """The Celery worker (distributed), with a data folder of its own when ``data_dir`` is
+        given (as on another machine) instead of the API's."""
         if self.mode != "distributed":
             return
         log = self.worker_log.open("ab")
+        env = self.env if data_dir is None else self.env | {"CODESIGN_DATA_DIR": str(data_dir)}
         self.worker = subprocess.Popen(
             [PY, "-m", "codesign_playground.worker"],
-            env=self.env,
+            env=env,
             stdout=log,
             stderr=log,
             cwd=self.root,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from codesign_playground.config import Settings
+from codesign_playground.errors import InputError
 from codesign_playground.service import crud
 from codesign_playground.service.core.db import Database, migrate
 from codesign_playground.service.jobs import kinds
@@ -148,3 +149,74 @@ def test_in_process_worker_stop_requeues_and_restart_resumes(
         time.sleep(0.05)
     again.stop()
     assert _status(database, job_id).result == {"resumed": True}
+
+
+def _writes_folders(outcome: str) -> Callable[[JobContext], JobOutcome]:
+    """A kind that fills its work folder as an exploration does (a checkpoint in ``run``, the
+    report in ``report``), then ends with ``outcome``."""
+
+    def run(ctx: JobContext) -> JobOutcome:
+        (ctx.work_dir / "run").mkdir(parents=True)
+        (ctx.work_dir / "run" / "checkpoint.jsonl").write_text("{}\n")
+        (ctx.work_dir / "report").mkdir()
+        (ctx.work_dir / "report" / "report.html").write_text("<html></html>")
+        if outcome == "input-error":
+            raise InputError("space: no such knob")
+        if outcome == "crash":
+            raise RuntimeError("a bug")
+        if outcome == "cancelled":
+            ctx.stop_reason.append("cancelled")
+        ctx.should_stop()  # an interrupt (shutdown) is seen here
+        return JobOutcome(result={"ok": True}, artifact=("report.tar.gz", b"tarball"))
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome", "status", "left"),
+    [
+        ("exploration", "succeeded", "succeeded", None),
+        ("exploration", "cancelled", "cancelled", ["run"]),
+        ("exploration", "input-error", "failed", ["run"]),
+        ("exploration", "crash", "failed", ["run"]),
+        ("rtl", "cancelled", "cancelled", None),
+        ("rtl", "input-error", "failed", None),
+    ],
+)
+def test_work_folder_is_tidied_when_the_job_ends(
+    db: tuple[Database, Settings],
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    outcome: str,
+    status: str,
+    left: list[str] | None,
+) -> None:
+    """A finished job's work folder goes, after its report and artifact went to the store; a
+    cancelled or failed exploration keeps only the checkpoint its resume continues from."""
+    database, settings = db
+    settings = settings.model_copy(update={"job_time_limit_seconds": 60})
+    monkeypatch.setitem(kinds.KINDS, kind, _writes_folders(outcome))
+    job_id = _job(database, kind)
+    assert execute(database, settings, job_id, worker="w") == status
+    work = settings.codesign_data_dir / "jobs" / job_id
+    if left is None:
+        assert not work.exists()
+    else:
+        assert sorted(p.name for p in work.iterdir()) == left
+        assert (work / "run" / "checkpoint.jsonl").read_text() == "{}\n"
+    if status != "failed":  # the outcome was stored before the folder went
+        assert _status(database, job_id).artifact_name == "report.tar.gz"
+
+
+def test_interrupted_job_keeps_its_work_folder(
+    db: tuple[Database, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database, settings = db
+    settings = settings.model_copy(update={"job_time_limit_seconds": 60})
+    monkeypatch.setitem(kinds.KINDS, "exploration", _writes_folders("succeeded"))
+    stop = threading.Event()
+    stop.set()  # a shutdown: the job goes back to the queue and resumes from its folder
+    job_id = _job(database, "exploration")
+    assert execute(database, settings, job_id, worker="w", stop_event=stop) == "queued"
+    work = settings.codesign_data_dir / "jobs" / job_id
+    assert sorted(p.name for p in work.iterdir()) == ["report", "run"]

@@ -367,6 +367,8 @@ def test_cancel_stops_every_chunk_embedded(tmp_path: Path) -> None:
     assert status == ["cancelled"]
     assert counts["pending"] == counts["running"] == 0
     assert counts["cancelled"] >= 1 and counts["done"] >= 1
+    work = tmp_path / "jobs" / job_id  # the report went to the store; the checkpoint stays
+    assert sorted(p.name for p in work.iterdir()) == ["run"]
     with db.session() as s:
         row = s.get(JobRow, job_id)
         assert row is not None and row.result is not None
@@ -374,6 +376,7 @@ def test_cancel_stops_every_chunk_embedded(tmp_path: Path) -> None:
         # resumed as POST /explorations/{id}/resume does: queued again, the cancel cleared
         row.status, row.cancel_requested, row.finished_at = "queued", False, None
     assert execute(db, settings, job_id, worker="w2") == "succeeded"
+    assert not work.exists()  # nothing resumes a succeeded job
     counts = chunk_counts(db, job_id)
     print(f"after resume: {counts}")
     assert counts["cancelled"] == counts["pending"] == counts["running"] == 0

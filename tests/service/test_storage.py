@@ -600,7 +600,7 @@ def test_deleting_jobs_in_the_local_store_removes_their_files(
         exploration, rtl = _run_both(c)
         store = data / "store" / "jobs"
         assert (store / exploration / "report.html").is_file()
-        assert (data / "jobs" / exploration).is_dir()  # the job's work folder
+        assert not (data / "jobs" / exploration).exists()  # its work folder went at its end
         running = _running_job(pg_database, rtl)
         r = c.delete(f"/api/v1/jobs/{running}")
         assert r.status_code == 409 and "cancel it" in r.json()["detail"], r.text
@@ -744,6 +744,97 @@ def test_workers_prune_once_an_hour_between_them(tmp_path: Path, pg_database: st
     assert not (tmp_path / "data" / "store" / "jobs" / exploration).exists()
 
 
+def _finished_job(db: Database, kind: str, status: str, days_ago: float = 0) -> str:
+    """A job row of ``kind`` with ``status``, finished ``days_ago`` days ago when terminal."""
+    from datetime import timedelta
+
+    from codesign_playground.service.tables import utcnow
+
+    with db.session() as s:
+        job = crud.create_job(s, owner="alice", kind=kind, params={})
+        job.status = status
+        if status in crud.TERMINAL:
+            job.finished_at = utcnow() - timedelta(days=days_ago)
+        return job.id
+
+
+def test_retention_deletes_the_shared_studies_of_old_and_deleted_jobs(
+    tmp_path: Path, pg_database: str
+) -> None:
+    """``CODESIGN_SHARED_STUDIES`` studies (real optuna tables in PostgreSQL) go with the
+    retention of job files: those of jobs finished before the cutoff and of jobs deleted."""
+    import optuna
+
+    from codesign_playground.service.jobs.chunked import (
+        optuna_storage,
+        shared_studies,
+        study_name,
+    )
+    from codesign_playground.service.retention import prune_artifacts
+
+    settings = _embedded(tmp_path, pg_database)
+    migrate(settings.database_url)
+    db = Database(settings)
+    try:
+        old = _finished_job(db, "exploration", "succeeded", days_ago=10)
+        old_failed = _finished_job(db, "exploration", "failed", days_ago=8)
+        recent = _finished_job(db, "exploration", "cancelled", days_ago=1)
+        running = _finished_job(db, "exploration", "running")
+        orphan = "deleted-job-0000"  # a study whose job row is gone
+        storage = optuna_storage(db.engine, settings)
+        for job_id in (old, old_failed, recent, running, orphan):
+            study = optuna.create_study(storage=storage, study_name=study_name(job_id))
+            study.enqueue_trial({"x": 1.0})
+        assert shared_studies(db.engine) == sorted((old, old_failed, recent, running, orphan))
+
+        dry = prune_artifacts(db, settings, older_than_days=7, dry_run=True)
+        assert dry.studies == sorted((old, old_failed, orphan))
+        assert len(shared_studies(db.engine)) == 5
+        done = prune_artifacts(db, settings, older_than_days=7)
+        assert done.studies == dry.studies and done.to_dict()["studies_deleted"] == 3
+        assert shared_studies(db.engine) == sorted((recent, running))
+        with pytest.raises(KeyError):
+            optuna.load_study(study_name=study_name(old), storage=storage)
+        assert prune_artifacts(db, settings, older_than_days=7).studies == []
+    finally:
+        db.dispose()
+
+
+def test_workers_sweep_work_folders_no_job_needs(tmp_path: Path, pg_database: str) -> None:
+    """Each worker's own ``CODESIGN_DATA_DIR/jobs/<id>``: kept while the job may run or be
+    resumed, removed once it is deleted, succeeded, or (retention) old."""
+    from codesign_playground.service.retention import sweep_work_folders
+
+    settings = _embedded(tmp_path, pg_database, codesign_artifact_retention_days=7)
+    migrate(settings.database_url)
+    db = Database(settings)
+    try:
+        jobs = {
+            "queued": _finished_job(db, "exploration", "queued"),
+            "running": _finished_job(db, "exploration", "running"),
+            "succeeded": _finished_job(db, "exploration", "succeeded", days_ago=0.01),
+            "cancelled": _finished_job(db, "exploration", "cancelled", days_ago=1),
+            "failed-long-ago": _finished_job(db, "exploration", "failed", days_ago=8),
+            "rtl-failed": _finished_job(db, "rtl", "failed", days_ago=0.01),
+            "deleted": "deleted-job-0000",
+        }
+        root = tmp_path / "jobs"
+        for job_id in jobs.values():
+            (root / job_id / "run").mkdir(parents=True)
+            (root / job_id / "run" / "checkpoint.jsonl").write_text("{}\n")
+        removed = sweep_work_folders(db, settings)
+        gone = {"succeeded", "failed-long-ago", "rtl-failed", "deleted"}
+        assert removed == sorted(jobs[k] for k in gone)
+        assert sorted(p.name for p in root.iterdir()) == sorted(jobs[k] for k in jobs.keys() - gone)
+        # without retention a resumable checkpoint stays until its job is deleted
+        keep_all = settings.model_copy(update={"codesign_artifact_retention_days": 0})
+        (root / jobs["failed-long-ago"]).mkdir()
+        assert sweep_work_folders(db, keep_all) == []
+        assert sweep_work_folders(db, settings) == [jobs["failed-long-ago"]]
+    finally:
+        db.dispose()
+
+
 def test_prune_command_on_an_embedded_data_folder(tmp_path: Path) -> None:
     """``codesign jobs prune --data-dir``: the SQLite database and local store of ``codesign
     serve --data-dir``."""
@@ -773,6 +864,7 @@ def test_prune_command_on_an_embedded_data_folder(tmp_path: Path) -> None:
         "cutoff": None,
         "jobs": 1,
         "files_deleted": 0,
+        "studies_deleted": 0,
         "dry_run": True,
     }
     assert (data / "store" / "jobs" / rtl).is_dir()

@@ -34,7 +34,11 @@ from codesign_playground.service.jobs.runner import (
     execute,
     stale_after_s,
 )
-from codesign_playground.service.retention import PRUNE_EVERY_S, prune_artifacts
+from codesign_playground.service.retention import (
+    PRUNE_EVERY_S,
+    prune_artifacts,
+    sweep_work_folders,
+)
 from codesign_playground.service.tables import JobRow, utcnow
 
 __all__ = [
@@ -215,6 +219,8 @@ class WorkerHeartbeat:
                 # as often as a job can go stale: a killed worker's job is re-sent promptly
                 if beats % max(1, int(stale_after_s(self.settings) / every)) == 0:
                     reconcile(self.app, db, self.settings, queued_older_than_s=120)
+                    # this machine's work folders of deleted and finished jobs
+                    sweep_work_folders(db, self.settings)
                 beats += 1
                 self._maybe_prune(db)
             except Exception:

@@ -33,13 +33,13 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from codesign_playground.config import Settings
@@ -49,11 +49,13 @@ from codesign_playground.service.tables import ChunkRow, ExploreRunRow, JobRow, 
 __all__ = [
     "Dispatch",
     "commit_chunk",
+    "delete_shared_study",
     "ensure_chunks",
     "reopen_cancelled",
     "route_for",
     "run_chunk",
     "run_planned",
+    "shared_studies",
     "stale_chunks",
 ]
 
@@ -507,7 +509,7 @@ def _evaluate(
     )
 
     idx, start, stop = chunk
-    storage = optuna_storage(db, settings) if plan.strategy in STUDY_STRATEGIES else None
+    storage = optuna_storage(db.engine, settings) if plan.strategy in STUDY_STRATEGIES else None
     lease = _Lease(db, settings, job_id, idx, worker)
     t0 = time.perf_counter()
     try:
@@ -546,7 +548,7 @@ def study_name(job_id: str) -> str:
     return f"codesign-{job_id}"
 
 
-def optuna_storage(db: Database, settings: Settings) -> Any:
+def optuna_storage(engine: Engine, settings: Settings) -> Any:
     """Optuna's ``RDBStorage`` on the service's PostgreSQL, in schema ``optuna_studies``."""
     key = (os.getpid(), settings.database_url)
     if key in _STORAGES:
@@ -555,7 +557,7 @@ def optuna_storage(db: Database, settings: Settings) -> Any:
     from sqlalchemy.exc import DBAPIError
 
     try:
-        with db.engine.begin() as conn:
+        with engine.begin() as conn:
             conn.execute(text("CREATE SCHEMA IF NOT EXISTS optuna_studies"))
     except DBAPIError:
         pass  # another worker created it at the same moment
@@ -574,6 +576,41 @@ def optuna_storage(db: Database, settings: Settings) -> Any:
             time.sleep(0.5 + attempt)  # optuna's tables being created by another worker
     _STORAGES[key] = storage
     return storage
+
+
+def shared_studies(engine: Engine, job_ids: Iterable[str] | None = None) -> list[str]:
+    """The jobs (of ``job_ids``; default: any) that have a shared optuna study
+    (``CODESIGN_SHARED_STUDIES``); none unless the database is PostgreSQL with the schema."""
+    if engine.dialect.name != "postgresql":
+        return []
+    prefix = study_name("")
+    with engine.connect() as conn:
+        table = conn.execute(text("SELECT to_regclass(:t)"), {"t": f"{OPTUNA_SCHEMA}.studies"})
+        if table.scalar() is None:  # no shared study was ever made here
+            return []
+        query = f"SELECT study_name FROM {OPTUNA_SCHEMA}.studies WHERE "
+        if job_ids is None:
+            names = conn.execute(text(query + "study_name LIKE :p"), {"p": prefix + "%"})
+        else:
+            wanted = [study_name(j) for j in job_ids]
+            names = conn.execute(text(query + "study_name = ANY(:n)"), {"n": wanted})
+        found = [str(n)[len(prefix) :] for n in names.scalars()]
+    return sorted(found)
+
+
+def delete_shared_study(engine: Engine, settings: Settings, job_id: str) -> bool:
+    """Delete job ``job_id``'s shared optuna study (its trials with it), if it has one, with
+    ``optuna.delete_study`` on the storage the workers use; True when one was deleted."""
+    if not shared_studies(engine, [job_id]):
+        return False
+    import optuna
+
+    try:
+        optuna.delete_study(study_name=study_name(job_id), storage=optuna_storage(engine, settings))
+    except KeyError:  # deleted meanwhile
+        return False
+    _log.info("shared study deleted", extra={"job_id": job_id})
+    return True
 
 
 def _merge_docs(ev: Any, so_far: dict[str, Any] | None, chunk: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import threading
 import time
 import uuid
@@ -33,12 +34,14 @@ from codesign_playground.service.storage import keep_outcome
 from codesign_playground.service.tables import JobRow, utcnow
 
 __all__ = [
+    "RESUMABLE_KINDS",
     "TRANSIENT_ERRORS",
     "JobContext",
     "JobOutcome",
     "TransientJobError",
     "execute",
     "stale_after_s",
+    "tidy_work_dir",
 ]
 
 _log = logging.getLogger("codesign_playground.jobs")
@@ -265,6 +268,7 @@ def execute(
             )
     except CodesignError as exc:
         _finish(db, job_id, status="failed", error=" ".join(str(exc).split()))
+        tidy_work_dir(work_dir, kind, "failed")
         return "failed"
     except TRANSIENT_ERRORS as exc:
         error_id = uuid.uuid4().hex[:12]
@@ -292,6 +296,7 @@ def execute(
             status="failed",
             error=f"internal error (error id {error_id}); the server log has the details",
         )
+        tidy_work_dir(work_dir, kind, "failed")
         return "failed"
     finally:
         tracker.close()
@@ -309,5 +314,28 @@ def execute(
     if outcome.points_evaluated is not None:
         values["points_evaluated"] = outcome.points_evaluated
     _finish(db, job_id, **values)
+    tidy_work_dir(work_dir, kind, status)
     _log.info("job finished", extra={"job_id": job_id, "kind": kind, "status": status})
     return status
+
+
+RESUMABLE_KINDS = frozenset({"exploration"})
+"""Kinds whose cancelled or failed jobs ``POST .../resume`` continues from their checkpoint."""
+
+
+def tidy_work_dir(work_dir: Path, kind: str, status: str) -> None:
+    """The work folder of a job that just ended (its report and artifact are in the store
+    already): removed, except the checkpoint (``run``) of a cancelled or failed exploration,
+    which a resume continues from; the workers' sweep removes that one once the job is deleted
+    (or older than ``CODESIGN_ARTIFACT_RETENTION_DAYS``)."""
+    if status == "succeeded" or kind not in RESUMABLE_KINDS:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        return
+    if work_dir.is_dir():
+        for entry in work_dir.iterdir():
+            if entry.name == "run":
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)

@@ -26,6 +26,7 @@ from codesign_playground.service.api.deps import (
 from codesign_playground.service.core.problems import ProblemError, unavailable
 from codesign_playground.service.core.security import Principal, PrincipalDep
 from codesign_playground.service.core.tracing import capture_context
+from codesign_playground.service.jobs.chunked import delete_shared_study
 from codesign_playground.service.jobs.queue import JobQueue
 from codesign_playground.service.schemas import JobList, JobPublic
 from codesign_playground.service.storage import (
@@ -90,7 +91,8 @@ def cancel_job(session: Any, queue: JobQueue, job: JobRow) -> JobRow:
 
 
 def delete_job(session: Any, settings: Settings, job: JobRow) -> Response:
-    """Delete a finished job: its stored report and artifact, then its row (with its chunks).
+    """Delete a finished job: its stored report and artifact and its shared optuna study,
+    then its row (with its chunks).
 
     A job still queued or running is refused (409: cancel it first). The files go first and
     the row after, in one transaction that holds the row locked: a store that does not answer
@@ -121,9 +123,12 @@ def delete_job(session: Any, settings: Settings, job: JobRow) -> Response:
             f"object store: it refused to delete the files of job {job.id}; nothing was "
             "changed (the server log says why)",
         ) from None
+    if locked.kind == "exploration":  # its shared optuna study (CODESIGN_SHARED_STUDIES)
+        delete_shared_study(session.get_bind().engine, settings, job.id)
     crud.delete_job(session, job_id=job.id)
     session.commit()
-    # the job's work folder, where this process shares the worker's data folder (embedded)
+    # the job's work folder, where this process shares the worker's data folder (embedded);
+    # each distributed worker's sweep removes its own copy (retention.sweep_work_folders)
     shutil.rmtree(settings.codesign_data_dir / "jobs" / job.id, ignore_errors=True)
     _log.info("job deleted", extra={"job_id": job.id, "kind": locked.kind})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
