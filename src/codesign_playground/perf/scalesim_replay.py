@@ -130,6 +130,15 @@ class _Geometry:
         return self.rf * self.cf * self.fold_lines
 
 
+def _sorted_unique(x: IntArray) -> IntArray:
+    """``np.unique(x)`` for int64 by ``np.sort`` (NumPy 2.x's hash-based ``np.unique`` is an
+    order of magnitude slower than its SIMD sort on the million-word streams seen here)."""
+    s = np.sort(x)
+    if s.size == 0:
+        return s
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
+
+
 def _grid(*shape: int) -> list[IntArray]:
     return [x.astype(np.int64).ravel() for x in np.indices(shape)]
 
@@ -145,120 +154,132 @@ def stream_words(geo: _Geometry) -> tuple[int, int, int]:
     return b, a, c
 
 
-def _demand(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, IntArray] | IntArray:
-    """The demand stream of ``operand`` in SCALE-Sim's order (demand line, then column).
+def _fold_use(geo: _Geometry) -> tuple[IntArray, IntArray]:
+    """Used array rows per row fold and used columns per column fold."""
+    ur = np.minimum(geo.rows, geo.sr - geo.rows * np.arange(geo.rf, dtype=np.int64))
+    uc = np.minimum(geo.cols, geo.sc - geo.cols * np.arange(geo.cf, dtype=np.int64))
+    return ur, uc
 
-    ``ifmap``/``filter``: ``(line, address)`` arrays of the valid requests. ``ofmap``: writes
-    per demand line (only the count matters to the write buffer)."""
+
+def _skew_order(t: int, w: int) -> tuple[IntArray, IntArray]:
+    """Stream position ``tt < t`` and column ``cc < w`` of a skewed ``t x w`` operand in demand
+    order: by demand-line offset ``tt + cc``, then column (all pairs, used or not)."""
+    tt, cc = _grid(t, w)
+    order = np.argsort((tt + cc) * w + cc)  # keys are distinct: any sort kind gives this order
+    return tt[order], cc[order]
+
+
+def _ofmap_counts(geo: _Geometry) -> IntArray:
+    """Ofmap writes per demand line. Within a fold the writes of line offset ``d`` are the
+    (row, column) or (stream position, column) pairs on that anti-diagonal, counted in closed
+    form; folds differ only in the used rows/columns (the last row/column fold), so each of
+    the at most four fold shapes is counted once and broadcast."""
+    r_, t, fl = geo.rows, geo.t, geo.fold_lines
+    ur, uc = _fold_use(geo)
+    d = np.arange(fl, dtype=np.int64)
+    if geo.df == "os":
+        # line offset t-1 + (R-1-rr) + cc, rr < ur, cc < uc
+        e = (d - (t - 1))[None, None, :]
+        lo = np.maximum(0, e - r_ + 1)
+        hi = np.minimum(uc[:, None, None] - 1, e - r_ + ur[None, :, None])
+    else:
+        # line offset 2R-1 + tt + cc, tt < t, cc < uc
+        e = (d - (2 * r_ - 1))[None, None, :]
+        lo = np.maximum(0, e - t + 1)
+        hi = np.minimum(uc[:, None, None] - 1, e) + 0 * ur[None, :, None]
+    counts = np.maximum(0, hi - lo + 1)
+    return counts.astype(np.int64).ravel()
+
+
+def _demand(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, IntArray]:
+    """The demand stream of ``operand`` (``ifmap`` or ``filter``) in SCALE-Sim's order (demand
+    line, then column): ``(line, address)`` arrays of the valid requests.
+
+    All folds at once: every fold's requests are laid out in demand order on a ``(column
+    folds, row folds, positions)`` grid (the positions of one fold, ordered once), the unused
+    rows/columns of the last folds and the conv-window positions off the ifmap are masked out,
+    and the C-order selection keeps fold, then line, then column order (folds occupy disjoint,
+    increasing line ranges)."""
     r_, c_, t, fl = geo.rows, geo.cols, geo.t, geo.fold_lines
-    rf, cf = geo.rf, geo.cf
-    df = geo.df
-    # Skewed operands (stream position t, array column c) and block operands (row r, col c).
-    if operand == "ofmap":
-        counts = np.zeros(geo.lines, dtype=np.int64)
-        for fc in range(cf):
-            uc = min(c_, geo.sc - fc * c_)
-            for fr in range(rf):
-                base = (fc * rf + fr) * fl
-                if df == "os":
-                    ur = min(r_, geo.sr - fr * r_)
-                    rr, cc = _grid(ur, uc)
-                    line = base + t - 1 + (r_ - 1 - rr) + cc
-                else:
-                    tt, cc = _grid(t, uc)
-                    line = base + 2 * r_ - 1 + tt + cc
-                counts += np.bincount(line, minlength=geo.lines)
-        return counts
-    lines: list[IntArray] = []
-    addrs: list[IntArray] = []
-    cols: list[IntArray] = []
-    for fc in range(cf):
-        for fr in range(rf):
-            base = (fc * rf + fr) * fl
-            ur = min(r_, geo.sr - fr * r_)
-            uc = min(c_, geo.sc - fc * c_)
-            if operand == "ifmap" and df == "ws":
-                tt, cc = _grid(t, ur)
-                line = base + r_ + tt + cc
-                addr = _ifmap_addr(layer, tt, fr * r_ + cc)
-            elif operand == "ifmap" and df == "os":
-                tt, cc = _grid(t, ur)
-                line = base + tt + cc
-                addr = _ifmap_addr(layer, fr * r_ + cc, tt)
-            elif operand == "ifmap":  # is: block K-rows x M-cols, flipped
-                rr, cc = _grid(ur, uc)
-                line = base + r_ - 1 - rr
-                addr = _ifmap_addr(layer, fc * c_ + cc, fr * r_ + rr)
-            elif df == "ws":  # filter block K-rows x N-cols, flipped
-                rr, cc = _grid(ur, uc)
-                line = base + r_ - 1 - rr
-                addr = _filter_addr(layer, fr * r_ + rr, fc * c_ + cc)
-            elif df == "os":
-                tt, cc = _grid(t, uc)
-                line = base + tt + cc
-                addr = _filter_addr(layer, tt, fc * c_ + cc)
-            else:  # is filter: transposed row block, prefix R, skewed
-                tt, cc = _grid(t, ur)
-                line = base + r_ + tt + cc
-                addr = _filter_addr(layer, fr * r_ + cc, tt)
-            keep = addr >= 0
-            col = cc
-            lines.append(line[keep])
-            addrs.append(addr[keep])
-            cols.append(col[keep])
-    line_all = np.concatenate(lines)
-    addr_all = np.concatenate(addrs)
-    col_all = np.concatenate(cols)
-    width = max(r_, c_)
-    order = np.argsort(line_all * width + col_all, kind="stable")
-    return line_all[order], addr_all[order]
+    rf, cf, df = geo.rf, geo.cf, geo.df
+    ur, uc = _fold_use(geo)
+    fr = np.arange(rf, dtype=np.int64)[None, :, None]
+    fc = np.arange(cf, dtype=np.int64)[:, None, None]
+    base = ((fc * rf + fr) * fl).astype(np.int64)
+    skewed = not ((operand == "ifmap" and df == "is") or (operand == "filter" and df == "ws"))
+    if skewed:
+        by_row = not (operand == "filter" and df == "os")  # columns are array rows
+        tt1, cc1 = _skew_order(t, int(ur[0]) if by_row else int(uc[0]))  # widest fold
+        tt, cc = tt1[None, None, :], cc1[None, None, :]
+        used = cc < (ur[None, :, None] if by_row else uc[:, None, None])
+        line = base + (r_ if df != "os" else 0) + tt + cc
+        if operand == "ifmap" and df == "ws":
+            addr = _ifmap_addr(layer, tt, fr * r_ + cc)
+        elif operand == "ifmap":  # os
+            addr = _ifmap_addr(layer, fr * r_ + cc, tt)
+        elif df == "os":
+            addr = _filter_addr(layer, tt, fc * c_ + cc)
+        else:  # is filter: transposed row block, prefix R
+            addr = _filter_addr(layer, fr * r_ + cc, tt)
+    else:  # block operand (K-rows x cols), flipped: line offset R-1-rr, rows descending
+        w_r, w_c = int(ur[0]), int(uc[0])  # the widest fold's used rows and columns
+        rr = np.repeat(np.arange(w_r - 1, -1, -1, dtype=np.int64), w_c)[None, None, :]
+        cc = np.tile(np.arange(w_c, dtype=np.int64), w_r)[None, None, :]
+        used = (rr < ur[None, :, None]) & (cc < uc[:, None, None])
+        line = base + r_ - 1 - rr
+        if operand == "ifmap":  # is
+            addr = _ifmap_addr(layer, fc * c_ + cc, fr * r_ + rr)
+        else:  # ws filter
+            addr = _filter_addr(layer, fr * r_ + rr, fc * c_ + cc)
+    shape = (cf, rf, used.shape[2])
+    keep = np.broadcast_to(used, shape) & np.broadcast_to(addr >= 0, shape)
+    return np.broadcast_to(line, shape)[keep], np.broadcast_to(addr, shape)[keep]
 
 
 def _diagonal(mat: IntArray) -> IntArray:
-    """SCALE-Sim's diagonal flattening of a prefetch matrix (anti-diagonals, row descending)."""
+    """SCALE-Sim's diagonal flattening of a prefetch matrix (anti-diagonals ``r + c``
+    ascending, rows descending within one), enumerated directly on a (diagonal, column) grid."""
     m, n = mat.shape
-    rr, cc = _grid(m, n)
-    order = np.argsort((rr + cc) * m + (m - 1 - rr), kind="stable")
-    return mat.ravel()[order]
+    d, c = _grid(m + n - 1, n)
+    r = d - c
+    ok = (r >= 0) & (r < m)
+    return mat.ravel()[(r * n + c)[ok]]
 
 
 def _prefetch(geo: _Geometry, layer: _Layer, operand: str) -> IntArray:
     """The prefetch matrix of a read SRAM (USER mode), flattened in SCALE-Sim's fetch order,
-    ``-1`` for padding."""
+    ``-1`` for padding. SCALE-Sim stacks one block per row fold (or column fold); the blocks
+    are built at once on a ``(fold, row, column)`` grid."""
     r_, c_, t = geo.rows, geo.cols, geo.t
     df = geo.df
-    blocks: list[IntArray] = []
+    ur, uc = _fold_use(geo)
     if operand == "ifmap" and df in ("ws", "os"):
-        for fr in range(geo.rf):
-            width = min(r_, geo.sr - fr * r_)
-            tt, cc = np.indices((t, r_))
-            if df == "ws":
-                a = _ifmap_addr(layer, tt, np.minimum(fr * r_ + cc, geo.sr - 1))
-            else:
-                a = _ifmap_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
-            blocks.append(np.where(cc < width, a, -1))
-        return _diagonal(np.concatenate(blocks, axis=0))
+        fr = np.arange(geo.rf, dtype=np.int64)[:, None, None]
+        tt = np.arange(t, dtype=np.int64)[None, :, None]
+        cc = np.arange(r_, dtype=np.int64)[None, None, :]
+        col = np.minimum(fr * r_ + cc, geo.sr - 1)
+        a = _ifmap_addr(layer, tt, col) if df == "ws" else _ifmap_addr(layer, col, tt)
+        mat = np.where(cc < ur[:, None, None], a, -1).reshape(-1, r_)
+        return _diagonal(mat)
     if operand == "ifmap":  # is: ifmap^T column blocks (K x C), row-major
-        for fc in range(geo.cf):
-            width = min(c_, geo.sc - fc * c_)
-            kk, cc = np.indices((geo.sr, c_))
-            a = _ifmap_addr(layer, np.minimum(fc * c_ + cc, geo.sc - 1), kk)
-            blocks.append(np.where(cc < width, a, -1))
-        return np.concatenate(blocks, axis=0).ravel()
+        fcol = np.arange(geo.cf, dtype=np.int64)[:, None, None]
+        kk = np.arange(geo.sr, dtype=np.int64)[None, :, None]
+        cc = np.arange(c_, dtype=np.int64)[None, None, :]
+        a = _ifmap_addr(layer, np.minimum(fcol * c_ + cc, geo.sc - 1), kk)
+        return np.where(cc < uc[:, None, None], a, -1).ravel()
     if df in ("ws", "os"):  # filter column blocks (K x C): ws row-major, os diagonal
-        for fc in range(geo.cf):
-            width = min(c_, geo.sc - fc * c_)
-            kk, cc = np.indices((layer.fh * layer.fw * layer.ch, c_))
-            a = _filter_addr(layer, kk, np.minimum(fc * c_ + cc, geo.sc - 1))
-            blocks.append(np.where(cc < width, a, -1))
-        mat = np.concatenate(blocks, axis=0)
+        fcol = np.arange(geo.cf, dtype=np.int64)[:, None, None]
+        kk = np.arange(layer.fh * layer.fw * layer.ch, dtype=np.int64)[None, :, None]
+        cc = np.arange(c_, dtype=np.int64)[None, None, :]
+        a = _filter_addr(layer, kk, np.minimum(fcol * c_ + cc, geo.sc - 1))
+        mat = np.where(cc < uc[:, None, None], a, -1).reshape(-1, c_)
         return mat.ravel() if df == "ws" else _diagonal(mat)
-    for fr in range(geo.rf):  # is filter: transposed row blocks (N x R), diagonal
-        width = min(r_, geo.sr - fr * r_)
-        tt, cc = np.indices((t, r_))
-        a = _filter_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
-        blocks.append(np.where(cc < width, a, -1))
-    return _diagonal(np.concatenate(blocks, axis=0))
+    # is filter: transposed row blocks (N x R), diagonal
+    fr = np.arange(geo.rf, dtype=np.int64)[:, None, None]
+    tt = np.arange(t, dtype=np.int64)[None, :, None]
+    cc = np.arange(r_, dtype=np.int64)[None, None, :]
+    a = _filter_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
+    return _diagonal(np.where(cc < ur[:, None, None], a, -1).reshape(-1, r_))
 
 
 def _calc_reads(addr: IntArray, line: IntArray, sram_words: int) -> tuple[int, IntArray]:
@@ -332,40 +353,85 @@ def _user_refills(
     if addr.size == 0 or a_sets >= n_sets:
         return np.zeros(0, dtype=np.int64), first_lines, refill_lines, fetch_lines
     # Sets holding each address: (address, set) pairs, deduplicated, as a padded table.
+    # Distinct (address, set) pairs ordered by address, then set: one sort of
+    # ``address * n_sets + set`` (set ids are below n_sets).
     set_id = np.arange(valid.size, dtype=np.int64) // eps
-    pairs = np.unique(np.stack([valid, set_id], axis=1), axis=0)
-    uniq, start_idx, count = np.unique(pairs[:, 0], return_index=True, return_counts=True)
+    pair_addr, pair_set = np.divmod(_sorted_unique(valid * n_sets + set_id), n_sets)
+    starts = np.flatnonzero(np.diff(pair_addr, prepend=-1))
+    uniq = pair_addr[starts]
+    count = np.diff(starts, append=pair_addr.size)
     width = int(count.max())
-    table = np.full((uniq.size, width), -1, dtype=np.int64)
-    pos = np.arange(pairs.shape[0]) - np.repeat(start_idx, count)
-    table[np.repeat(np.arange(uniq.size), count), pos] = pairs[:, 1]
-    table = np.where(table < 0, table[:, :1], table)  # pad with the first set
-    idx = np.searchsorted(uniq, addr)
-    if np.any(idx >= uniq.size) or np.any(uniq[np.minimum(idx, uniq.size - 1)] != addr):
+    # Sets holding each address as an int32 table (set ids < n_sets), padded with the first
+    # set, and a dense address -> table row lookup (addresses lie in [0, footprint)).
+    table = np.full((uniq.size, width), -1, dtype=np.int32)
+    pos = np.arange(pair_addr.size) - np.repeat(starts, count)
+    table[np.repeat(np.arange(uniq.size), count), pos] = pair_set
+    table = np.where(table < 0, table[:, :1], table)
+    lookup = np.full(int(uniq[-1]) + 1, -1, dtype=np.int64)
+    lookup[uniq] = np.arange(uniq.size)
+    if int(addr.min()) < 0 or int(addr.max()) >= lookup.size:
         raise ValueError("demanded address missing from the prefetch matrix")
+    idx = lookup[addr]
+    if int(idx.min()) < 0:
+        raise ValueError("demanded address missing from the prefetch matrix")
+    if width == 1:
+        idx = table[idx, 0]  # one set per address: index the sets directly
+        table = np.arange(n_sets, dtype=np.int32)[:, None]
     n = addr.size
     s = 0
     p = 0
-    events: list[int] = []
+    ev_lines: list[int] = []
+    ev_counts: list[int] = []
     chunk = 1024
     while p < n:
         q = min(n, p + chunk)
-        dist = (table[idx[p:q]] - s) % n_sets  # chunk x sets per address
-        miss = np.flatnonzero(dist.min(axis=1) >= a_sets)
+        miss = np.flatnonzero(~_in_window(table[idx[p:q]], s, a_sets, n_sets).any(axis=1))
         if miss.size == 0:
             p = q
             chunk = min(chunk * 2, 1 << 16)
             continue
         i = p + int(miss[0])
-        row = table[idx[i]]
-        k = 0
-        while ((row - s) % n_sets).min() >= a_sets:
-            s = (s + p_sets) % n_sets
-            k += 1
-        events.extend([int(line[i])] * k)
+        k = _refills_to_hit(table[idx[i]], s, a_sets, p_sets, n_sets)
+        s = (s + k * p_sets) % n_sets
+        ev_lines.append(int(line[i]))
+        ev_counts.append(k)
         p = i + 1
         chunk = max(chunk // 2, 64)
-    return np.asarray(events, dtype=np.int64), first_lines, refill_lines, fetch_lines
+    events = np.repeat(np.asarray(ev_lines, dtype=np.int64), np.asarray(ev_counts, dtype=np.int64))
+    return events, first_lines, refill_lines, fetch_lines
+
+
+def _in_window(
+    sets: npt.NDArray[np.int32], s: int, a_sets: int, n_sets: int
+) -> npt.NDArray[np.bool_]:
+    """Whether each set id lies in the active window of ``a_sets`` sets starting at set ``s``
+    of the ring of ``n_sets`` (``(set - s) mod n_sets < a_sets``, without the slow integer
+    modulo: the window wraps past the ring's end when ``s + a_sets > n_sets``)."""
+    end = s + a_sets
+    if end <= n_sets:
+        return (sets >= s) & (sets < end)
+    return (sets >= s) | (sets < end - n_sets)
+
+
+def _refills_to_hit(
+    row: npt.NDArray[np.int32], s: int, a_sets: int, p_sets: int, n_sets: int
+) -> int:
+    """Refills a missing request waits for: the least ``k >= 1`` such that a set of ``row``
+    lies in the window once it has moved ``k * p_sets`` sets round the ring from ``s``
+    (SCALE-Sim's ``read_buffer`` refills one prefetch block at a time until the address is
+    active). The window positions repeat after ``n_sets / gcd(p_sets, n_sets)`` refills, so
+    the candidates are checked in growing blocks up to that period."""
+    period = n_sets // math.gcd(p_sets, n_sets) if p_sets > 0 else 0
+    rel = (row.astype(np.int64) - s) % n_sets  # set offsets from the current window start
+    k0, block = 1, 64
+    while k0 <= period:
+        ks = np.arange(k0, min(k0 + block, period + 1), dtype=np.int64)
+        hit = (((rel[:, None] - ks[None, :] * p_sets) % n_sets) < a_sets).any(axis=0)
+        if hit.any():
+            return int(ks[int(np.argmax(hit))])
+        k0 += block
+        block *= 4
+    raise ValueError("request never enters the read buffer's window")
 
 
 class _WriteBuffer:
@@ -491,8 +557,7 @@ def replay_layer(
     n_lines = geo.lines
     if_line, if_addr = _demand(geo, layer, "ifmap")
     fi_line, fi_addr = _demand(geo, layer, "filter")
-    of_count = _demand(geo, layer, "ofmap")
-    assert isinstance(of_count, np.ndarray)
+    of_count = _ofmap_counts(geo)
 
     drain_bw = bandwidth_words_per_cycle if user_bandwidth else array_cols
     read_events: list[IntArray] = []
