@@ -23,6 +23,7 @@ import numpy.typing as npt
 __all__ = ["ReplayResult", "replay_layer", "stream_words"]
 
 IntArray = npt.NDArray[np.int64]
+SetArray = npt.NDArray[np.int32]
 
 _ACTIVE_FRAC_SETS = 50  # SCALE-Sim: 100 sets per read SRAM, active fraction 0.5
 _HIT_LATENCY = 1  # read buffers serve a hit one cycle after the request
@@ -352,31 +353,16 @@ def _user_refills(
     refill_lines = math.ceil(pre_size / bw)
     if addr.size == 0 or a_sets >= n_sets:
         return np.zeros(0, dtype=np.int64), first_lines, refill_lines, fetch_lines
-    # Sets holding each address: (address, set) pairs, deduplicated, as a padded table.
-    # Distinct (address, set) pairs ordered by address, then set: one sort of
-    # ``address * n_sets + set`` (set ids are below n_sets).
-    set_id = np.arange(valid.size, dtype=np.int64) // eps
-    pair_addr, pair_set = np.divmod(_sorted_unique(valid * n_sets + set_id), n_sets)
-    starts = np.flatnonzero(np.diff(pair_addr, prepend=-1))
-    uniq = pair_addr[starts]
-    count = np.diff(starts, append=pair_addr.size)
-    width = int(count.max())
-    # Sets holding each address as an int32 table (set ids < n_sets), padded with the first
-    # set, and a dense address -> table row lookup (addresses lie in [0, footprint)).
-    table = np.full((uniq.size, width), -1, dtype=np.int32)
-    pos = np.arange(pair_addr.size) - np.repeat(starts, count)
-    table[np.repeat(np.arange(uniq.size), count), pos] = pair_set
-    table = np.where(table < 0, table[:, :1], table)
-    lookup = np.full(int(uniq[-1]) + 1, -1, dtype=np.int64)
+    uniq, table = _address_sets(valid, eps, n_sets)
+    lookup = np.full(int(uniq[-1]) + 1, -1, dtype=np.int64)  # address -> table row
     lookup[uniq] = np.arange(uniq.size)
     if int(addr.min()) < 0 or int(addr.max()) >= lookup.size:
         raise ValueError("demanded address missing from the prefetch matrix")
-    idx = lookup[addr]
-    if int(idx.min()) < 0:
+    row = lookup[addr]
+    if int(row.min()) < 0:
         raise ValueError("demanded address missing from the prefetch matrix")
-    if width == 1:
-        idx = table[idx, 0]  # one set per address: index the sets directly
-        table = np.arange(n_sets, dtype=np.int32)[:, None]
+    wide = table.shape[1] > 1
+    sets = table[row, 0]  # the request's set when each address lies in one set
     n = addr.size
     s = 0
     p = 0
@@ -384,14 +370,21 @@ def _user_refills(
     ev_counts: list[int] = []
     chunk = 1024
     while p < n:
+        # Scan a chunk of requests for the first miss under the current window; the chunk
+        # grows while misses are rare and shrinks after one.
         q = min(n, p + chunk)
-        miss = np.flatnonzero(~_in_window(table[idx[p:q]], s, a_sets, n_sets).any(axis=1))
-        if miss.size == 0:
+        if wide:
+            out = _outside_window(table[row[p:q]], s, a_sets, n_sets).all(axis=1)
+        else:
+            out = _outside_window(sets[p:q], s, a_sets, n_sets)
+        j = int(out.argmax())
+        if not out[j]:
             p = q
             chunk = min(chunk * 2, 1 << 16)
             continue
-        i = p + int(miss[0])
-        k = _refills_to_hit(table[idx[i]], s, a_sets, p_sets, n_sets)
+        i = p + j
+        held = table[row[i]].tolist() if wide else [int(sets[i])]
+        k = _refills_to_hit(held, s, a_sets, p_sets, n_sets)
         s = (s + k * p_sets) % n_sets
         ev_lines.append(int(line[i]))
         ev_counts.append(k)
@@ -401,36 +394,59 @@ def _user_refills(
     return events, first_lines, refill_lines, fetch_lines
 
 
-def _in_window(
-    sets: npt.NDArray[np.int32], s: int, a_sets: int, n_sets: int
-) -> npt.NDArray[np.bool_]:
-    """Whether each set id lies in the active window of ``a_sets`` sets starting at set ``s``
-    of the ring of ``n_sets`` (``(set - s) mod n_sets < a_sets``, without the slow integer
-    modulo: the window wraps past the ring's end when ``s + a_sets > n_sets``)."""
+def _address_sets(valid: IntArray, eps: int, n_sets: int) -> tuple[IntArray, SetArray]:
+    """The distinct addresses of the prefetch stream ``valid`` (ascending) and the sets of
+    ``eps`` consecutive entries holding each, as an int32 table one row per address, padded
+    with the address's first set (``n_sets`` bounds the set ids).
+
+    The distinct (address, set) pairs come from one sort of ``address << bits | set``."""
+    bits = int(n_sets).bit_length()
+    set_id = np.repeat(np.arange(n_sets, dtype=np.int64), eps)[: valid.size]
+    pairs = _sorted_unique((valid << bits) | set_id)
+    pair_addr = pairs >> bits
+    pair_set = (pairs & ((1 << bits) - 1)).astype(np.int32)
+    first = np.empty(pairs.size, dtype=bool)
+    first[0] = True
+    np.not_equal(pair_addr[1:], pair_addr[:-1], out=first[1:])
+    if first.all():  # each address in one set (the common case)
+        return pair_addr, pair_set[:, None]
+    starts = np.flatnonzero(first)
+    count = np.diff(starts, append=pairs.size)
+    table = np.repeat(pair_set[starts], count.max()).reshape(starts.size, -1)
+    pos = np.arange(pairs.size) - np.repeat(starts, count)
+    table[np.repeat(np.arange(starts.size), count), pos] = pair_set
+    return pair_addr[starts], table
+
+
+def _outside_window(sets: SetArray, s: int, a_sets: int, n_sets: int) -> npt.NDArray[np.bool_]:
+    """Whether each set id lies outside the active window of ``a_sets`` sets starting at set
+    ``s`` of the ring of ``n_sets`` (``(set - s) mod n_sets >= a_sets``, without the slow
+    integer modulo: the window wraps past the ring's end when ``s + a_sets > n_sets``)."""
     end = s + a_sets
     if end <= n_sets:
-        return (sets >= s) & (sets < end)
-    return (sets >= s) | (sets < end - n_sets)
+        return (sets < s) | (sets >= end)
+    return (sets < s) & (sets >= end - n_sets)
 
 
-def _refills_to_hit(
-    row: npt.NDArray[np.int32], s: int, a_sets: int, p_sets: int, n_sets: int
-) -> int:
-    """Refills a missing request waits for: the least ``k >= 1`` such that a set of ``row``
-    lies in the window once it has moved ``k * p_sets`` sets round the ring from ``s``
-    (SCALE-Sim's ``read_buffer`` refills one prefetch block at a time until the address is
-    active). The window positions repeat after ``n_sets / gcd(p_sets, n_sets)`` refills, so
-    the candidates are checked in growing blocks up to that period."""
-    period = n_sets // math.gcd(p_sets, n_sets) if p_sets > 0 else 0
-    rel = (row.astype(np.int64) - s) % n_sets  # set offsets from the current window start
-    k0, block = 1, 64
-    while k0 <= period:
-        ks = np.arange(k0, min(k0 + block, period + 1), dtype=np.int64)
-        hit = (((rel[:, None] - ks[None, :] * p_sets) % n_sets) < a_sets).any(axis=0)
-        if hit.any():
-            return int(ks[int(np.argmax(hit))])
-        k0 += block
-        block *= 4
+def _refills_to_hit(held: list[int], s: int, a_sets: int, p_sets: int, n_sets: int) -> int:
+    """Refills a missing request waits for: the least ``k >= 1`` such that one of the sets
+    ``held`` lies in the window once it has moved ``k * p_sets`` sets round the ring from
+    ``s`` (SCALE-Sim's ``read_buffer`` refills one prefetch block at a time until the address
+    is active).
+
+    A set at offset ``r = (h - s) mod n_sets >= a_sets`` (it missed) enters the window at
+    ``k = (r - a_sets) // p_sets + 1`` when ``a_sets >= p_sets``: the windows then tile the
+    ring, and before that ``k`` they end below ``r`` without wrapping. Otherwise the window
+    positions are walked one refill at a time over their period
+    ``n_sets / gcd(p_sets, n_sets)``."""
+    if p_sets <= 0:
+        raise ValueError("request never enters the read buffer's window")
+    if a_sets >= p_sets:
+        return min(((h - s) % n_sets - a_sets) // p_sets + 1 for h in held)
+    for k in range(1, n_sets // math.gcd(p_sets, n_sets) + 1):
+        start = (s + k * p_sets) % n_sets
+        if any((h - start) % n_sets < a_sets for h in held):
+            return k
     raise ValueError("request never enters the read buffer's window")
 
 
