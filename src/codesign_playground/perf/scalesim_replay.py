@@ -75,19 +75,24 @@ class _Layer:
 
 def _ifmap_addr(layer: _Layer, i: IntArray, j: IntArray) -> IntArray:
     """SCALE-Sim's ``operand_matrix.calc_ifmap_elem_addr`` (offset 0): ifmap operand element
-    ``(ofmap pixel i, window position j)``, ``-1`` where the window leaves the ifmap."""
+    ``(ofmap pixel i, window position j)``, ``-1`` where the window leaves the ifmap.
+
+    The address splits into a pixel part and a window part, so the divisions and the bounds
+    run on ``i`` and ``j`` alone; only one add, two compares and a select run on their
+    broadcast shape (``i`` and ``j`` are usually small arrays broadcasting to a large one)."""
     orow, ocol = np.divmod(i, layer.ow)
     irow, icol = orow * layer.sh, ocol * layer.sw
     crow, k = np.divmod(j, layer.fw * layer.ch)
     ccol, cch = np.divmod(k, layer.ch)
-    valid = (crow + irow < layer.ih) & (ccol + icol < layer.iw)
-    addr = ((crow + irow) * layer.iw + ccol + icol) * layer.ch + cch
-    return np.where(valid, addr, -1).astype(np.int64)
+    pixel = (irow * layer.iw + icol) * layer.ch
+    window = (crow * layer.iw + ccol) * layer.ch + cch
+    valid = (crow < layer.ih - irow) & (ccol < layer.iw - icol)
+    return np.where(valid, pixel + window, -1).astype(np.int64, copy=False)
 
 
 def _filter_addr(layer: _Layer, k: IntArray, n: IntArray) -> IntArray:
     """SCALE-Sim's ``calc_filter_elem_addr`` (offset 0): window position ``k`` of filter ``n``."""
-    return (n * (layer.fh * layer.fw * layer.ch) + k).astype(np.int64)
+    return (n * (layer.fh * layer.fw * layer.ch) + k).astype(np.int64, copy=False)
 
 
 @dataclass(frozen=True)
@@ -238,19 +243,29 @@ def _demand(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, IntA
 
 
 def _diagonal(mat: IntArray) -> IntArray:
-    """SCALE-Sim's diagonal flattening of a prefetch matrix (anti-diagonals ``r + c``
-    ascending, rows descending within one), enumerated directly on a (diagonal, column) grid."""
+    """The valid (``>= 0``) entries of a prefetch matrix in SCALE-Sim's diagonal order
+    (anti-diagonals ``r + c`` ascending, rows descending within one).
+
+    The matrix is sheared in place of being indexed: with ``n - 1`` sentinel rows (``-2``)
+    above and below, the strided view ``sheared[d, c] = mat[d - c, c]`` (row stride ``n``,
+    column stride ``-(n - 1)`` elements) lists every anti-diagonal as one row, column
+    ascending; reading it in C order and dropping the sentinels and padding gives the
+    stream in two passes."""
     m, n = mat.shape
-    d, c = _grid(m + n - 1, n)
-    r = d - c
-    ok = (r >= 0) & (r < m)
-    return mat.ravel()[(r * n + c)[ok]]
+    pad = np.full((n - 1, n), -2, dtype=np.int64)
+    q = np.concatenate([pad, mat, pad]).ravel()
+    item = q.itemsize
+    sheared = np.lib.stride_tricks.as_strided(
+        q[(n - 1) * n :], shape=(m + n - 1, n), strides=(n * item, -(n - 1) * item), writeable=False
+    )
+    return sheared[sheared >= 0]
 
 
-def _prefetch(geo: _Geometry, layer: _Layer, operand: str) -> IntArray:
-    """The prefetch matrix of a read SRAM (USER mode), flattened in SCALE-Sim's fetch order,
-    ``-1`` for padding. SCALE-Sim stacks one block per row fold (or column fold); the blocks
-    are built at once on a ``(fold, row, column)`` grid."""
+def _prefetch(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, int]:
+    """The prefetch matrix of a read SRAM (USER mode): its valid addresses in SCALE-Sim's
+    fetch order and its size (padding included). SCALE-Sim stacks one block per row fold (or
+    column fold), ``-1`` where a block's last fold leaves columns unused; the blocks are built
+    at once on a ``(fold, row, column)`` grid."""
     r_, c_, t = geo.rows, geo.cols, geo.t
     df = geo.df
     ur, uc = _fold_use(geo)
@@ -261,26 +276,28 @@ def _prefetch(geo: _Geometry, layer: _Layer, operand: str) -> IntArray:
         col = np.minimum(fr * r_ + cc, geo.sr - 1)
         a = _ifmap_addr(layer, tt, col) if df == "ws" else _ifmap_addr(layer, col, tt)
         mat = np.where(cc < ur[:, None, None], a, -1).reshape(-1, r_)
-        return _diagonal(mat)
+        return _diagonal(mat), mat.size
     if operand == "ifmap":  # is: ifmap^T column blocks (K x C), row-major
         fcol = np.arange(geo.cf, dtype=np.int64)[:, None, None]
         kk = np.arange(geo.sr, dtype=np.int64)[None, :, None]
         cc = np.arange(c_, dtype=np.int64)[None, None, :]
         a = _ifmap_addr(layer, np.minimum(fcol * c_ + cc, geo.sc - 1), kk)
-        return np.where(cc < uc[:, None, None], a, -1).ravel()
+        mat = np.where(cc < uc[:, None, None], a, -1)
+        return mat[mat >= 0], mat.size
     if df in ("ws", "os"):  # filter column blocks (K x C): ws row-major, os diagonal
         fcol = np.arange(geo.cf, dtype=np.int64)[:, None, None]
         kk = np.arange(layer.fh * layer.fw * layer.ch, dtype=np.int64)[None, :, None]
         cc = np.arange(c_, dtype=np.int64)[None, None, :]
         a = _filter_addr(layer, kk, np.minimum(fcol * c_ + cc, geo.sc - 1))
         mat = np.where(cc < uc[:, None, None], a, -1).reshape(-1, c_)
-        return mat.ravel() if df == "ws" else _diagonal(mat)
+        return (mat[mat >= 0] if df == "ws" else _diagonal(mat)), mat.size
     # is filter: transposed row blocks (N x R), diagonal
     fr = np.arange(geo.rf, dtype=np.int64)[:, None, None]
     tt = np.arange(t, dtype=np.int64)[None, :, None]
     cc = np.arange(r_, dtype=np.int64)[None, None, :]
     a = _filter_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
-    return _diagonal(np.where(cc < ur[:, None, None], a, -1).reshape(-1, r_))
+    mat = np.where(cc < ur[:, None, None], a, -1).reshape(-1, r_)
+    return _diagonal(mat), mat.size
 
 
 def _calc_reads(addr: IntArray, line: IntArray, sram_words: int) -> tuple[int, IntArray]:
@@ -329,12 +346,15 @@ def _calc_reads(addr: IntArray, line: IntArray, sram_words: int) -> tuple[int, I
 def _user_refills(
     addr: IntArray,
     line: IntArray,
-    prefetch: IntArray,
+    valid: IntArray,
+    prefetch_size: int,
     sram_words: int,
     bw: int,
 ) -> tuple[IntArray, int, int, int]:
     """USER-mode ``read_buffer``: the demand line of every refill (``new_prefetch``), the lines
-    of the first fill, the lines per refill and the number of fetch-matrix lines.
+    of the first fill, the lines per refill and the number of fetch-matrix lines, for the
+    demand ``(line, addr)`` and the prefetch matrix's ``valid`` addresses (fetch order) out of
+    ``prefetch_size`` entries.
 
     The fetch matrix (prefetch stream in ``bw``-wide lines) is hashed into sets of
     ``ceil(S/100)`` valid entries (duplicates counted); ``A`` sets are active, a miss moves the
@@ -344,8 +364,7 @@ def _user_refills(
     active = math.ceil(total * 0.5)
     pre_size = total - active
     eps = math.ceil(total / 100)
-    fetch_lines = math.ceil(prefetch.size / bw)
-    valid = prefetch[prefetch >= 0]
+    fetch_lines = math.ceil(prefetch_size / bw)
     n_sets = valid.size // eps + 1
     a_sets = min(math.ceil(active / eps), n_sets)
     p_sets = min(math.ceil(pre_size / eps), n_sets - a_sets)
@@ -494,14 +513,28 @@ class _WriteBuffer:
         return end
 
     def line(self, count: int, cycle: int) -> int:
-        """Service one demand line of ``count`` writes issued at ``cycle``; returns its stall."""
+        """Service one demand line of ``count`` writes issued at ``cycle``; returns its stall.
+
+        SCALE-Sim checks the buffer after every write: while a drain is in flight
+        (``current < drain_end``) the write that leaves no free word stalls the line to the
+        drain's end; otherwise the write that leaves fewer than ``active`` free words starts
+        a drain. The writes between two such acts change nothing else, so they are stored in
+        one step each (``free`` drops by one per write, so the acting write is known)."""
         current = cycle
-        for _ in range(count):
-            self.store(1)
+        left = count
+        while left > 0:
             if current < self.drain_end:
-                if self.free <= 0:
-                    current = self.drain_end
-            elif self.free < self.active:
+                m = max(1, self.free)  # the write after which free <= 0
+            else:
+                m = max(1, self.free - self.active + 1)  # the write after which free < active
+            if m > left:
+                self.store(left)
+                break
+            self.store(m)
+            left -= m
+            if current < self.drain_end:
+                current = self.drain_end
+            else:
                 self.drain_end = self.drain(current)
         return current - cycle
 
@@ -585,8 +618,8 @@ def replay_layer(
         (fi_line, fi_addr, filter_sram_words, filter_fill_bw_words_per_cycle, "filter"),
     ):
         if user_bandwidth:
-            pre = _prefetch(geo, layer, op)
-            ev, first, refill, _ = _user_refills(addr, line, pre, words, fill_bw)
+            pre, pre_size = _prefetch(geo, layer, op)
+            ev, first, refill, _ = _user_refills(addr, line, pre, pre_size, words, fill_bw)
             read_events.append(ev)
             read_refill_lines.append(refill)
             reads = first * fill_bw + ev.size * refill * fill_bw
