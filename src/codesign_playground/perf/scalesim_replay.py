@@ -192,9 +192,9 @@ def _ofmap_counts(geo: _Geometry) -> IntArray:
         # line offset 2R-1 + tt + cc, tt < t, cc < uc
         e = (d - (2 * r_ - 1))[None, None, :]
         lo = np.maximum(0, e - t + 1)
-        hi = np.minimum(uc[:, None, None] - 1, e) + 0 * ur[None, :, None]
-    counts = np.maximum(0, hi - lo + 1)
-    return counts.astype(np.int64).ravel()
+        hi = np.minimum(uc[:, None, None] - 1, e)  # the same for every row fold
+    counts: IntArray = np.maximum(0, hi - lo + 1).astype(np.int64, copy=False)
+    return np.broadcast_to(counts, (geo.cf, geo.rf, fl)).ravel()
 
 
 def _demand(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, IntArray]:
@@ -392,8 +392,9 @@ def _user_refills(
         # Scan a chunk of requests for the first miss under the current window; the chunk
         # grows while misses are rare and shrinks after one.
         q = min(n, p + chunk)
+        out: npt.NDArray[np.bool_]
         if wide:
-            out = _outside_window(table[row[p:q]], s, a_sets, n_sets).all(axis=1)
+            out = np.all(_outside_window(table[row[p:q]], s, a_sets, n_sets), axis=1)
         else:
             out = _outside_window(sets[p:q], s, a_sets, n_sets)
         j = int(out.argmax())
