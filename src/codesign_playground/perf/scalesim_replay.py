@@ -312,35 +312,48 @@ def _calc_reads(addr: IntArray, line: IntArray, sram_words: int) -> tuple[int, I
     if items <= 0:
         raise ValueError("SRAM below 100 words")
     epoch = _ACTIVE_FRAC_SETS * items
-    order = np.argsort(addr, kind="stable")
-    sa = addr[order]
+    # Each request's previous occurrence of its address: requests ordered by (address, index)
+    # with one sort of ``address << bits | index`` (NumPy's SIMD sort; a stable argsort of the
+    # addresses is several times slower).
+    bits = max(1, (n - 1).bit_length())
+    key = np.sort(_pack(addr, np.arange(n, dtype=np.int64), bits))
+    order = key & ((1 << bits) - 1)
+    sa = key >> bits
     prev_sorted = np.full(n, -1, dtype=np.int64)
-    same = sa[1:] == sa[:-1]
-    prev_sorted[1:] = np.where(same, order[:-1], -1)
+    prev_sorted[1:] = np.where(sa[1:] == sa[:-1], order[:-1], -1)
     prev = np.empty(n, dtype=np.int64)
     prev[order] = prev_sorted
+    # From each epoch start p, the flip is the epoch-th request with prev < p, searched in a
+    # window sized from the previous epoch's length (doubled until it holds the flip).
     p = 0
     reads = 0
     flips: list[int] = []
-    window = max(4 * epoch, 4096)
+    span = max(2 * epoch, 4096)
     while p < n:
-        found = False
-        q_end = p
-        while q_end < n:
-            q_end = min(n, q_end + window)
+        q_end = min(n, p + span)
+        while True:
             ins = np.flatnonzero(prev[p:q_end] < p)
             if ins.size >= epoch:
                 q = p + int(ins[epoch - 1])
                 reads += epoch
                 flips.append(int(line[q]))
+                span = max(epoch, (q + 1 - p) * 5 // 4 + 64)
                 p = q + 1
-                found = True
                 break
-            window *= 2
-        if not found:
-            reads += int(np.count_nonzero(prev[p:] < p))
-            break
+            if q_end == n:
+                reads += ins.size
+                p = n
+                break
+            q_end = min(n, p + 2 * (q_end - p))
     return reads, np.asarray(flips, dtype=np.int64)
+
+
+def _pack(hi: IntArray, lo: IntArray, bits: int) -> IntArray:
+    """``hi << bits | lo`` for non-negative ``hi`` and ``0 <= lo < 2**bits``: a sort key that
+    orders by ``hi``, then ``lo``, in one int64 (checked not to overflow)."""
+    if hi.size and int(hi.max()) >= 1 << (62 - bits):
+        raise ValueError("sort key overflows int64")
+    return (hi << bits) | lo
 
 
 def _user_refills(
@@ -422,7 +435,7 @@ def _address_sets(valid: IntArray, eps: int, n_sets: int) -> tuple[IntArray, Set
     The distinct (address, set) pairs come from one sort of ``address << bits | set``."""
     bits = int(n_sets).bit_length()
     set_id = np.repeat(np.arange(n_sets, dtype=np.int64), eps)[: valid.size]
-    pairs = _sorted_unique((valid << bits) | set_id)
+    pairs = _sorted_unique(_pack(valid, set_id, bits))
     pair_addr = pairs >> bits
     pair_set = (pairs & ((1 << bits) - 1)).astype(np.int32)
     first = np.empty(pairs.size, dtype=bool)
