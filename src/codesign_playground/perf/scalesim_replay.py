@@ -169,10 +169,12 @@ def _fold_use(geo: _Geometry) -> tuple[IntArray, IntArray]:
 
 def _skew_order(t: int, w: int) -> tuple[IntArray, IntArray]:
     """Stream position ``tt < t`` and column ``cc < w`` of a skewed ``t x w`` operand in demand
-    order: by demand-line offset ``tt + cc``, then column (all pairs, used or not)."""
-    tt, cc = _grid(t, w)
-    order = np.argsort((tt + cc) * w + cc)  # keys are distinct: any sort kind gives this order
-    return tt[order], cc[order]
+    order: by demand-line offset ``tt + cc``, then column (all pairs, used or not), enumerated
+    directly on a (line offset, column) grid."""
+    d, cc = _grid(t + w - 1, w)
+    tt = d - cc
+    ok = (tt >= 0) & (tt < t)
+    return tt[ok], cc[ok]
 
 
 def _ofmap_counts(geo: _Geometry) -> IntArray:
@@ -386,15 +388,25 @@ def _user_refills(
     if addr.size == 0 or a_sets >= n_sets:
         return np.zeros(0, dtype=np.int64), first_lines, refill_lines, fetch_lines
     uniq, table = _address_sets(valid, eps, n_sets)
-    lookup = np.full(int(uniq[-1]) + 1, -1, dtype=np.int64)  # address -> table row
-    lookup[uniq] = np.arange(uniq.size)
-    if int(addr.min()) < 0 or int(addr.max()) >= lookup.size:
-        raise ValueError("demanded address missing from the prefetch matrix")
-    row = lookup[addr]
-    if int(row.min()) < 0:
-        raise ValueError("demanded address missing from the prefetch matrix")
     wide = table.shape[1] > 1
-    sets = table[row, 0]  # the request's set when each address lies in one set
+    if int(addr.min()) < 0 or int(addr.max()) > int(uniq[-1]):
+        raise ValueError("demanded address missing from the prefetch matrix")
+    # Dense lookups over [0, largest address] (addresses lie in [0, footprint)): each
+    # request's table row, or directly its set when every address lies in one set.
+    if wide:
+        lookup = np.full(int(uniq[-1]) + 1, -1, dtype=np.int64)
+        lookup[uniq] = np.arange(uniq.size)
+        row = lookup[addr]
+        sets = np.zeros(0, dtype=np.int32)
+        missing = int(row.min()) < 0
+    else:
+        set_of = np.full(int(uniq[-1]) + 1, -1, dtype=np.int32)
+        set_of[uniq] = table[:, 0]
+        sets = set_of[addr]
+        row = np.zeros(0, dtype=np.int64)
+        missing = int(sets.min()) < 0
+    if missing:
+        raise ValueError("demanded address missing from the prefetch matrix")
     n = addr.size
     s = 0
     p = 0
