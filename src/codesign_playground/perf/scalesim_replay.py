@@ -207,20 +207,20 @@ def _demand(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, IntA
     folds, row folds, positions)`` grid (the positions of one fold, ordered once), the unused
     rows/columns of the last folds and the conv-window positions off the ifmap are masked out,
     and the C-order selection keeps fold, then line, then column order (folds occupy disjoint,
-    increasing line ranges)."""
+    increasing line ranges). Where the addresses ignore the column fold, the requests are
+    selected once and repeated over the column folds."""
     r_, c_, t, fl = geo.rows, geo.cols, geo.t, geo.fold_lines
     rf, cf, df = geo.rf, geo.cf, geo.df
     ur, uc = _fold_use(geo)
     fr = np.arange(rf, dtype=np.int64)[None, :, None]
     fc = np.arange(cf, dtype=np.int64)[:, None, None]
-    base = ((fc * rf + fr) * fl).astype(np.int64)
     skewed = not ((operand == "ifmap" and df == "is") or (operand == "filter" and df == "ws"))
     if skewed:
         by_row = not (operand == "filter" and df == "os")  # columns are array rows
         tt1, cc1 = _skew_order(t, int(ur[0]) if by_row else int(uc[0]))  # widest fold
         tt, cc = tt1[None, None, :], cc1[None, None, :]
         used = cc < (ur[None, :, None] if by_row else uc[:, None, None])
-        line = base + (r_ if df != "os" else 0) + tt + cc
+        off = (r_ if df != "os" else 0) + tt + cc  # line within the fold
         if operand == "ifmap" and df == "ws":
             addr = _ifmap_addr(layer, tt, fr * r_ + cc)
         elif operand == "ifmap":  # os
@@ -234,13 +234,23 @@ def _demand(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, IntA
         rr = np.repeat(np.arange(w_r - 1, -1, -1, dtype=np.int64), w_c)[None, None, :]
         cc = np.tile(np.arange(w_c, dtype=np.int64), w_r)[None, None, :]
         used = (rr < ur[None, :, None]) & (cc < uc[:, None, None])
-        line = base + r_ - 1 - rr
+        off = r_ - 1 - rr
         if operand == "ifmap":  # is
             addr = _ifmap_addr(layer, fc * c_ + cc, fr * r_ + rr)
         else:  # ws filter
             addr = _filter_addr(layer, fr * r_ + rr, fc * c_ + cc)
-    shape = (cf, rf, used.shape[2])
+    n_pos = used.shape[2]
+    if addr.shape[0] == used.shape[0] == 1:
+        # The same requests in every column fold (ws/os ifmap, is filter): select them once
+        # for column fold 0 and repeat them, line-shifted by one column fold each time.
+        keep = np.broadcast_to(used & (addr >= 0), (1, rf, n_pos))
+        line0 = np.broadcast_to(fr * fl + off, keep.shape)[keep]
+        addr0 = np.broadcast_to(addr, keep.shape)[keep]
+        shift = np.arange(cf, dtype=np.int64)[:, None] * (rf * fl)
+        return (line0[None, :] + shift).ravel(), np.tile(addr0, cf)
+    shape = (cf, rf, n_pos)
     keep = np.broadcast_to(used, shape) & np.broadcast_to(addr >= 0, shape)
+    line = (fc * rf + fr) * fl + off
     return np.broadcast_to(line, shape)[keep], np.broadcast_to(addr, shape)[keep]
 
 
