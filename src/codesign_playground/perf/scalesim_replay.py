@@ -23,6 +23,7 @@ import numpy.typing as npt
 __all__ = ["ReplayResult", "replay_layer", "stream_words"]
 
 IntArray = npt.NDArray[np.int64]
+SetArray = npt.NDArray[np.int32]
 
 _ACTIVE_FRAC_SETS = 50  # SCALE-Sim: 100 sets per read SRAM, active fraction 0.5
 _HIT_LATENCY = 1  # read buffers serve a hit one cycle after the request
@@ -74,19 +75,24 @@ class _Layer:
 
 def _ifmap_addr(layer: _Layer, i: IntArray, j: IntArray) -> IntArray:
     """SCALE-Sim's ``operand_matrix.calc_ifmap_elem_addr`` (offset 0): ifmap operand element
-    ``(ofmap pixel i, window position j)``, ``-1`` where the window leaves the ifmap."""
+    ``(ofmap pixel i, window position j)``, ``-1`` where the window leaves the ifmap.
+
+    The address splits into a pixel part and a window part, so the divisions and the bounds
+    run on ``i`` and ``j`` alone; only one add, two compares and a select run on their
+    broadcast shape (``i`` and ``j`` are usually small arrays broadcasting to a large one)."""
     orow, ocol = np.divmod(i, layer.ow)
     irow, icol = orow * layer.sh, ocol * layer.sw
     crow, k = np.divmod(j, layer.fw * layer.ch)
     ccol, cch = np.divmod(k, layer.ch)
-    valid = (crow + irow < layer.ih) & (ccol + icol < layer.iw)
-    addr = ((crow + irow) * layer.iw + ccol + icol) * layer.ch + cch
-    return np.where(valid, addr, -1).astype(np.int64)
+    pixel = (irow * layer.iw + icol) * layer.ch
+    window = (crow * layer.iw + ccol) * layer.ch + cch
+    valid = (crow < layer.ih - irow) & (ccol < layer.iw - icol)
+    return np.where(valid, pixel + window, -1).astype(np.int64, copy=False)
 
 
 def _filter_addr(layer: _Layer, k: IntArray, n: IntArray) -> IntArray:
     """SCALE-Sim's ``calc_filter_elem_addr`` (offset 0): window position ``k`` of filter ``n``."""
-    return (n * (layer.fh * layer.fw * layer.ch) + k).astype(np.int64)
+    return (n * (layer.fh * layer.fw * layer.ch) + k).astype(np.int64, copy=False)
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,15 @@ class _Geometry:
         return self.rf * self.cf * self.fold_lines
 
 
+def _sorted_unique(x: IntArray) -> IntArray:
+    """``np.unique(x)`` for int64 by ``np.sort`` (NumPy 2.x's hash-based ``np.unique`` is an
+    order of magnitude slower than its SIMD sort on the million-word streams seen here)."""
+    s = np.sort(x)
+    if s.size == 0:
+        return s
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
+
+
 def _grid(*shape: int) -> list[IntArray]:
     return [x.astype(np.int64).ravel() for x in np.indices(shape)]
 
@@ -145,120 +160,156 @@ def stream_words(geo: _Geometry) -> tuple[int, int, int]:
     return b, a, c
 
 
-def _demand(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, IntArray] | IntArray:
-    """The demand stream of ``operand`` in SCALE-Sim's order (demand line, then column).
+def _fold_use(geo: _Geometry) -> tuple[IntArray, IntArray]:
+    """Used array rows per row fold and used columns per column fold."""
+    ur = np.minimum(geo.rows, geo.sr - geo.rows * np.arange(geo.rf, dtype=np.int64))
+    uc = np.minimum(geo.cols, geo.sc - geo.cols * np.arange(geo.cf, dtype=np.int64))
+    return ur, uc
 
-    ``ifmap``/``filter``: ``(line, address)`` arrays of the valid requests. ``ofmap``: writes
-    per demand line (only the count matters to the write buffer)."""
+
+def _skew_order(t: int, w: int) -> tuple[IntArray, IntArray]:
+    """Stream position ``tt < t`` and column ``cc < w`` of a skewed ``t x w`` operand in demand
+    order: by demand-line offset ``tt + cc``, then column (all pairs, used or not), enumerated
+    directly on a (line offset, column) grid."""
+    d, cc = _grid(t + w - 1, w)
+    tt = d - cc
+    ok = (tt >= 0) & (tt < t)
+    return tt[ok], cc[ok]
+
+
+def _ofmap_counts(geo: _Geometry) -> IntArray:
+    """Ofmap writes per demand line. Within a fold the writes of line offset ``d`` are the
+    (row, column) or (stream position, column) pairs on that anti-diagonal, counted in closed
+    form; folds differ only in the used rows/columns (the last row/column fold), so each of
+    the at most four fold shapes is counted once and broadcast."""
+    r_, t, fl = geo.rows, geo.t, geo.fold_lines
+    ur, uc = _fold_use(geo)
+    d = np.arange(fl, dtype=np.int64)
+    if geo.df == "os":
+        # line offset t-1 + (R-1-rr) + cc, rr < ur, cc < uc
+        e = (d - (t - 1))[None, None, :]
+        lo = np.maximum(0, e - r_ + 1)
+        hi = np.minimum(uc[:, None, None] - 1, e - r_ + ur[None, :, None])
+    else:
+        # line offset 2R-1 + tt + cc, tt < t, cc < uc
+        e = (d - (2 * r_ - 1))[None, None, :]
+        lo = np.maximum(0, e - t + 1)
+        hi = np.minimum(uc[:, None, None] - 1, e)  # the same for every row fold
+    counts: IntArray = np.maximum(0, hi - lo + 1).astype(np.int64, copy=False)
+    return np.broadcast_to(counts, (geo.cf, geo.rf, fl)).ravel()
+
+
+def _demand(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, IntArray]:
+    """The demand stream of ``operand`` (``ifmap`` or ``filter``) in SCALE-Sim's order (demand
+    line, then column): ``(line, address)`` arrays of the valid requests.
+
+    All folds at once: every fold's requests are laid out in demand order on a ``(column
+    folds, row folds, positions)`` grid (the positions of one fold, ordered once), the unused
+    rows/columns of the last folds and the conv-window positions off the ifmap are masked out,
+    and the C-order selection keeps fold, then line, then column order (folds occupy disjoint,
+    increasing line ranges). Where the addresses ignore the column fold, the requests are
+    selected once and repeated over the column folds."""
     r_, c_, t, fl = geo.rows, geo.cols, geo.t, geo.fold_lines
-    rf, cf = geo.rf, geo.cf
-    df = geo.df
-    # Skewed operands (stream position t, array column c) and block operands (row r, col c).
-    if operand == "ofmap":
-        counts = np.zeros(geo.lines, dtype=np.int64)
-        for fc in range(cf):
-            uc = min(c_, geo.sc - fc * c_)
-            for fr in range(rf):
-                base = (fc * rf + fr) * fl
-                if df == "os":
-                    ur = min(r_, geo.sr - fr * r_)
-                    rr, cc = _grid(ur, uc)
-                    line = base + t - 1 + (r_ - 1 - rr) + cc
-                else:
-                    tt, cc = _grid(t, uc)
-                    line = base + 2 * r_ - 1 + tt + cc
-                counts += np.bincount(line, minlength=geo.lines)
-        return counts
-    lines: list[IntArray] = []
-    addrs: list[IntArray] = []
-    cols: list[IntArray] = []
-    for fc in range(cf):
-        for fr in range(rf):
-            base = (fc * rf + fr) * fl
-            ur = min(r_, geo.sr - fr * r_)
-            uc = min(c_, geo.sc - fc * c_)
-            if operand == "ifmap" and df == "ws":
-                tt, cc = _grid(t, ur)
-                line = base + r_ + tt + cc
-                addr = _ifmap_addr(layer, tt, fr * r_ + cc)
-            elif operand == "ifmap" and df == "os":
-                tt, cc = _grid(t, ur)
-                line = base + tt + cc
-                addr = _ifmap_addr(layer, fr * r_ + cc, tt)
-            elif operand == "ifmap":  # is: block K-rows x M-cols, flipped
-                rr, cc = _grid(ur, uc)
-                line = base + r_ - 1 - rr
-                addr = _ifmap_addr(layer, fc * c_ + cc, fr * r_ + rr)
-            elif df == "ws":  # filter block K-rows x N-cols, flipped
-                rr, cc = _grid(ur, uc)
-                line = base + r_ - 1 - rr
-                addr = _filter_addr(layer, fr * r_ + rr, fc * c_ + cc)
-            elif df == "os":
-                tt, cc = _grid(t, uc)
-                line = base + tt + cc
-                addr = _filter_addr(layer, tt, fc * c_ + cc)
-            else:  # is filter: transposed row block, prefix R, skewed
-                tt, cc = _grid(t, ur)
-                line = base + r_ + tt + cc
-                addr = _filter_addr(layer, fr * r_ + cc, tt)
-            keep = addr >= 0
-            col = cc
-            lines.append(line[keep])
-            addrs.append(addr[keep])
-            cols.append(col[keep])
-    line_all = np.concatenate(lines)
-    addr_all = np.concatenate(addrs)
-    col_all = np.concatenate(cols)
-    width = max(r_, c_)
-    order = np.argsort(line_all * width + col_all, kind="stable")
-    return line_all[order], addr_all[order]
+    rf, cf, df = geo.rf, geo.cf, geo.df
+    ur, uc = _fold_use(geo)
+    fr = np.arange(rf, dtype=np.int64)[None, :, None]
+    fc = np.arange(cf, dtype=np.int64)[:, None, None]
+    skewed = not ((operand == "ifmap" and df == "is") or (operand == "filter" and df == "ws"))
+    if skewed:
+        by_row = not (operand == "filter" and df == "os")  # columns are array rows
+        tt1, cc1 = _skew_order(t, int(ur[0]) if by_row else int(uc[0]))  # widest fold
+        tt, cc = tt1[None, None, :], cc1[None, None, :]
+        used = cc < (ur[None, :, None] if by_row else uc[:, None, None])
+        off = (r_ if df != "os" else 0) + tt + cc  # line within the fold
+        if operand == "ifmap" and df == "ws":
+            addr = _ifmap_addr(layer, tt, fr * r_ + cc)
+        elif operand == "ifmap":  # os
+            addr = _ifmap_addr(layer, fr * r_ + cc, tt)
+        elif df == "os":
+            addr = _filter_addr(layer, tt, fc * c_ + cc)
+        else:  # is filter: transposed row block, prefix R
+            addr = _filter_addr(layer, fr * r_ + cc, tt)
+    else:  # block operand (K-rows x cols), flipped: line offset R-1-rr, rows descending
+        w_r, w_c = int(ur[0]), int(uc[0])  # the widest fold's used rows and columns
+        rr = np.repeat(np.arange(w_r - 1, -1, -1, dtype=np.int64), w_c)[None, None, :]
+        cc = np.tile(np.arange(w_c, dtype=np.int64), w_r)[None, None, :]
+        used = (rr < ur[None, :, None]) & (cc < uc[:, None, None])
+        off = r_ - 1 - rr
+        if operand == "ifmap":  # is
+            addr = _ifmap_addr(layer, fc * c_ + cc, fr * r_ + rr)
+        else:  # ws filter
+            addr = _filter_addr(layer, fr * r_ + rr, fc * c_ + cc)
+    n_pos = used.shape[2]
+    if addr.shape[0] == used.shape[0] == 1:
+        # The same requests in every column fold (ws/os ifmap, is filter): select them once
+        # for column fold 0 and repeat them, line-shifted by one column fold each time.
+        keep = np.broadcast_to(used & (addr >= 0), (1, rf, n_pos))
+        line0 = np.broadcast_to(fr * fl + off, keep.shape)[keep]
+        addr0 = np.broadcast_to(addr, keep.shape)[keep]
+        shift = np.arange(cf, dtype=np.int64)[:, None] * (rf * fl)
+        return (line0[None, :] + shift).ravel(), np.tile(addr0, cf)
+    shape = (cf, rf, n_pos)
+    keep = np.broadcast_to(used, shape) & np.broadcast_to(addr >= 0, shape)
+    line = (fc * rf + fr) * fl + off
+    return np.broadcast_to(line, shape)[keep], np.broadcast_to(addr, shape)[keep]
 
 
 def _diagonal(mat: IntArray) -> IntArray:
-    """SCALE-Sim's diagonal flattening of a prefetch matrix (anti-diagonals, row descending)."""
+    """The valid (``>= 0``) entries of a prefetch matrix in SCALE-Sim's diagonal order
+    (anti-diagonals ``r + c`` ascending, rows descending within one).
+
+    The matrix is sheared in place of being indexed: with ``n - 1`` sentinel rows (``-2``)
+    above and below, the strided view ``sheared[d, c] = mat[d - c, c]`` (row stride ``n``,
+    column stride ``-(n - 1)`` elements) lists every anti-diagonal as one row, column
+    ascending; reading it in C order and dropping the sentinels and padding gives the
+    stream in two passes."""
     m, n = mat.shape
-    rr, cc = _grid(m, n)
-    order = np.argsort((rr + cc) * m + (m - 1 - rr), kind="stable")
-    return mat.ravel()[order]
+    pad = np.full((n - 1, n), -2, dtype=np.int64)
+    q = np.concatenate([pad, mat, pad]).ravel()
+    item = q.itemsize
+    sheared = np.lib.stride_tricks.as_strided(
+        q[(n - 1) * n :], shape=(m + n - 1, n), strides=(n * item, -(n - 1) * item), writeable=False
+    )
+    return sheared[sheared >= 0]
 
 
-def _prefetch(geo: _Geometry, layer: _Layer, operand: str) -> IntArray:
-    """The prefetch matrix of a read SRAM (USER mode), flattened in SCALE-Sim's fetch order,
-    ``-1`` for padding."""
+def _prefetch(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, int]:
+    """The prefetch matrix of a read SRAM (USER mode): its valid addresses in SCALE-Sim's
+    fetch order and its size (padding included). SCALE-Sim stacks one block per row fold (or
+    column fold), ``-1`` where a block's last fold leaves columns unused; the blocks are built
+    at once on a ``(fold, row, column)`` grid."""
     r_, c_, t = geo.rows, geo.cols, geo.t
     df = geo.df
-    blocks: list[IntArray] = []
+    ur, uc = _fold_use(geo)
     if operand == "ifmap" and df in ("ws", "os"):
-        for fr in range(geo.rf):
-            width = min(r_, geo.sr - fr * r_)
-            tt, cc = np.indices((t, r_))
-            if df == "ws":
-                a = _ifmap_addr(layer, tt, np.minimum(fr * r_ + cc, geo.sr - 1))
-            else:
-                a = _ifmap_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
-            blocks.append(np.where(cc < width, a, -1))
-        return _diagonal(np.concatenate(blocks, axis=0))
+        fr = np.arange(geo.rf, dtype=np.int64)[:, None, None]
+        tt = np.arange(t, dtype=np.int64)[None, :, None]
+        cc = np.arange(r_, dtype=np.int64)[None, None, :]
+        col = np.minimum(fr * r_ + cc, geo.sr - 1)
+        a = _ifmap_addr(layer, tt, col) if df == "ws" else _ifmap_addr(layer, col, tt)
+        mat = np.where(cc < ur[:, None, None], a, -1).reshape(-1, r_)
+        return _diagonal(mat), mat.size
     if operand == "ifmap":  # is: ifmap^T column blocks (K x C), row-major
-        for fc in range(geo.cf):
-            width = min(c_, geo.sc - fc * c_)
-            kk, cc = np.indices((geo.sr, c_))
-            a = _ifmap_addr(layer, np.minimum(fc * c_ + cc, geo.sc - 1), kk)
-            blocks.append(np.where(cc < width, a, -1))
-        return np.concatenate(blocks, axis=0).ravel()
+        fcol = np.arange(geo.cf, dtype=np.int64)[:, None, None]
+        kk = np.arange(geo.sr, dtype=np.int64)[None, :, None]
+        cc = np.arange(c_, dtype=np.int64)[None, None, :]
+        a = _ifmap_addr(layer, np.minimum(fcol * c_ + cc, geo.sc - 1), kk)
+        mat = np.where(cc < uc[:, None, None], a, -1)
+        return mat[mat >= 0], mat.size
     if df in ("ws", "os"):  # filter column blocks (K x C): ws row-major, os diagonal
-        for fc in range(geo.cf):
-            width = min(c_, geo.sc - fc * c_)
-            kk, cc = np.indices((layer.fh * layer.fw * layer.ch, c_))
-            a = _filter_addr(layer, kk, np.minimum(fc * c_ + cc, geo.sc - 1))
-            blocks.append(np.where(cc < width, a, -1))
-        mat = np.concatenate(blocks, axis=0)
-        return mat.ravel() if df == "ws" else _diagonal(mat)
-    for fr in range(geo.rf):  # is filter: transposed row blocks (N x R), diagonal
-        width = min(r_, geo.sr - fr * r_)
-        tt, cc = np.indices((t, r_))
-        a = _filter_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
-        blocks.append(np.where(cc < width, a, -1))
-    return _diagonal(np.concatenate(blocks, axis=0))
+        fcol = np.arange(geo.cf, dtype=np.int64)[:, None, None]
+        kk = np.arange(layer.fh * layer.fw * layer.ch, dtype=np.int64)[None, :, None]
+        cc = np.arange(c_, dtype=np.int64)[None, None, :]
+        a = _filter_addr(layer, kk, np.minimum(fcol * c_ + cc, geo.sc - 1))
+        mat = np.where(cc < uc[:, None, None], a, -1).reshape(-1, c_)
+        return (mat[mat >= 0] if df == "ws" else _diagonal(mat)), mat.size
+    # is filter: transposed row blocks (N x R), diagonal
+    fr = np.arange(geo.rf, dtype=np.int64)[:, None, None]
+    tt = np.arange(t, dtype=np.int64)[None, :, None]
+    cc = np.arange(r_, dtype=np.int64)[None, None, :]
+    a = _filter_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
+    mat = np.where(cc < ur[:, None, None], a, -1).reshape(-1, r_)
+    return _diagonal(mat), mat.size
 
 
 def _calc_reads(addr: IntArray, line: IntArray, sram_words: int) -> tuple[int, IntArray]:
@@ -273,46 +324,62 @@ def _calc_reads(addr: IntArray, line: IntArray, sram_words: int) -> tuple[int, I
     if items <= 0:
         raise ValueError("SRAM below 100 words")
     epoch = _ACTIVE_FRAC_SETS * items
-    order = np.argsort(addr, kind="stable")
-    sa = addr[order]
+    # Each request's previous occurrence of its address: requests ordered by (address, index)
+    # with one sort of ``address << bits | index`` (NumPy's SIMD sort; a stable argsort of the
+    # addresses is several times slower).
+    bits = max(1, (n - 1).bit_length())
+    key = np.sort(_pack(addr, np.arange(n, dtype=np.int64), bits))
+    order = key & ((1 << bits) - 1)
+    sa = key >> bits
     prev_sorted = np.full(n, -1, dtype=np.int64)
-    same = sa[1:] == sa[:-1]
-    prev_sorted[1:] = np.where(same, order[:-1], -1)
+    prev_sorted[1:] = np.where(sa[1:] == sa[:-1], order[:-1], -1)
     prev = np.empty(n, dtype=np.int64)
     prev[order] = prev_sorted
+    # From each epoch start p, the flip is the epoch-th request with prev < p, searched in a
+    # window sized from the previous epoch's length (doubled until it holds the flip).
     p = 0
     reads = 0
     flips: list[int] = []
-    window = max(4 * epoch, 4096)
+    span = max(2 * epoch, 4096)
     while p < n:
-        found = False
-        q_end = p
-        while q_end < n:
-            q_end = min(n, q_end + window)
+        q_end = min(n, p + span)
+        while True:
             ins = np.flatnonzero(prev[p:q_end] < p)
             if ins.size >= epoch:
                 q = p + int(ins[epoch - 1])
                 reads += epoch
                 flips.append(int(line[q]))
+                span = max(epoch, (q + 1 - p) * 5 // 4 + 64)
                 p = q + 1
-                found = True
                 break
-            window *= 2
-        if not found:
-            reads += int(np.count_nonzero(prev[p:] < p))
-            break
+            if q_end == n:
+                reads += ins.size
+                p = n
+                break
+            q_end = min(n, p + 2 * (q_end - p))
     return reads, np.asarray(flips, dtype=np.int64)
+
+
+def _pack(hi: IntArray, lo: IntArray, bits: int) -> IntArray:
+    """``hi << bits | lo`` for non-negative ``hi`` and ``0 <= lo < 2**bits``: a sort key that
+    orders by ``hi``, then ``lo``, in one int64 (checked not to overflow)."""
+    if hi.size and int(hi.max()) >= 1 << (62 - bits):
+        raise ValueError("sort key overflows int64")
+    return (hi << bits) | lo
 
 
 def _user_refills(
     addr: IntArray,
     line: IntArray,
-    prefetch: IntArray,
+    valid: IntArray,
+    prefetch_size: int,
     sram_words: int,
     bw: int,
 ) -> tuple[IntArray, int, int, int]:
     """USER-mode ``read_buffer``: the demand line of every refill (``new_prefetch``), the lines
-    of the first fill, the lines per refill and the number of fetch-matrix lines.
+    of the first fill, the lines per refill and the number of fetch-matrix lines, for the
+    demand ``(line, addr)`` and the prefetch matrix's ``valid`` addresses (fetch order) out of
+    ``prefetch_size`` entries.
 
     The fetch matrix (prefetch stream in ``bw``-wide lines) is hashed into sets of
     ``ceil(S/100)`` valid entries (duplicates counted); ``A`` sets are active, a miss moves the
@@ -322,8 +389,7 @@ def _user_refills(
     active = math.ceil(total * 0.5)
     pre_size = total - active
     eps = math.ceil(total / 100)
-    fetch_lines = math.ceil(prefetch.size / bw)
-    valid = prefetch[prefetch >= 0]
+    fetch_lines = math.ceil(prefetch_size / bw)
     n_sets = valid.size // eps + 1
     a_sets = min(math.ceil(active / eps), n_sets)
     p_sets = min(math.ceil(pre_size / eps), n_sets - a_sets)
@@ -331,41 +397,112 @@ def _user_refills(
     refill_lines = math.ceil(pre_size / bw)
     if addr.size == 0 or a_sets >= n_sets:
         return np.zeros(0, dtype=np.int64), first_lines, refill_lines, fetch_lines
-    # Sets holding each address: (address, set) pairs, deduplicated, as a padded table.
-    set_id = np.arange(valid.size, dtype=np.int64) // eps
-    pairs = np.unique(np.stack([valid, set_id], axis=1), axis=0)
-    uniq, start_idx, count = np.unique(pairs[:, 0], return_index=True, return_counts=True)
-    width = int(count.max())
-    table = np.full((uniq.size, width), -1, dtype=np.int64)
-    pos = np.arange(pairs.shape[0]) - np.repeat(start_idx, count)
-    table[np.repeat(np.arange(uniq.size), count), pos] = pairs[:, 1]
-    table = np.where(table < 0, table[:, :1], table)  # pad with the first set
-    idx = np.searchsorted(uniq, addr)
-    if np.any(idx >= uniq.size) or np.any(uniq[np.minimum(idx, uniq.size - 1)] != addr):
+    uniq, table = _address_sets(valid, eps, n_sets)
+    wide = table.shape[1] > 1
+    if int(addr.min()) < 0 or int(addr.max()) > int(uniq[-1]):
+        raise ValueError("demanded address missing from the prefetch matrix")
+    # Dense lookups over [0, largest address] (addresses lie in [0, footprint)): each
+    # request's table row, or directly its set when every address lies in one set.
+    if wide:
+        lookup = np.full(int(uniq[-1]) + 1, -1, dtype=np.int64)
+        lookup[uniq] = np.arange(uniq.size)
+        row = lookup[addr]
+        sets = np.zeros(0, dtype=np.int32)
+        missing = int(row.min()) < 0
+    else:
+        set_of = np.full(int(uniq[-1]) + 1, -1, dtype=np.int32)
+        set_of[uniq] = table[:, 0]
+        sets = set_of[addr]
+        row = np.zeros(0, dtype=np.int64)
+        missing = int(sets.min()) < 0
+    if missing:
         raise ValueError("demanded address missing from the prefetch matrix")
     n = addr.size
     s = 0
     p = 0
-    events: list[int] = []
+    ev_lines: list[int] = []
+    ev_counts: list[int] = []
     chunk = 1024
     while p < n:
+        # Scan a chunk of requests for the first miss under the current window; the chunk
+        # grows while misses are rare and shrinks after one.
         q = min(n, p + chunk)
-        dist = (table[idx[p:q]] - s) % n_sets  # chunk x sets per address
-        miss = np.flatnonzero(dist.min(axis=1) >= a_sets)
-        if miss.size == 0:
+        out: npt.NDArray[np.bool_]
+        if wide:
+            out = np.all(_outside_window(table[row[p:q]], s, a_sets, n_sets), axis=1)
+        else:
+            out = _outside_window(sets[p:q], s, a_sets, n_sets)
+        j = int(out.argmax())
+        if not out[j]:
             p = q
             chunk = min(chunk * 2, 1 << 16)
             continue
-        i = p + int(miss[0])
-        row = table[idx[i]]
-        k = 0
-        while ((row - s) % n_sets).min() >= a_sets:
-            s = (s + p_sets) % n_sets
-            k += 1
-        events.extend([int(line[i])] * k)
+        i = p + j
+        held = table[row[i]].tolist() if wide else [int(sets[i])]
+        k = _refills_to_hit(held, s, a_sets, p_sets, n_sets)
+        s = (s + k * p_sets) % n_sets
+        ev_lines.append(int(line[i]))
+        ev_counts.append(k)
         p = i + 1
         chunk = max(chunk // 2, 64)
-    return np.asarray(events, dtype=np.int64), first_lines, refill_lines, fetch_lines
+    events = np.repeat(np.asarray(ev_lines, dtype=np.int64), np.asarray(ev_counts, dtype=np.int64))
+    return events, first_lines, refill_lines, fetch_lines
+
+
+def _address_sets(valid: IntArray, eps: int, n_sets: int) -> tuple[IntArray, SetArray]:
+    """The distinct addresses of the prefetch stream ``valid`` (ascending) and the sets of
+    ``eps`` consecutive entries holding each, as an int32 table one row per address, padded
+    with the address's first set (``n_sets`` bounds the set ids).
+
+    The distinct (address, set) pairs come from one sort of ``address << bits | set``."""
+    bits = int(n_sets).bit_length()
+    set_id = np.repeat(np.arange(n_sets, dtype=np.int64), eps)[: valid.size]
+    pairs = _sorted_unique(_pack(valid, set_id, bits))
+    pair_addr = pairs >> bits
+    pair_set = (pairs & ((1 << bits) - 1)).astype(np.int32)
+    first = np.empty(pairs.size, dtype=bool)
+    first[0] = True
+    np.not_equal(pair_addr[1:], pair_addr[:-1], out=first[1:])
+    if first.all():  # each address in one set (the common case)
+        return pair_addr, pair_set[:, None]
+    starts = np.flatnonzero(first)
+    count = np.diff(starts, append=pairs.size)
+    table = np.repeat(pair_set[starts], count.max()).reshape(starts.size, -1)
+    pos = np.arange(pairs.size) - np.repeat(starts, count)
+    table[np.repeat(np.arange(starts.size), count), pos] = pair_set
+    return pair_addr[starts], table
+
+
+def _outside_window(sets: SetArray, s: int, a_sets: int, n_sets: int) -> npt.NDArray[np.bool_]:
+    """Whether each set id lies outside the active window of ``a_sets`` sets starting at set
+    ``s`` of the ring of ``n_sets`` (``(set - s) mod n_sets >= a_sets``, without the slow
+    integer modulo: the window wraps past the ring's end when ``s + a_sets > n_sets``)."""
+    end = s + a_sets
+    if end <= n_sets:
+        return (sets < s) | (sets >= end)
+    return (sets < s) & (sets >= end - n_sets)
+
+
+def _refills_to_hit(held: list[int], s: int, a_sets: int, p_sets: int, n_sets: int) -> int:
+    """Refills a missing request waits for: the least ``k >= 1`` such that one of the sets
+    ``held`` lies in the window once it has moved ``k * p_sets`` sets round the ring from
+    ``s`` (SCALE-Sim's ``read_buffer`` refills one prefetch block at a time until the address
+    is active).
+
+    A set at offset ``r = (h - s) mod n_sets >= a_sets`` (it missed) enters the window at
+    ``k = (r - a_sets) // p_sets + 1`` when ``a_sets >= p_sets``: the windows then tile the
+    ring, and before that ``k`` they end below ``r`` without wrapping. Otherwise the window
+    positions are walked one refill at a time over their period
+    ``n_sets / gcd(p_sets, n_sets)``."""
+    if p_sets <= 0:
+        raise ValueError("request never enters the read buffer's window")
+    if a_sets >= p_sets:
+        return min(((h - s) % n_sets - a_sets) // p_sets + 1 for h in held)
+    for k in range(1, n_sets // math.gcd(p_sets, n_sets) + 1):
+        start = (s + k * p_sets) % n_sets
+        if any((h - start) % n_sets < a_sets for h in held):
+            return k
+    raise ValueError("request never enters the read buffer's window")
 
 
 class _WriteBuffer:
@@ -412,14 +549,28 @@ class _WriteBuffer:
         return end
 
     def line(self, count: int, cycle: int) -> int:
-        """Service one demand line of ``count`` writes issued at ``cycle``; returns its stall."""
+        """Service one demand line of ``count`` writes issued at ``cycle``; returns its stall.
+
+        SCALE-Sim checks the buffer after every write: while a drain is in flight
+        (``current < drain_end``) the write that leaves no free word stalls the line to the
+        drain's end; otherwise the write that leaves fewer than ``active`` free words starts
+        a drain. The writes between two such acts change nothing else, so they are stored in
+        one step each (``free`` drops by one per write, so the acting write is known)."""
         current = cycle
-        for _ in range(count):
-            self.store(1)
+        left = count
+        while left > 0:
             if current < self.drain_end:
-                if self.free <= 0:
-                    current = self.drain_end
-            elif self.free < self.active:
+                m = max(1, self.free)  # the write after which free <= 0
+            else:
+                m = max(1, self.free - self.active + 1)  # the write after which free < active
+            if m > left:
+                self.store(left)
+                break
+            self.store(m)
+            left -= m
+            if current < self.drain_end:
+                current = self.drain_end
+            else:
                 self.drain_end = self.drain(current)
         return current - cycle
 
@@ -491,8 +642,7 @@ def replay_layer(
     n_lines = geo.lines
     if_line, if_addr = _demand(geo, layer, "ifmap")
     fi_line, fi_addr = _demand(geo, layer, "filter")
-    of_count = _demand(geo, layer, "ofmap")
-    assert isinstance(of_count, np.ndarray)
+    of_count = _ofmap_counts(geo)
 
     drain_bw = bandwidth_words_per_cycle if user_bandwidth else array_cols
     read_events: list[IntArray] = []
@@ -504,8 +654,8 @@ def replay_layer(
         (fi_line, fi_addr, filter_sram_words, filter_fill_bw_words_per_cycle, "filter"),
     ):
         if user_bandwidth:
-            pre = _prefetch(geo, layer, op)
-            ev, first, refill, _ = _user_refills(addr, line, pre, words, fill_bw)
+            pre, pre_size = _prefetch(geo, layer, op)
+            ev, first, refill, _ = _user_refills(addr, line, pre, pre_size, words, fill_bw)
             read_events.append(ev)
             read_refill_lines.append(refill)
             reads = first * fill_bw + ev.size * refill * fill_bw
