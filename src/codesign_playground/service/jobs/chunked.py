@@ -39,8 +39,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, column, func, select, text, update
+from sqlalchemy import table as table_clause
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.expression import ColumnClause
 
 from codesign_playground.config import Settings
 from codesign_playground.service.core.db import Database
@@ -588,12 +590,12 @@ def shared_studies(engine: Engine, job_ids: Iterable[str] | None = None) -> list
         table = conn.execute(text("SELECT to_regclass(:t)"), {"t": f"{OPTUNA_SCHEMA}.studies"})
         if table.scalar() is None:  # no shared study was ever made here
             return []
-        query = f"SELECT study_name FROM {OPTUNA_SCHEMA}.studies WHERE "
+        name: ColumnClause[str] = column("study_name")
+        query = select(name).select_from(table_clause("studies", name, schema=OPTUNA_SCHEMA))
         if job_ids is None:
-            names = conn.execute(text(query + "study_name LIKE :p"), {"p": prefix + "%"})
+            names = conn.execute(query.where(name.like(prefix + "%")))
         else:
-            wanted = [study_name(j) for j in job_ids]
-            names = conn.execute(text(query + "study_name = ANY(:n)"), {"n": wanted})
+            names = conn.execute(query.where(name.in_([study_name(j) for j in job_ids])))
         found = [str(n)[len(prefix) :] for n in names.scalars()]
     return sorted(found)
 
