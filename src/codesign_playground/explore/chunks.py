@@ -41,6 +41,7 @@ from codesign_playground.explore.search import (
     _make_sampler,
     _Run,
     grid_sample,
+    sort_front,
 )
 from codesign_playground.explore.space import Space, space_knobs
 from codesign_playground.units import IntArray
@@ -304,8 +305,7 @@ def merge_front(ev: Evaluator, frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame(columns=[*ev.names])
     df = pd.concat(frames, ignore_index=True)
     front = df[_front_mask(ev, df)].drop_duplicates(subset=ev.names)
-    first = ev.objectives[0]
-    return front.sort_values(first.column, ascending=first.direction == "min")
+    return sort_front(ev, front)
 
 
 def assemble(

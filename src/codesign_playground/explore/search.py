@@ -434,6 +434,16 @@ def _evaluate_and_tell(study: Any, ev: Evaluator, trials: list[Any], idx: IntArr
     return df
 
 
+def sort_front(ev: Evaluator, front: pd.DataFrame) -> pd.DataFrame:
+    """The front best-first on the first objective, ties by the next ones: the same order
+    whatever order its rows were found in (one process, or chunks merged)."""
+    return front.sort_values(
+        [o.column for o in ev.objectives],
+        ascending=[o.direction == "min" for o in ev.objectives],
+        kind="stable",
+    )
+
+
 def run_exploration(
     space: Space,
     *,
@@ -531,11 +541,7 @@ def _finish(
     if feas.any():
         on_front[np.flatnonzero(feas)[nondominated_mask(F[feas])]] = True
     points["on_front"] = on_front
-    front = (
-        points[on_front]
-        .drop_duplicates(subset=ev.names)
-        .sort_values(ev.objectives[0].column, ascending=ev.objectives[0].direction == "min")
-    )
+    front = sort_front(ev, points[on_front].drop_duplicates(subset=ev.names))
     hv = 0.0
     ideal = nadir = [math.nan] * len(ev.objectives)
     knee: dict[str, Any] | None = None
