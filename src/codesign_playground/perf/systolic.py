@@ -400,8 +400,9 @@ _WRITE_BATCHES = 64
 _RING_FOLDS = 4096
 """Most folds the fast mode replays USER-mode refills and read stalls over (:func:`_ring_replay`,
 one NumPy step per fold over all pairs, about 0.3 ms a step once few pairs are left; periodic
-and refill-free stretches skipped): ResNet-50 on arrays of 16x16 and up, MobileNet-V2 on 8x8 and
-up. Longer runs keep the closed-form estimate, flagged. Measured on the example spaces
+and refill-free stretches skipped): every ResNet-50 layer on square arrays of 32x32 and up,
+every MobileNet-V2 layer on 24x24 and up (ws: ``ceil(K/rows) * ceil(N/cols)`` folds). Longer
+runs keep the closed-form estimate, flagged. Measured on the example spaces
 (``scripts/ring_cap_study.py``): uniformly drawn (layer, design) pairs of
 ``examples/resnet50_systolic.yaml`` within 1% of the exact replay: 34% with 16 folds, 72% with
 1024, 74% with 4096, 75% uncapped, at 0.8 s, 7 s, 12 s and 20 s of CPU for its 10,000 points."""
