@@ -403,9 +403,9 @@ one NumPy step per fold over all pairs, about 0.3 ms a step once few pairs are l
 and refill-free stretches skipped): every ResNet-50 layer on square arrays of 32x32 and up,
 every MobileNet-V2 layer on 24x24 and up (ws: ``ceil(K/rows) * ceil(N/cols)`` folds). Longer
 runs keep the closed-form estimate, flagged. Measured on the example spaces
-(``scripts/ring_cap_study.py``): uniformly drawn (layer, design) pairs of
-``examples/resnet50_systolic.yaml`` within 1% of the exact replay: 34% with 16 folds, 72% with
-1024, 74% with 4096, 75% uncapped, at 0.8 s, 7 s, 12 s and 20 s of CPU for its 10,000 points."""
+(``scripts/ring_cap_study.py``, 200 uniformly drawn (layer, design) pairs of
+``examples/resnet50_systolic.yaml``) within 1% of the exact replay: 38% with 16 folds, 82% with
+1024, 87% with 4096, 88% uncapped, at 1.3, 9.8, 17.8 and 29.6 s of CPU for its 10,000 points."""
 _RING_STALL_FOLDS = _RING_FOLDS
 """Most folds over which the refill replay also replays the read stalls line by line; longer
 runs take :func:`_read_stall` on the replayed refills."""
@@ -1816,11 +1816,12 @@ def simulate(
 
     # USER mode beyond the active half: the refills replayed fold by fold on the ring of sets.
     if_fit, fi_fit = np.broadcast_to(if_fit, mm.shape), np.broadcast_to(fi_fit, mm.shape)
-    # (runs of at most _RING_FOLDS folds; ifmap: where each request is its own prefetch entry,
-    # no duplicated or -1 addresses)
+    # (runs of at most _RING_FOLDS folds; ifmaps without -1 addresses. Where conv windows
+    # overlap, a request is taken to hit only in its own prefetch entry's set: SCALE-Sim also
+    # finds it in the sets of its duplicates, so this models those runs, it does not replay them)
     ring = user & (folds <= _RING_FOLDS)
     if np.any(ring & ~(if_fit & fi_fit)):
-        ring_if = ring & ~if_fit & if_once & ~if_ragged
+        ring_if = ring & ~if_fit & ~if_ragged
         ring_fi = ring & ~fi_fit
         ring_ops = (
             dict(
