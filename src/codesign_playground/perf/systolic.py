@@ -397,15 +397,18 @@ def _box_pairs(x: IntArray, a: IntArray, b: IntArray) -> IntArray:
 
 _WRITE_BATCHES = 64
 """Most drain batches the fast mode steps through one by one (:func:`_write_stall_batches`)."""
-_RING_FOLDS = 4096
+_RING_FOLDS = 1024
 """Most folds the fast mode replays USER-mode refills and read stalls over (:func:`_ring_replay`,
 one NumPy step per fold over all pairs, about 0.3 ms a step once few pairs are left; periodic
-and refill-free stretches skipped): every ResNet-50 layer on square arrays of 32x32 and up,
-every MobileNet-V2 layer on 24x24 and up (ws: ``ceil(K/rows) * ceil(N/cols)`` folds). Longer
-runs keep the closed-form estimate, flagged. Measured on the example spaces
+and refill-free stretches skipped): every ResNet-50 layer on square arrays of 48x48 and up,
+every MobileNet-V2 layer on 32x32 and up (ws: ``ceil(K/rows) * ceil(N/cols)`` folds). Longer
+runs keep the closed-form estimate, flagged. The limit is paid by every call: a search asking
+for 5 designs at a time spends up to ~0.3 s a batch on it. Measured on the example spaces
 (``scripts/ring_cap_study.py``, 200 uniformly drawn (layer, design) pairs of
 ``examples/resnet50_systolic.yaml``) within 1% of the exact replay: 38% with 16 folds, 82% with
-1024, 87% with 4096, 88% uncapped, at 1.3, 9.8, 17.8 and 29.6 s of CPU for its 10,000 points."""
+1024, 87% with 4096, 88% uncapped, at 1.3, 9.8, 17.8 and 29.6 s of CPU for its 10,000 points;
+100 random-search evaluations of ResNet-18 in batches of 5: 0.45 s, 8.3 s and 24.5 s with 16,
+1024 and 4096 folds."""
 _RING_STALL_FOLDS = _RING_FOLDS
 """Most folds over which the refill replay also replays the read stalls line by line; longer
 runs take :func:`_read_stall` on the replayed refills."""
