@@ -62,7 +62,15 @@ class DeviceFitError(InputError):
 
 
 class ToolError(CodesignError):
-    """An external tool failed; the message names the cause and the next step."""
+    """An external tool failed; the message names the cause and the next step.
+
+    ``summary`` is the failure alone (no log path, no advice) and ``log`` the tool's log
+    file, for callers that word their own next step (the service's RTL jobs)."""
+
+    def __init__(self, message: str, *, summary: str | None = None, log: str | None = None):
+        super().__init__(message)
+        self.summary = summary if summary is not None else message
+        self.log = log
 
 
 class UnsupportedError(CodesignError):

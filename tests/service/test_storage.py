@@ -816,16 +816,19 @@ def test_workers_sweep_work_folders_no_job_needs(tmp_path: Path, pg_database: st
             "cancelled": _finished_job(db, "exploration", "cancelled", days_ago=1),
             "failed-long-ago": _finished_job(db, "exploration", "failed", days_ago=8),
             "rtl-failed": _finished_job(db, "rtl", "failed", days_ago=0.01),
-            "deleted": "deleted-job-0000",
+            "deleted": "0b3c9d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d",
         }
         root = tmp_path / "jobs"
         for job_id in jobs.values():
             (root / job_id / "run").mkdir(parents=True)
             (root / job_id / "run" / "checkpoint.jsonl").write_text("{}\n")
+        (root / "not-a-job").mkdir()  # someone else's folder: never ours to remove
         removed = sweep_work_folders(db, settings)
         gone = {"succeeded", "failed-long-ago", "rtl-failed", "deleted"}
         assert removed == sorted(jobs[k] for k in gone)
-        assert sorted(p.name for p in root.iterdir()) == sorted(jobs[k] for k in jobs.keys() - gone)
+        assert sorted(p.name for p in root.iterdir()) == sorted(
+            [*(jobs[k] for k in jobs.keys() - gone), "not-a-job"]
+        )
         # without retention a resumable checkpoint stays until its job is deleted
         keep_all = settings.model_copy(update={"codesign_artifact_retention_days": 0})
         (root / jobs["failed-long-ago"]).mkdir()

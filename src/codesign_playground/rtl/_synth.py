@@ -211,9 +211,11 @@ def _run_bounded(cmd: list[str], out: Any, *, timeout_s: float, memory_mb: int) 
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        summary = f"{Path(cmd[0]).name}: no result within {timeout_s:.0f} s"
         raise ToolError(
-            f"{Path(cmd[0]).name}: no result within {timeout_s:.0f} s; synthesize a smaller "
-            "design (fewer rows/columns, narrower data) or allow more time"
+            f"{summary}; synthesize a smaller design (fewer rows/columns, narrower data) or "
+            "allow more time",
+            summary=summary,
         ) from None
     finally:
         if proc.poll() is None:  # an interrupt: leave nothing running
@@ -252,10 +254,13 @@ def synthesize(
         text = log.read_text() if log.is_file() else ""
         errors = [ln.strip() for ln in text.splitlines() if "ERROR" in ln]
         cause = errors[0] if errors else f"exit {returncode}"
+        summary = f"yosys failed for target {target!r}: {cause}"
         raise ToolError(
-            f"yosys failed for target {target!r}: {cause}; the full log is {log} "
+            f"{summary}; the full log is {log} "
             f"(each process may use {memory_mb} MB: a design that needs more fails here; "
-            "regenerate the design with 'codesign rtl generate' if its sources were edited)"
+            "regenerate the design with 'codesign rtl generate' if its sources were edited)",
+            summary=summary,
+            log=str(log),
         )
     stat = json.loads((out / "stat.json").read_text())
     module = next(iter(stat["modules"].values()))
@@ -327,10 +332,15 @@ def place_and_route_ice40(
     if proc.returncode != 0 and not fmax:
         errors = [ln for ln in text.splitlines() if ln.startswith("ERROR:")]
         reason = errors[0] if errors else (text.strip().splitlines() or ["no output"])[-1]
-        raise ToolError(
+        summary = (
             f"nextpnr-ice40 could not place and route on {device}: "
-            f"{reason.removeprefix('ERROR:').strip()}; the full log is {log} (try a smaller "
-            "design, a larger device, or a lower target clock)"
+            f"{reason.removeprefix('ERROR:').strip()}"
+        )
+        raise ToolError(
+            f"{summary}; the full log is {log} (try a smaller design, a larger device, or a "
+            "lower target clock)",
+            summary=summary,
+            log=str(log),
         )
     util: dict[str, tuple[int, int]] = {}
     for line in text.splitlines():

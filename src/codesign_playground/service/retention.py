@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -140,6 +141,14 @@ def _prune_studies(
     return [job_id for job_id in due if delete_shared_study(db.engine, settings, job_id)]
 
 
+def _is_job_id(name: str) -> bool:
+    """Whether ``name`` is a job id as the service makes them (``crud``: a UUID's string)."""
+    try:
+        return str(uuid.UUID(name)) == name
+    except ValueError:
+        return False
+
+
 def sweep_work_folders(
     db: Database, settings: Settings, *, now: datetime | None = None
 ) -> list[str]:
@@ -150,14 +159,18 @@ def sweep_work_folders(
     a DELETE (in an API process) nor a job that ended on another worker reaches it. Kept: the
     folders of queued and running jobs, and the checkpoint of a cancelled or failed exploration
     (``POST .../resume`` continues from it) unless it finished more than
-    ``CODESIGN_ARTIFACT_RETENTION_DAYS`` ago. Removed: every other one (deleted jobs,
-    succeeded ones, RTL jobs).
+    ``CODESIGN_ARTIFACT_RETENTION_DAYS`` ago, and every folder whose name is not a job id
+    (not ours). Removed: every other one (deleted jobs, succeeded ones, RTL jobs).
     """
     from codesign_playground.service.jobs.runner import RESUMABLE_KINDS
 
     root = settings.codesign_data_dir / "jobs"
     try:
-        names = sorted(e.name for e in os.scandir(root) if e.is_dir(follow_symlinks=False))
+        names = sorted(
+            e.name
+            for e in os.scandir(root)
+            if e.is_dir(follow_symlinks=False) and _is_job_id(e.name)
+        )
     except FileNotFoundError:
         return []
     days = settings.codesign_artifact_retention_days

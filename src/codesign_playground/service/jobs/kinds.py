@@ -120,7 +120,7 @@ def _synthesize(generated: Any, work_dir: Path, settings: Settings) -> dict[str,
         )
     except ToolError as exc:  # the operator's knobs, for a job that ran into them
         raise ToolError(
-            f"{str(exc).split('; the full log is')[0]} (worker limits: "
+            f"{exc.summary} (worker limits: "
             f"CODESIGN_SYNTH_TIMEOUT_SECONDS = {timeout_s:g}, CODESIGN_SYNTH_MEMORY_MB = "
             f"{memory_mb})"
         ) from None
