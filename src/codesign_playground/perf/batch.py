@@ -23,7 +23,27 @@ from codesign_playground.units import FloatArray, IntArray, Precision
 from codesign_playground.workload.arrays import LayerArrays, layer_arrays
 from codesign_playground.workload.ir import Network, Op
 
-__all__ = ["BatchTiming", "DesignBatch", "Workload"]
+__all__ = ["BatchTiming", "DesignBatch", "Workload", "sum_by_op", "weighted_total"]
+
+
+def sum_by_op(op_of: IntArray, values: FloatArray, n_ops: int) -> FloatArray:
+    """Rows of ``values`` (one per GEMM, designs along the last axis) summed per op
+    (``op_of[g]`` the op of row ``g``), added in row order. A design's sums then do not depend
+    on which designs share its batch: BLAS products do, in the last bit (OpenBLAS picks
+    kernels by shape and CPU), which made a chunked exploration differ from a single run."""
+    out = np.zeros((n_ops, *np.shape(values)[1:]), dtype=np.float64)
+    np.add.at(out, np.asarray(op_of, dtype=np.int64), np.asarray(values, dtype=np.float64))
+    return out
+
+
+def weighted_total(weights: FloatArray, values: FloatArray) -> FloatArray:
+    """``weights @ values`` over the ops (first axis), added op by op in order, so every
+    design's total is the same whatever batch it is priced in (see :func:`sum_by_op`)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.zeros(values.shape[1:], dtype=np.float64)
+    for i, w in enumerate(np.asarray(weights, dtype=np.float64)):
+        out += w * values[i]
+    return out
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 from codesign_playground.errors import HardwareSpecError, InputError
 from codesign_playground.hardware import leakage
 from codesign_playground.perf.area import area_components
-from codesign_playground.perf.batch import BatchTiming, DesignBatch, Workload
+from codesign_playground.perf.batch import BatchTiming, DesignBatch, Workload, weighted_total
 from codesign_playground.perf.energy import energy_per_op
 from codesign_playground.units import FloatArray
 
@@ -202,16 +202,16 @@ def totals(work: Workload, cost: BatchCost) -> dict[str, FloatArray]:
     """Network totals of every design, as columns of length ``D``."""
     t, d, la = cost.timing, cost.designs, work.la
     w = work.op_weights
-    cycles = w @ t.cycles
-    latency = w @ t.latency_s
-    energy = w @ cost.energy_j.sum(axis=0)
+    cycles = weighted_total(w, t.cycles)
+    latency = weighted_total(w, t.latency_s)
+    energy = weighted_total(w, cost.energy_j.sum(axis=0))
     on_chip = np.nan_to_num(d.total_capacity_bytes()[:-1], nan=0.0)
     peak = np.max([d.peak_macs_per_cycle(p) for p in work.precisions], axis=0)
     weight_levels = [j for j in range(d.n_levels - 1) if "weights" in d.level_holds[j]]
     weight_cap = on_chip[weight_levels].sum(axis=0) if weight_levels else np.zeros(d.n)
     shape = work.net.inputs[0].shape if work.net.inputs else ()
     batch = float(shape[0]) if shape else 1.0
-    dram = w @ (t.read_bytes[-1] + t.write_bytes[-1])
+    dram = weighted_total(w, t.read_bytes[-1] + t.write_bytes[-1])
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
             "latency_s": latency,

@@ -20,7 +20,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from codesign_playground.perf.batch import BatchTiming, DesignBatch, Workload, bound_labels
+from codesign_playground.perf.batch import (
+    BatchTiming,
+    DesignBatch,
+    Workload,
+    bound_labels,
+    sum_by_op,
+)
 from codesign_playground.perf.engine import register
 from codesign_playground.perf.roofline import roofline, roofline_batch
 from codesign_playground.perf.systolic_fast import systolic_fast_timing
@@ -217,9 +223,7 @@ class SpatialModel:
                 )  # (N, L, Dg)
             worst = mem.max(axis=1)
             nest_cycles = np.maximum(comp_a[:, np.newaxis], worst)
-            to_op = np.zeros((n_ops, len(op_of)))
-            to_op[op_of, np.arange(len(op_of))] = 1.0
-            cycles[:, idx] = to_op @ nest_cycles
+            cycles[:, idx] = sum_by_op(np.asarray(op_of), nest_cycles, n_ops)
             nest_bound = np.where(worst > comp_a[:, np.newaxis], 2 + mem.argmax(axis=1), 1)
             # an op is bound by its first nest that is not compute-bound
             for r in range(len(op_of) - 1, -1, -1):

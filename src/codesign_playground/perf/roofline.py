@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codesign_playground.hardware.spec import HardwareSpec
+from codesign_playground.perf.batch import sum_by_op
 from codesign_playground.units import FloatArray, IntArray
 from codesign_playground.workload.arrays import LayerArrays
 from codesign_playground.workload.ir import Network
@@ -187,15 +188,14 @@ def _traffic_batch(la: LayerArrays, inner: FloatArray, ops: IntArray) -> FloatAr
         w = count * np.maximum(k * n, reuse_bound) * b_b
         y = np.broadcast_to(count * m * n * act_b, x.shape)
         pos = {int(o): i for i, o in enumerate(ops)}
-        onehot = np.zeros((len(ops), len(rows)))
-        onehot[[pos[int(o)] for o in la.gemm_op[rows]], np.arange(len(rows))] = 1.0
-        w_once = onehot @ (count * k * n * b_b)[:, 0]
+        op_pos = np.array([pos[int(o)] for o in la.gemm_op[rows]], dtype=np.int64)
+        w_once = sum_by_op(op_pos, (count * k * n * b_b)[:, 0], len(ops))
         g_ops = np.bincount(la.gemm_op[rows], minlength=la.n_ops)[ops] > 0
         extra_w = np.where(la.has_weights[ops], np.maximum(la.weight_bytes[ops] - w_once, 0.0), 0.0)
         gm = g_ops[:, np.newaxis]
-        cols[0] = np.where(gm, onehot @ x, cols[0])
-        cols[1] = np.where(gm, onehot @ w + extra_w[:, np.newaxis], cols[1])
-        cols[2] = np.where(gm, onehot @ y, cols[2])
+        cols[0] = np.where(gm, sum_by_op(op_pos, x, len(ops)), cols[0])
+        cols[1] = np.where(gm, sum_by_op(op_pos, w, len(ops)) + extra_w[:, np.newaxis], cols[1])
+        cols[2] = np.where(gm, sum_by_op(op_pos, y, len(ops)), cols[2])
     return np.stack(cols)
 
 

@@ -30,7 +30,13 @@ import numpy as np
 
 from codesign_playground.errors import HardwareSpecError
 from codesign_playground.hardware.importers.scalesim_cfg import ScaleSimConfig
-from codesign_playground.perf.batch import BatchTiming, DesignBatch, Workload, bound_labels
+from codesign_playground.perf.batch import (
+    BatchTiming,
+    DesignBatch,
+    Workload,
+    bound_labels,
+    sum_by_op,
+)
 from codesign_playground.perf.roofline import roofline_batch
 from codesign_playground.perf.systolic import (
     FAST,
@@ -269,12 +275,11 @@ def systolic_fast_timing(work: Workload, designs: DesignBatch) -> BatchTiming:
     cores = designs.cores[np.newaxis, :]
     word = np.maximum(np.ceil(la.act_bits[la.gemm_op] / 8.0), 1.0)[:, np.newaxis]
     res = fast_gemm_figures(work, SystolicConfig.of(designs, p))
-    to_op = work.gemm_to_op
     count = la.gemm_count[:, np.newaxis]
 
     def per_op(values: object, scale: FloatArray | float = 1.0) -> FloatArray:
         v = np.broadcast_to(np.asarray(values, dtype=np.float64) * count * scale, (len(count), d))
-        return np.asarray(to_op @ v, dtype=np.float64)
+        return sum_by_op(la.gemm_op, v, n_ops)
 
     moved = word * cores  # cores split the filters: together they move all of it
     cycles_g = per_op(np.asarray(res.total_cycles, dtype=np.float64) + 1.0)
