@@ -28,6 +28,7 @@ __all__ = [
     "CALC_FILL_BW_WORDS_PER_CYCLE",
     "DATAFLOWS",
     "FAST",
+    "RAGGED_REPLAY_MAX_WORDS",
     "REPLAY_MAX_WORDS",
     "ConvGemmView",
     "ConvGeometry",
@@ -225,12 +226,24 @@ class FastOptions(TypedDict):
     """Keyword arguments of :func:`simulate` that select its fast mode."""
 
     replay: bool
+    replay_ragged_max_words: int
 
 
-FAST: FastOptions = {"replay": False}
+RAGGED_REPLAY_MAX_WORDS = 4_000_000
+"""Most SRAM requests per pair the fast mode replays exactly where the ring replay does not
+apply: USER-mode ifmaps that overflow their SRAM and whose last conv windows hang over the
+ifmap edge (``ceil`` output sizes, SCALE-Sim topologies and ``ceil_mode`` layers). Their ``-1``
+entries leave the prefetch matrix, which shifts every later entry's set, so the ring's
+closed-form positions do not hold; the closed-form estimate was up to 97% low on SCALE-Sim's
+grid (``docs/validation-scalesim.md``). The exact replay costs about 1 s per 10^6 requests
+(``benchmarks/bench_replay.py``), so this bounds one pair to a few seconds; larger pairs keep
+the estimate, flagged by the ``*_exact`` fields."""
+
+FAST: FastOptions = {"replay": False, "replay_ragged_max_words": RAGGED_REPLAY_MAX_WORDS}
 """Keyword arguments of :func:`simulate` for native estimates and exploration: SCALE-Sim's
-memory replay off. Compute cycles and SRAM counts stay exact, and so does everything while the
-operands fit their SRAMs; DRAM refetches and stalls of operands that overflow their SRAMs take
+memory replay off, except for the pairs :data:`RAGGED_REPLAY_MAX_WORDS` describes. Compute
+cycles and SRAM counts stay exact, and so does everything while the operands fit their SRAMs;
+DRAM refetches and stalls of operands that overflow their SRAMs take the USER ring replay or
 the closed-form estimates (flagged by the ``*_exact`` fields). The SCALE-Sim report format uses
 the default (exact replay)."""
 
@@ -1606,6 +1619,7 @@ def simulate(
     conv: ConvGeometry | None = None,
     replay: bool = True,
     replay_max_words: int = REPLAY_MAX_WORDS,
+    replay_ragged_max_words: int = 0,
 ) -> SystolicResult:
     """Evaluate SCALE-Sim's figures for every broadcast (layer, design point) pair.
 
@@ -1623,7 +1637,9 @@ def simulate(
     (:func:`~codesign_playground.perf.scalesim_replay.replay_layer`), which needs the conv shape
     ``conv`` (a GEMM when omitted) and at most ``replay_max_words`` SRAM requests; elsewhere, and
     with ``replay=False`` (:data:`FAST`), those figures are closed-form estimates, flagged by the
-    ``*_exact`` fields.
+    ``*_exact`` fields; there ``replay_ragged_max_words`` still replays USER-mode pairs whose
+    overflowing ifmap has windows hanging over its edge, up to that many requests
+    (:data:`RAGGED_REPLAY_MAX_WORDS`).
     """
     if ifmap_footprint_words is None:
         ifmap_footprint_words = _i64(m) * _i64(k)
@@ -1932,8 +1948,9 @@ def simulate(
     )
 
     # Exact replay of SCALE-Sim's memory system where the closed forms do not hold (an operand
-    # overflows its read SRAM, or the ofmap SRAM drains during the run).
-    if replay:
+    # overflows its read SRAM, or the ofmap SRAM drains during the run); in fast mode, where the
+    # ring replay does not apply (a USER-mode ifmap with -1 entries that overflows its SRAM).
+    if replay or replay_ragged_max_words > 0:
         if conv is None:
             # GEMM geometry: M x K ifmap, 1 x K filter, one channel, stride 1.
             geom: tuple[IntArray, ...] = (mm, kk, one, kk, one, one, one)
@@ -1958,8 +1975,12 @@ def simulate(
         oh = _ceil_div(g[0] - g[2] + g[5], g[5])
         ow = _ceil_div(g[1] - g[3] + g[6], g[6])
         ragged = ((oh - 1) * g[5] + g[2] > g[0]) | ((ow - 1) * g[6] + g[3] > g[1])
-        need = (~(reads_fit & ofmap_fits) | ragged) & geom_ok
-        need &= ifmap_sram + filter_sram <= replay_max_words
+        if replay:
+            need = (~(reads_fit & ofmap_fits) | ragged) & geom_ok
+            need &= ifmap_sram + filter_sram <= replay_max_words
+        else:
+            need = user & ragged & ~if_fit & geom_ok
+            need &= ifmap_sram + filter_sram <= replay_ragged_max_words
         if np.any(need):
             outs = [
                 np.array(x, dtype=np.int64, copy=True)
