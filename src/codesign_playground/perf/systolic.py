@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codesign_playground.errors import InputError
-from codesign_playground.perf.scalesim_replay import ifmap_prefetch_valid, replay_layer
+from codesign_playground.perf.scalesim_replay import replay_layer
 
 __all__ = [
     "CALC_FILL_BW_WORDS_PER_CYCLE",
@@ -232,13 +232,13 @@ class FastOptions(TypedDict):
 
 RAGGED_REPLAY_MAX_WORDS = 4_000_000
 """Most SRAM requests per pair the fast mode replays exactly where the ring replay does not
-apply: USER-mode ifmaps that overflow their SRAM and whose last conv windows hang over the
-ifmap edge (``ceil`` output sizes, SCALE-Sim topologies and ``ceil_mode`` layers). Their ``-1``
-entries leave the prefetch matrix, which shifts every later entry's set, so the ring's
-closed-form positions do not hold; the closed-form estimate was up to 97% low on SCALE-Sim's
-grid (``docs/validation-scalesim.md``). The exact replay costs about 1 s per 10^6 requests
-(``benchmarks/bench_replay.py``), so this bounds one pair to a few seconds; larger pairs keep
-the estimate, flagged by the ``*_exact`` fields."""
+apply (runs of more than :data:`_RING_FOLDS` folds) to USER-mode ifmaps that overflow their
+SRAM and whose last conv windows hang over the ifmap edge (``ceil`` output sizes, SCALE-Sim
+topologies and ``ceil_mode`` layers). Their ``-1`` entries leave the prefetch matrix, which
+shifts every later entry's set; the ring replay follows that shift (:class:`_RaggedLayout`),
+the sweep estimate does not (up to 97% low on SCALE-Sim's grid). The exact replay costs about
+1 s per 10^6 requests (``benchmarks/bench_replay.py``), so this bounds one pair to a few
+seconds; larger pairs keep the estimate, flagged by the ``*_exact`` fields."""
 
 FAST: FastOptions = {"replay": False, "replay_ragged_max_words": RAGGED_REPLAY_MAX_WORDS}
 """Keyword arguments of :func:`simulate` for native estimates and exploration: SCALE-Sim's
@@ -867,26 +867,24 @@ def _ragged_layout(
     ih: int, iw: int, fh: int, fw: int, ch: int, sh: int, sw: int, df: int, width: int
 ) -> _RaggedLayout:
     """The :class:`_RaggedLayout` of a conv's ifmap prefetch matrix on dataflow ``df`` with
-    blocks ``width`` wide (array rows for ws/os, columns for is), from SCALE-Sim's own matrix
-    (:func:`~codesign_playground.perf.scalesim_replay.ifmap_prefetch_valid`). Cached:
-    exploration prices many designs on one block layout."""
-    v = ifmap_prefetch_valid(
-        ifmap_h=ih,
-        ifmap_w=iw,
-        filter_h=fh,
-        filter_w=fw,
-        channels=ch,
-        stride_h=sh,
-        stride_w=sw,
-        array_rows=width,
-        array_cols=width,
-        dataflow=DATAFLOWS[df],
-    )
-    nb, t, w = v.shape
-    ok = np.maximum(v, 0).astype(np.int64)
+    blocks ``width`` wide (array rows for ws/os, columns for is): SCALE-Sim's prefetch matrix
+    (:func:`~codesign_playground.perf.scalesim_replay.ifmap_prefetch_valid`, the tests'
+    reference) rebuilt as a validity mask only. Cached: exploration prices many designs on one
+    block layout."""
+    oh = -(-(ih - fh + sh) // sh)
+    ow = -(-(iw - fw + sw) // sw)
+    m, k = oh * ow, fh * fw * ch
+    # valid (pixel i, window position j): the window row/column inside the ifmap (the bounds of
+    # SCALE-Sim's calc_ifmap_elem_addr), one compare per axis on small per-pixel limits
+    i, j = np.arange(m), np.arange(k)
+    lim_r, lim_c = ih - (i // ow) * sh, iw - (i % ow) * sw
+    crow, ccol = j // (fw * ch), (j // ch) % fw
     empty = np.zeros(0, dtype=np.int64)
-    if df == 2:  # is: row-major blocks
-        count = ok.sum(axis=2).ravel()
+    if df == 2:  # is: blocks of ifmap^T (K x Cols) per column fold, row-major
+        ok = (crow[:, None] < lim_r[None, :]) & (ccol[:, None] < lim_c[None, :])
+        nb = -(-m // width)
+        ok = np.pad(ok, ((0, 0), (0, nb * width - m)))
+        count = ok.reshape(k, nb, width).sum(axis=2, dtype=np.int64).T.ravel()
         rows = np.arange(count.size, dtype=np.int64)
         return _RaggedLayout(
             int(count.sum()),
@@ -898,11 +896,27 @@ def _ragged_layout(
             count,
             np.maximum.accumulate(np.where(count > 0, rows, -1)),
         )
-    # c[b, d]: valid entries of block b on its anti-diagonal d (stacked: D = b*t + d)
+    # ws: T x Rows blocks of (pixel, window position) per row fold; os: (window position, pixel)
+    if df == 1:
+        ok = (crow[None, :] < lim_r[:, None]) & (ccol[None, :] < lim_c[:, None])
+    else:
+        ok = (crow[:, None] < lim_r[None, :]) & (ccol[:, None] < lim_c[None, :])
+    t, span, w = ok.shape[0], ok.shape[1], width
+    nb = -(-span // w)
+    # c[b, d]: valid entries of block b on its anti-diagonal d (stacked: D = b*t + d), summed
+    # on a sheared view of the blocks padded with w - 1 empty rows above and below
     nd = t + w - 1
-    c = np.zeros((nb, nd), dtype=np.int64)
-    for j in range(w):
-        c[:, j : j + t] += ok[:, :, j]
+    pad = np.zeros((nb, t + 2 * (w - 1), w), dtype=np.int8)
+    pad[:, w - 1 : w - 1 + t, :] = (
+        np.pad(ok, ((0, 0), (0, nb * w - span))).reshape(t, nb, w).transpose(1, 0, 2)
+    )
+    sheared = np.lib.stride_tricks.as_strided(
+        pad[:, w - 1 :, :],
+        shape=(nb, nd, w),
+        strides=(pad.strides[0], pad.strides[1], pad.strides[2] - pad.strides[1]),
+        writeable=False,
+    )
+    c = sheared.sum(axis=2, dtype=np.int64)
     # fetch order: stacked anti-diagonal D, then blocks descending (rows descending); on D,
     # block D//t - q holds its diagonal D%t + q*t (q < nq)
     n_diag = nb * t + w - 1
@@ -2008,8 +2022,8 @@ def simulate(
     ``conv`` (a GEMM when omitted) and at most ``replay_max_words`` SRAM requests; elsewhere, and
     with ``replay=False`` (:data:`FAST`), those figures are closed-form estimates, flagged by the
     ``*_exact`` fields; there ``replay_ragged_max_words`` still replays USER-mode pairs whose
-    overflowing ifmap has windows hanging over its edge, up to that many requests
-    (:data:`RAGGED_REPLAY_MAX_WORDS`).
+    overflowing ifmap has windows hanging over its edge and that run longer than the ring
+    replay does (:data:`RAGGED_REPLAY_MAX_WORDS`), up to that many requests.
     """
     if ifmap_footprint_words is None:
         ifmap_footprint_words = _i64(m) * _i64(k)
@@ -2322,7 +2336,8 @@ def simulate(
 
     # Exact replay of SCALE-Sim's memory system where the closed forms do not hold (an operand
     # overflows its read SRAM, or the ofmap SRAM drains during the run); in fast mode, where the
-    # ring replay does not apply (a USER-mode ifmap with -1 entries that overflows its SRAM).
+    # ring replay does not apply to a USER-mode ifmap with -1 entries that overflows its SRAM
+    # (more than _RING_FOLDS folds).
     if replay or replay_ragged_max_words > 0:
         if conv is None:
             # GEMM geometry: M x K ifmap, 1 x K filter, one channel, stride 1.
