@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ReplayResult", "replay_layer", "stream_words"]
+__all__ = ["ReplayResult", "ifmap_prefetch_valid", "replay_layer", "stream_words"]
 
 IntArray = npt.NDArray[np.int64]
 SetArray = npt.NDArray[np.int32]
@@ -281,21 +281,12 @@ def _prefetch(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, in
     r_, c_, t = geo.rows, geo.cols, geo.t
     df = geo.df
     ur, uc = _fold_use(geo)
-    if operand == "ifmap" and df in ("ws", "os"):
-        fr = np.arange(geo.rf, dtype=np.int64)[:, None, None]
-        tt = np.arange(t, dtype=np.int64)[None, :, None]
-        cc = np.arange(r_, dtype=np.int64)[None, None, :]
-        col = np.minimum(fr * r_ + cc, geo.sr - 1)
-        a = _ifmap_addr(layer, tt, col) if df == "ws" else _ifmap_addr(layer, col, tt)
-        mat = np.where(cc < ur[:, None, None], a, -1).reshape(-1, r_)
-        return _diagonal(mat), mat.size
-    if operand == "ifmap":  # is: ifmap^T column blocks (K x C), row-major
-        fcol = np.arange(geo.cf, dtype=np.int64)[:, None, None]
-        kk = np.arange(geo.sr, dtype=np.int64)[None, :, None]
-        cc = np.arange(c_, dtype=np.int64)[None, None, :]
-        a = _ifmap_addr(layer, np.minimum(fcol * c_ + cc, geo.sc - 1), kk)
-        mat = np.where(cc < uc[:, None, None], a, -1)
-        return mat[mat >= 0], mat.size
+    if operand == "ifmap":
+        blocks = _ifmap_blocks(geo, layer)
+        if df in ("ws", "os"):
+            mat = blocks.reshape(-1, r_)
+            return _diagonal(mat), mat.size
+        return blocks[blocks >= 0], blocks.size  # is: row-major
     if df in ("ws", "os"):  # filter column blocks (K x C): ws row-major, os diagonal
         fcol = np.arange(geo.cf, dtype=np.int64)[:, None, None]
         kk = np.arange(layer.fh * layer.fw * layer.ch, dtype=np.int64)[None, :, None]
@@ -310,6 +301,54 @@ def _prefetch(geo: _Geometry, layer: _Layer, operand: str) -> tuple[IntArray, in
     a = _filter_addr(layer, np.minimum(fr * r_ + cc, geo.sr - 1), tt)
     mat = np.where(cc < ur[:, None, None], a, -1).reshape(-1, r_)
     return _diagonal(mat), mat.size
+
+
+def _ifmap_blocks(geo: _Geometry, layer: _Layer) -> IntArray:
+    """The ifmap prefetch matrix (USER mode) as its blocks, ``(blocks, rows, columns)``: ws/os
+    one ``T x Rows`` block per row fold (read along anti-diagonals of the stacked blocks), is
+    one ``K x Cols`` block of ifmap^T per column fold (row-major); ``-1`` where a window leaves
+    the ifmap, ``-2`` in the columns a block's last fold leaves unused (SCALE-Sim's ``-1``
+    padding: neither is fetched)."""
+    r_, c_, t = geo.rows, geo.cols, geo.t
+    ur, uc = _fold_use(geo)
+    if geo.df in ("ws", "os"):
+        fr = np.arange(geo.rf, dtype=np.int64)[:, None, None]
+        tt = np.arange(t, dtype=np.int64)[None, :, None]
+        cc = np.arange(r_, dtype=np.int64)[None, None, :]
+        col = np.minimum(fr * r_ + cc, geo.sr - 1)
+        a = _ifmap_addr(layer, tt, col) if geo.df == "ws" else _ifmap_addr(layer, col, tt)
+        return np.where(cc < ur[:, None, None], a, -2)
+    fcol = np.arange(geo.cf, dtype=np.int64)[:, None, None]
+    kk = np.arange(geo.sr, dtype=np.int64)[None, :, None]
+    cc = np.arange(c_, dtype=np.int64)[None, None, :]
+    a = _ifmap_addr(layer, np.minimum(fcol * c_ + cc, geo.sc - 1), kk)
+    return np.where(cc < uc[:, None, None], a, -2)
+
+
+def ifmap_prefetch_valid(
+    *,
+    ifmap_h: int,
+    ifmap_w: int,
+    filter_h: int,
+    filter_w: int,
+    channels: int,
+    stride_h: int,
+    stride_w: int,
+    array_rows: int,
+    array_cols: int,
+    dataflow: str,
+) -> npt.NDArray[np.int8]:
+    """The blocks of the ifmap prefetch matrix SCALE-Sim's USER mode builds for a conv (see
+    :func:`_prefetch`), ``(blocks, rows, columns)``: ``1`` where the entry has an address,
+    ``0`` where its window leaves the ifmap (a ``-1`` address, dropped from the prefetch
+    stream), ``-1`` in the unused columns of the last block (padding). ws/os: blocks per row
+    fold, ``T x Rows``, read along the anti-diagonals of the stacked blocks; is: blocks per
+    column fold, ``K x Cols``, row-major."""
+    layer = _Layer(ifmap_h, ifmap_w, filter_h, filter_w, channels, 1, stride_h, stride_w)
+    k = filter_h * filter_w * channels
+    geo = _Geometry(dataflow, layer.oh * layer.ow, 1, k, array_rows, array_cols)
+    blocks = _ifmap_blocks(geo, layer)
+    return np.where(blocks == -2, -1, blocks >= 0).astype(np.int8)
 
 
 def _calc_reads(addr: IntArray, line: IntArray, sram_words: int) -> tuple[int, IntArray]:

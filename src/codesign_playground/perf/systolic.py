@@ -15,6 +15,7 @@ window ``R*S*C``. Dataflows are coded ``0 = os``, ``1 = ws``, ``2 = is`` (:data:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -231,16 +232,14 @@ class FastOptions(TypedDict):
 
 RAGGED_REPLAY_MAX_WORDS = 4_000_000
 """Most SRAM requests per pair the fast mode replays exactly where the ring replay does not
-apply: USER-mode ifmaps that overflow their SRAM and whose last conv windows hang over the
-ifmap edge (``ceil`` output sizes, SCALE-Sim topologies and ``ceil_mode`` layers). Their ``-1``
-entries leave the prefetch matrix, which shifts every later entry's set, so the ring's
-closed-form positions do not hold; the closed-form estimate was up to 97% low on SCALE-Sim's
-grid. The exact replay costs about 0.12 s per 10^6 requests (the grid's 61 such cases: 20.6
-million requests in 2.5 s), so this bounds one pair to about half a second; larger pairs keep
-the estimate, flagged by the ``*_exact`` fields. It is the slow part of exploring a SCALE-Sim
-topology in USER mode: 500 designs of ``examples/scalesim/topo.csv`` (3 of its 5 layers ragged)
-on ``examples/resnet50_systolic.yaml``'s hardware take 120 s of CPU, against 0.9 s with the
-estimate."""
+apply (runs of more than :data:`_RING_FOLDS` folds) to USER-mode ifmaps that overflow their
+SRAM and whose last conv windows hang over the ifmap edge (``ceil`` output sizes, SCALE-Sim
+topologies and ``ceil_mode`` layers). Their ``-1`` entries leave the prefetch matrix, which
+shifts every later entry's set; the ring replay follows that shift (:class:`_RaggedLayout`),
+the sweep estimate does not (up to 97% low on SCALE-Sim's grid). The exact replay costs about
+0.12 s per 10^6 requests (the grid's 61 ragged overflowing cases: 20.6 million requests in
+2.5 s), so this bounds one pair to about half a second; larger pairs keep the estimate,
+flagged by the ``*_exact`` fields."""
 
 FAST: FastOptions = {"replay": False, "replay_ragged_max_words": RAGGED_REPLAY_MAX_WORDS}
 """Keyword arguments of :func:`simulate` for native estimates and exploration: SCALE-Sim's
@@ -724,8 +723,10 @@ class _RingPeriod:
         row_folds: IntArray,
         fold_lines: IntArray,
         timed: BoolArray,
+        ragged: _RaggedRing | None = None,
     ) -> None:
         on0, on1 = ops[0].on, ops[1].on
+        self.ragged = ragged
         self.rows = rows
         self.o = np.where(on0, 0, 1)  # the refilling operand
         skewed_row = [op.by_row_fold & ~op.row_major for op in ops]
@@ -828,8 +829,333 @@ class _RingPeriod:
         wb_t = np.where(fc_t >= blocks - 1, w_last, w)
         row_t = (target - fc_t * t * w) // np.maximum(wb_t, 1)
         f_t = np.where(target >= total, folds[q], fc_t * rf + np.minimum(row_t // rows, rf - 1))
+        if self.ragged is not None:
+            r = np.flatnonzero(self.ragged.on[q] & (o == 0))
+            lo[r], f_t[r] = _ragged_fold_span(
+                self.ragged,
+                q[r],
+                (fc[r] * t[r], fr[r] * rows[r]),
+                (t[r], rows[r], rf[r], eps[r]),
+                target[r],
+                folds[q][r],
+            )
         ok = (lo >= s_o) & (s_o + a_sets <= n_sets) & (f_t > nxt)
         fp[q] = np.where(ok, f_t, nxt)
+
+
+@dataclass(frozen=True)
+class _RaggedLayout:
+    """Where the valid entries of a ragged ifmap's prefetch stream lie (one conv, dataflow and
+    block width). SCALE-Sim drops the ``-1`` entries from the stream, so a ring position is
+    the count of valid entries before it in fetch order. Skewed blocks (ws/os): per block its
+    first and last valid entry and the anti-diagonal (relative to the block) of the first, and
+    the valid entries on the stacked anti-diagonals ``0..D``; row-major blocks (is): per row
+    ``g = block*T + k`` the valid entries before it and in it, and the last non-empty row
+    ``<= g`` (``-1`` if none)."""
+
+    valid: int
+    first: IntArray
+    last: IntArray
+    first_diag: IntArray
+    diag_end: IntArray
+    row_first: IntArray
+    row_count: IntArray
+    row_prev: IntArray
+
+
+@functools.lru_cache(maxsize=1024)
+def _ragged_layout(
+    ih: int, iw: int, fh: int, fw: int, ch: int, sh: int, sw: int, df: int, width: int
+) -> _RaggedLayout:
+    """The :class:`_RaggedLayout` of a conv's ifmap prefetch matrix on dataflow ``df`` with
+    blocks ``width`` wide (array rows for ws/os, columns for is): SCALE-Sim's prefetch matrix
+    (:func:`~codesign_playground.perf.scalesim_replay.ifmap_prefetch_valid`, the tests'
+    reference) rebuilt as a validity mask only. Cached: exploration prices many designs on one
+    block layout."""
+    oh = -(-(ih - fh + sh) // sh)
+    ow = -(-(iw - fw + sw) // sw)
+    m, k = oh * ow, fh * fw * ch
+    # valid (pixel i, window position j): the window row/column inside the ifmap (the bounds of
+    # SCALE-Sim's calc_ifmap_elem_addr), one compare per axis on small per-pixel limits
+    i, j = np.arange(m), np.arange(k)
+    lim_r, lim_c = ih - (i // ow) * sh, iw - (i % ow) * sw
+    crow, ccol = j // (fw * ch), (j // ch) % fw
+    empty = np.zeros(0, dtype=np.int64)
+    if df == 2:  # is: blocks of ifmap^T (K x Cols) per column fold, row-major
+        ok = (crow[:, None] < lim_r[None, :]) & (ccol[:, None] < lim_c[None, :])
+        nb = -(-m // width)
+        ok = np.pad(ok, ((0, 0), (0, nb * width - m)))
+        count = ok.reshape(k, nb, width).sum(axis=2, dtype=np.int64).T.ravel()
+        rows = np.arange(count.size, dtype=np.int64)
+        return _RaggedLayout(
+            int(count.sum()),
+            empty,
+            empty,
+            empty,
+            empty,
+            np.cumsum(count) - count,
+            count,
+            np.maximum.accumulate(np.where(count > 0, rows, -1)),
+        )
+    # ws: T x Rows blocks of (pixel, window position) per row fold; os: (window position, pixel)
+    if df == 1:
+        ok = (crow[None, :] < lim_r[:, None]) & (ccol[None, :] < lim_c[:, None])
+    else:
+        ok = (crow[:, None] < lim_r[None, :]) & (ccol[:, None] < lim_c[None, :])
+    t, span, w = ok.shape[0], ok.shape[1], width
+    nb = -(-span // w)
+    # c[b, d]: valid entries of block b on its anti-diagonal d (stacked: D = b*t + d), summed
+    # on a sheared view of the blocks padded with w - 1 empty rows above and below
+    nd = t + w - 1
+    pad = np.zeros((nb, t + 2 * (w - 1), w), dtype=np.int8)
+    pad[:, w - 1 : w - 1 + t, :] = (
+        np.pad(ok, ((0, 0), (0, nb * w - span))).reshape(t, nb, w).transpose(1, 0, 2)
+    )
+    sheared = np.lib.stride_tricks.as_strided(
+        pad[:, w - 1 :, :],
+        shape=(nb, nd, w),
+        strides=(pad.strides[0], pad.strides[1], pad.strides[2] - pad.strides[1]),
+        writeable=False,
+    )
+    c = sheared.sum(axis=2, dtype=np.int64)
+    # fetch order: stacked anti-diagonal D, then blocks descending (rows descending); on D,
+    # block D//t - q holds its diagonal D%t + q*t (q < nq)
+    n_diag = nb * t + w - 1
+    nq = (t + w - 2) // t + 1
+    d_all = np.arange(n_diag, dtype=np.int64)[:, None]
+    b_all = d_all // t - np.arange(nq, dtype=np.int64)[None, :]
+    rel = d_all - b_all * t
+    inside = (b_all >= 0) & (b_all < nb) & (rel < nd)
+    e = np.where(inside, c[np.clip(b_all, 0, nb - 1), np.clip(rel, 0, nd - 1)], 0)
+    flat = e.ravel()
+    before = (np.cumsum(flat) - flat).reshape(e.shape)
+    has = c.any(axis=1)
+    d_f = np.argmax(c > 0, axis=1)
+    d_l = nd - 1 - np.argmax(c[:, ::-1] > 0, axis=1)
+    blk = np.arange(nb, dtype=np.int64)
+    first = before[blk * t + d_f, d_f // t]
+    last = before[blk * t + d_l, d_l // t] + c[blk, d_l] - 1
+    return _RaggedLayout(
+        int(flat.sum()),
+        first,
+        np.where(has, last, first - 1),
+        d_f.astype(np.int64),
+        np.cumsum(e.sum(axis=1)),
+        empty,
+        empty,
+        empty,
+    )
+
+
+@dataclass(frozen=True)
+class _RaggedRing:
+    """The :class:`_RaggedLayout` of each ragged ifmap among the ring replay's pairs (``on``),
+    concatenated: per pair its offsets into the block, diagonal and row tables and the shift
+    that keeps the concatenated ``diag_end`` and ``row_first`` ascending (for one vectorized
+    ``searchsorted`` over all pairs)."""
+
+    on: BoolArray
+    blk: IntArray
+    diag: IntArray
+    row: IntArray
+    shift: IntArray
+    valid: IntArray
+    first: IntArray
+    last: IntArray
+    first_diag: IntArray
+    diag_end: IntArray
+    row_first: IntArray
+    row_count: IntArray
+    prev_rows: IntArray
+
+    def block_ends(self, p: IntArray, b: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """Ring positions of the first and last valid entries of block ``b`` (``last < first``
+        where it has none) and the first one's anti-diagonal within the block."""
+        at = self.blk[p] + b
+        return self.first[at], self.last[at], self.first_diag[at]
+
+    def diag_of(self, p: IntArray, x: IntArray) -> IntArray:
+        """Stacked anti-diagonal holding the entry at ring position ``x``."""
+        at = np.searchsorted(self.diag_end, x + self.shift[p], side="right")
+        return _i64(at - self.diag[p])
+
+    def rows(self, p: IntArray, g: IntArray) -> tuple[IntArray, IntArray]:
+        """Ring position of row ``g``'s first entry and its valid entries (row-major)."""
+        at = self.row[p] + g
+        return _i64(self.row_first[at] - self.shift[p]), self.row_count[at]
+
+    def row_prev(self, p: IntArray, g: IntArray) -> IntArray:
+        """Last row ``<= g`` holding a valid entry (``-1`` if none)."""
+        return self.prev_rows[self.row[p] + np.maximum(g, 0)]
+
+    def row_below(self, p: IntArray, x: IntArray, right: bool) -> IntArray:
+        """Last row whose first entry lies before ring position ``x`` (at or before it with
+        ``right``); ``-1`` if none."""
+        at = np.searchsorted(self.row_first, x + self.shift[p], side="right" if right else "left")
+        return _i64(at - 1 - self.row[p])
+
+
+def _ragged_ring(
+    on: BoolArray, geom: tuple[IntArray, ...], df: IntArray, width: IntArray
+) -> _RaggedRing | None:
+    """The :class:`_RaggedRing` of the pairs ``on`` (1-D) from their conv geometry
+    ``(ih, iw, fh, fw, ch, sh, sw)``, dataflow codes and block widths; ``None`` if none."""
+    sel = np.flatnonzero(on)
+    if sel.size == 0:
+        return None
+    keys = np.stack([g[sel] for g in geom] + [df[sel], width[sel]], axis=1)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    lays = [_ragged_layout(*(int(x) for x in key)) for key in uniq]
+
+    def offsets(sizes: list[int]) -> IntArray:
+        return np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64)
+
+    blk = offsets([x.first.size for x in lays])
+    diag = offsets([x.diag_end.size for x in lays])
+    row = offsets([x.row_first.size for x in lays])
+    shift = offsets([x.valid + 1 for x in lays])
+    n = on.size
+
+    def per_pair(x: IntArray) -> IntArray:
+        out = np.zeros(n, dtype=np.int64)
+        out[sel] = x[inv.ravel()]
+        return out
+
+    def cat(name: str, shifted: bool = False) -> IntArray:
+        parts = [getattr(x, name) + (shift[i] if shifted else 0) for i, x in enumerate(lays)]
+        return np.concatenate(parts).astype(np.int64)
+
+    return _RaggedRing(
+        on=on,
+        blk=per_pair(blk),
+        diag=per_pair(diag),
+        row=per_pair(row),
+        shift=per_pair(shift),
+        valid=per_pair(np.array([x.valid for x in lays], dtype=np.int64)),
+        first=cat("first"),
+        last=cat("last"),
+        first_diag=cat("first_diag"),
+        diag_end=cat("diag_end", True),
+        row_first=cat("row_first", True),
+        row_count=cat("row_count"),
+        prev_rows=cat("row_prev"),
+    )
+
+
+def _ragged_block_ends(
+    rg: _RaggedRing,
+    p: IntArray,
+    b: IntArray,
+    ring: tuple[IntArray, IntArray],
+    r: IntArray,
+    out: tuple[IntArray, IntArray, IntArray],
+) -> None:
+    """Skewed folds of ragged ifmaps (pairs ``p``, at ``r`` in the fold's arrays): ``out`` =
+    (first set, last set, first line) set to those of block ``b``'s first and last valid
+    entries (the first demanded on the line of its anti-diagonal); a block without any
+    demands nothing (both sets at the window start ``ring[0]``)."""
+    s_o, eps = ring
+    x0, x1, line0 = out
+    fi, la, fd = rg.block_ends(p, b[r])
+    none = la < fi
+    x0[r] = np.where(none, s_o[r], fi // eps[r])
+    x1[r] = np.where(none, s_o[r], la // eps[r])
+    line0[r] += fd
+
+
+def _ragged_top_row(
+    rg: _RaggedRing,
+    p: IntArray,
+    fold: tuple[IntArray, IntArray],
+    ring: tuple[IntArray, IntArray],
+    r: IntArray,
+    out: tuple[IntArray, IntArray, IntArray, IntArray],
+) -> None:
+    """Row-major folds of ragged ifmaps (pairs ``p``, at ``r`` in the fold's arrays; ``fold``
+    = the block's first row, the fold's first row within the block): the first
+    demanded row is the highest holding a valid entry; ``out`` = (that row, its first and last
+    sets, its line) updated; a fold without any demands nothing (row below the fold, both sets
+    at the window start)."""
+    g0, k_bot = (x[r] for x in fold)
+    s_o, eps = (x[r] for x in ring)
+    k_top, x0, x1, line0 = out
+    g = rg.row_prev(p, g0 + k_top[r])
+    kt = g - g0
+    none = kt < k_bot
+    f, n = rg.rows(p, g)
+    x0[r] = np.where(none, s_o, f // eps)
+    x1[r] = np.where(none, s_o, (f + n - 1) // eps)
+    line0[r] += k_top[r] - np.where(none, k_top[r], kt)
+    k_top[r] = np.where(none, k_bot - 1, kt)
+
+
+def _ragged_row_miss(
+    rg: _RaggedRing,
+    p_all: IntArray,
+    g0_all: IntArray,
+    at: tuple[IntArray, IntArray, IntArray, IntArray],
+    out: tuple[IntArray, IntArray, IntArray],
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Row-major folds below the top row: for the ragged pairs among ``p_all`` (blocks from
+    row ``g0_all``), the highest non-empty row below ``k_cur`` whose first valid entry lies
+    before ring position ``x`` (``at = (x, k_cur, k_bot, eps)``), ``-1`` if none at or above
+    ``k_bot``, and its first and last sets: ``out`` = (row, first set, last set) updated."""
+    k_miss, a, e = out
+    m = np.flatnonzero(rg.on[p_all])
+    if m.size == 0:
+        return k_miss, a, e
+    x, k_cur, k_bot, eps = (v[m] for v in at)
+    p, g0 = p_all[m], g0_all[m]
+    ks = np.minimum(rg.row_below(p, x, right=False) - g0, k_cur - 1)
+    km = np.where(ks >= k_bot, rg.row_prev(p, g0 + ks) - g0, -1)
+    f, n = rg.rows(p, g0 + np.maximum(km, 0))
+    k_miss[m] = km
+    a[m] = f // eps
+    e[m] = (f + n - 1) // eps
+    return k_miss, a, e
+
+
+def _sweep_diag(
+    x: IntArray,
+    block: tuple[IntArray, IntArray, IntArray],
+    rg: _RaggedRing | None,
+    p: IntArray,
+) -> FloatArray:
+    """Anti-diagonal (from the block's first, ``block = (pos0, width, first stacked
+    diagonal)``) holding ring entry ``x`` of a skewed sweep: :func:`_band_diag`, or for ragged
+    ifmaps the stacked diagonal holding the ``x``-th valid entry."""
+    pos0, width, d0 = block
+    if rg is None:
+        return _band_diag(x, pos0, width)
+    dg = np.zeros(x.shape, dtype=np.float64)
+    on = rg.on[p]
+    m, u = np.flatnonzero(on), np.flatnonzero(~on)
+    dg[u] = _band_diag(x[u], pos0[u], width[u])
+    q = p[m]
+    xm = np.clip(x[m], 0, np.maximum(rg.valid[q] - 1, 0))
+    dg[m] = np.maximum(rg.diag_of(q, xm) - d0[m], 0)
+    return dg
+
+
+def _ragged_fold_span(
+    rg: _RaggedRing,
+    p: IntArray,
+    fold: tuple[IntArray, IntArray],
+    shape: tuple[IntArray, IntArray, IntArray, IntArray],
+    target: IntArray,
+    folds: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """:meth:`_RingPeriod._skip_inside` on ragged row-major ifmaps (pairs ``p``; ``fold`` =
+    the next fold's block first row and its first row within the block; ``shape`` = rows per
+    block, rows per fold, row folds, entries per set): the set of the next fold's first entry
+    and the fold holding ring entry ``target`` (``folds`` past the last valid entry)."""
+    t, rows, rf, eps = shape
+    f, _ = rg.rows(p, fold[0] + fold[1])
+    g = rg.row_below(p, target, right=True)
+    f_t = np.where(
+        target >= rg.valid[p], folds, (g // t) * rf + np.minimum((g % t) // rows, rf - 1)
+    )
+    return f // eps, _i64(f_t)
 
 
 def _ring_replay(
@@ -839,6 +1165,7 @@ def _ring_replay(
     folds: IntArray,
     fold_lines: IntArray,
     timed: BoolArray,
+    ragged: _RaggedRing | None = None,
 ) -> tuple[list[IntArray], list[FloatArray], list[FloatArray], IntArray]:
     """USER-mode refills of the ifmap and filter SRAMs replayed fold by fold on their rings of
     sets, and the read stalls they cost (vectorized over pairs, 1-D): per operand the refill
@@ -864,7 +1191,12 @@ def _ring_replay(
     Stalls: the lines with refills in line order, line ``L`` at cycle ``L + S`` (``S`` the
     stalls so far) stalling by :func:`_burst_stall` (the larger of the two SRAMs' on a shared
     line). Duplicated conv-window addresses (a request also hits in another set holding its
-    address) are not modelled: each request is its own prefetch entry."""
+    address) are not modelled: each request is its own prefetch entry.
+
+    Ragged ifmaps (``ragged``: windows over the ifmap edge, whose ``-1`` entries SCALE-Sim
+    drops from the prefetch stream and from the demand) take every position as a count of
+    valid entries (:class:`_RaggedRing`): a fold's first and last demanded entries are its
+    first and last valid ones, and the lines come from the anti-diagonal or row holding them."""
     d_n = folds.size
     s = [np.zeros(d_n, dtype=np.int64) for _ in ops]
     refills = [np.zeros(d_n, dtype=np.int64) for _ in ops]
@@ -896,7 +1228,7 @@ def _ring_replay(
                 members.append((idx, _take(op, idx), (rows[idx], row_folds[idx], fold_lines[idx])))
     fp = np.zeros(d_n, dtype=np.int64)
     fp[~(ops[0].on | ops[1].on)] = folds[~(ops[0].on | ops[1].on)]
-    period = _RingPeriod(ops, rows, row_folds, fold_lines, timed)
+    period = _RingPeriod(ops, rows, row_folds, fold_lines, timed, ragged)
     while True:
         live = fp < folds
         if not np.any(live):
@@ -913,6 +1245,11 @@ def _ring_replay(
                 continue
             idx, op = idx_all, op_all
             rows_n, rf_n, fl_n = geo
+            rag = (
+                np.flatnonzero(ragged.on[idx])
+                if o == 0 and ragged is not None
+                else np.zeros(0, dtype=np.int64)
+            )
             f = fp[idx]
             fc, fr = f // rf_n, f % rf_n
             s_o = s[o][idx]
@@ -928,6 +1265,15 @@ def _ring_replay(
                 x0 = (row0 + k_top * wb) // eps
                 x1 = (row0 + k_top * wb + wb - 1) // eps
                 line0 = base + rows_n - ur
+                if ragged is not None and rag.size:
+                    _ragged_top_row(
+                        ragged,
+                        idx[rag],
+                        (b * op.t, fr * rows_n),
+                        (s_o, eps),
+                        rag,
+                        (k_top, x0, x1, line0),
+                    )
             else:
                 full_rows = (op.blocks - 1) * op.t
                 pos0 = _box_pairs(b * op.t, op.width, full_rows) + _box_pairs(
@@ -942,6 +1288,9 @@ def _ring_replay(
                     - 1
                 ) // eps
                 line0 = base
+                if ragged is not None and rag.size:
+                    line0 = base.copy()
+                    _ragged_block_ends(ragged, idx[rag], b, (s_o, eps), rag, (x0, x1, line0))
             d = _i64((x0 - s_o) % n_sets)
             k_jump = _ring_move(d, a_sets, p_sets)
             off = d - k_jump * p_sets
@@ -956,7 +1305,13 @@ def _ring_replay(
                     _i64(
                         base
                         + np.minimum(
-                            _band_diag((x0 + a_sets - off + i * p_sets) * eps, pos0, wb), span_d
+                            _sweep_diag(
+                                (x0 + a_sets - off + i * p_sets) * eps,
+                                (pos0, wb, b * op.t),
+                                ragged if rag.size else None,
+                                idx,
+                            ),
+                            span_d,
                         )
                     )
                     for i in (0, np.maximum(k - 1, 0))
@@ -971,12 +1326,22 @@ def _ring_replay(
                 i = np.arange(moves)[:, np.newaxis]
                 mv, sel = np.nonzero((k > i) & tm)
                 x = (x0 + a_sets - off)[sel] + mv * p_sets[sel]
-                dg = _i64(np.minimum(_band_diag(x * eps[sel], pos0[sel], wb[sel]), span_d[sel]))
+                dg = _i64(
+                    np.minimum(
+                        _sweep_diag(
+                            x * eps[sel],
+                            (pos0[sel], wb[sel], (b * op.t)[sel]),
+                            ragged if rag.size else None,
+                            idx[sel],
+                        ),
+                        span_d[sel],
+                    )
+                )
                 ev.append((idx[sel], _i64(base[sel] + dg), np.ones(sel.size, dtype=np.int64), o))
             s_o = (s_o + (k_jump + k) * p_sets) % n_sets
             if rm:
                 # block operands: the rows below, top down
-                sub = np.flatnonzero(ur > 1)
+                sub = np.flatnonzero(k_top > fr * rows_n)
                 k_cur, e_cur = k_top[sub], x1[sub]
                 while sub.size:
                     s_i, n_i, a_i, p_i, e_i = (
@@ -989,9 +1354,17 @@ def _ring_replay(
                     start = e_cur - (e_cur - s_i) % n_i  # window start, unwrapped near the fold
                     r0, w_i, k_bot = row0[sub], wb[sub], (fr * rows_n)[sub]
                     k_miss = np.minimum(_ceil_div(start * e_i - r0, w_i) - 1, k_cur - 1)
-                    miss = k_miss >= k_bot
                     a = (r0 + k_miss * w_i) // e_i
                     e = (r0 + k_miss * w_i + w_i - 1) // e_i
+                    if ragged is not None and rag.size:
+                        k_miss, a, e = _ragged_row_miss(
+                            ragged,
+                            idx[sub],
+                            (b * op.t)[sub],
+                            (start * e_i, k_cur, k_bot, e_i),
+                            (k_miss, a, e),
+                        )
+                    miss = k_miss >= k_bot
                     d_i = (a - s_i) % n_i
                     k1 = np.where(miss, _ring_move(d_i, a_i, p_i), 0)
                     k2 = np.where(miss, _ring_move(d_i - k1 * p_i + e - a, a_i, p_i), 0)
@@ -1058,11 +1431,14 @@ def _user_ring(
     folds_of: tuple[IntArray, IntArray, IntArray, IntArray],
     current: list[tuple[IntArray, IntArray, _RefillTiming]],
     n_lines: IntArray,
+    ragged_of: tuple[BoolArray, tuple[IntArray, ...], IntArray, IntArray] | None = None,
 ) -> tuple[list[tuple[IntArray, IntArray, _RefillTiming]], BoolArray, IntArray]:
     """DRAM reads, stop cycle and refill timing of the ifmap and filter SRAMs with the USER-mode
     refills of :func:`_ring_replay` where ``masks`` hold (pairs whose prefetch matrix overflows
     the active half), ``current`` elsewhere; also where the replayed read stalls stand for both
-    SRAMs (the other one replayed too or without refills) and those stalls."""
+    SRAMs (the other one replayed too or without refills) and those stalls. ``ragged_of``:
+    the pairs whose ifmap has ``-1`` entries, with their conv geometry ``(ih, iw, fh, fw, ch,
+    sh, sw)``, dataflow codes and ifmap block widths (:func:`_ragged_ring`)."""
     shape = masks[0].shape
     sel_mask = masks[0] | masks[1]
     if not np.any(sel_mask):
@@ -1098,8 +1474,14 @@ def _user_ring(
         rings.append(_RingOperand(**{k: pick(v) for k, v in fields.items()}))
     rows, row_folds, folds, fold_lines = (pick(x) for x in folds_of)
     timed = folds <= _RING_STALL_FOLDS
+    ragged = None
+    if ragged_of is not None:
+        on, geom, codes, width = ragged_of
+        ragged = _ragged_ring(
+            pick(on) & rings[0].on, tuple(pick(g) for g in geom), pick(codes), pick(width)
+        )
     k, first, last, stall = _ring_replay(
-        (rings[0], rings[1]), rows, row_folds, folds, fold_lines, timed
+        (rings[0], rings[1]), rows, row_folds, folds, fold_lines, timed, ragged
     )
     lines = np.maximum(pick(n_lines) - 1, 1).astype(np.float64)
     out = []
@@ -1641,8 +2023,8 @@ def simulate(
     ``conv`` (a GEMM when omitted) and at most ``replay_max_words`` SRAM requests; elsewhere, and
     with ``replay=False`` (:data:`FAST`), those figures are closed-form estimates, flagged by the
     ``*_exact`` fields; there ``replay_ragged_max_words`` still replays USER-mode pairs whose
-    overflowing ifmap has windows hanging over its edge, up to that many requests
-    (:data:`RAGGED_REPLAY_MAX_WORDS`).
+    overflowing ifmap has windows hanging over its edge and that run longer than the ring
+    replay does (:data:`RAGGED_REPLAY_MAX_WORDS`), up to that many requests.
     """
     if ifmap_footprint_words is None:
         ifmap_footprint_words = _i64(m) * _i64(k)
@@ -1718,6 +2100,7 @@ def simulate(
         if_once = ((sh >= fh) | (oh == 1)) & ((sw >= fw) | (ow == 1))
         # windows hanging over the ifmap edge (ceil output sizes) demand -1 entries
         if_ragged = ((oh - 1) * sh + fh > ih) | ((ow - 1) * sw + fw > iw)
+        if_width = np.where(is_is, cc, rr)  # ifmap prefetch block width
 
     # DRAM reads. Prefetch matrices (USER mode) are padded to whole array rows/cols.
     filt_fp = kk * nn
@@ -1838,12 +2221,13 @@ def simulate(
 
     # USER mode beyond the active half: the refills replayed fold by fold on the ring of sets.
     if_fit, fi_fit = np.broadcast_to(if_fit, mm.shape), np.broadcast_to(fi_fit, mm.shape)
-    # (runs of at most _RING_FOLDS folds; ifmaps without -1 addresses. Where conv windows
-    # overlap, a request is taken to hit only in its own prefetch entry's set: SCALE-Sim also
-    # finds it in the sets of its duplicates, so this models those runs, it does not replay them)
+    # (runs of at most _RING_FOLDS folds; ifmaps with -1 addresses on ring positions that count
+    # valid entries only. Where conv windows overlap, a request is taken to hit only in its own
+    # prefetch entry's set: SCALE-Sim also finds it in the sets of its duplicates, so this
+    # models those runs, it does not replay them)
     ring = user & (folds <= _RING_FOLDS)
     if np.any(ring & ~(if_fit & fi_fit)):
-        ring_if = ring & ~if_fit & ~if_ragged
+        ring_if = ring & ~if_fit
         ring_fi = ring & ~fi_fit
         ring_ops = (
             dict(
@@ -1881,6 +2265,7 @@ def simulate(
             (rr, row_folds, folds, fold_lines),
             [(if_reads, if_stop, if_timing), (fi_reads, fi_stop, fi_timing)],
             compute_cycles + 1,
+            None if conv is None else (if_ragged, (ih, iw, fh, fw, ch, sh, sw), df, if_width),
         )
     else:
         ring_ok = np.zeros(mm.shape, dtype=bool)
@@ -1952,7 +2337,8 @@ def simulate(
 
     # Exact replay of SCALE-Sim's memory system where the closed forms do not hold (an operand
     # overflows its read SRAM, or the ofmap SRAM drains during the run); in fast mode, where the
-    # ring replay does not apply (a USER-mode ifmap with -1 entries that overflows its SRAM).
+    # ring replay does not apply to a USER-mode ifmap with -1 entries that overflows its SRAM
+    # (more than _RING_FOLDS folds).
     if replay or replay_ragged_max_words > 0:
         if conv is None:
             # GEMM geometry: M x K ifmap, 1 x K filter, one channel, stride 1.
@@ -1982,7 +2368,7 @@ def simulate(
             need = (~(reads_fit & ofmap_fits) | ragged) & geom_ok
             need &= ifmap_sram + filter_sram <= replay_max_words
         else:
-            need = user & ragged & ~if_fit & geom_ok
+            need = user & ragged & ~if_fit & geom_ok & (folds > _RING_FOLDS)
             need &= ifmap_sram + filter_sram <= replay_ragged_max_words
         if np.any(need):
             outs = [
