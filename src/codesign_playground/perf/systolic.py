@@ -777,6 +777,45 @@ def _band_diag(pos: IntArray, pos0: IntArray, width: IntArray) -> FloatArray:
     return np.asarray(np.where(pos0 == 0, first_block, per_diag), dtype=np.float64)
 
 
+def _skew_diag(
+    pos: IntArray,
+    b_t: IntArray,
+    span_d: IntArray,
+    width: IntArray,
+    w_last: IntArray,
+    t: IntArray,
+    full_rows: IntArray,
+) -> IntArray:
+    """Anti-diagonal, from the block's first ``b_t`` (at most ``span_d`` on), holding ring entry
+    ``pos`` of stacked skewed blocks: the largest ``D`` with ``count(b_t + D) <= pos``
+    (``count`` as in :func:`_ring_replay`, opening and closing triangles and the narrower last
+    block included). The band's closed form (``width`` entries a diagonal past the first
+    block's opening triangle) is checked against ``count`` and bisected where it misses."""
+    pos0 = _box_pairs(b_t, width, full_rows) + _box_pairs(b_t - full_rows, w_last, t)
+
+    def count(d: IntArray, sel: Any = slice(None)) -> IntArray:
+        x = b_t[sel] + d
+        return np.asarray(
+            _box_pairs(x, width[sel], full_rows[sel])
+            + _box_pairs(x - full_rows[sel], w_last[sel], t[sel]),
+            dtype=np.int64,
+        )
+
+    guess = np.clip(_i64(_band_diag(pos, pos0, width)), 0, span_d)
+    bad = np.flatnonzero((count(guess) > pos) | ((guess < span_d) & (count(guess + 1) <= pos)))
+    if bad.size:
+        lo = np.zeros(bad.size, dtype=np.int64)
+        hi = np.asarray(span_d[bad], dtype=np.int64).copy()
+        p = pos[bad]
+        while np.any(lo < hi):
+            mid = (lo + hi + 1) // 2
+            below = count(mid, bad) <= p
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid - 1)
+        guess[bad] = lo
+    return np.asarray(guess, dtype=np.int64)
+
+
 class _RingPeriod:
     """Skips the periodic stretches of :func:`_ring_replay` where one operand refills (the
     other fits): its demand repeats every ``P`` folds (skewed blocks per row fold: every pass,
@@ -1030,11 +1069,15 @@ def _ring_replay(
             if not rm and np.any(k > 0):
                 # the sweep's first and last moves (on the line of their set's first entry)
                 lines_at = [
-                    _i64(
-                        base
-                        + np.minimum(
-                            _band_diag((x0 + a_sets - off + i * p_sets) * eps, pos0, wb), span_d
-                        )
+                    base
+                    + _skew_diag(
+                        (x0 + a_sets - off + i * p_sets) * eps,
+                        b * op.t,
+                        span_d,
+                        op.width,
+                        w_last,
+                        op.t,
+                        full_rows,
                     )
                     for i in (0, np.maximum(k - 1, 0))
                 ]
@@ -1048,7 +1091,15 @@ def _ring_replay(
                 i = np.arange(moves)[:, np.newaxis]
                 mv, sel = np.nonzero((k > i) & tm)
                 x = (x0 + a_sets - off)[sel] + mv * p_sets[sel]
-                dg = _i64(np.minimum(_band_diag(x * eps[sel], pos0[sel], wb[sel]), span_d[sel]))
+                dg = _skew_diag(
+                    x * eps[sel],
+                    (b * op.t)[sel],
+                    span_d[sel],
+                    op.width[sel],
+                    w_last[sel],
+                    op.t[sel],
+                    full_rows[sel],
+                )
                 ev.append((idx[sel], _i64(base[sel] + dg), np.ones(sel.size, dtype=np.int64), o))
             s_o = (s_o + (k_jump + k) * p_sets) % n_sets
             if rm:
