@@ -410,8 +410,10 @@ def _box_pairs(x: IntArray, a: IntArray, b: IntArray) -> IntArray:
     return np.asarray(h(x) - h(x - b), dtype=np.int64)
 
 
-_WRITE_BATCHES = 64
-"""Most drain batches the fast mode steps through one by one (:func:`_write_stall_batches`)."""
+_WRITE_BATCHES = 256
+"""Most drain batches the fast mode steps through one by one (:func:`_joint_stall`)."""
+_JOINT_LINES = 1024
+"""Most refill lines the fast mode steps through with the drains (:func:`_joint_stall`)."""
 _RING_FOLDS = 1024
 """Most folds the fast mode replays USER-mode refills and read stalls over (:func:`_ring_replay`,
 one NumPy step per fold over all pairs, about 0.3 ms a step once few pairs are left; periodic
@@ -511,45 +513,107 @@ class _WriteTimeline:
         return np.asarray(fold * g.fold_lines + off + x - 1, dtype=np.int64)
 
 
-def _write_stall_batches(
-    words: IntArray, buf_words: IntArray, drain_bw: IntArray, geo: _FoldTimeline
+def _joint_stall(
+    words: IntArray,
+    buf_words: IntArray,
+    drain_bw: IntArray,
+    geo: _FoldTimeline,
+    events: tuple[IntArray, ...],
+    steps: tuple[IntArray, IntArray],
 ) -> IntArray:
-    """Write stalls of SCALE-Sim's ``write_buffer`` batch by batch (no read stalls): a write
-    leaving less than ``ceil(B/2)`` words free with no drain in flight starts a drain of
-    ``ceil(D/bw)`` lines (``D = B - ceil(B/2)`` words freed at its start) ending ``lines - 1``
-    cycles later; a write filling the buffer while a drain is in flight stalls the array until
-    it ends, and the next write starts the next drain. A drain frees its whole lines
-    (``ceil(D/bw)*bw`` words, quirk 8; the padding of a flushed partial line is not
-    modelled). Vectorized over the pairs still writing, one step per batch."""
+    """Stall cycles of SCALE-Sim's ``write_buffer`` stepped drain by drain on the exact write
+    timeline (:class:`_WriteTimeline`), interleaved in line order with the read SRAMs' refill
+    lines ``events`` (pair, line, refills, operand 0 ifmap / 1 filter; sorted by pair, line),
+    the loop of ``scalesim_replay.replay_layer`` on the lines where something happens.
+
+    Writes: one leaving less than ``ceil(B/2)`` words free with no drain in flight starts a
+    drain of ``ceil(D/bw)`` lines (``D = B - ceil(B/2)``), ending ``lines - 1`` cycles later and
+    freeing its whole lines (``ceil(D/bw)*bw`` words, quirk 8) at its start; one filling the
+    buffer while a drain is in flight stalls the array to the drain's end, and the next write
+    starts the next drain (on the same line: at that end). Reads: a refill line ``L`` at cycle
+    ``c = L + S`` stalls by :func:`_burst_stall` (``steps``: lines per refill + 1, refills
+    counted from the run's start), the larger of the two SRAMs'. A line with both takes both at
+    ``c`` and stalls by the larger; writes after a refill line start no earlier than the next
+    line. Vectorized over the pairs, one event (a refill line or a drain) per pair a step."""
     active = _ceil_div(buf_words, _i64(2))
     d = buf_words - active
     nl = _ceil_div(np.maximum(d, 1), drain_bw)
     freed = nl * drain_bw  # whole drain lines are freed (quirk 8)
+    n = words.size
     w = np.zeros_like(words)
     free = buf_words.copy()
     dend = np.zeros_like(words)
     stall = np.zeros_like(words)
-    idx = np.flatnonzero((words > buf_words) & (d > 0))
+    floor = np.zeros_like(words)
+    kr = [np.zeros_like(words), np.zeros_like(words)]
+    # refill lines per pair: both operands' refills on a line, in line order
+    ev_p, ev_l, ev_r, ev_o = events
+    key_new = np.r_[True, (ev_p[1:] != ev_p[:-1]) | (ev_l[1:] != ev_l[:-1])][: ev_p.size]
+    grp = np.cumsum(key_new) - 1
+    n_ev = int(grp[-1]) + 1 if grp.size else 0
+    e_p, e_l = ev_p[key_new], ev_l[key_new]
+    e_r = [np.bincount(grp, weights=np.where(ev_o == o, ev_r, 0), minlength=n_ev) for o in (0, 1)]
+    e_r = [np.asarray(x, dtype=np.int64) for x in e_r]
+    ptr = np.searchsorted(e_p, np.arange(n), side="left").astype(np.int64)
+    end = np.searchsorted(e_p, np.arange(n), side="right").astype(np.int64)
+    big = np.iinfo(np.int64).max // 4
+    idx = np.flatnonzero(((words > buf_words) & (d > 0)) | (ptr < end))
     while idx.size:
         tl = _WriteTimeline(_FoldTimeline(*(getattr(geo, f)[idx] for f in _TIMELINE_FIELDS)))
         wi, fi, di, si, ni = w[idx], free[idx], dend[idx], stall[idx], words[idx]
+        wr = (ni > buf_words[idx]) & (d[idx] > 0)
         wa = wi + np.maximum(1, fi - active[idx] + 1)  # drops below the active half
         ws = wi + np.maximum(1, fi)  # fills the buffer
-        ok = wa <= ni
-        la = tl.line_of(np.minimum(wa, ni))
+        ok = wr & (wa <= ni)
+        la = tl.line_of(np.clip(wa, 1, np.maximum(ni, 1)))
         late = ok & (la + si < di)  # a drain still in flight
-        lsw = tl.line_of(np.minimum(ws, ni))
+        lsw = tl.line_of(np.clip(ws, 1, np.maximum(ni, 1)))
         stalls = late & (ws <= ni) & (lsw + si < di)
-        si = np.where(stalls, di - lsw, si)
-        after = tl.before_line(np.maximum(la, di - si)) + 1  # first write once it ends
-        trig = np.where(stalls, ws + 1, np.where(late, after, wa))
-        ok &= trig <= ni
-        c = tl.line_of(np.clip(trig, 1, ni)) + si
-        stall[idx] = si
-        free[idx] = np.where(ok, fi - (trig - wi) + freed[idx], fi)
-        w[idx] = np.where(ok, trig, wi)
-        dend[idx] = np.where(ok, c + nl[idx] - 1, di)
-        idx = idx[ok]
+        target = np.maximum(np.maximum(la, floor[idx]), np.where(late, di - si, la))
+        trig = np.maximum(wa, tl.before_line(target) + 1)  # the write starting a drain
+        ok &= stalls | (trig <= ni)
+        lt = tl.line_of(np.clip(trig, 1, np.maximum(ni, 1)))
+        lw = np.where(ok, np.where(stalls, lsw, lt), big)
+        pi = ptr[idx]
+        has_r = pi < end[idx]
+        pj = np.minimum(pi, max(n_ev - 1, 0))
+        lr = np.where(has_r, e_l[pj] if n_ev else big, big)
+        live = ok | has_r
+        do_r = has_r & (lr <= lw)
+        do_w = ok & (lw <= lr)
+        # reads at c = L + S (both SRAMs on the line, the larger stall)
+        s_rd = np.zeros_like(si)
+        if n_ev:
+            for o in (0, 1):
+                r = np.where(do_r, e_r[o][pj], 0)
+                k0 = kr[o][idx]
+                got = _burst_stall(lr + si, k0, np.maximum(r, 1), steps[o][idx])
+                s_rd = np.maximum(s_rd, np.where(r > 0, got, 0))
+                kr[o][idx] = k0 + r
+        ptr[idx] = pi + do_r
+        floor[idx] = np.where(do_r, np.maximum(floor[idx], lr + 1), floor[idx])
+        # writes: a stall to the drain's end, or a drain start at c = L + S
+        w_st = do_w & stalls
+        s_of = np.where(w_st, di - (lsw + si), 0)
+        s_new = si + np.maximum(np.maximum(s_rd, s_of), 0)
+        w_dr = do_w & ~stalls
+        c = lt + si
+        # after a stall the next write starts the next drain: at the drain's end on the same
+        # line, else on its own line unless a refill line comes first (then the next step)
+        nxt = ws + 1
+        has_nxt = w_st & (nxt <= ni)
+        l2 = tl.line_of(np.clip(nxt, 1, np.maximum(ni, 1)))
+        p2 = np.minimum(ptr[idx], max(n_ev - 1, 0))
+        lr2 = np.where(ptr[idx] < end[idx], e_l[p2] if n_ev else big, big)
+        now = has_nxt & ((l2 == lsw) | (l2 < lr2))
+        c2 = np.where(l2 == lsw, di, l2 + s_new)
+        start = w_dr | now
+        new_w = np.where(w_dr, trig, np.where(now, nxt, np.where(w_st, ws, wi)))
+        free[idx] = np.where(start, fi - (new_w - wi) + freed[idx], fi - (new_w - wi))
+        w[idx] = new_w
+        dend[idx] = np.where(w_dr, c + nl[idx] - 1, np.where(now, c2 + nl[idx] - 1, di))
+        stall[idx] = s_new
+        idx = idx[live]
     return stall
 
 
@@ -562,13 +626,16 @@ def _stall_cycles(
     drain_bw: IntArray,
     geo: _FoldTimeline,
     replayed: tuple[BoolArray, IntArray],
+    events: tuple[IntArray, ...],
 ) -> IntArray:
-    """Stall cycles of the fast mode: the largest of the read stalls (:func:`_read_stall`, or
-    where ``replayed[0]`` holds those of the refill replay ``replayed[1]``), the
-    write stalls (:func:`_write_stall`; without refills and with at most ``_WRITE_BATCHES``
-    drain batches, :func:`_write_stall_batches` on the exact write timeline) and, after a
-    single refill, the read stall followed by the write stalls of the rest of the run
-    (:func:`_write_stall_after`).
+    """Stall cycles of the fast mode. Where the reads stall nothing (a later array only finds
+    its refills readier) or the refill replay's lines ``events`` (pair, line, refills,
+    operand) stand for both read SRAMs, with at most ``_WRITE_BATCHES`` drain batches and
+    ``_JOINT_LINES`` refill lines: the write buffer stepped drain by drain with the refill
+    lines (:func:`_joint_stall`). Elsewhere the largest of the read stalls
+    (:func:`_read_stall`, or where ``replayed[0]`` holds those of the refill replay
+    ``replayed[1]``), the write stalls (:func:`_write_stall`) and, after a single refill, the
+    read stall followed by the write stalls of the rest of the run (:func:`_write_stall_after`).
 
     Ofmap word ``w`` (1-based) is written, without stalls, on a line of the fold timeline:
     ws/is folds ``(fc, fr)`` write ``uc`` words a line over ``T`` lines from line
@@ -611,14 +678,34 @@ def _stall_cycles(
         return np.asarray(done, dtype=np.float64)
 
     write_stall = _write_stall(ofmap_words, ofmap_buf_words, half_buf, drain_bw, write_line)
-    # Without refills, and with few drain batches (bounded work per pair in exploration), the
-    # writes alone set the stalls: batch by batch on the exact write timeline.
+    # With few drain batches and refill lines (bounded work per pair in exploration), the
+    # write buffer stepped drain by drain on the exact write timeline, with the replayed
+    # refill lines where the reads stall.
     batches = _ceil_div(np.maximum(ofmap_words - ofmap_buf_words, 0), np.maximum(half_buf, 1))
-    exact_w = (if_timing.refills == 0) & (fi_timing.refills == 0) & (batches <= _WRITE_BATCHES)
+    ev_p = events[0]
+    first_of = np.r_[True, (ev_p[1:] != ev_p[:-1]) | (events[1][1:] != events[1][:-1])]
+    first_of = first_of[: ev_p.size]
+    ev_lines = np.bincount(ev_p[first_of], minlength=n_lines.size)
+    joint = replayed[0] & (ev_lines > 0) & (ev_lines <= _JOINT_LINES)
+    exact_w = ((read_stall == 0) | joint) & (batches <= _WRITE_BATCHES)
+    joint &= exact_w & (read_stall > 0)
+    stepped = np.zeros(n_lines.shape, dtype=np.int64)
     if np.any(exact_w):
         sub = _FoldTimeline(*(np.asarray(getattr(geo, f))[exact_w] for f in _TIMELINE_FIELDS))
-        write_stall[exact_w] = _write_stall_batches(
-            ofmap_words[exact_w], ofmap_buf_words[exact_w], drain_bw[exact_w], sub
+        pos = np.cumsum(exact_w) - 1
+        keep = joint[ev_p]
+        sub_events = (pos[ev_p[keep]], events[1][keep], events[2][keep], events[3][keep])
+        steps = (
+            np.broadcast_to(if_timing.refill_lines + 1, n_lines.shape)[exact_w],
+            np.broadcast_to(fi_timing.refill_lines + 1, n_lines.shape)[exact_w],
+        )
+        stepped[exact_w] = _joint_stall(
+            ofmap_words[exact_w],
+            ofmap_buf_words[exact_w],
+            drain_bw[exact_w],
+            sub,
+            sub_events,
+            steps,
         )
     # A single refill stalls the array once, at line ``at``: the writes stop meanwhile, and the
     # drain batches resume with the array (a batch only starts on a write).
@@ -638,7 +725,8 @@ def _stall_cycles(
         resume,
     )
     seq_stall = np.where(one_refill & (read_stall > 0), seq_stall + read_stall, 0)
-    return np.asarray(np.maximum(np.maximum(read_stall, write_stall), seq_stall), dtype=np.int64)
+    combined = np.maximum(np.maximum(read_stall, write_stall), seq_stall)
+    return np.asarray(np.where(exact_w, stepped, combined), dtype=np.int64)
 
 
 def _ring_move(d: IntArray, a_sets: IntArray, p_sets: IntArray) -> IntArray:
@@ -702,6 +790,55 @@ def _band_diag(pos: IntArray, pos0: IntArray, width: IntArray) -> FloatArray:
     per_diag = np.floor(rel / np.maximum(width, 1))
     first_block = np.where(rel < tri, opening, band)
     return np.asarray(np.where(pos0 == 0, first_block, per_diag), dtype=np.float64)
+
+
+def _skew_diag(
+    pos: IntArray,
+    b_t: IntArray,
+    span_d: IntArray,
+    width: IntArray,
+    w_last: IntArray,
+    t: IntArray,
+    full_rows: IntArray,
+) -> IntArray:
+    """Anti-diagonal, from the block's first ``b_t`` (at most ``span_d`` on), holding ring entry
+    ``pos`` of stacked skewed blocks: the largest ``D`` with ``count(b_t + D) <= pos``
+    (``count`` as in :func:`_ring_replay`, opening and closing triangles and the narrower last
+    block included). The band's closed form (``width`` entries a diagonal past the first
+    block's opening triangle) is checked against ``count`` and bisected where it misses."""
+    pos0 = _box_pairs(b_t, width, full_rows) + _box_pairs(b_t - full_rows, w_last, t)
+
+    def count(d: IntArray, sel: Any = slice(None)) -> IntArray:
+        x = b_t[sel] + d
+        return np.asarray(
+            _box_pairs(x, width[sel], full_rows[sel])
+            + _box_pairs(x - full_rows[sel], w_last[sel], t[sel]),
+            dtype=np.int64,
+        )
+
+    guess = np.clip(_i64(_band_diag(pos, pos0, width)), 0, span_d)
+    # the band form holds while every diagonal up to the block's last has ``width`` entries past
+    # the opening triangle: blocks whose diagonals end before the narrower last block's rows, or
+    # all blocks as wide and the block's diagonals ending before the closing triangle
+    band = (b_t + span_d < full_rows) | ((w_last == width) & (b_t + span_d < full_rows + t))
+    band &= (b_t == 0) | (b_t >= width - 1)
+    chk = np.flatnonzero(~band)
+    if chk.size == 0:
+        return np.asarray(guess, dtype=np.int64)
+    g = guess[chk]
+    miss = (count(g, chk) > pos[chk]) | ((g < span_d[chk]) & (count(g + 1, chk) <= pos[chk]))
+    bad = chk[miss]
+    if bad.size:
+        lo = np.zeros(bad.size, dtype=np.int64)
+        hi = np.asarray(span_d[bad], dtype=np.int64).copy()
+        p = pos[bad]
+        while np.any(lo < hi):
+            mid = (lo + hi + 1) // 2
+            below = count(mid, bad) <= p
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid - 1)
+        guess[bad] = lo
+    return np.asarray(guess, dtype=np.int64)
 
 
 class _RingPeriod:
@@ -1117,23 +1254,25 @@ def _ragged_row_miss(
 
 def _sweep_diag(
     x: IntArray,
-    block: tuple[IntArray, IntArray, IntArray],
+    skew: tuple[IntArray, ...],
     rg: _RaggedRing | None,
     p: IntArray,
-) -> FloatArray:
-    """Anti-diagonal (from the block's first, ``block = (pos0, width, first stacked
-    diagonal)``) holding ring entry ``x`` of a skewed sweep: :func:`_band_diag`, or for ragged
-    ifmaps the stacked diagonal holding the ``x``-th valid entry."""
-    pos0, width, d0 = block
+) -> IntArray:
+    """Anti-diagonal (from the block's first, at most ``span_d`` on; ``skew = (b_t, span_d,
+    width, w_last, t, full_rows)`` as :func:`_skew_diag` takes them) holding ring entry ``x`` of
+    a skewed sweep: :func:`_skew_diag`, or for ragged ifmaps the stacked diagonal holding the
+    ``x``-th valid entry."""
     if rg is None:
-        return _band_diag(x, pos0, width)
-    dg = np.zeros(x.shape, dtype=np.float64)
+        return _skew_diag(x, *skew)
+    b_t, span_d = skew[0], skew[1]
+    dg = np.zeros(x.shape, dtype=np.int64)
     on = rg.on[p]
     m, u = np.flatnonzero(on), np.flatnonzero(~on)
-    dg[u] = _band_diag(x[u], pos0[u], width[u])
+    if u.size:
+        dg[u] = _skew_diag(x[u], *(a[u] for a in skew))
     q = p[m]
     xm = np.clip(x[m], 0, np.maximum(rg.valid[q] - 1, 0))
-    dg[m] = np.maximum(rg.diag_of(q, xm) - d0[m], 0)
+    dg[m] = np.minimum(np.maximum(rg.diag_of(q, xm) - b_t[m], 0), span_d[m])
     return dg
 
 
@@ -1165,8 +1304,9 @@ def _ring_replay(
     folds: IntArray,
     fold_lines: IntArray,
     timed: BoolArray,
+    record: BoolArray,
     ragged: _RaggedRing | None = None,
-) -> tuple[list[IntArray], list[FloatArray], list[FloatArray], IntArray]:
+) -> tuple[list[IntArray], list[FloatArray], list[FloatArray], IntArray, tuple[IntArray, ...]]:
     """USER-mode refills of the ifmap and filter SRAMs replayed fold by fold on their rings of
     sets, and the read stalls they cost (vectorized over pairs, 1-D): per operand the refill
     count and the demand lines of the first and last refill, then the stall cycles.
@@ -1196,7 +1336,10 @@ def _ring_replay(
     Ragged ifmaps (``ragged``: windows over the ifmap edge, whose ``-1`` entries SCALE-Sim
     drops from the prefetch stream and from the demand) take every position as a count of
     valid entries (:class:`_RaggedRing`): a fold's first and last demanded entries are its
-    first and last valid ones, and the lines come from the anti-diagonal or row holding them."""
+    first and last valid ones, and the lines come from the anti-diagonal or row holding them.
+
+    Where ``record`` holds, the refill lines are also returned (pair, line, refills, operand;
+    in pair, line order, for :func:`_joint_stall`); those pairs replay every fold (no skips)."""
     d_n = folds.size
     s = [np.zeros(d_n, dtype=np.int64) for _ in ops]
     refills = [np.zeros(d_n, dtype=np.int64) for _ in ops]
@@ -1228,7 +1371,8 @@ def _ring_replay(
                 members.append((idx, _take(op, idx), (rows[idx], row_folds[idx], fold_lines[idx])))
     fp = np.zeros(d_n, dtype=np.int64)
     fp[~(ops[0].on | ops[1].on)] = folds[~(ops[0].on | ops[1].on)]
-    period = _RingPeriod(ops, rows, row_folds, fold_lines, timed, ragged)
+    period = _RingPeriod(ops, rows, row_folds, fold_lines, timed & ~record, ragged)
+    kept: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []
     while True:
         live = fp < folds
         if not np.any(live):
@@ -1281,6 +1425,7 @@ def _ring_replay(
                 )
                 x0 = pos0 // eps
                 span_d = op.t + wb - 2
+                skew = (b * op.t, span_d, op.width, w_last, op.t, full_rows)
                 end = b * op.t + op.t + wb - 1
                 x1 = (
                     _box_pairs(end, op.width, full_rows)
@@ -1304,14 +1449,11 @@ def _ring_replay(
                 lines_at = [
                     _i64(
                         base
-                        + np.minimum(
-                            _sweep_diag(
-                                (x0 + a_sets - off + i * p_sets) * eps,
-                                (pos0, wb, b * op.t),
-                                ragged if rag.size else None,
-                                idx,
-                            ),
-                            span_d,
+                        + _sweep_diag(
+                            (x0 + a_sets - off + i * p_sets) * eps,
+                            skew,
+                            ragged if rag.size else None,
+                            idx,
                         )
                     )
                     for i in (0, np.maximum(k - 1, 0))
@@ -1326,16 +1468,11 @@ def _ring_replay(
                 i = np.arange(moves)[:, np.newaxis]
                 mv, sel = np.nonzero((k > i) & tm)
                 x = (x0 + a_sets - off)[sel] + mv * p_sets[sel]
-                dg = _i64(
-                    np.minimum(
-                        _sweep_diag(
-                            x * eps[sel],
-                            (pos0[sel], wb[sel], (b * op.t)[sel]),
-                            ragged if rag.size else None,
-                            idx[sel],
-                        ),
-                        span_d[sel],
-                    )
+                dg = _sweep_diag(
+                    x * eps[sel],
+                    tuple(a[sel] for a in skew),
+                    ragged if rag.size else None,
+                    idx[sel],
                 )
                 ev.append((idx[sel], _i64(base[sel] + dg), np.ones(sel.size, dtype=np.int64), o))
             s_o = (s_o + (k_jump + k) * p_sets) % n_sets
@@ -1388,6 +1525,9 @@ def _ring_replay(
         ev_w = np.concatenate([np.full(e[0].size, e[3], dtype=np.int64) for e in ev])[keep]
         srt = np.lexsort((ev_w, ev_l, ev_p))
         ev_p, ev_l, ev_r, ev_w = ev_p[srt], ev_l[srt], ev_r[srt], ev_w[srt]
+        rec = record[ev_p]
+        if np.any(rec):
+            kept.append((ev_p[rec], ev_l[rec], ev_r[rec], ev_w[rec]))
         group = np.flatnonzero(np.r_[True, ev_p[1:] != ev_p[:-1]])
         rank = np.arange(ev_p.size) - np.repeat(group, np.diff(np.r_[group, ev_p.size]))
         by_rank = np.argsort(rank, kind="stable")
@@ -1414,7 +1554,12 @@ def _ring_replay(
         stall[pairs] += np.maximum(worst[pairs], 0)
         fp[live] += 1
         period.step(np.flatnonzero(live), fp, folds, s, refills, done, last, stall)
-    return refills, first, last, stall
+    events = tuple(
+        np.concatenate([e[i] for e in kept]) if kept else np.zeros(0, dtype=np.int64)
+        for i in range(4)
+    )
+    order = np.lexsort((events[3], events[1], events[0]))  # folds were appended in turn
+    return refills, first, last, stall, tuple(e[order] for e in events)
 
 
 _RING_FIELDS = tuple(_RingOperand.__dataclass_fields__)
@@ -1431,18 +1576,23 @@ def _user_ring(
     folds_of: tuple[IntArray, IntArray, IntArray, IntArray],
     current: list[tuple[IntArray, IntArray, _RefillTiming]],
     n_lines: IntArray,
+    record: BoolArray,
     ragged_of: tuple[BoolArray, tuple[IntArray, ...], IntArray, IntArray] | None = None,
-) -> tuple[list[tuple[IntArray, IntArray, _RefillTiming]], BoolArray, IntArray]:
+) -> tuple[
+    list[tuple[IntArray, IntArray, _RefillTiming]], BoolArray, IntArray, tuple[IntArray, ...]
+]:
     """DRAM reads, stop cycle and refill timing of the ifmap and filter SRAMs with the USER-mode
     refills of :func:`_ring_replay` where ``masks`` hold (pairs whose prefetch matrix overflows
     the active half), ``current`` elsewhere; also where the replayed read stalls stand for both
-    SRAMs (the other one replayed too or without refills) and those stalls. ``ragged_of``:
+    SRAMs (the other one replayed too or without refills), those stalls and, where ``record``
+    holds too, the refill lines (flat pair index, line, refills, operand). ``ragged_of``:
     the pairs whose ifmap has ``-1`` entries, with their conv geometry ``(ih, iw, fh, fw, ch,
     sh, sw)``, dataflow codes and ifmap block widths (:func:`_ragged_ring`)."""
     shape = masks[0].shape
     sel_mask = masks[0] | masks[1]
     if not np.any(sel_mask):
-        return current, np.zeros(shape, dtype=bool), np.zeros(shape, dtype=np.int64)
+        none = tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
+        return current, np.zeros(shape, dtype=bool), np.zeros(shape, dtype=np.int64), none
     sel = np.flatnonzero(sel_mask.ravel())
 
     def pick(x: ArrayLike) -> npt.NDArray[Any]:
@@ -1480,8 +1630,8 @@ def _user_ring(
         ragged = _ragged_ring(
             pick(on) & rings[0].on, tuple(pick(g) for g in geom), pick(codes), pick(width)
         )
-    k, first, last, stall = _ring_replay(
-        (rings[0], rings[1]), rows, row_folds, folds, fold_lines, timed, ragged
+    k, first, last, stall, events = _ring_replay(
+        (rings[0], rings[1]), rows, row_folds, folds, fold_lines, timed, pick(record), ragged
     )
     lines = np.maximum(pick(n_lines) - 1, 1).astype(np.float64)
     out = []
@@ -1519,7 +1669,7 @@ def _user_ring(
     ok[sel] = both & timed
     stalls = np.zeros(shape, dtype=np.int64).ravel()
     stalls[sel] = stall
-    return out, ok.reshape(shape), stalls.reshape(shape)
+    return out, ok.reshape(shape), stalls.reshape(shape), (sel[events[0]], *events[1:])
 
 
 def _read_dram(
@@ -2226,6 +2376,11 @@ def simulate(
     # prefetch entry's set: SCALE-Sim also finds it in the sets of its duplicates, so this
     # models those runs, it does not replay them)
     ring = user & (folds <= _RING_FOLDS)
+    # ofmap drain batches (runs with few keep their refill lines: :func:`_joint_stall`)
+    half_ofmap = ofmap_buf_words - _ceil_div(ofmap_buf_words, _i64(2))
+    drain_batches = _ceil_div(
+        np.maximum(ofmap_words - ofmap_buf_words, 0), np.maximum(half_ofmap, 1)
+    )
     if np.any(ring & ~(if_fit & fi_fit)):
         ring_if = ring & ~if_fit
         ring_fi = ring & ~fi_fit
@@ -2259,17 +2414,20 @@ def simulate(
             ((if_reads, if_stop, if_timing), (fi_reads, fi_stop, fi_timing)),
             ring_ok,
             ring_stall,
+            ring_events,
         ) = _user_ring(
             (ring_if, ring_fi),
             ring_ops,
             (rr, row_folds, folds, fold_lines),
             [(if_reads, if_stop, if_timing), (fi_reads, fi_stop, fi_timing)],
             compute_cycles + 1,
+            ring & (drain_batches > 0) & (drain_batches <= _WRITE_BATCHES),
             None if conv is None else (if_ragged, (ih, iw, fh, fw, ch, sh, sw), df, if_width),
         )
     else:
         ring_ok = np.zeros(mm.shape, dtype=bool)
         ring_stall = np.zeros(mm.shape, dtype=np.int64)
+        ring_events = tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
 
     # Stalls (:func:`_stall_cycles`), evaluated only where a refill or the ofmap SRAM's
     # overflow can stall the array.
@@ -2296,6 +2454,7 @@ def simulate(
             drain_bw[may_stall],
             geo,
             (ring_ok[may_stall], ring_stall[may_stall]),
+            (np.cumsum(may_stall.ravel())[ring_events[0]] - 1, *ring_events[1:]),
         )
     stall_exact = (~user | (if_fit & fi_fit)) & ofmap_fits
     total_cycles = compute_cycles + stall_cycles
