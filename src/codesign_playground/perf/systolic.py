@@ -629,8 +629,8 @@ def _stall_cycles(
 def _ring_move(d: IntArray, a_sets: IntArray, p_sets: IntArray) -> IntArray:
     """Window moves of SCALE-Sim's USER ``read_buffer`` until a set at ring distance ``d``
     ahead of the window start is inside the ``a_sets``-wide window (``p_sets <= a_sets``: a
-    move never steps over it)."""
-    return _i64(np.where(d >= a_sets, _ceil_div(d - a_sets + 1, p_sets), 0))
+    move never steps over it): ``ceil((d - a_sets + 1)/p_sets)`` moves where ``d >= a_sets``."""
+    return _i64(np.maximum(d - a_sets + p_sets, 0) // p_sets)
 
 
 @dataclass(frozen=True)
@@ -942,11 +942,14 @@ def _ring_replay(
 
     def note(o: IntArray, idx: IntArray, line: IntArray, k: IntArray) -> None:
         """Refills ``k`` of operands ``o`` on ``line`` for pairs ``idx`` (first/last lines)."""
-        hit = k > 0
-        oq, q, lf = o[hit], idx[hit], line[hit].astype(np.float64)
-        refills[oq, q] += k[hit]
-        first[oq, q] = np.where(first[oq, q] < 0, lf, first[oq, q])
-        last[oq, q] = np.maximum(last[oq, q], lf)
+        hit = np.flatnonzero(k > 0)
+        if hit.size == 0:
+            return
+        at, lf = o[hit] * d_n + idx[hit], line[hit].astype(np.float64)  # flat (operand, pair)
+        refills.ravel()[at] += k[hit]
+        seen = first.ravel()[at]
+        first.ravel()[at] = np.where(seen < 0, lf, seen)
+        last.ravel()[at] = np.maximum(last.ravel()[at], lf)
 
     # One group per kind (skewed, row major), both operands in it; each pair runs its own next
     # fold ``fp`` (periodic stretches are skipped, :class:`_RingPeriod`), a group keeps its live
@@ -957,13 +960,17 @@ def _ring_replay(
     fp = np.zeros(d_n, dtype=np.int64)
     fp[~(ops[0].on | ops[1].on)] = folds[~(ops[0].on | ops[1].on)]
     period = _RingPeriod(ops, rows, row_folds, fold_lines, timed)
+    n_live = -1
     while True:
         live = fp < folds
-        if not np.any(live):
+        now_live = int(np.count_nonzero(live))
+        if now_live == 0:
             break
+        changed, n_live = now_live != n_live, now_live
         ev: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []  # (pairs, lines, refills, op)
         for g in groups:
-            g.keep_live(live)
+            if changed:
+                g.keep_live(live)
             if g.n == 0:
                 continue
             idx, oo, op, rm = g.idx, g.oo, g.op, g.rm
@@ -1002,8 +1009,8 @@ def _ring_replay(
                 moves = int(np.max(np.where(tm_s, k_s, 0), initial=0))
                 if moves:
                     i = np.arange(moves)[:, np.newaxis]
-                    mv, j = np.nonzero((k_s > i) & tm_s)
-                    sel = ks[j]
+                    mv, sweep = np.nonzero((k_s > i) & tm_s)
+                    sel = ks[sweep]
                     x = (x0 + a_sets - off)[sel] + mv * p_sets[sel]
                     dg = _i64(np.minimum(_band_diag(x * eps[sel], pos0[sel], wb[sel]), span_d[sel]))
                     at = _i64(base[sel] + dg)
@@ -1013,8 +1020,8 @@ def _ring_replay(
                 if moves and np.all(tm_s):
                     first_at = at[: ks.size]  # move 0 of every sweep comes first
                     last_at = np.empty(ks.size, dtype=np.int64)
-                    end = mv == k_s[j] - 1
-                    last_at[j[end]] = at[end]
+                    end = mv == k_s[sweep] - 1
+                    last_at[sweep[end]] = at[end]
                 else:
                     x_s, p_s, e_s = (x0 + a_sets - off)[ks], p_sets[ks], eps[ks]
                     both = np.concatenate([x_s, x_s + (k_s - 1) * p_s]) * np.tile(e_s, 2)
