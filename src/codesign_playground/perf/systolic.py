@@ -732,8 +732,8 @@ def _stall_cycles(
 def _ring_move(d: IntArray, a_sets: IntArray, p_sets: IntArray) -> IntArray:
     """Window moves of SCALE-Sim's USER ``read_buffer`` until a set at ring distance ``d``
     ahead of the window start is inside the ``a_sets``-wide window (``p_sets <= a_sets``: a
-    move never steps over it)."""
-    return _i64(np.where(d >= a_sets, _ceil_div(d - a_sets + 1, p_sets), 0))
+    move never steps over it): ``ceil((d - a_sets + 1)/p_sets)`` moves where ``d >= a_sets``."""
+    return _i64(np.maximum(d - a_sets + p_sets, 0) // p_sets)
 
 
 @dataclass(frozen=True)
@@ -890,14 +890,15 @@ class _RingPeriod:
         pairs: IntArray,
         fp: IntArray,
         folds: IntArray,
-        s: list[IntArray],
-        refills: list[IntArray],
-        done: list[IntArray],
-        last: list[FloatArray],
+        s: IntArray,
+        refills: IntArray,
+        done: IntArray,
+        last: FloatArray,
         stall: IntArray,
     ) -> None:
         """After a fold of ``pairs`` (``fp`` their next fold): note the periods just ended and
-        skip ahead where two equal ones ran in a row, or past folds that refill nothing."""
+        skip ahead where two equal ones ran in a row, or past folds that refill nothing (``s``,
+        ``refills``, ``done``, ``last``: one row per operand)."""
         self._skip_inside(pairs[self.rm[pairs] & (fp[pairs] < folds[pairs])], fp, folds, s)
         pairs = pairs[(self.p[pairs] > 0) & (fp[pairs] < folds[pairs])]
         if pairs.size == 0:
@@ -934,7 +935,7 @@ class _RingPeriod:
         self.delta[:, q] = delta
         self.n_hist[q] = np.where(restart, 1, n_hist + 1)
 
-    def _skip_inside(self, q: IntArray, fp: IntArray, folds: IntArray, s: list[IntArray]) -> None:
+    def _skip_inside(self, q: IntArray, fp: IntArray, folds: IntArray, s: IntArray) -> None:
         """Row-major blocks per column fold: fold ``f = fc*row_folds + fr`` demands rows
         ``fr*Rows ..`` of block ``fc``, so the folds' entries follow one another along the ring.
         From the next fold, if its first set is at or past the window start, every fold whose
@@ -1257,16 +1258,17 @@ def _sweep_diag(
     skew: tuple[IntArray, ...],
     rg: _RaggedRing | None,
     p: IntArray,
+    mine: BoolArray | None = None,
 ) -> IntArray:
     """Anti-diagonal (from the block's first, at most ``span_d`` on; ``skew = (b_t, span_d,
     width, w_last, t, full_rows)`` as :func:`_skew_diag` takes them) holding ring entry ``x`` of
     a skewed sweep: :func:`_skew_diag`, or for ragged ifmaps the stacked diagonal holding the
-    ``x``-th valid entry."""
+    ``x``-th valid entry (``mine``: the sweeps of ragged ifmaps, of pairs ``p``)."""
     if rg is None:
         return _skew_diag(x, *skew)
     b_t, span_d = skew[0], skew[1]
     dg = np.zeros(x.shape, dtype=np.int64)
-    on = rg.on[p]
+    on = rg.on[p] if mine is None else mine
     m, u = np.flatnonzero(on), np.flatnonzero(~on)
     if u.size:
         dg[u] = _skew_diag(x[u], *(a[u] for a in skew))
@@ -1295,6 +1297,85 @@ def _ragged_fold_span(
         target >= rg.valid[p], folds, (g // t) * rf + np.minimum((g % t) // rows, rf - 1)
     )
     return f // eps, _i64(f_t)
+
+
+_RING_TABLE = 1 << 20
+"""Most (operand, block) entries whose sweep bounds :class:`_RingGroup` tabulates (3 int64 each,
+24 MiB): beyond, each fold recomputes its block's bounds."""
+
+
+class _RingGroup:
+    """The live (pair, operand) members of one kind (skewed or ``row_major``) of
+    :func:`_ring_replay`, both operands together (``oo`` the operand of each), with their fold
+    shape. Skewed members' per-block sweep bounds are tabulated once few enough are left (a
+    block's bounds are the same on every fold that demands it)."""
+
+    def __init__(
+        self,
+        ops: tuple[_RingOperand, _RingOperand],
+        rm: bool,
+        rows: IntArray,
+        row_folds: IntArray,
+        fold_lines: IntArray,
+    ) -> None:
+        parts = [np.flatnonzero(op.on & (op.row_major == rm)) for op in ops]
+        self.rm = rm
+        self.idx = np.concatenate(parts)
+        self.oo = np.concatenate([np.full(p.size, o, dtype=np.int64) for o, p in enumerate(parts)])
+        self.op = _RingOperand(
+            *(
+                np.concatenate([getattr(op, f)[p] for op, p in zip(ops, parts, strict=True)])
+                for f in _RING_FIELDS
+            )
+        )
+        self.rows, self.rf, self.fl = rows[self.idx], row_folds[self.idx], fold_lines[self.idx]
+        self.w_last = self.op.span - (self.op.blocks - 1) * self.op.width
+        self.n = self.idx.size
+        self.tab: tuple[IntArray, IntArray, IntArray, IntArray] | None = None
+        self._tabulate()
+
+    def keep_live(self, live: BoolArray) -> None:
+        """Drop the members whose pair has run all its folds."""
+        keep = live[self.idx]
+        if np.all(keep):
+            return
+        sel = np.flatnonzero(keep)
+        self.idx, self.oo, self.op = self.idx[sel], self.oo[sel], _take(self.op, sel)
+        self.rows, self.rf, self.fl = self.rows[sel], self.rf[sel], self.fl[sel]
+        self.w_last = self.w_last[sel]
+        self.n = sel.size
+        if self.tab is not None:
+            self.tab = (self.tab[0][sel], *self.tab[1:])
+        else:
+            self._tabulate()
+
+    def _bounds(self, m: IntArray, b: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """Skewed block ``b`` of members ``m``: its first entry (``count(b*t)``), first and last
+        sets (:func:`_box_pairs` on the stacked blocks' anti-diagonals)."""
+        op, w_last = self.op, self.w_last[m]
+        t, width, eps = op.t[m], op.width[m], op.eps[m]
+        wb = np.where(b >= op.blocks[m] - 1, w_last, width)
+        full_rows = (op.blocks[m] - 1) * t
+        pos0 = _box_pairs(b * t, width, full_rows) + _box_pairs(b * t - full_rows, w_last, t)
+        end = b * t + t + wb - 1
+        x1 = (_box_pairs(end, width, full_rows) + _box_pairs(end - full_rows, w_last, t) - 1) // eps
+        return pos0, pos0 // eps, _i64(x1)
+
+    def _tabulate(self) -> None:
+        if self.rm or self.n == 0 or int(np.sum(self.op.blocks)) > _RING_TABLE:
+            return
+        blocks = self.op.blocks
+        start = np.cumsum(blocks) - blocks
+        m = np.repeat(np.arange(self.n), blocks)
+        b = np.arange(m.size) - start[m]
+        self.tab = (_i64(start), *self._bounds(m, b))
+
+    def sweep(self, b: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """First entry, first and last sets of every member's block ``b``."""
+        if self.tab is None:
+            return self._bounds(np.arange(self.n), b)
+        j = self.tab[0] + b
+        return self.tab[1][j], self.tab[2][j], self.tab[3][j]
 
 
 def _ring_replay(
@@ -1341,69 +1422,64 @@ def _ring_replay(
     Where ``record`` holds, the refill lines are also returned (pair, line, refills, operand;
     in pair, line order, for :func:`_joint_stall`); those pairs replay every fold (no skips)."""
     d_n = folds.size
-    s = [np.zeros(d_n, dtype=np.int64) for _ in ops]
-    refills = [np.zeros(d_n, dtype=np.int64) for _ in ops]
-    first = [np.full(d_n, -1.0) for _ in ops]
-    last = [np.zeros(d_n) for _ in ops]
+    s = np.zeros((2, d_n), dtype=np.int64)  # per operand (rows), per pair
+    refills = np.zeros((2, d_n), dtype=np.int64)
+    first = np.full((2, d_n), -1.0)
+    last = np.zeros((2, d_n))
     stall = np.zeros(d_n, dtype=np.int64)
     cur = np.full(d_n, -1, dtype=np.int64)
     worst = np.zeros(d_n, dtype=np.int64)
     base_s = np.zeros(d_n, dtype=np.int64)
-    done = [np.zeros(d_n, dtype=np.int64) for _ in ops]  # refills whose stalls are counted
+    done = np.zeros((2, d_n), dtype=np.int64)  # refills whose stalls are counted
 
-    def note(o: int, idx: IntArray, line: IntArray, k: IntArray) -> None:
-        """Refills ``k`` of operand ``o`` on ``line`` for pairs ``idx`` (first/last lines)."""
-        hit = k > 0
-        q, lf = idx[hit], line[hit].astype(np.float64)
-        refills[o][q] += k[hit]
-        first[o][q] = np.where(first[o][q] < 0, lf, first[o][q])
-        last[o][q] = np.maximum(last[o][q], lf)
+    def note(o: IntArray, idx: IntArray, line: IntArray, k: IntArray) -> None:
+        """Refills ``k`` of operands ``o`` on ``line`` for pairs ``idx`` (first/last lines)."""
+        hit = np.flatnonzero(k > 0)
+        if hit.size == 0:
+            return
+        at, lf = o[hit] * d_n + idx[hit], line[hit].astype(np.float64)  # flat (operand, pair)
+        refills.ravel()[at] += k[hit]
+        seen = first.ravel()[at]
+        first.ravel()[at] = np.where(seen < 0, lf, seen)
+        last.ravel()[at] = np.maximum(last.ravel()[at], lf)
 
-    # One group per operand and kind (skewed, row major); each pair runs its own next fold
-    # ``fp`` (periodic stretches are skipped, :class:`_RingPeriod`), a group keeps its live pairs.
-    kinds: list[tuple[int, bool]] = []
-    members: list[tuple[IntArray, _RingOperand, tuple[IntArray, IntArray, IntArray]]] = []
-    for o, op in enumerate(ops):
-        for rm in (False, True):
-            idx = np.flatnonzero(op.on & (op.row_major == rm))
-            if idx.size:
-                kinds.append((o, rm))
-                members.append((idx, _take(op, idx), (rows[idx], row_folds[idx], fold_lines[idx])))
+    # One group per kind (skewed, row major), both operands in it; each pair runs its own next
+    # fold ``fp`` (periodic stretches are skipped, :class:`_RingPeriod`), a group keeps its live
+    # pairs.
+    groups = [
+        g for g in (_RingGroup(ops, rm, rows, row_folds, fold_lines) for rm in (False, True)) if g.n
+    ]
     fp = np.zeros(d_n, dtype=np.int64)
     fp[~(ops[0].on | ops[1].on)] = folds[~(ops[0].on | ops[1].on)]
     period = _RingPeriod(ops, rows, row_folds, fold_lines, timed & ~record, ragged)
     kept: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []
+    n_live = -1
     while True:
         live = fp < folds
-        if not np.any(live):
+        now_live = int(np.count_nonzero(live))
+        if now_live == 0:
             break
-        ev: list[tuple[IntArray, IntArray, IntArray, int]] = []  # (pairs, lines, refills, op)
-        for gi, (o, rm) in enumerate(kinds):
-            idx_all, op_all, geo = members[gi]
-            keep = live[idx_all]
-            if not np.all(keep):
-                idx_all, op_all = idx_all[keep], _take(op_all, np.flatnonzero(keep))
-                geo = (geo[0][keep], geo[1][keep], geo[2][keep])
-                members[gi] = (idx_all, op_all, geo)
-            if idx_all.size == 0:
+        changed, n_live = now_live != n_live, now_live
+        ev: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []  # (pairs, lines, refills, op)
+        for g in groups:
+            if changed:
+                g.keep_live(live)
+            if g.n == 0:
                 continue
-            idx, op = idx_all, op_all
-            rows_n, rf_n, fl_n = geo
-            rag = (
-                np.flatnonzero(ragged.on[idx])
-                if o == 0 and ragged is not None
-                else np.zeros(0, dtype=np.int64)
-            )
+            idx, oo, op, rm = g.idx, g.oo, g.op, g.rm
+            rows_n, rf_n, fl_n = g.rows, g.rf, g.fl
+            is_rag = (oo == 0) & ragged.on[idx] if ragged is not None else np.zeros(g.n, bool)
+            rag = np.flatnonzero(is_rag)  # members that are ragged ifmaps
             f = fp[idx]
             fc, fr = f // rf_n, f % rf_n
-            s_o = s[o][idx]
+            s_o = s[oo, idx]
             b = np.where(op.by_row_fold, fr, fc)
-            w_last = op.span - (op.blocks - 1) * op.width
+            w_last = g.w_last
             wb = np.where(b >= op.blocks - 1, w_last, op.width)
             eps, n_sets, a_sets, p_sets = op.eps, op.n_sets, op.a_sets, op.p_sets
             base = f * fl_n + op.prefix
-            ur = np.minimum(rows_n, op.t - fr * rows_n)
             if rm:
+                ur = np.minimum(rows_n, op.t - fr * rows_n)
                 k_top = fr * rows_n + ur - 1
                 row0 = b * op.t * op.width
                 x0 = (row0 + k_top * wb) // eps
@@ -1419,19 +1495,10 @@ def _ring_replay(
                         (k_top, x0, x1, line0),
                     )
             else:
-                full_rows = (op.blocks - 1) * op.t
-                pos0 = _box_pairs(b * op.t, op.width, full_rows) + _box_pairs(
-                    b * op.t - full_rows, w_last, op.t
-                )
-                x0 = pos0 // eps
+                _, x0, x1 = g.sweep(b)
                 span_d = op.t + wb - 2
+                full_rows = (op.blocks - 1) * op.t
                 skew = (b * op.t, span_d, op.width, w_last, op.t, full_rows)
-                end = b * op.t + op.t + wb - 1
-                x1 = (
-                    _box_pairs(end, op.width, full_rows)
-                    + _box_pairs(end - full_rows, w_last, op.t)
-                    - 1
-                ) // eps
                 line0 = base
                 if ragged is not None and rag.size:
                     line0 = base.copy()
@@ -1441,40 +1508,52 @@ def _ring_replay(
             off = d - k_jump * p_sets
             k = _ring_move(off + x1 - x0, a_sets, p_sets)
             k_line0 = _i64(k_jump + k) if rm else k_jump
-            note(o, idx, _i64(line0), k_line0)
+            note(oo, idx, _i64(line0), k_line0)
             tm = timed[idx]
-            ev.append((idx, _i64(line0), np.where(tm, k_line0, 0), o))
-            if not rm and np.any(k > 0):
-                # the sweep's first and last moves (on the line of their set's first entry)
-                lines_at = [
-                    _i64(
-                        base
-                        + _sweep_diag(
-                            (x0 + a_sets - off + i * p_sets) * eps,
-                            skew,
-                            ragged if rag.size else None,
-                            idx,
-                        )
-                    )
-                    for i in (0, np.maximum(k - 1, 0))
-                ]
-                note(o, idx, lines_at[0], _i64(np.minimum(k, 1)))
-                more = np.flatnonzero(k > 1)
-                refills[o][idx[more]] += k[more] - 1
-                last[o][idx[more]] = lines_at[1][more]
-            moves = 0 if rm else int(np.max(np.where(tm, k, 0), initial=0))
-            if moves:
+            ev.append((idx, _i64(line0), np.where(tm, k_line0, 0), oo))
+            ks = np.flatnonzero(k > 0) if not rm else np.zeros(0, dtype=np.int64)
+            if ks.size:
                 # skewed sweep: move i on the line of the first entry of set x0 + A - off + iP
-                i = np.arange(moves)[:, np.newaxis]
-                mv, sel = np.nonzero((k > i) & tm)
-                x = (x0 + a_sets - off)[sel] + mv * p_sets[sel]
-                dg = _sweep_diag(
-                    x * eps[sel],
-                    tuple(a[sel] for a in skew),
-                    ragged if rag.size else None,
-                    idx[sel],
-                )
-                ev.append((idx[sel], _i64(base[sel] + dg), np.ones(sel.size, dtype=np.int64), o))
+                k_s, tm_s = k[ks], tm[ks]
+                moves = int(np.max(np.where(tm_s, k_s, 0), initial=0))
+                if moves:
+                    i = np.arange(moves)[:, np.newaxis]
+                    mv, sweep = np.nonzero((k_s > i) & tm_s)
+                    sel = ks[sweep]
+                    x = (x0 + a_sets - off)[sel] + mv * p_sets[sel]
+                    dg = _sweep_diag(
+                        x * eps[sel],
+                        tuple(a[sel] for a in skew),
+                        ragged if rag.size else None,
+                        idx[sel],
+                        is_rag[sel],
+                    )
+                    at = _i64(base[sel] + dg)
+                    ev.append((idx[sel], at, np.ones(sel.size, dtype=np.int64), oo[sel]))
+                # the sweep's first and last moves (on the line of their set's first entry):
+                # those of the moves above where every sweep is timed
+                if moves and np.all(tm_s):
+                    first_at = at[: ks.size]  # move 0 of every sweep comes first
+                    last_at = np.empty(ks.size, dtype=np.int64)
+                    end = mv == k_s[sweep] - 1
+                    last_at[sweep[end]] = at[end]
+                else:
+                    x_s, p_s, e_s = (x0 + a_sets - off)[ks], p_sets[ks], eps[ks]
+                    both = np.concatenate([x_s, x_s + (k_s - 1) * p_s]) * np.tile(e_s, 2)
+                    dg2 = _sweep_diag(
+                        both,
+                        tuple(np.tile(a[ks], 2) for a in skew),
+                        ragged if rag.size else None,
+                        np.tile(idx[ks], 2),
+                        np.tile(is_rag[ks], 2),
+                    )
+                    at2 = _i64(np.tile(base[ks], 2) + dg2)
+                    first_at, last_at = at2[: ks.size], at2[ks.size :]
+                note(oo[ks], idx[ks], first_at, np.ones(ks.size, dtype=np.int64))
+                more = np.flatnonzero(k_s > 1)
+                om, im = oo[ks[more]], idx[ks[more]]
+                refills[om, im] += k_s[more] - 1
+                last[om, im] = last_at[more]
             s_o = (s_o + (k_jump + k) * p_sets) % n_sets
             if rm:
                 # block operands: the rows below, top down
@@ -1506,11 +1585,11 @@ def _ring_replay(
                     k1 = np.where(miss, _ring_move(d_i, a_i, p_i), 0)
                     k2 = np.where(miss, _ring_move(d_i - k1 * p_i + e - a, a_i, p_i), 0)
                     line = base[sub] + rows_n[sub] - 1 - (k_miss - k_bot)
-                    note(o, idx[sub], _i64(line), _i64(k1 + k2))
-                    ev.append((idx[sub], _i64(line), np.where(tm[sub], _i64(k1 + k2), 0), o))
+                    note(oo[sub], idx[sub], _i64(line), _i64(k1 + k2))
+                    ev.append((idx[sub], _i64(line), np.where(tm[sub], _i64(k1 + k2), 0), oo[sub]))
                     s_o[sub] = (s_i + (k1 + k2) * p_i) % n_i
                     sub, k_cur, e_cur = sub[miss], k_miss[miss], e[miss]
-            s[o][idx] = s_o
+            s[oo, idx] = s_o
 
         # the fold's refills in line order (per pair): counts, first/last lines and stalls
         ev_r = np.concatenate([e[2] for e in ev]) if ev else np.zeros(0, dtype=np.int64)
@@ -1522,7 +1601,7 @@ def _ring_replay(
         ev_r = ev_r[keep]
         ev_p = np.concatenate([e[0] for e in ev])[keep]
         ev_l = np.concatenate([e[1] for e in ev])[keep]
-        ev_w = np.concatenate([np.full(e[0].size, e[3], dtype=np.int64) for e in ev])[keep]
+        ev_w = np.concatenate([e[3] for e in ev])[keep]
         srt = np.lexsort((ev_w, ev_l, ev_p))
         ev_p, ev_l, ev_r, ev_w = ev_p[srt], ev_l[srt], ev_r[srt], ev_w[srt]
         rec = record[ev_p]
@@ -1559,7 +1638,13 @@ def _ring_replay(
         for i in range(4)
     )
     order = np.lexsort((events[3], events[1], events[0]))  # folds were appended in turn
-    return refills, first, last, stall, tuple(e[order] for e in events)
+    return (
+        [refills[0], refills[1]],
+        [first[0], first[1]],
+        [last[0], last[1]],
+        stall,
+        tuple(e[order] for e in events),
+    )
 
 
 _RING_FIELDS = tuple(_RingOperand.__dataclass_fields__)
