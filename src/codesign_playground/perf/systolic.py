@@ -425,7 +425,10 @@ for 5 designs at a time spends up to ~0.3 s a batch on it. Measured on the examp
 ``examples/resnet50_systolic.yaml``) within 1% of the exact replay: 38% with 16 folds, 82% with
 1024, 87% with 4096, 88% uncapped, at 1.3, 9.8, 17.8 and 29.6 s of CPU for its 10,000 points;
 100 random-search evaluations of ResNet-18 in batches of 5: 0.45 s, 8.3 s and 24.5 s with 16,
-1024 and 4096 folds."""
+1024 and 4096 folds (figures of 2026-12-05, before the drains were stepped with the refill
+lines). With them, on 2026-12-06 (one process, same machine for both): 2,000 random designs
+of ``examples/resnet50_systolic.yaml`` 16.1 s of CPU (8.3 s before that day's changes), 20
+batches of 5 designs 20.2 s (15.5 s)."""
 _RING_STALL_FOLDS = _RING_FOLDS
 """Most folds over which the refill replay also replays the read stalls line by line; longer
 runs take :func:`_read_stall` on the replayed refills."""
