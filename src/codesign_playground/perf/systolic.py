@@ -1236,13 +1236,15 @@ def _ragged_row_miss(
     g0_all: IntArray,
     at: tuple[IntArray, IntArray, IntArray, IntArray],
     out: tuple[IntArray, IntArray, IntArray],
+    mine: BoolArray | None = None,
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Row-major folds below the top row: for the ragged pairs among ``p_all`` (blocks from
-    row ``g0_all``), the highest non-empty row below ``k_cur`` whose first valid entry lies
-    before ring position ``x`` (``at = (x, k_cur, k_bot, eps)``), ``-1`` if none at or above
-    ``k_bot``, and its first and last sets: ``out`` = (row, first set, last set) updated."""
+    """Row-major folds below the top row: for the ragged ifmaps among ``p_all`` (``mine``, or
+    every ragged pair; blocks from row ``g0_all``), the highest non-empty row below ``k_cur``
+    whose first valid entry lies before ring position ``x`` (``at = (x, k_cur, k_bot, eps)``),
+    ``-1`` if none at or above ``k_bot``, and its first and last sets: ``out`` = (row, first
+    set, last set) updated."""
     k_miss, a, e = out
-    m = np.flatnonzero(rg.on[p_all])
+    m = np.flatnonzero(rg.on[p_all] if mine is None else mine)
     if m.size == 0:
         return k_miss, a, e
     x, k_cur, k_bot, eps = (v[m] for v in at)
@@ -1582,6 +1584,7 @@ def _ring_replay(
                             (b * op.t)[sub],
                             (start * e_i, k_cur, k_bot, e_i),
                             (k_miss, a, e),
+                            is_rag[sub],
                         )
                     miss = k_miss >= k_bot
                     d_i = (a - s_i) % n_i
