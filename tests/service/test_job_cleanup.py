@@ -66,8 +66,10 @@ def test_deleting_a_shared_study_job_deletes_its_study_and_worker_folders(
             leftover = worker_jobs / job_id / "run"
             leftover.mkdir(parents=True)
             (leftover / "digits_accuracy.csv").write_text("bits,accuracy\n")
-            unknown = worker_jobs / "no-such-job-00000"
+            unknown = worker_jobs / "0b3c9d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"  # no such job
             unknown.mkdir()
+            foreign = worker_jobs / "not-a-job"  # not named like a job: never swept
+            foreign.mkdir()
 
             assert c.delete(f"/api/v1/explorations/{job_id}").status_code == 204
             assert c.get(f"/api/v1/jobs/{job_id}").status_code == 404
@@ -78,5 +80,6 @@ def test_deleting_a_shared_study_job_deletes_its_study_and_worker_folders(
             assert time.monotonic() < deadline, split.worker_log.read_text()[-3000:]
             time.sleep(0.5)
         assert worker_jobs.is_dir()  # only the jobs' folders go
+        assert foreign.is_dir()
     finally:
         engine.dispose()
