@@ -171,7 +171,9 @@ def knee_index(F: FloatArray) -> int:
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
         normal = np.ones(m)
-    dist = (1.0 - Z @ normal) / np.linalg.norm(normal)
+    # an elementwise row sum, not a BLAS product: the same point gives the same distance
+    # whatever the front's size (chunked and single runs pick the same knee)
+    dist = (1.0 - (Z * normal).sum(axis=1)) / np.linalg.norm(normal)
     best = np.max(dist)
     cands = np.flatnonzero(np.isclose(dist, best, rtol=0, atol=1e-12))
     return int(cands[np.argmin(np.linalg.norm(Z[cands], axis=1))])

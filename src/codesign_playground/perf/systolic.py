@@ -788,7 +788,8 @@ def _band_diag(pos: IntArray, pos0: IntArray, width: IntArray) -> FloatArray:
     block's opening triangle (``k`` entries on its ``k``-th diagonal)."""
     rel = (pos - pos0).astype(np.float64)
     tri = width * (width + 1) / 2.0
-    opening = np.floor((np.sqrt(8.0 * rel + 1.0) - 1.0) / 2.0)
+    # rel < 0 (an entry before the block) only reaches the discarded branch: keep sqrt real
+    opening = np.floor((np.sqrt(np.maximum(8.0 * rel + 1.0, 0.0)) - 1.0) / 2.0)
     band = width + np.floor((rel - tri) / np.maximum(width, 1))
     per_diag = np.floor(rel / np.maximum(width, 1))
     first_block = np.where(rel < tri, opening, band)
