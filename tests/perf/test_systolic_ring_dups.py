@@ -141,8 +141,8 @@ def test_ring_refills_match_read_buffer() -> None:
     """Where the duplicate-address ring applies (ws/os), its ifmap refill count equals a
     brute-force read buffer's on the same stream (checked against the exact replay too) for
     most pairs: the rule is exact within a pass where every copy's lag is below the window.
-    Misses left: several passes where the window covers most of the ring, so that later
-    copies of a block's addresses, from the pass before, still lie in it."""
+    Left: several passes where a window reaching into the turn before holds later copies of
+    a block's addresses only for part of the sweep (taken for all of it or none)."""
     count = 160
     args, geo = _overlapping(11, count, filter_sram_kb=1024)
     args["dataflow"] = np.where(np.arange(count) % 2 == 0, "ws", "os")
@@ -169,7 +169,7 @@ def test_ring_refills_match_read_buffer() -> None:
         checked += 1
         same += got == want
     assert checked > 20
-    assert same >= 0.8 * checked  # 18 of 21 at present
+    assert same >= 0.9 * checked  # 20 of 21 at present
 
 
 @pytest.mark.parametrize("seed", [7, 8])

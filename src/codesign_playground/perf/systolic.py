@@ -1330,7 +1330,12 @@ class _DupLayout:
     copies where it first reaches a multiple of a grain (``rm``, with that request's
     anti-diagonal ``diag``; block ``b``'s at ``off[b] .. off[b + 1] - 1``): at most
     :data:`_DUP_RISES` a layout plus one a block, so a move's line is that of a request at most
-    a grain of first copies late."""
+    a grain of first copies late. ``stairs`` (where at most as many points): per block, with
+    its requests ordered by their address's last copy, the last copies where the running
+    maximum of the first copies rises and that maximum (``s_last``, ``s_top``; block ``b``'s
+    at ``s_off[b] .. s_off[b + 1] - 1``): where the window reaches round the ring into the
+    turn before, a request whose last copy lies in that part hits, so a sweep ends at the
+    largest first copy of the others."""
 
     valid: int
     max_lag: int
@@ -1343,6 +1348,10 @@ class _DupLayout:
     off: npt.NDArray[np.int32]
     rm: npt.NDArray[np.int32]
     diag: npt.NDArray[np.int32]
+    stairs: bool
+    s_off: npt.NDArray[np.int32]
+    s_last: npt.NDArray[np.int32]
+    s_top: npt.NDArray[np.int32]
 
 
 @functools.lru_cache(maxsize=256)
@@ -1413,6 +1422,16 @@ def _dup_layout(
     b_end = np.searchsorted(bs, np.arange(nb), side="right") - 1
     has = np.r_[bs, -1][b0] == np.arange(nb)
     q0 = by_blk[np.minimum(b0, idx.size - 1)]
+    # per block, the largest first copy over the requests whose last copy lies below a bound
+    # (a staircase: last copies ascending, where the running maximum rises), dropped past the cap
+    sp = l_of[by_blk].astype(np.int64)
+    o2 = np.argsort(bs * stride + sp)  # ties (one last copy) share their maximum
+    sps, bss = sp[o2], bs[o2]
+    pm = np.maximum.accumulate(f_of[by_blk][o2] + bss * stride) - bss * stride
+    st = np.r_[True, (bss[1:] != bss[:-1]) | (pm[1:] != pm[:-1])]
+    stairs = int(np.count_nonzero(st)) <= _DUP_RISES + nb
+    if not stairs:
+        st = np.zeros(st.size, dtype=bool)
     return _DupLayout(
         int(idx.size),
         int(lags.max()) if lags.size else 0,
@@ -1425,6 +1444,10 @@ def _dup_layout(
         np.searchsorted(bs[rise], np.arange(nb + 1)).astype(np.int32),
         rm[rise].astype(np.int32),
         rel[by_blk][rise].astype(np.int32),
+        stairs,
+        np.searchsorted(bss[st], np.arange(nb + 1)).astype(np.int32),
+        sps[st].astype(np.int32),
+        pm[st].astype(np.int32),
     )
 
 
@@ -1448,6 +1471,20 @@ class _DupRing:
     diag: IntArray
     key: IntArray
     stride: int
+    b_stairs: BoolArray
+    s_off: IntArray
+    s_top: IntArray
+    s_key: IntArray
+
+    def top_below(self, b: IntArray, most: IntArray) -> IntArray:
+        """Largest first copy of block ``b``'s requests whose last copy lies below ring
+        position ``most`` (``-1`` if none), where the block has stairs; else its largest."""
+        if self.s_top.size == 0:
+            return np.asarray(self.b_top[b], dtype=np.int64)
+        at = _i64(np.searchsorted(self.s_key, b * self.stride + most, side="left")) - 1
+        found = at >= self.s_off[b]
+        top = np.where(found, self.s_top[np.maximum(at, 0)], -1)
+        return np.asarray(np.where(self.b_stairs[b], top, self.b_top[b]), dtype=np.int64)
 
     def reaching(self, sg: IntArray, x: IntArray) -> IntArray:
         """Index (into ``rm``) of block ``sg``'s first request whose running maximum of first
@@ -1506,6 +1543,12 @@ def _dup_ring(
     def cat(name: str) -> IntArray:
         return np.concatenate([getattr(x, name) for x in tabs]).astype(np.int64)
 
+    s0 = np.concatenate([[0], np.cumsum([x.s_last.size for x in tabs])[:-1]]).astype(np.int64)
+    s_off = np.concatenate([x.s_off[:-1] + r for x, r in zip(tabs, s0, strict=True)])
+    s_off = np.r_[s_off, sum(x.s_last.size for x in tabs)].astype(np.int64)
+    s_blk = np.repeat(np.arange(s_off.size - 1, dtype=np.int64), np.diff(s_off))
+    stairs = np.concatenate([np.full(x.b_first.size, x.stairs) for x in tabs])
+
     return _DupRing(
         mask,
         blk,
@@ -1519,13 +1562,17 @@ def _dup_ring(
         cat("diag"),
         blk_of * stride + rm,
         stride,
+        stairs,
+        s_off,
+        cat("s_top"),
+        s_blk * stride + cat("s_last"),
     )
 
 
 def _dup_block_ends(
     dr: _DupRing,
     sg: IntArray,
-    ring: tuple[IntArray, IntArray, IntArray, IntArray],
+    ring: tuple[IntArray, IntArray, IntArray, IntArray, IntArray],
     r: IntArray,
     out: tuple[IntArray, IntArray, IntArray],
 ) -> None:
@@ -1536,7 +1583,7 @@ def _dup_block_ends(
     request's turn of the ring (behind it, or ahead within its copies); else the window jumps
     to its first copy. The sweep ends at the block's largest first copy (same turn); a block
     without any entry demands nothing (both sets at the window start)."""
-    s_o, eps, n_sets, a_sets = (v[r] for v in ring)
+    s_o, eps, n_sets, a_sets, p_sets = (v[r] for v in ring)
     x0, x1, line0 = out
     b = sg[r]
     q0, f0, l0 = dr.b_pos[b] // eps, dr.b_first[b] // eps, dr.b_last[b] // eps
@@ -1546,9 +1593,15 @@ def _dup_block_ends(
     behind = (ahead >= a_sets) & (back <= l0 - q0)  # window start among the later copies
     hit = ((f0 - s_o) % n_sets < a_sets) | ((s_o - f0) % n_sets <= l0 - f0)
     start = np.where(behind, q0 + back, q0 - ahead)  # the window start in q0's turn
-    top = dr.b_top[b] // eps
+    # where the window (after the jump) reaches into the turn before, the requests whose last
+    # copy lies there hit
+    d = (f0 - s_o) % n_sets
+    after = f0 - (d - _ring_move(d, a_sets, p_sets) * p_sets)
+    base = np.where(hit, start, after)
+    bound = np.minimum(base + n_sets, n_sets) * eps
+    top = dr.top_below(b, bound) // eps
     x0[r] = np.where(none, s_o, np.where(hit, start, f0))
-    x1[r] = np.where(none, s_o, np.maximum(top, x0[r]))
+    x1[r] = np.where(none | (top < 0), x0[r], np.maximum(top, x0[r]))
     line0[r] += np.where(none, 0, dr.b_diag[b])
 
 
@@ -1817,7 +1870,9 @@ def _ring_replay(
                     line0 = line0.copy()
                     dseg = np.zeros(g.n, dtype=np.int64)
                     dseg[dup] = dups.blk[idx[dup]] + b[dup]
-                    _dup_block_ends(dups, dseg, (s_o, eps, n_sets, a_sets), dup, (x0, x1, line0))
+                    _dup_block_ends(
+                        dups, dseg, (s_o, eps, n_sets, a_sets, p_sets), dup, (x0, x1, line0)
+                    )
             d = _i64((x0 - s_o) % n_sets)
             k_jump = _ring_move(d, a_sets, p_sets)
             off = d - k_jump * p_sets
