@@ -1594,13 +1594,24 @@ def _dup_block_ends(
     hit = ((f0 - s_o) % n_sets < a_sets) | ((s_o - f0) % n_sets <= l0 - f0)
     start = np.where(behind, q0 + back, q0 - ahead)  # the window start in q0's turn
     # where the window (after the jump) reaches into the turn before, the requests whose last
-    # copy lies there hit
+    # copy lies there hit while it does: the sweep's moves push the window start on, so the
+    # bound follows the start after the moves to the largest first copy below it (a few
+    # rounds to a fixed point)
     d = (f0 - s_o) % n_sets
     after = f0 - (d - _ring_move(d, a_sets, p_sets) * p_sets)
     base = np.where(hit, start, after)
-    bound = np.minimum(base + n_sets, n_sets) * eps
-    top = dr.top_below(b, bound) // eps
-    x0[r] = np.where(none, s_o, np.where(hit, start, f0))
+    x_0 = np.where(hit, start, f0)
+    top = np.full(b.size, -1, dtype=np.int64)
+    moves = np.zeros(b.size, dtype=np.int64)
+    for _ in range(4):
+        bound = np.minimum(base + moves * p_sets + n_sets, n_sets) * eps
+        top = dr.top_below(b, bound) // eps
+        reach = np.maximum(top, x_0) - base  # the sweep's end from the window start
+        nxt = _ring_move(reach, a_sets, p_sets)
+        if np.array_equal(nxt, moves):
+            break
+        moves = nxt
+    x0[r] = np.where(none, s_o, x_0)
     x1[r] = np.where(none | (top < 0), x0[r], np.maximum(top, x0[r]))
     line0[r] += np.where(none, 0, dr.b_diag[b])
 
