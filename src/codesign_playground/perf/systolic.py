@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codesign_playground.errors import InputError
-from codesign_playground.perf.scalesim_replay import replay_layer
+from codesign_playground.perf.scalesim_replay import _diagonal, replay_layer
 
 __all__ = [
     "CALC_FILL_BW_WORDS_PER_CYCLE",
@@ -1331,6 +1331,358 @@ def _ragged_fold_span(
     return f // eps, _i64(f_t)
 
 
+_DUP_MAX_ENTRIES = 1 << 20
+"""Most prefetch entries (ifmap operand matrix, padding included) whose duplicate-address
+layout :func:`_dup_layout` tabulates (about 60 MiB of scratch while it is built): larger
+ifmaps keep the one-entry-per-request ring (an estimate, like every ring replay of overlapping
+windows)."""
+
+_DUP_RISES = 1 << 14
+"""Most running-maximum points a :class:`_DupLayout` keeps (besides one a block): the cache of
+256 layouts stays within about 60 MiB."""
+
+
+@dataclass(frozen=True)
+class _DupLayout:
+    """Duplicated addresses in a skewed ifmap prefetch stream (ws/os; one conv, dataflow and
+    block width): overlapping conv windows repeat ifmap addresses, and SCALE-Sim's read buffer
+    hits a request wherever a copy of its address lies in the active window. ``valid``: the
+    stream's entries (a ring position counts them, in fetch order); ``max_lag``: the largest
+    distance from an entry back to the previous copy of its address (0 when none repeats);
+    ``max_first``: the last position holding an address's first copy. Per block (``b_first
+    > b_last``: no entry), its first request's position ``b_pos``, the first and last copies
+    of its address anywhere in the stream (``b_first``, ``b_last``) and its anti-diagonal
+    within the block ``b_diag``, and the largest first copy of its requests' addresses
+    ``b_top``; and over the block's requests in fetch order the running maximum of their first
+    copies where it first reaches a multiple of a grain (``rm``, with that request's
+    anti-diagonal ``diag``; block ``b``'s at ``off[b] .. off[b + 1] - 1``): at most
+    :data:`_DUP_RISES` a layout plus one a block, so a move's line is that of a request at most
+    a grain of first copies late. ``stairs`` (where at most as many points): per block, with
+    its requests ordered by their address's last copy, the last copies where the running
+    maximum of the first copies rises and that maximum (``s_last``, ``s_top``; block ``b``'s
+    at ``s_off[b] .. s_off[b + 1] - 1``): where the window reaches round the ring into the
+    turn before, a request whose last copy lies in that part hits, so a sweep ends at the
+    largest first copy of the others."""
+
+    valid: int
+    max_lag: int
+    max_first: int
+    b_pos: IntArray
+    b_first: IntArray
+    b_last: IntArray
+    b_diag: IntArray
+    b_top: IntArray
+    off: npt.NDArray[np.int32]
+    rm: npt.NDArray[np.int32]
+    diag: npt.NDArray[np.int32]
+    stairs: bool
+    s_off: npt.NDArray[np.int32]
+    s_last: npt.NDArray[np.int32]
+    s_top: npt.NDArray[np.int32]
+
+
+@functools.lru_cache(maxsize=256)
+def _dup_layout(
+    ih: int, iw: int, fh: int, fw: int, ch: int, sh: int, sw: int, df: int, width: int
+) -> _DupLayout | None:
+    """The :class:`_DupLayout` of a conv's skewed ifmap prefetch stream (``df`` 0 = os, 1 =
+    ws) in blocks ``width`` wide, ``None`` beyond :data:`_DUP_MAX_ENTRIES` entries: SCALE-Sim's
+    addresses (``calc_ifmap_elem_addr``, as
+    :func:`~codesign_playground.perf.scalesim_replay._ifmap_addr`) in its fetch order (the
+    stacked blocks' anti-diagonals, rows descending; ``-1`` entries dropped; ``None`` too
+    where no entry is valid). Cached:
+    exploration prices many designs on one layout."""
+    oh = -(-(ih - fh + sh) // sh)
+    ow = -(-(iw - fw + sw) // sw)
+    m, k = oh * ow, fh * fw * ch
+    if m * k > _DUP_MAX_ENTRIES or ih * iw * ch >= 1 << 31:
+        return None
+    # int32 throughout (entries and addresses fit): the build is memory bound
+    orow, ocol = np.divmod(np.arange(m, dtype=np.int32), ow)
+    crow, rest = np.divmod(np.arange(k, dtype=np.int32), fw * ch)
+    ccol, cch = np.divmod(rest, ch)
+    pix = (orow * sh * iw + ocol * sw) * ch
+    win = (crow * iw + ccol) * ch + cch
+    if df == 1:  # ws: rows are ofmap pixels, columns window positions
+        t, span = m, k
+        addr = pix[:, None] + win[None, :]
+        ok = (crow[None, :] < ih - orow[:, None] * sh) & (ccol[None, :] < iw - ocol[:, None] * sw)
+    else:  # os: rows are window positions, columns ofmap pixels
+        t, span = k, m
+        addr = win[:, None] + pix[None, :]
+        ok = (crow[:, None] < ih - orow[None, :] * sh) & (ccol[:, None] < iw - ocol[None, :] * sw)
+    w = width
+    nb = -(-span // w)
+    if nb * t * w > _DUP_MAX_ENTRIES:
+        return None
+    addr = np.pad(np.where(ok, addr, -1), ((0, 0), (0, nb * w - span)), constant_values=-1)
+    stacked = addr.reshape(t, nb, w).transpose(1, 0, 2).reshape(nb * t, w)
+    flat = np.arange(stacked.size, dtype=np.int32).reshape(stacked.shape)
+    idx = _diagonal(np.where(stacked >= 0, flat, -1))  # valid entries in fetch order
+    if idx.size == 0:
+        return None
+    a = stacked.ravel()[idx]
+    row = idx // w
+    blk = row // t
+    rel = row - blk * t + idx % w
+    by_addr = np.argsort(a, kind="stable")  # positions ascending within an address
+    same = a[by_addr][1:] == a[by_addr][:-1]
+    lags = np.diff(by_addr)[same]
+    starts = np.flatnonzero(np.r_[True, ~same])
+    count = np.diff(np.r_[starts, by_addr.size])
+    f_of = np.empty(idx.size, dtype=np.int32)
+    l_of = np.empty(idx.size, dtype=np.int32)
+    f_of[by_addr] = np.repeat(by_addr[starts], count)
+    l_of[by_addr] = np.repeat(by_addr[starts + count - 1], count)
+    # each block's requests in fetch order: running maximum of their first copies, kept where
+    # it first reaches a multiple of ``grain`` (at most _DUP_RISES a layout, plus each block's
+    # first request) and at each block's largest
+    by_blk = np.argsort(blk.astype(np.int16) if nb < 1 << 15 else blk, kind="stable")  # radix
+    bs = blk[by_blk].astype(np.int64)
+    stride = idx.size + 1
+    rm = np.maximum.accumulate(f_of[by_blk] + bs * stride) - bs * stride
+    grain = max(-(-idx.size // _DUP_RISES), 1)
+    new_blk = np.r_[True, bs[1:] != bs[:-1]]
+    step = rm // grain
+    rise = new_blk | np.r_[False, step[1:] != step[:-1]]
+    b0 = np.searchsorted(bs, np.arange(nb))
+    b_end = np.searchsorted(bs, np.arange(nb), side="right") - 1
+    has = np.r_[bs, -1][b0] == np.arange(nb)
+    q0 = by_blk[np.minimum(b0, idx.size - 1)]
+    # per block, the largest first copy over the requests whose last copy lies below a bound
+    # (a staircase: last copies ascending, where the running maximum rises), dropped past the cap
+    sp = l_of[by_blk].astype(np.int64)
+    o2 = np.argsort(bs * stride + sp)  # ties (one last copy) share their maximum
+    sps, bss = sp[o2], bs[o2]
+    pm = np.maximum.accumulate(f_of[by_blk][o2] + bss * stride) - bss * stride
+    st = np.r_[True, (bss[1:] != bss[:-1]) | (pm[1:] != pm[:-1])]
+    stairs = int(np.count_nonzero(st)) <= _DUP_RISES + nb
+    if not stairs:
+        st = np.zeros(st.size, dtype=bool)
+    return _DupLayout(
+        int(idx.size),
+        int(lags.max()) if lags.size else 0,
+        int(f_of.max()),
+        _i64(q0),
+        _i64(np.where(has, f_of[q0], 1)),
+        _i64(np.where(has, l_of[q0], 0)),
+        _i64(np.where(has, rel[q0], 0)),
+        _i64(np.where(has, rm[np.maximum(b_end, 0)], 0)),
+        np.searchsorted(bs[rise], np.arange(nb + 1)).astype(np.int32),
+        rm[rise].astype(np.int32),
+        rel[by_blk][rise].astype(np.int32),
+        stairs,
+        np.searchsorted(bss[st], np.arange(nb + 1)).astype(np.int32),
+        sps[st].astype(np.int32),
+        pm[st].astype(np.int32),
+    )
+
+
+@dataclass(frozen=True)
+class _DupRing:
+    """The :class:`_DupLayout` of the ifmaps among the ring replay's pairs that take
+    duplicate-address hits (``on``), concatenated: block ``b`` of pair ``p`` is block
+    ``blk[p] + b`` of ``b_pos``, ``b_first``, ``b_last``, ``b_diag``, ``b_top`` and ``off``
+    (into ``rm`` and ``diag``); ``key = block*stride + rm`` ascends over all blocks (one
+    ``searchsorted``)."""
+
+    on: BoolArray
+    blk: IntArray
+    b_pos: IntArray
+    b_first: IntArray
+    b_last: IntArray
+    b_diag: IntArray
+    b_top: IntArray
+    off: IntArray
+    rm: IntArray
+    diag: IntArray
+    key: IntArray
+    stride: int
+    b_stairs: BoolArray
+    s_off: IntArray
+    s_top: IntArray
+    s_key: IntArray
+
+    def top_below(self, b: IntArray, most: IntArray) -> IntArray:
+        """Largest first copy of block ``b``'s requests whose last copy lies below ring
+        position ``most`` (``-1`` if none), where the block has stairs; else its largest."""
+        if self.s_top.size == 0:
+            return np.asarray(self.b_top[b], dtype=np.int64)
+        at = _i64(np.searchsorted(self.s_key, b * self.stride + most, side="left")) - 1
+        found = at >= self.s_off[b]
+        top = np.where(found, self.s_top[np.maximum(at, 0)], -1)
+        return np.asarray(np.where(self.b_stairs[b], top, self.b_top[b]), dtype=np.int64)
+
+    def reaching(self, sg: IntArray, x: IntArray) -> IntArray:
+        """Index (into ``rm``) of block ``sg``'s first request whose running maximum of first
+        copies reaches ring position ``x``, clipped to the block's last."""
+        at = _i64(np.searchsorted(self.key, sg * self.stride + x, side="left"))
+        return np.clip(at, self.off[sg], np.maximum(self.off[sg + 1] - 1, self.off[sg]))
+
+
+def _dup_ring(
+    on: BoolArray,
+    geom: tuple[IntArray, ...],
+    df: IntArray,
+    width: IntArray,
+    ring: tuple[IntArray, IntArray],
+) -> _DupRing | None:
+    """The :class:`_DupRing` of the skewed ifmaps among the pairs ``on`` (1-D; geometry
+    ``(ih, iw, fh, fw, ch, sh, sw)``, dataflow codes, block widths; ``ring`` = the active
+    window's entries and the valid prefetch entries) whose windows overlap, whose layout is
+    tabulated (:data:`_DUP_MAX_ENTRIES`) and where the first-copy rule holds
+    (:func:`_ring_replay`): every copy's lag below the window, or every address's first copy
+    in the first window (no refill at all); ``None`` if none."""
+    fh, fw, sh, sw = geom[2], geom[3], geom[5], geom[6]
+    window, valid = ring
+    sel = np.flatnonzero(on & (df != 2) & ((fh > sh) | (fw > sw)))
+    if sel.size == 0:
+        return None
+    keys = np.stack([g[sel] for g in geom] + [df[sel], width[sel]], axis=1)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    lays = [_dup_layout(*(int(x) for x in key)) for key in uniq]
+    lag, size, max_first = (
+        np.array([getattr(x, f) if x is not None else -1 for x in lays], dtype=np.int64)[inv]
+        for f in ("max_lag", "valid", "max_first")
+    )
+    w_sel = window[sel]
+    good = (lag > 0) & (size == valid[sel]) & ((lag < w_sel) | (max_first < w_sel))
+    if not np.any(good):
+        return None
+    sel, inv = sel[good], inv[good]
+    used, at = np.unique(inv, return_inverse=True)
+    tabs = [x for x in (lays[u] for u in used) if x is not None]
+    n_blk = [x.b_first.size for x in tabs]
+    blk0 = np.concatenate([[0], np.cumsum(n_blk)[:-1]]).astype(np.int64)
+    rm0 = np.concatenate([[0], np.cumsum([x.rm.size for x in tabs])[:-1]]).astype(np.int64)
+    off = np.concatenate([x.off[:-1] + r for x, r in zip(tabs, rm0, strict=True)])
+    off = np.r_[off, sum(x.rm.size for x in tabs)].astype(np.int64)
+    rm = np.concatenate([x.rm for x in tabs]).astype(np.int64)
+    stride = int(max(x.valid for x in tabs)) + 1
+    blk_of = np.repeat(np.arange(off.size - 1, dtype=np.int64), np.diff(off))
+    n = on.size
+    blk = np.zeros(n, dtype=np.int64)
+    blk[sel] = blk0[at.ravel()]
+    mask = np.zeros(n, dtype=bool)
+    mask[sel] = True
+
+    def cat(name: str) -> IntArray:
+        return np.concatenate([getattr(x, name) for x in tabs]).astype(np.int64)
+
+    s0 = np.concatenate([[0], np.cumsum([x.s_last.size for x in tabs])[:-1]]).astype(np.int64)
+    s_off = np.concatenate([x.s_off[:-1] + r for x, r in zip(tabs, s0, strict=True)])
+    s_off = np.r_[s_off, sum(x.s_last.size for x in tabs)].astype(np.int64)
+    s_blk = np.repeat(np.arange(s_off.size - 1, dtype=np.int64), np.diff(s_off))
+    stairs = np.concatenate([np.full(x.b_first.size, x.stairs) for x in tabs])
+
+    return _DupRing(
+        mask,
+        blk,
+        cat("b_pos"),
+        cat("b_first"),
+        cat("b_last"),
+        cat("b_diag"),
+        cat("b_top"),
+        off,
+        rm,
+        cat("diag"),
+        blk_of * stride + rm,
+        stride,
+        stairs,
+        s_off,
+        cat("s_top"),
+        s_blk * stride + cat("s_last"),
+    )
+
+
+def _dup_block_ends(
+    dr: _DupRing,
+    sg: IntArray,
+    ring: tuple[IntArray, IntArray, IntArray, IntArray, IntArray],
+    r: IntArray,
+    out: tuple[IntArray, IntArray, IntArray],
+) -> None:
+    """Skewed folds of ifmaps with duplicate-address hits (members ``r``, their block ``sg``
+    of the :class:`_DupRing`): ``out`` = (first set, last set, first line) of the fold's sweep
+    (:func:`_ring_replay`). The first request hits where the span of its address's copies
+    meets the window (mod the ring): the sweep starts at the window start, placed in the
+    request's turn of the ring (behind it, or ahead within its copies); else the window jumps
+    to its first copy. The sweep ends at the block's largest first copy (same turn); a block
+    without any entry demands nothing (both sets at the window start)."""
+    s_o, eps, n_sets, a_sets, p_sets = (v[r] for v in ring)
+    x0, x1, line0 = out
+    b = sg[r]
+    q0, f0, l0 = dr.b_pos[b] // eps, dr.b_first[b] // eps, dr.b_last[b] // eps
+    none = dr.b_first[b] > dr.b_last[b]
+    ahead = (q0 - s_o) % n_sets
+    back = n_sets - ahead
+    behind = (ahead >= a_sets) & (back <= l0 - q0)  # window start among the later copies
+    hit = ((f0 - s_o) % n_sets < a_sets) | ((s_o - f0) % n_sets <= l0 - f0)
+    start = np.where(behind, q0 + back, q0 - ahead)  # the window start in q0's turn
+    # where the window (after the jump) reaches into the turn before, the requests whose last
+    # copy lies there hit while it does: the sweep's moves push the window start on, so the
+    # bound follows the start after the moves to the largest first copy below it (a few
+    # rounds to a fixed point)
+    d = (f0 - s_o) % n_sets
+    after = f0 - (d - _ring_move(d, a_sets, p_sets) * p_sets)
+    base = np.where(hit, start, after)
+    x_0 = np.where(hit, start, f0)
+    top = np.full(b.size, -1, dtype=np.int64)
+    moves = np.zeros(b.size, dtype=np.int64)
+    for _ in range(4):
+        bound = np.minimum(base + moves * p_sets + n_sets, n_sets) * eps
+        top = dr.top_below(b, bound) // eps
+        reach = np.maximum(top, x_0) - base  # the sweep's end from the window start
+        nxt = _ring_move(reach, a_sets, p_sets)
+        if np.array_equal(nxt, moves):
+            break
+        moves = nxt
+    x0[r] = np.where(none, s_o, x_0)
+    x1[r] = np.where(none | (top < 0), x0[r], np.maximum(top, x0[r]))
+    line0[r] += np.where(none, 0, dr.b_diag[b])
+
+
+def _dup_lines(
+    dr: _DupRing,
+    sg: IntArray,
+    base: IntArray,
+    moves: tuple[IntArray, IntArray],
+    mine: BoolArray,
+    at: IntArray,
+) -> None:
+    """Sweep moves of ifmaps with duplicate-address hits: a move whose window end is ring entry
+    ``x`` (``moves = (x, member)``) happens on the line of the block's first request whose
+    running maximum of first copies reaches ``x`` (segments ``sg`` per member); ``at``
+    updated where ``mine`` holds."""
+    r = np.flatnonzero(mine)
+    if r.size == 0:
+        return
+    x, mem = moves[0][r], moves[1][r]
+    at[r] = base[mem] + dr.diag[dr.reaching(sg[mem], x)]
+
+
+def _dup_merge(
+    idx: IntArray, oo: IntArray, sel: IntArray, at: IntArray, mine: BoolArray
+) -> list[tuple[IntArray, IntArray, IntArray, IntArray]]:
+    """Refill events of the sweep moves (members ``sel``, lines ``at``): one a move, except for
+    the members with duplicate-address hits (``mine``), whose moves on one line (a miss that
+    refills more than once) are one event of that many refills."""
+    out = []
+    u = np.flatnonzero(~mine)
+    if u.size:
+        out.append((idx[sel[u]], at[u], np.ones(u.size, dtype=np.int64), oo[sel[u]]))
+    d = np.flatnonzero(mine)
+    if d.size:
+        ds, dl = sel[d], at[d]
+        o = np.lexsort((dl, ds))
+        ds, dl = ds[o], dl[o]
+        st = np.flatnonzero(np.r_[True, (ds[1:] != ds[:-1]) | (dl[1:] != dl[:-1])])
+        cnt = _i64(np.diff(np.r_[st, ds.size]))
+        out.append((idx[ds[st]], dl[st], cnt, oo[ds[st]]))
+    return out
+
+
 _RING_TABLE = 1 << 20
 """Most (operand, block) entries whose sweep bounds :class:`_RingGroup` tabulates (3 int64 each,
 24 MiB): beyond, each fold recomputes its block's bounds."""
@@ -1419,6 +1771,7 @@ def _ring_replay(
     timed: BoolArray,
     record: BoolArray,
     ragged: _RaggedRing | None = None,
+    dups: _DupRing | None = None,
 ) -> tuple[list[IntArray], list[FloatArray], list[FloatArray], IntArray, tuple[IntArray, ...]]:
     """USER-mode refills of the ifmap and filter SRAMs replayed fold by fold on their rings of
     sets, and the read stalls they cost (vectorized over pairs, 1-D): per operand the refill
@@ -1443,8 +1796,22 @@ def _ring_replay(
 
     Stalls: the lines with refills in line order, line ``L`` at cycle ``L + S`` (``S`` the
     stalls so far) stalling by :func:`_burst_stall` (the larger of the two SRAMs' on a shared
-    line). Duplicated conv-window addresses (a request also hits in another set holding its
-    address) are not modelled: each request is its own prefetch entry.
+    line).
+
+    Duplicated conv-window addresses (``dups``, :class:`_DupRing`; skewed ifmaps whose
+    windows overlap): SCALE-Sim hits a request wherever a copy of its address lies in the
+    window and on a miss moves the window until the first copy ahead is in. Where every copy
+    lies less than a window after the previous copy of its address, a request ahead of the
+    window misses exactly when its address's first copy is ahead of the window too (else a
+    copy lies inside: the copies between are less than a window apart), and the window moves
+    to cover that first copy. So a fold sweeps up to the largest first copy of its block's
+    requests, move ``i`` on the line of the first request whose running maximum of first
+    copies reaches the move's window end; the fold's first request hits where the span of its
+    address's copies meets the window (mod the ring), else the window jumps to its first copy
+    (:func:`_dup_block_ends`). Also taken where every first copy lies in the first window
+    (nothing refills). Elsewhere (lags beyond the window, layouts over
+    :data:`_DUP_MAX_ENTRIES`, the row-major is ifmap) each request is its own prefetch entry,
+    which overcounts refills where windows overlap.
 
     Ragged ifmaps (``ragged``: windows over the ifmap edge, whose ``-1`` entries SCALE-Sim
     drops from the prefetch stream and from the demand) take every position as a count of
@@ -1502,6 +1869,8 @@ def _ring_replay(
             rows_n, rf_n, fl_n = g.rows, g.rf, g.fl
             is_rag = (oo == 0) & ragged.on[idx] if ragged is not None else np.zeros(g.n, bool)
             rag = np.flatnonzero(is_rag)  # members that are ragged ifmaps
+            is_dup = (oo == 0) & dups.on[idx] if dups is not None and not rm else None
+            dup = np.flatnonzero(is_dup) if is_dup is not None else np.zeros(0, np.int64)
             f = fp[idx]
             fc, fr = f // rf_n, f % rf_n
             s_o = s[oo, idx]
@@ -1535,6 +1904,13 @@ def _ring_replay(
                 if ragged is not None and rag.size:
                     line0 = base.copy()
                     _ragged_block_ends(ragged, idx[rag], b, (s_o, eps), rag, (x0, x1, line0))
+                if dups is not None and dup.size:
+                    line0 = line0.copy()
+                    dseg = np.zeros(g.n, dtype=np.int64)
+                    dseg[dup] = dups.blk[idx[dup]] + b[dup]
+                    _dup_block_ends(
+                        dups, dseg, (s_o, eps, n_sets, a_sets, p_sets), dup, (x0, x1, line0)
+                    )
             d = _i64((x0 - s_o) % n_sets)
             k_jump = _ring_move(d, a_sets, p_sets)
             off = d - k_jump * p_sets
@@ -1553,15 +1929,24 @@ def _ring_replay(
                     mv, sweep = np.nonzero((k_s > i) & tm_s)
                     sel = ks[sweep]
                     x = (x0 + a_sets - off)[sel] + mv * p_sets[sel]
-                    dg = _sweep_diag(
-                        x * eps[sel],
-                        tuple(a[sel] for a in skew),
-                        ragged if rag.size else None,
-                        idx[sel],
-                        is_rag[sel],
+                    # (members with duplicate-address hits take their lines from _dup_lines)
+                    nd = sel if is_dup is None else sel[~is_dup[sel]]
+                    dg = np.zeros(sel.size, dtype=np.int64)
+                    dg[np.flatnonzero(~is_dup[sel]) if is_dup is not None else slice(None)] = (
+                        _sweep_diag(
+                            (x if is_dup is None else x[~is_dup[sel]]) * eps[nd],
+                            tuple(a[nd] for a in skew),
+                            ragged if rag.size else None,
+                            idx[nd],
+                            is_rag[nd],
+                        )
                     )
                     at = _i64(base[sel] + dg)
-                    ev.append((idx[sel], at, np.ones(sel.size, dtype=np.int64), oo[sel]))
+                    if dups is not None and is_dup is not None and dup.size:
+                        _dup_lines(dups, dseg, base, (x * eps[sel], sel), is_dup[sel], at)
+                        ev.extend(_dup_merge(idx, oo, sel, at, is_dup[sel]))
+                    else:
+                        ev.append((idx[sel], at, np.ones(sel.size, dtype=np.int64), oo[sel]))
                 # the sweep's first and last moves (on the line of their set's first entry):
                 # those of the moves above where every sweep is timed
                 if moves and np.all(tm_s):
@@ -1572,14 +1957,20 @@ def _ring_replay(
                 else:
                     x_s, p_s, e_s = (x0 + a_sets - off)[ks], p_sets[ks], eps[ks]
                     both = np.concatenate([x_s, x_s + (k_s - 1) * p_s]) * np.tile(e_s, 2)
-                    dg2 = _sweep_diag(
-                        both,
-                        tuple(np.tile(a[ks], 2) for a in skew),
+                    k2 = np.tile(ks, 2)
+                    o2 = np.arange(k2.size) if is_dup is None else np.flatnonzero(~is_dup[k2])
+                    dg2 = np.zeros(k2.size, dtype=np.int64)
+                    dg2[o2] = _sweep_diag(
+                        both[o2],
+                        tuple(a[k2[o2]] for a in skew),
                         ragged if rag.size else None,
-                        np.tile(idx[ks], 2),
-                        np.tile(is_rag[ks], 2),
+                        idx[k2[o2]],
+                        is_rag[k2[o2]],
                     )
                     at2 = _i64(np.tile(base[ks], 2) + dg2)
+                    if dups is not None and is_dup is not None and dup.size:
+                        ks2 = np.tile(ks, 2)
+                        _dup_lines(dups, dseg, base, (both, ks2), is_dup[ks2], at2)
                     first_at, last_at = at2[: ks.size], at2[ks.size :]
                 note(oo[ks], idx[ks], first_at, np.ones(ks.size, dtype=np.int64))
                 more = np.flatnonzero(k_s > 1)
@@ -1743,13 +2134,21 @@ def _user_ring(
     rows, row_folds, folds, fold_lines = (pick(x) for x in folds_of)
     timed = folds <= _RING_STALL_FOLDS
     ragged = None
+    dups = None
     if ragged_of is not None:
         on, geom, codes, width = ragged_of
-        ragged = _ragged_ring(
-            pick(on) & rings[0].on, tuple(pick(g) for g in geom), pick(codes), pick(width)
+        geom_p = tuple(pick(g) for g in geom)
+        ragged = _ragged_ring(pick(on) & rings[0].on, geom_p, pick(codes), pick(width))
+        r0 = rings[0]
+        dups = _dup_ring(
+            r0.on,
+            geom_p,
+            pick(codes),
+            pick(width),
+            (r0.a_sets * r0.eps, pick(ops[0]["valid"])),
         )
     k, first, last, stall, events = _ring_replay(
-        (rings[0], rings[1]), rows, row_folds, folds, fold_lines, timed, pick(record), ragged
+        (rings[0], rings[1]), rows, row_folds, folds, fold_lines, timed, pick(record), ragged, dups
     )
     lines = np.maximum(pick(n_lines) - 1, 1).astype(np.float64)
     out = []
@@ -2490,9 +2889,10 @@ def simulate(
     # USER mode beyond the active half: the refills replayed fold by fold on the ring of sets.
     if_fit, fi_fit = np.broadcast_to(if_fit, mm.shape), np.broadcast_to(fi_fit, mm.shape)
     # (runs of at most _RING_FOLDS folds; ifmaps with -1 addresses on ring positions that count
-    # valid entries only. Where conv windows overlap, a request is taken to hit only in its own
-    # prefetch entry's set: SCALE-Sim also finds it in the sets of its duplicates, so this
-    # models those runs, it does not replay them)
+    # valid entries only. Where conv windows overlap, SCALE-Sim also finds a request in the sets
+    # of its duplicates: skewed ifmaps whose copies lie less than a window apart sweep their
+    # addresses' first copies (_DupLayout), others take each request as its own prefetch entry;
+    # this models those runs, it does not replay them)
     ring = user & (folds <= _RING_FOLDS)
     # ofmap drain batches (runs with few keep their refill lines: :func:`_joint_stall`)
     half_ofmap = ofmap_buf_words - _ceil_div(ofmap_buf_words, _i64(2))
