@@ -202,3 +202,23 @@ def test_overlapping_convs_within_one_percent(seed: int) -> None:
     e_fast, e_plain = err(fast), err(plain)
     assert np.sum(e_fast <= 0.01) >= np.sum(e_plain <= 0.01)
     assert np.sum(e_fast <= 0.01) > 0.6 * e_fast.size
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_unmodelled_overlaps_are_replayed_in_fast_mode(seed: int) -> None:
+    """With the fast mode's options (``systolic.FAST``) every ring-replayed overlapping ifmap
+    the duplicate-address rule does not cover (is dataflow among them) and of at most
+    ``DUPS_REPLAY_MAX_WORDS`` requests takes the exact replay: its figures equal the exact
+    mode's; without that option (``replay_dups_max_words=0``) some of them are a model."""
+    args, geo = _overlapping(seed, 150)
+    exact = simulate(**args, conv=geo)
+    fast = simulate(**args, conv=geo, **systolic.FAST)
+    model = simulate(**args, conv=geo, **(systolic.FAST | {"replay_dups_max_words": 0}))
+    changed = np.zeros(150, dtype=bool)
+    for f in FIGURES:
+        got, want, was = (np.asarray(getattr(r, f)) for r in (fast, exact, model))
+        changed |= got != was
+        # a pair the option changed is now the exact replay's
+        assert np.array_equal(got[got != was], want[got != was]), f
+    assert np.any(changed)
+    assert np.all(np.asarray(fast.ifmap_dram_exact)[changed])

@@ -28,6 +28,7 @@ from codesign_playground.perf.scalesim_replay import _diagonal, replay_layer
 __all__ = [
     "CALC_FILL_BW_WORDS_PER_CYCLE",
     "DATAFLOWS",
+    "DUPS_REPLAY_MAX_WORDS",
     "FAST",
     "RAGGED_REPLAY_MAX_WORDS",
     "REPLAY_MAX_WORDS",
@@ -228,6 +229,7 @@ class FastOptions(TypedDict):
 
     replay: bool
     replay_ragged_max_words: int
+    replay_dups_max_words: int
 
 
 RAGGED_REPLAY_MAX_WORDS = 4_000_000
@@ -241,7 +243,20 @@ the sweep estimate does not (up to 97% low on SCALE-Sim's grid). The exact repla
 2.5 s), so this bounds one pair to about half a second; larger pairs keep the estimate,
 flagged by the ``*_exact`` fields."""
 
-FAST: FastOptions = {"replay": False, "replay_ragged_max_words": RAGGED_REPLAY_MAX_WORDS}
+DUPS_REPLAY_MAX_WORDS = 1_000_000
+"""Most SRAM requests per pair the fast mode replays exactly where the ring replay's ifmap
+refills on overlapping conv windows that its duplicate-address rule does not cover (is
+dataflow; copies of an address a window or more apart; layouts over ``_DUP_MAX_ENTRIES``):
+there each request counts as its own prefetch entry, so refills, DRAM reads and stalls come
+out high (up to 3x on SCALE-Sim's grid: MobileNet's 3x3 stride-2 layers). At about 0.12 s per
+10^6 requests (:data:`RAGGED_REPLAY_MAX_WORDS`) this bounds such a pair to about 0.12 s;
+larger pairs keep the ring's figure, flagged by the ``*_exact`` fields."""
+
+FAST: FastOptions = {
+    "replay": False,
+    "replay_ragged_max_words": RAGGED_REPLAY_MAX_WORDS,
+    "replay_dups_max_words": DUPS_REPLAY_MAX_WORDS,
+}
 """Keyword arguments of :func:`simulate` for native estimates and exploration: SCALE-Sim's
 memory replay off, except for the pairs :data:`RAGGED_REPLAY_MAX_WORDS` describes. Compute
 cycles and SRAM counts stay exact, and so does everything while the operands fit their SRAMs;
@@ -2088,7 +2103,11 @@ def _user_ring(
     record: BoolArray,
     ragged_of: tuple[BoolArray, tuple[IntArray, ...], IntArray, IntArray] | None = None,
 ) -> tuple[
-    list[tuple[IntArray, IntArray, _RefillTiming]], BoolArray, IntArray, tuple[IntArray, ...]
+    list[tuple[IntArray, IntArray, _RefillTiming]],
+    BoolArray,
+    IntArray,
+    tuple[IntArray, ...],
+    BoolArray,
 ]:
     """DRAM reads, stop cycle and refill timing of the ifmap and filter SRAMs with the USER-mode
     refills of :func:`_ring_replay` where ``masks`` hold (pairs whose prefetch matrix overflows
@@ -2096,12 +2115,17 @@ def _user_ring(
     SRAMs (the other one replayed too or without refills), those stalls and, where ``record``
     holds too, the refill lines (flat pair index, line, refills, operand). ``ragged_of``:
     the pairs whose ifmap has ``-1`` entries, with their conv geometry ``(ih, iw, fh, fw, ch,
-    sh, sw)``, dataflow codes and ifmap block widths (:func:`_ragged_ring`)."""
+    sh, sw)``, dataflow codes and ifmap block widths (:func:`_ragged_ring`). Last, the pairs
+    whose replayed ifmap refills on overlapping conv windows that the duplicate-address rule
+    does not cover (:func:`_dup_ring`: is dataflow, copies a window or more apart, untabulated
+    layouts): their refills count every request as its own entry, up to 3x high on SCALE-Sim's
+    grid."""
     shape = masks[0].shape
     sel_mask = masks[0] | masks[1]
     if not np.any(sel_mask):
         none = tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
-        return current, np.zeros(shape, dtype=bool), np.zeros(shape, dtype=np.int64), none
+        no = np.zeros(shape, dtype=bool)
+        return current, no, np.zeros(shape, dtype=np.int64), none, no
     sel = np.flatnonzero(sel_mask.ravel())
 
     def pick(x: ArrayLike) -> npt.NDArray[Any]:
@@ -2186,7 +2210,18 @@ def _user_ring(
     ok[sel] = both & timed
     stalls = np.zeros(shape, dtype=np.int64).ravel()
     stalls[sel] = stall
-    return out, ok.reshape(shape), stalls.reshape(shape), (sel[events[0]], *events[1:])
+    unmodelled = np.zeros(shape, dtype=bool).ravel()
+    if ragged_of is not None:
+        overlap = (geom_p[2] > geom_p[5]) | (geom_p[3] > geom_p[6])
+        covered = dups.on if dups is not None else np.zeros(sel.size, dtype=bool)
+        unmodelled[sel] = rings[0].on & overlap & ~covered & (k[0] > 0)
+    return (
+        out,
+        ok.reshape(shape),
+        stalls.reshape(shape),
+        (sel[events[0]], *events[1:]),
+        unmodelled.reshape(shape),
+    )
 
 
 def _read_dram(
@@ -2672,6 +2707,7 @@ def simulate(
     replay: bool = True,
     replay_max_words: int = REPLAY_MAX_WORDS,
     replay_ragged_max_words: int = 0,
+    replay_dups_max_words: int = 0,
 ) -> SystolicResult:
     """Evaluate SCALE-Sim's figures for every broadcast (layer, design point) pair.
 
@@ -2691,7 +2727,9 @@ def simulate(
     with ``replay=False`` (:data:`FAST`), those figures are closed-form estimates, flagged by the
     ``*_exact`` fields; there ``replay_ragged_max_words`` still replays USER-mode pairs whose
     overflowing ifmap has windows hanging over its edge and that run longer than the ring
-    replay does (:data:`RAGGED_REPLAY_MAX_WORDS`), up to that many requests.
+    replay does (:data:`RAGGED_REPLAY_MAX_WORDS`), up to that many requests, and
+    ``replay_dups_max_words`` those whose ring-replayed ifmap refills on overlapping windows
+    its duplicate-address rule does not cover (:data:`DUPS_REPLAY_MAX_WORDS`).
     """
     if ifmap_footprint_words is None:
         ifmap_footprint_words = _i64(m) * _i64(k)
@@ -2933,6 +2971,7 @@ def simulate(
             ring_ok,
             ring_stall,
             ring_events,
+            dup_unmodelled,
         ) = _user_ring(
             (ring_if, ring_fi),
             ring_ops,
@@ -2946,6 +2985,7 @@ def simulate(
         ring_ok = np.zeros(mm.shape, dtype=bool)
         ring_stall = np.zeros(mm.shape, dtype=np.int64)
         ring_events = tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
+        dup_unmodelled = np.zeros(mm.shape, dtype=bool)
 
     # Stalls (:func:`_stall_cycles`), evaluated only where a refill or the ofmap SRAM's
     # overflow can stall the array.
@@ -3015,8 +3055,9 @@ def simulate(
     # Exact replay of SCALE-Sim's memory system where the closed forms do not hold (an operand
     # overflows its read SRAM, or the ofmap SRAM drains during the run); in fast mode, where the
     # ring replay does not apply to a USER-mode ifmap with -1 entries that overflows its SRAM
-    # (more than _RING_FOLDS folds).
-    if replay or replay_ragged_max_words > 0:
+    # (more than _RING_FOLDS folds), or refills on overlapping windows the ring's
+    # duplicate-address rule does not cover.
+    if replay or replay_ragged_max_words > 0 or replay_dups_max_words > 0:
         if conv is None:
             # GEMM geometry: M x K ifmap, 1 x K filter, one channel, stride 1.
             geom: tuple[IntArray, ...] = (mm, kk, one, kk, one, one, one)
@@ -3045,8 +3086,10 @@ def simulate(
             need = (~(reads_fit & ofmap_fits) | ragged) & geom_ok
             need &= ifmap_sram + filter_sram <= replay_max_words
         else:
+            words = ifmap_sram + filter_sram
             need = user & ragged & ~if_fit & geom_ok & (folds > _RING_FOLDS)
-            need &= ifmap_sram + filter_sram <= replay_ragged_max_words
+            need &= words <= replay_ragged_max_words
+            need |= dup_unmodelled & geom_ok & (words <= replay_dups_max_words)
         if np.any(need):
             outs = [
                 np.array(x, dtype=np.int64, copy=True)
