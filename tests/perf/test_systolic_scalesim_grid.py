@@ -273,3 +273,26 @@ def test_gemm_geometry_gives_the_ops_gemm(
         1,
         1,
     ]
+
+
+CALC_CASES = [c for c in CASES if c["config"]["InterfaceBandwidth"] == "CALC"]
+EXACTNESS_FLAGS = ("ifmap_dram_exact", "filter_dram_exact", "stall_exact")
+
+
+@pytest.mark.parametrize("case", CALC_CASES[::5], ids=[c["id"] for c in CALC_CASES[::5]])
+def test_calc_fast_mode_is_exact_up_to_its_replay_limit(case: dict[str, Any]) -> None:
+    """In CALC bandwidth the fast mode replays the pairs it would estimate, up to
+    ``CALC_REPLAY_MAX_WORDS`` SRAM requests: such a pair is flagged exact and every figure
+    equals the exact mode's."""
+    from codesign_playground.perf.systolic import CALC_REPLAY_MAX_WORDS
+
+    layer, cfg = layer_of(case), config_of(case)
+    fast = fast_evaluate(layer, cfg)
+    words = value(fast, "ifmap_sram_reads_words") + value(fast, "filter_sram_reads_words")
+    flagged = all(bool(value(fast, f)) for f in EXACTNESS_FLAGS)
+    assert flagged or words > CALC_REPLAY_MAX_WORDS
+    if flagged:
+        exact = simulate_layers([layer], cfg)
+        assert {n: value(fast, n) for n in FAST_FIGURES} == {
+            n: value(exact, n) for n in FAST_FIGURES
+        }
