@@ -271,7 +271,8 @@ FAST: FastOptions = {
     "replay_calc_max_words": CALC_REPLAY_MAX_WORDS,
 }
 """Keyword arguments of :func:`simulate` for native estimates and exploration: SCALE-Sim's
-memory replay off, except for the pairs :data:`RAGGED_REPLAY_MAX_WORDS` describes. Compute
+memory replay off, except for the pairs :data:`RAGGED_REPLAY_MAX_WORDS`,
+:data:`DUPS_REPLAY_MAX_WORDS` and :data:`CALC_REPLAY_MAX_WORDS` describe. Compute
 cycles and SRAM counts stay exact, and so does everything while the operands fit their SRAMs;
 DRAM refetches and stalls of operands that overflow their SRAMs take the USER ring replay or
 the closed-form estimates (flagged by the ``*_exact`` fields). The SCALE-Sim report format uses
@@ -3072,7 +3073,7 @@ def simulate(
     # overflows its read SRAM, or the ofmap SRAM drains during the run); in fast mode, where the
     # ring replay does not apply to a USER-mode ifmap with -1 entries that overflows its SRAM
     # (more than _RING_FOLDS folds), or refills on overlapping windows the ring's
-    # duplicate-address rule does not cover.
+    # duplicate-address rule does not cover; and CALC-mode pairs with estimated figures.
     if replay or max(replay_ragged_max_words, replay_dups_max_words, replay_calc_max_words) > 0:
         if conv is None:
             # GEMM geometry: M x K ifmap, 1 x K filter, one channel, stride 1.
