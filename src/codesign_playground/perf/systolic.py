@@ -1537,7 +1537,11 @@ class _DupRing:
         position ``most`` (``-1`` if none), where the block has stairs; else its largest."""
         if self.s_top.size == 0:
             return np.asarray(self.b_top[b], dtype=np.int64)
+        # a bound past the block's last entry keeps the search inside the block (else it would
+        # reach the next block's keys, and the result would depend on the call's other layouts)
+        most = np.minimum(most, self.stride - 1)
         at = _i64(np.searchsorted(self.s_key, b * self.stride + most, side="left")) - 1
+        at = np.minimum(at, self.s_off[b + 1] - 1)
         found = at >= self.s_off[b]
         top = np.where(found, self.s_top[np.maximum(at, 0)], -1)
         return np.asarray(np.where(self.b_stairs[b], top, self.b_top[b]), dtype=np.int64)
@@ -1545,7 +1549,7 @@ class _DupRing:
     def reaching(self, sg: IntArray, x: IntArray) -> IntArray:
         """Index (into ``rm``) of block ``sg``'s first request whose running maximum of first
         copies reaches ring position ``x``, clipped to the block's last."""
-        at = _i64(np.searchsorted(self.key, sg * self.stride + x, side="left"))
+        at = _i64(np.searchsorted(self.key, sg * self.stride + np.minimum(x, self.stride - 1)))
         return np.clip(at, self.off[sg], np.maximum(self.off[sg + 1] - 1, self.off[sg]))
 
 
